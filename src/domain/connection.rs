@@ -1,0 +1,268 @@
+//! What cutover knows about one Zoom connection.
+
+use super::{ConnectionId, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// How the connection authenticates to Zoom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthType {
+    Jwt,
+    #[serde(rename = "oauth2")]
+    OAuth2,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown auth type {0:?}: use jwt or oauth2")]
+pub struct UnknownAuthType(pub String);
+
+impl AuthType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::Jwt => "jwt",
+            AuthType::OAuth2 => "oauth2",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthType::Jwt => "JWT",
+            AuthType::OAuth2 => "OAuth 2.0",
+        }
+    }
+}
+
+impl FromStr for AuthType {
+    type Err = UnknownAuthType;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "jwt" => Ok(AuthType::Jwt),
+            "oauth2" => Ok(AuthType::OAuth2),
+            _ => Err(UnknownAuthType(s.to_owned())),
+        }
+    }
+}
+
+/// Where the connection stands in the cutover. `Pending` is on JWT; the other two are on
+/// OAuth 2.0, and `NeedsReauthorization` means its tokens stopped working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    Pending,
+    Migrated,
+    NeedsReauthorization,
+}
+
+impl ConnectionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionState::Pending => "pending",
+            ConnectionState::Migrated => "migrated",
+            ConnectionState::NeedsReauthorization => "needs_reauthorization",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnectionState::Pending => "not migrated",
+            ConnectionState::Migrated => "migrated",
+            ConnectionState::NeedsReauthorization => "needs re-authorization",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Pending, Self::Migrated, Self::NeedsReauthorization]
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+    }
+}
+
+/// Where the record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionSource {
+    Import,
+    Celigo,
+    Chat,
+}
+
+impl ConnectionSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionSource::Import => "import",
+            ConnectionSource::Celigo => "celigo",
+            ConnectionSource::Chat => "chat",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Import, Self::Celigo, Self::Chat]
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+    }
+}
+
+/// Which connections a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ShowFilter {
+    /// Not yet on a working OAuth 2.0 token: pending, or needing re-authorization.
+    #[default]
+    Unmigrated,
+    Migrated,
+    All,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0:?} is not a choice for show: use all, migrated or unmigrated")]
+pub struct UnknownShowFilter(pub String);
+
+impl ShowFilter {
+    pub const ALL: [ShowFilter; 3] = [ShowFilter::Unmigrated, ShowFilter::Migrated, ShowFilter::All];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShowFilter::Unmigrated => "unmigrated",
+            ShowFilter::Migrated => "migrated",
+            ShowFilter::All => "all",
+        }
+    }
+}
+
+impl FromStr for ShowFilter {
+    type Err = UnknownShowFilter;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| UnknownShowFilter(s.to_owned()))
+    }
+}
+
+/// A human-readable name: trimmed, non-empty, no control characters, bounded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DisplayName(String);
+
+pub const MAX_NAME_LEN: usize = 200;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DisplayNameError {
+    #[error("it is empty")]
+    Empty,
+    #[error("it is {0} characters long; at most {MAX_NAME_LEN} are allowed")]
+    TooLong(usize),
+    #[error("it contains a control character (such as a tab or a line break)")]
+    ControlCharacter,
+}
+
+impl DisplayName {
+    pub fn parse(raw: &str) -> Result<Self, DisplayNameError> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Err(DisplayNameError::Empty);
+        }
+        let len = text.chars().count();
+        if len > MAX_NAME_LEN {
+            return Err(DisplayNameError::TooLong(len));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(DisplayNameError::ControlCharacter);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DisplayName {
+    type Error = DisplayNameError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<DisplayName> for String {
+    fn from(value: DisplayName) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for DisplayName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One connection as the inventory delivers it (an import row, a sync record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionRecord {
+    pub id: ConnectionId,
+    pub name: DisplayName,
+    /// The integration (flow group) it belongs to; may be empty.
+    pub integration: String,
+    pub owner: Option<UserId>,
+    pub auth_type: AuthType,
+}
+
+/// One connection as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Connection {
+    pub id: ConnectionId,
+    pub name: DisplayName,
+    pub integration: String,
+    pub owner: Option<UserId>,
+    pub auth_type: AuthType,
+    pub state: ConnectionState,
+    pub source: ConnectionSource,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub migrated_by: Option<String>,
+    pub migrated_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_type_parses_the_two_names_only() {
+        assert_eq!("jwt".parse(), Ok(AuthType::Jwt));
+        assert_eq!(" OAuth2 ".parse(), Ok(AuthType::OAuth2));
+        assert_eq!("oauth".parse::<AuthType>(), Err(UnknownAuthType("oauth".into())));
+        assert_eq!("".parse::<AuthType>(), Err(UnknownAuthType("".into())));
+    }
+
+    #[test]
+    fn state_and_source_names_round_trip() {
+        for s in [ConnectionState::Pending, ConnectionState::Migrated, ConnectionState::NeedsReauthorization] {
+            assert_eq!(ConnectionState::parse(s.as_str()), Some(s));
+        }
+        for s in [ConnectionSource::Import, ConnectionSource::Celigo, ConnectionSource::Chat] {
+            assert_eq!(ConnectionSource::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(ConnectionState::parse("done"), None);
+    }
+
+    #[test]
+    fn show_filter_parses_its_three_choices() {
+        for f in ShowFilter::ALL {
+            assert_eq!(f.as_str().parse(), Ok(f));
+        }
+        assert_eq!("ALL".parse(), Ok(ShowFilter::All));
+        assert!("pending".parse::<ShowFilter>().is_err());
+    }
+
+    #[test]
+    fn display_names_are_trimmed_and_bounded() {
+        assert_eq!(DisplayName::parse("  Zoom prod ").map(String::from), Ok("Zoom prod".into()));
+        assert_eq!(DisplayName::parse(" \t "), Err(DisplayNameError::Empty));
+        assert_eq!(DisplayName::parse("a\nb"), Err(DisplayNameError::ControlCharacter));
+        assert_eq!(DisplayName::parse(&"n".repeat(201)), Err(DisplayNameError::TooLong(201)));
+        assert!(DisplayName::parse(&"é".repeat(200)).is_ok());
+    }
+}

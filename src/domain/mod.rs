@@ -1,0 +1,20 @@
+//! Types that can only hold valid values. Each parses, never merely validates.
+
+mod actor;
+mod connection;
+mod connection_id;
+mod deadline;
+mod human_duration;
+mod user_id;
+
+pub use actor::Actor;
+pub use connection::{
+    AuthType, Connection, ConnectionRecord, ConnectionSource, ConnectionState, DisplayName,
+    DisplayNameError, ShowFilter, UnknownAuthType, UnknownShowFilter,
+};
+pub use connection_id::{ConnectionId, ConnectionIdError};
+pub use deadline::{
+    distance, local_to_utc, parse_due, BadDue, Deadline, DeadlineOrigin, Distance, TimeZoneName,
+};
+pub use human_duration::{HumanDuration, HumanDurationError};
+pub use user_id::{Snowflake, SnowflakeError, UserId};

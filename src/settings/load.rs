@@ -1,0 +1,356 @@
+use super::*;
+use crate::domain::{parse_due, DeadlineOrigin, DisplayName};
+use figment::providers::{Env, Format, Toml};
+use figment::{Figment, Source};
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+const ENV_PREFIX: &str = "CUTOVER__";
+const MAX_LINK_TTL_SECONDS: u64 = 15 * 60;
+const MIN_LINK_TTL_SECONDS: u64 = 60;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    database: RawDatabase,
+    server: RawServer,
+    discord: RawDiscord,
+    zoom: RawZoom,
+    security: RawSecurity,
+    celigo: RawCeligo,
+    reminders: RawReminders,
+    #[serde(default)]
+    deadlines: Vec<RawDeadline>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    bind: BindAddress,
+    public_base_url: HttpUrl,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDiscord {
+    token: Option<SecretString>,
+    token_file: Option<PathBuf>,
+    application_id: Option<Snowflake>,
+    public_key: Option<DiscordPublicKey>,
+    guild_id: Option<Snowflake>,
+    api_base_url: HttpUrl,
+    #[serde(default)]
+    admin_role_ids: Vec<Snowflake>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawZoom {
+    authorize_url: HttpUrl,
+    token_url: HttpUrl,
+    userinfo_url: HttpUrl,
+    revoke_url: HttpUrl,
+    #[serde(default)]
+    scopes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecurity {
+    sealing_key: Option<SecretString>,
+    sealing_key_file: Option<PathBuf>,
+    link_ttl: HumanDuration,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCeligo {
+    api_base_url: HttpUrl,
+    api_token: Option<SecretString>,
+    api_token_file: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReminders {
+    channel_id: Option<Snowflake>,
+    timezone: TimeZoneName,
+    before: Vec<HumanDuration>,
+    digest_at: Option<TimeOfDay>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDeadline {
+    title: String,
+    due: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    approximate: bool,
+}
+
+/// One thing wrong with the configuration: which key, where it came from, what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub key: String,
+    pub origin: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.key)?;
+        if let Some(origin) = &self.origin {
+            write!(f, " (from {origin})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Everything wrong with the configuration, so one run shows all there is to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl ConfigError {
+    fn one(key: &str, message: impl Into<String>) -> Self {
+        Self {
+            problems: vec![ConfigProblem {
+                key: key.to_owned(),
+                origin: None,
+                message: message.into(),
+            }],
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the configuration is not valid:")?;
+        for problem in &self.problems {
+            write!(f, "\n  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+pub(super) fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+    let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+    if let Some(path) = file {
+        if !path.is_file() {
+            return Err(ConfigError::one(
+                "--config",
+                format!(
+                    "{} does not exist or is not a file; give the path of a TOML file, or leave --config and CUTOVER_CONFIG unset",
+                    path.display()
+                ),
+            ));
+        }
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
+
+    let raw: RawSettings = figment.extract().map_err(from_figment)?;
+    let mut problems = Vec::new();
+    for key in ["discord.token", "security.sealing_key", "celigo.api_token"] {
+        if let Some(source) = file_that_sets(&figment, key) {
+            let env = format!("{ENV_PREFIX}{}", key.replace('.', "__").to_ascii_uppercase());
+            problems.push(ConfigProblem {
+                key: key.to_owned(),
+                origin: Some(source),
+                message: format!(
+                    "secrets are not read from configuration files; set {env} or {key}_file instead, and remove it from the file"
+                ),
+            });
+        }
+    }
+    let settings = validate(raw, &mut problems);
+    if problems.is_empty() {
+        Ok(settings)
+    } else {
+        Err(ConfigError { problems })
+    }
+}
+
+fn file_that_sets(figment: &Figment, key: &str) -> Option<String> {
+    figment.find_value(key).ok()?;
+    match &figment.find_metadata(key)?.source {
+        Some(Source::File(path)) => Some(path.display().to_string()),
+        _ => None,
+    }
+}
+
+fn from_figment(error: figment::Error) -> ConfigError {
+    let problems = error
+        .into_iter()
+        .map(|e| {
+            let mut path = e.path.clone();
+            let kind = match &e.kind {
+                figment::error::Kind::UnknownField(field, expected) => {
+                    path.push(field.clone());
+                    format!(
+                        "unknown key; the keys here are: {}. Check the spelling (see config/default.toml)",
+                        expected.join(", ")
+                    )
+                }
+                figment::error::Kind::MissingField(field) => {
+                    path.push(field.to_string());
+                    "missing; config/default.toml lists every key with its meaning".to_owned()
+                }
+                other => other.to_string(),
+            };
+            let key = if path.is_empty() { "(top level)".to_owned() } else { path.join(".") };
+            let origin = e.metadata.as_ref().map(|m| match &m.source {
+                Some(Source::File(p)) => p.display().to_string(),
+                _ => match &e.profile {
+                    Some(profile) if m.name.contains("environment") => {
+                        format!("environment variable {}", m.interpolate(profile, &path))
+                    }
+                    _ => m.name.to_string(),
+                },
+            });
+            ConfigProblem { key, origin, message: kind }
+        })
+        .collect();
+    ConfigError { problems }
+}
+
+fn secret(
+    section: &str,
+    value: Option<SecretString>,
+    file: Option<PathBuf>,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<SecretString> {
+    match (value, file) {
+        (Some(_), Some(_)) => {
+            problems.push(ConfigProblem {
+                key: format!("{section}_file"),
+                origin: None,
+                message: format!("both {section} and {section}_file are set; keep one"),
+            });
+            None
+        }
+        (Some(v), None) => Some(v),
+        (None, Some(path)) => match std::fs::read_to_string(&path) {
+            Ok(text) if !text.trim().is_empty() => Some(SecretString::from(text.trim().to_owned())),
+            Ok(_) => {
+                problems.push(ConfigProblem {
+                    key: format!("{section}_file"),
+                    origin: None,
+                    message: format!("{} is empty; put the secret in it", path.display()),
+                });
+                None
+            }
+            Err(e) => {
+                problems.push(ConfigProblem {
+                    key: format!("{section}_file"),
+                    origin: None,
+                    message: format!("cannot read {}: {e}", path.display()),
+                });
+                None
+            }
+        },
+        (None, None) => None,
+    }
+}
+
+fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
+    let mut problem = |key: String, message: String| {
+        problems.push(ConfigProblem { key, origin: None, message });
+    };
+    if raw.database.url.trim().is_empty() {
+        problem("database.url".into(), "it is empty; write e.g. sqlite://data/cutover.db".into());
+    }
+    let ttl = raw.security.link_ttl.as_seconds();
+    if !(MIN_LINK_TTL_SECONDS..=MAX_LINK_TTL_SECONDS).contains(&ttl) {
+        problem(
+            "security.link_ttl".into(),
+            format!(
+                "{} is out of range: use 1m to 15m (Discord's interaction token lasts 15 minutes)",
+                raw.security.link_ttl
+            ),
+        );
+    }
+    for (i, scope) in raw.zoom.scopes.iter().enumerate() {
+        if scope.is_empty() || scope.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            problem(format!("zoom.scopes[{i}]"), format!("{scope:?} is not a scope name: one scope per entry, without spaces"));
+        }
+    }
+    if raw.reminders.before.len() > 20 {
+        problem("reminders.before".into(), "more than 20 milestones; keep the list short".into());
+    }
+    let tz = raw.reminders.timezone.tz();
+    let mut deadlines = Vec::new();
+    for (i, d) in raw.deadlines.into_iter().enumerate() {
+        let title = DisplayName::parse(&d.title)
+            .map_err(|e| problem(format!("deadlines[{i}].title"), format!("{e}; give the deadline a short title")));
+        let due = parse_due(&d.due, tz).map_err(|e| problem(format!("deadlines[{i}].due"), e.to_string()));
+        if let (Ok(title), Ok(due)) = (title, due) {
+            deadlines.push(Deadline {
+                origin: DeadlineOrigin::Configured,
+                title,
+                due,
+                note: d.note.trim().to_owned(),
+                approximate: d.approximate,
+            });
+        }
+    }
+    deadlines.sort_by_key(|d| d.due);
+
+    let discord_token = secret("discord.token", raw.discord.token, raw.discord.token_file, problems);
+    let celigo_token = secret("celigo.api_token", raw.celigo.api_token, raw.celigo.api_token_file, problems);
+    let sealing_key = secret("security.sealing_key", raw.security.sealing_key, raw.security.sealing_key_file, problems)
+        .and_then(|s| {
+            use secrecy::ExposeSecret;
+            SealingKey::parse(s.expose_secret())
+                .map_err(|e| {
+                    problems.push(ConfigProblem {
+                        key: "security.sealing_key".into(),
+                        origin: None,
+                        message: e.to_string(),
+                    })
+                })
+                .ok()
+        });
+
+    Settings {
+        database: DatabaseSettings { url: raw.database.url.trim().to_owned() },
+        server: ServerSettings { bind: raw.server.bind, public_base_url: raw.server.public_base_url },
+        discord: DiscordSettings {
+            token: discord_token,
+            application_id: raw.discord.application_id,
+            public_key: raw.discord.public_key,
+            guild_id: raw.discord.guild_id,
+            api_base_url: raw.discord.api_base_url,
+            admin_role_ids: raw.discord.admin_role_ids,
+        },
+        zoom: ZoomSettings {
+            authorize_url: raw.zoom.authorize_url,
+            token_url: raw.zoom.token_url,
+            userinfo_url: raw.zoom.userinfo_url,
+            revoke_url: raw.zoom.revoke_url,
+            scopes: raw.zoom.scopes,
+        },
+        security: SecuritySettings { sealing_key, link_ttl: raw.security.link_ttl },
+        celigo: CeligoSettings { api_base_url: raw.celigo.api_base_url, api_token: celigo_token },
+        reminders: ReminderSettings {
+            channel_id: raw.reminders.channel_id,
+            timezone: raw.reminders.timezone,
+            before: raw.reminders.before,
+            digest_at: raw.reminders.digest_at,
+        },
+        deadlines,
+    }
+}

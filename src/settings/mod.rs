@@ -1,0 +1,97 @@
+//! One typed configuration, layered as INTERFACE.md says: the committed defaults, then
+//! an optional file, then `CUTOVER__SECTION__KEY` environment variables.
+
+mod load;
+mod redacted;
+mod values;
+
+pub use load::{ConfigError, ConfigProblem};
+pub use values::{BindAddress, DiscordPublicKey, HttpUrl, SealingKey, TimeOfDay};
+
+use crate::domain::{Deadline, HumanDuration, Snowflake, TimeZoneName};
+use secrecy::SecretString;
+use std::path::Path;
+
+/// The defaults, compiled in so the binary runs from any directory.
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+#[derive(Debug)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub server: ServerSettings,
+    pub discord: DiscordSettings,
+    pub zoom: ZoomSettings,
+    pub security: SecuritySettings,
+    pub celigo: CeligoSettings,
+    pub reminders: ReminderSettings,
+    pub deadlines: Vec<Deadline>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub bind: BindAddress,
+    pub public_base_url: HttpUrl,
+}
+
+impl ServerSettings {
+    /// The redirect URI that must be registered in the Zoom app.
+    pub fn oauth_redirect_uri(&self) -> String {
+        self.public_base_url.join("/oauth/zoom/callback")
+    }
+}
+
+#[derive(Debug)]
+pub struct DiscordSettings {
+    pub token: Option<SecretString>,
+    pub application_id: Option<Snowflake>,
+    pub public_key: Option<DiscordPublicKey>,
+    pub guild_id: Option<Snowflake>,
+    pub api_base_url: HttpUrl,
+    pub admin_role_ids: Vec<Snowflake>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ZoomSettings {
+    pub authorize_url: HttpUrl,
+    pub token_url: HttpUrl,
+    pub userinfo_url: HttpUrl,
+    pub revoke_url: HttpUrl,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct SecuritySettings {
+    pub sealing_key: Option<SealingKey>,
+    pub link_ttl: HumanDuration,
+}
+
+#[derive(Debug)]
+pub struct CeligoSettings {
+    pub api_base_url: HttpUrl,
+    pub api_token: Option<SecretString>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReminderSettings {
+    pub channel_id: Option<Snowflake>,
+    pub timezone: TimeZoneName,
+    pub before: Vec<HumanDuration>,
+    pub digest_at: Option<TimeOfDay>,
+}
+
+impl Settings {
+    /// Loads the layers (defaults, `file`, the process environment) and validates them.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        load::load(file)
+    }
+
+    /// The effective settings as TOML, every secret replaced by a marker.
+    pub fn to_redacted_toml(&self) -> String {
+        redacted::to_toml(self)
+    }
+}

@@ -1,0 +1,65 @@
+use super::StoreError;
+use crate::domain::{Actor, ConnectionId};
+use chrono::{DateTime, Utc};
+use sqlx::{Sqlite, Transaction};
+
+/// Appends to the audit log inside the caller's transaction, so the entry lands with
+/// the change it describes or not at all.
+pub(super) async fn record(
+    tx: &mut Transaction<'_, Sqlite>,
+    at: DateTime<Utc>,
+    actor: Actor,
+    action: &str,
+    connection: Option<&ConnectionId>,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO audit_log (at, actor, action, connection_id, detail) VALUES (?, ?, ?, ?, ?)")
+        .bind(at)
+        .bind(actor.to_string())
+        .bind(action)
+        .bind(connection.map(ConnectionId::as_str))
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub connection_id: Option<String>,
+    pub detail: String,
+}
+
+impl super::Store {
+    /// The newest `limit` entries, newest first; only one connection's when given.
+    pub async fn audit_entries(
+        &self,
+        connection: Option<&ConnectionId>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT at, actor, action, connection_id, detail FROM audit_log \
+             WHERE (?1 IS NULL OR connection_id = ?1) ORDER BY id DESC LIMIT ?2",
+        )
+        .bind(connection.map(ConnectionId::as_str))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    at: row.try_get("at")?,
+                    actor: row.try_get("actor")?,
+                    action: row.try_get("action")?,
+                    connection_id: row.try_get("connection_id")?,
+                    detail: row.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,211 @@
+use super::{audit, Store, StoreError};
+use crate::domain::{
+    Actor, AuthType, Connection, ConnectionId, ConnectionRecord, ConnectionSource, ConnectionState,
+    DisplayName, ShowFilter, Snowflake, UserId,
+};
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+/// What an import changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Rows saying `jwt` for a connection cutover already knows is on OAuth 2.0: the
+    /// store's record wins, since a file can be older than the switch.
+    pub kept_migrated: usize,
+}
+
+/// How far the cutover has come.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub migrated: u64,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionQuery {
+    pub show: ShowFilter,
+    pub owner: Option<UserId>,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionPage {
+    pub connections: Vec<Connection>,
+    /// How many match the query in all, across pages.
+    pub total: u64,
+}
+
+const COLUMNS: &str = "id, name, integration, owner_id, auth_type, state, source, created_at, updated_at, migrated_by, migrated_at";
+
+fn state_clause(show: ShowFilter) -> &'static str {
+    match show {
+        ShowFilter::Unmigrated => "state IN ('pending', 'needs_reauthorization')",
+        ShowFilter::Migrated => "state = 'migrated'",
+        ShowFilter::All => "1 = 1",
+    }
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
+fn connection_from_row(row: &SqliteRow) -> Result<Connection, StoreError> {
+    let id: String = row.try_get("id")?;
+    let name: String = row.try_get("name")?;
+    let owner: Option<String> = row.try_get("owner_id")?;
+    let auth_type: String = row.try_get("auth_type")?;
+    let state: String = row.try_get("state")?;
+    let source: String = row.try_get("source")?;
+    Ok(Connection {
+        id: ConnectionId::parse(&id).map_err(|_| corrupt("connection id", &id))?,
+        name: DisplayName::parse(&name).map_err(|_| corrupt("connection name", &name))?,
+        integration: row.try_get("integration")?,
+        owner: owner
+            .map(|o| Snowflake::parse(&o).map_err(|_| corrupt("owner id", &o)))
+            .transpose()?,
+        auth_type: auth_type.parse().map_err(|_| corrupt("auth type", &auth_type))?,
+        state: ConnectionState::parse(&state).ok_or_else(|| corrupt("state", &state))?,
+        source: ConnectionSource::parse(&source).ok_or_else(|| corrupt("source", &source))?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        migrated_by: row.try_get("migrated_by")?,
+        migrated_at: row.try_get("migrated_at")?,
+    })
+}
+
+impl Store {
+    /// Inserts or updates every record, all in one transaction with its audit entry:
+    /// either all of them land or none does.
+    pub async fn upsert_connections(
+        &self,
+        records: &[ConnectionRecord],
+        source: ConnectionSource,
+        actor: Actor,
+        now: DateTime<Utc>,
+        what: &str,
+    ) -> Result<ImportSummary, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut summary = ImportSummary::default();
+        for record in records {
+            let existing = sqlx::query(
+                "SELECT name, integration, owner_id, auth_type FROM connections WHERE id = ?",
+            )
+            .bind(record.id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let owner = record.owner.map(|o| o.to_string());
+            let Some(existing) = existing else {
+                let (state, migrated_by, migrated_at) = match record.auth_type {
+                    AuthType::Jwt => (ConnectionState::Pending, None, None),
+                    AuthType::OAuth2 => (ConnectionState::Migrated, Some(actor.to_string()), Some(now)),
+                };
+                sqlx::query(
+                    "INSERT INTO connections (id, name, integration, owner_id, auth_type, state, source, \
+                     created_at, updated_at, migrated_by, migrated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(record.id.as_str())
+                .bind(record.name.as_str())
+                .bind(&record.integration)
+                .bind(&owner)
+                .bind(record.auth_type.as_str())
+                .bind(state.as_str())
+                .bind(source.as_str())
+                .bind(now)
+                .bind(now)
+                .bind(migrated_by)
+                .bind(migrated_at)
+                .execute(&mut *tx)
+                .await?;
+                summary.inserted += 1;
+                continue;
+            };
+            let old_auth: String = existing.try_get("auth_type")?;
+            let old_auth: AuthType = old_auth.parse().map_err(|_| corrupt("auth type", &old_auth))?;
+            let keep_migrated = old_auth == AuthType::OAuth2 && record.auth_type == AuthType::Jwt;
+            let auth_type = if keep_migrated { old_auth } else { record.auth_type };
+            let same = existing.try_get::<String, _>("name")? == record.name.as_str()
+                && existing.try_get::<String, _>("integration")? == record.integration
+                && existing.try_get::<Option<String>, _>("owner_id")? == owner
+                && old_auth == auth_type;
+            if keep_migrated {
+                summary.kept_migrated += 1;
+            }
+            if same {
+                summary.unchanged += 1;
+                continue;
+            }
+            let upgraded = old_auth == AuthType::Jwt && auth_type == AuthType::OAuth2;
+            sqlx::query(
+                "UPDATE connections SET name = ?, integration = ?, owner_id = ?, updated_at = ?, \
+                 auth_type = ?, \
+                 state = CASE WHEN ? THEN 'migrated' ELSE state END, \
+                 migrated_by = CASE WHEN ? THEN ? ELSE migrated_by END, \
+                 migrated_at = CASE WHEN ? THEN ? ELSE migrated_at END \
+                 WHERE id = ?",
+            )
+            .bind(record.name.as_str())
+            .bind(&record.integration)
+            .bind(&owner)
+            .bind(now)
+            .bind(auth_type.as_str())
+            .bind(upgraded)
+            .bind(upgraded)
+            .bind(actor.to_string())
+            .bind(upgraded)
+            .bind(now)
+            .bind(record.id.as_str())
+            .execute(&mut *tx)
+            .await?;
+            summary.updated += 1;
+        }
+        let detail = format!(
+            "{what}: {} inserted, {} updated, {} unchanged, {} kept as migrated",
+            summary.inserted, summary.updated, summary.unchanged, summary.kept_migrated
+        );
+        audit::record(&mut tx, now, actor, "connections.import", None, &detail).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// One page of connections, ordered by name, with the total that match.
+    pub async fn list_connections(&self, query: &ConnectionQuery) -> Result<ConnectionPage, StoreError> {
+        let owner_clause = if query.owner.is_some() { "owner_id = ?" } else { "1 = 1" };
+        let filter = format!("{} AND {owner_clause}", state_clause(query.show));
+        let count_sql = format!("SELECT COUNT(*) FROM connections WHERE {filter}");
+        let page_sql = format!(
+            "SELECT {COLUMNS} FROM connections WHERE {filter} ORDER BY name COLLATE NOCASE, id LIMIT ? OFFSET ?"
+        );
+        let owner = query.owner.map(|o| o.to_string());
+        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+        let mut page = sqlx::query(&page_sql);
+        if let Some(owner) = &owner {
+            count = count.bind(owner);
+            page = page.bind(owner);
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+        let rows = page.bind(limit).bind(offset).fetch_all(&self.pool).await?;
+        let connections = rows.iter().map(connection_from_row).collect::<Result<_, _>>()?;
+        Ok(ConnectionPage { connections, total: u64::try_from(total).unwrap_or(0) })
+    }
+
+    pub async fn progress(&self) -> Result<Progress, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS total, COALESCE(SUM(state = 'migrated'), 0) AS migrated FROM connections",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let total: i64 = row.try_get("total")?;
+        let migrated: i64 = row.try_get("migrated")?;
+        Ok(Progress {
+            migrated: u64::try_from(migrated).unwrap_or(0),
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+}

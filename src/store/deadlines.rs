@@ -1,0 +1,55 @@
+use super::{audit, Store, StoreError};
+use crate::domain::{Actor, Deadline, DeadlineOrigin, DisplayName};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+impl Store {
+    /// Adds an admin's deadline, with its audit entry, and returns its id.
+    pub async fn add_deadline(
+        &self,
+        title: &DisplayName,
+        due: DateTime<Utc>,
+        note: &str,
+        approximate: bool,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO deadlines (title, due_at, note, approximate, created_by, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(title.as_str())
+        .bind(due)
+        .bind(note)
+        .bind(approximate)
+        .bind(actor.to_string())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let detail = format!("#{id} {title:?} due {}", due.to_rfc3339());
+        audit::record(&mut tx, now, actor, "deadline.add", None, &detail).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The deadlines admins added, soonest first.
+    pub async fn list_deadlines(&self) -> Result<Vec<Deadline>, StoreError> {
+        let rows = sqlx::query("SELECT id, title, due_at, note, approximate FROM deadlines ORDER BY due_at, id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let title: String = row.try_get("title")?;
+                Ok(Deadline {
+                    origin: DeadlineOrigin::Added(row.try_get("id")?),
+                    title: DisplayName::parse(&title)
+                        .map_err(|_| StoreError::Corrupt(format!("deadline title {title:?}")))?,
+                    due: row.try_get("due_at")?,
+                    note: row.try_get("note")?,
+                    approximate: row.try_get("approximate")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,83 @@
+//! All SQL lives here. SQLite through sqlx, migrations embedded and applied at open.
+
+mod audit;
+mod connections;
+mod deadlines;
+
+pub use audit::AuditEntry;
+pub use connections::{ConnectionPage, ConnectionQuery, ImportSummary, Progress};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database.url {url:?} is not a SQLite URL: write sqlite://path/to/cutover.db ({source})")]
+    BadUrl { url: String, source: sqlx::Error },
+    #[error("cannot create the database folder {path}: {source}")]
+    CreateFolder { path: String, source: std::io::Error },
+    #[error("cannot open the database {url}: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("cannot apply the database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the database holds a value cutover cannot read ({0}); was it edited by hand?")]
+    Corrupt(String),
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating the file and its folder if needed) and migrates the database.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|source| StoreError::BadUrl { url: url.to_owned(), source })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        if let Some(folder) = options.get_filename().parent() {
+            if !folder.as_os_str().is_empty() && folder != std::path::Path::new(":memory:") {
+                std::fs::create_dir_all(folder).map_err(|source| StoreError::CreateFolder {
+                    path: folder.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open { url: url.to_owned(), source })?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// For `/readyz`: the database answers and every embedded migration is applied.
+    pub async fn readiness(&self) -> Result<(), StoreError> {
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        let embedded = MIGRATOR.iter().count() as i64;
+        if applied < embedded {
+            return Err(StoreError::Corrupt(format!(
+                "{applied} of {embedded} migrations applied"
+            )));
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
