@@ -209,3 +209,13 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    pub async fn get_connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM connections WHERE id = ?"))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(connection_from_row).transpose()
+    }
+}

@@ -1,0 +1,125 @@
+//! The chat core: takes a [`Request`] (who, and what they asked) and returns a
+//! [`Reply`]. It knows nothing of Discord or the terminal; those are thin adapters.
+
+mod commands;
+mod component_id;
+mod connections;
+mod deadlines;
+mod error;
+mod help;
+mod markdown;
+mod migrate;
+mod options;
+mod reply;
+
+pub use commands::{find as find_command, CommandSpec, OptionKind, OptionSpec, COMMANDS};
+pub use component_id::{ComponentId, StaleComponent};
+pub use error::ChatError;
+pub use options::OptionValue;
+pub use reply::{Button, ButtonTarget, Field, Message, Modal, Reply, TextInput, Visibility};
+
+use crate::clock::SharedClock;
+use crate::domain::{Actor, Deadline, TimeZoneName, UserId};
+use crate::store::Store;
+use options::Options;
+
+/// Who is asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub actor: Actor,
+    pub is_admin: bool,
+}
+
+impl Caller {
+    pub fn user_id(&self) -> Option<UserId> {
+        match self.actor {
+            Actor::Discord(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A slash command: its path (e.g. `connections`) and the options given.
+    Command { name: String, options: Vec<(String, OptionValue)> },
+    /// A button press, with the id the client sent back.
+    Button { id: String },
+    /// A filled-in modal, with the id the client sent back and each input's value.
+    ModalSubmit { id: String, values: Vec<(String, String)> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub caller: Caller,
+    pub action: Action,
+}
+
+/// What the core needs, shared by every adapter.
+pub struct ChatCore {
+    store: Store,
+    clock: SharedClock,
+    configured_deadlines: Vec<Deadline>,
+    timezone: TimeZoneName,
+}
+
+impl ChatCore {
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        configured_deadlines: Vec<Deadline>,
+        timezone: TimeZoneName,
+    ) -> Self {
+        Self { store, clock, configured_deadlines, timezone }
+    }
+
+    pub fn timezone(&self) -> TimeZoneName {
+        self.timezone
+    }
+
+    /// Answers one request. Never fails: problems become a private explanation.
+    #[tracing::instrument(skip_all, fields(actor = %request.caller.actor))]
+    pub async fn handle(&self, request: Request) -> Reply {
+        match self.dispatch(&request).await {
+            Ok(reply) => reply,
+            Err(error) => Reply::Message(error.into_message()),
+        }
+    }
+
+    async fn dispatch(&self, request: &Request) -> Result<Reply, ChatError> {
+        let caller = request.caller;
+        match &request.action {
+            Action::Command { name, options } => {
+                let spec = find_command(name).ok_or_else(|| ChatError::UnknownCommand(name.clone()))?;
+                if spec.admin_only && !caller.is_admin {
+                    return Err(ChatError::NotAllowed(format!(
+                        "/{} is for admins (Manage Server permission or an admin role).",
+                        spec.name
+                    )));
+                }
+                let options = Options::check(spec, options)?;
+                match spec.name {
+                    "deadlines" => self.deadlines().await,
+                    "connections" => self.connections(&options).await,
+                    "migrate" => self.migrate(caller, &options).await,
+                    "help" => Ok(help::help(caller)),
+                    other => Err(ChatError::UnknownCommand(other.to_owned())),
+                }
+            }
+            Action::Button { id } => match ComponentId::decode(id).map_err(|_| ChatError::StaleComponent)? {
+                ComponentId::ConnectionsPage { show, owner, page } => {
+                    self.connections_page(show, owner, page).await.map(|m| Reply::Update(m))
+                }
+                ComponentId::MigrateForm { .. } => Err(ChatError::StaleComponent),
+            },
+            Action::ModalSubmit { id, values } => {
+                match ComponentId::decode(id).map_err(|_| ChatError::StaleComponent)? {
+                    ComponentId::MigrateForm { connection } => {
+                        self.migrate_submit(caller, &connection, values).await
+                    }
+                    ComponentId::ConnectionsPage { .. } => Err(ChatError::StaleComponent),
+                }
+            }
+        }
+    }
+}

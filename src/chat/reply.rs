@@ -1,0 +1,83 @@
+//! What the chat core answers. Adapters turn these into Discord JSON or terminal text.
+
+use super::ComponentId;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// A new message.
+    Message(Message),
+    /// Replaces the message whose button was pressed (a page turn).
+    Update(Message),
+    /// A form to fill in; its submit comes back as [`super::Action::ModalSubmit`].
+    Modal(Modal),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Everyone in the channel sees it.
+    Public,
+    /// Only the person who asked sees it (Discord: ephemeral).
+    Private,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Discord-flavoured Markdown; timestamps as `<t:UNIX:STYLE>`, users as `<@ID>`.
+    pub text: String,
+    pub fields: Vec<Field>,
+    pub buttons: Vec<Button>,
+    pub visibility: Visibility,
+}
+
+impl Message {
+    pub fn public(text: impl Into<String>) -> Self {
+        Self { text: text.into(), fields: Vec::new(), buttons: Vec::new(), visibility: Visibility::Public }
+    }
+
+    pub fn private(text: impl Into<String>) -> Self {
+        Self { visibility: Visibility::Private, ..Self::public(text) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub label: String,
+    pub target: ButtonTarget,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ButtonTarget {
+    /// Pressing it sends [`super::Action::Button`] with this id.
+    Action(ComponentId),
+    /// Opens this URL in the person's browser.
+    Link(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Modal {
+    pub id: ComponentId,
+    pub title: String,
+    /// Shown above the inputs where the client can (a terminal prints it; Discord puts
+    /// it in the first input's placeholder).
+    pub notice: String,
+    pub inputs: Vec<TextInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextInput {
+    /// The key under which the submit carries the value.
+    pub id: &'static str,
+    pub label: String,
+    pub placeholder: String,
+    pub min_length: u16,
+    pub max_length: u16,
+    /// A terminal reads it without echo. (Discord never masks inputs: the notice says so.)
+    pub secret: bool,
+}

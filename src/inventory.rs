@@ -1,0 +1,314 @@
+//! Reading a connection inventory file (CSV or JSON, format in INTERFACE.md). Every bad
+//! row is reported with where it is and which field, and nothing is returned unless the
+//! whole file is good, so an import is all-or-nothing.
+
+use crate::domain::{AuthType, ConnectionId, ConnectionRecord, DisplayName, Snowflake};
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+pub const COLUMNS: [&str; 5] = ["id", "name", "integration", "owner", "auth_type"];
+const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// One problem in the file: where, which field, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub location: String,
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.field {
+            Some(field) => write!(f, "{}, field {field}: {}", self.location, self.message),
+            None => write!(f, "{}: {}", self.location, self.message),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path} is {size} bytes; the limit is 64 MiB. Split it into several files")]
+    TooLarge { path: String, size: u64 },
+    #[error("{0} is neither .csv nor .json; name the file by its format")]
+    UnknownFormat(String),
+    #[error("{} problem(s) in the file; nothing was imported", .0.len())]
+    Rows(Vec<RowError>),
+}
+
+/// Reads and checks a whole inventory file.
+pub fn read_file(path: &Path) -> Result<Vec<ConnectionRecord>, InventoryError> {
+    let shown = path.display().to_string();
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let parse: fn(&str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> = match extension.as_deref() {
+        Some("csv") => parse_csv,
+        Some("json") => parse_json,
+        _ => return Err(InventoryError::UnknownFormat(shown)),
+    };
+    let read_error = |source| InventoryError::Read { path: shown.clone(), source };
+    let size = std::fs::metadata(path).map_err(read_error)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(InventoryError::TooLarge { path: shown, size });
+    }
+    let bytes = std::fs::read(path).map_err(read_error)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        InventoryError::Rows(vec![RowError {
+            location: format!("line {}", line_of(&e.as_bytes()[..e.utf8_error().valid_up_to()])),
+            field: None,
+            message: "the file is not UTF-8 text; save it as UTF-8".into(),
+        }])
+    })?;
+    parse(&text).map_err(InventoryError::Rows)
+}
+
+fn line_of(prefix: &[u8]) -> usize {
+    prefix.iter().filter(|b| **b == b'\n').count() + 1
+}
+
+/// The five fields of a row, as text, before checking.
+struct RawRow<'a> {
+    id: &'a str,
+    name: &'a str,
+    integration: &'a str,
+    owner: &'a str,
+    auth_type: &'a str,
+}
+
+/// Checks one row; `seen` maps ids to where they first appeared.
+fn check_row(
+    raw: RawRow<'_>,
+    location: String,
+    seen: &mut HashMap<ConnectionId, String>,
+    errors: &mut Vec<RowError>,
+) -> Option<ConnectionRecord> {
+    let before = errors.len();
+    let mut fail = |field: &'static str, message: String| {
+        errors.push(RowError { location: location.clone(), field: Some(field), message });
+    };
+    let id = ConnectionId::parse(raw.id).map_err(|e| fail("id", e.to_string())).ok();
+    let name = DisplayName::parse(raw.name)
+        .map_err(|e| fail("name", format!("the name {e}; every connection needs a name")))
+        .ok();
+    let integration = raw.integration.trim();
+    if integration.chars().any(char::is_control) || integration.chars().count() > 200 {
+        fail("integration", "it must be one line of at most 200 characters".into());
+    }
+    let owner = match raw.owner.trim() {
+        "" => None,
+        text => Snowflake::parse(text).map_err(|e| fail("owner", e.to_string())).ok(),
+    };
+    let auth_type = raw.auth_type.parse::<AuthType>().map_err(|e| fail("auth_type", e.to_string())).ok();
+    if let Some(id) = &id {
+        if let Some(first) = seen.get(id) {
+            fail("id", format!("duplicate id {:?} (first at {first}); each connection once", id.as_str()));
+        } else {
+            seen.insert(id.clone(), location.clone());
+        }
+    }
+    if errors.len() > before {
+        return None;
+    }
+    Some(ConnectionRecord {
+        id: id?,
+        name: name?,
+        integration: integration.to_owned(),
+        owner,
+        auth_type: auth_type?,
+    })
+}
+
+pub fn parse_csv(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    let header_error = |message: String| {
+        vec![RowError { location: "line 1 (header)".into(), field: None, message }]
+    };
+    let headers = reader.headers().map_err(|e| header_error(e.to_string()))?.clone();
+    let names: Vec<String> = headers.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+    let missing: Vec<_> = COLUMNS.iter().filter(|c| !names.iter().any(|n| n == *c)).collect();
+    let unknown: Vec<_> = names.iter().filter(|n| !COLUMNS.contains(&n.as_str())).collect();
+    if !missing.is_empty() || !unknown.is_empty() || names.len() != COLUMNS.len() {
+        return Err(header_error(format!(
+            "the header must be {} (found {:?}{}{})",
+            COLUMNS.join(","),
+            names.join(","),
+            if missing.is_empty() { String::new() } else { format!("; missing {:?}", missing) },
+            if unknown.is_empty() { String::new() } else { format!("; unknown {:?}", unknown) },
+        )));
+    }
+    let column = |name: &str| names.iter().position(|n| n == name).unwrap_or(0);
+    let [id, name, integration, owner, auth_type] = COLUMNS.map(column);
+
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = HashMap::new();
+    for row in reader.records() {
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                let message = match e.kind() {
+                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!(
+                        "{len} fields where the header has {expected_len}; quote values that contain commas"
+                    ),
+                    _ => e.to_string(),
+                };
+                errors.push(RowError { location: format!("line {line}"), field: None, message });
+                continue;
+            }
+        };
+        let location = format!("line {}", row.position().map_or(0, |p| p.line()));
+        let get = |i: usize| row.get(i).unwrap_or("");
+        let raw = RawRow { id: get(id), name: get(name), integration: get(integration), owner: get(owner), auth_type: get(auth_type) };
+        if let Some(record) = check_row(raw, location, &mut seen, &mut errors) {
+            records.push(record);
+        }
+    }
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        Err(errors)
+    }
+}
+
+pub fn parse_json(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
+    let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| {
+        vec![RowError {
+            location: format!("line {}", e.line()),
+            field: None,
+            message: format!("{e}; the file must be a JSON array of objects"),
+        }]
+    })?;
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = HashMap::new();
+    for (index, item) in items.iter().enumerate() {
+        // The raw value borrows from `text`, so its offset gives the line it starts on.
+        let offset = (item.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+        let location = format!("record {} (line {})", index + 1, line_of(&text.as_bytes()[..offset.min(text.len())]));
+        let object: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(item.get()) {
+            Ok(object) => object,
+            Err(_) => {
+                errors.push(RowError { location, field: None, message: "not an object; each record is {\"id\": …, \"name\": …, …}".into() });
+                continue;
+            }
+        };
+        let mut texts: HashMap<&'static str, String> = HashMap::new();
+        let mut bad = false;
+        for (key, value) in &object {
+            let Some(field) = COLUMNS.iter().find(|c| **c == key.as_str()) else {
+                errors.push(RowError {
+                    location: location.clone(),
+                    field: None,
+                    message: format!("unknown key {key:?}; the keys are {}", COLUMNS.join(", ")),
+                });
+                bad = true;
+                continue;
+            };
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) if *field == "owner" => n.to_string(),
+                serde_json::Value::Null if matches!(*field, "owner" | "integration") => String::new(),
+                other => {
+                    errors.push(RowError {
+                        location: location.clone(),
+                        field: Some(field),
+                        message: format!("expected text, found {other}"),
+                    });
+                    bad = true;
+                    continue;
+                }
+            };
+            texts.insert(field, text);
+        }
+        for required in ["id", "name", "auth_type"] {
+            if !object.contains_key(required) {
+                errors.push(RowError { location: location.clone(), field: Some(required), message: "missing".into() });
+                bad = true;
+            }
+        }
+        if bad {
+            continue;
+        }
+        let get = |k: &str| texts.get(k).map_or("", String::as_str);
+        let raw = RawRow { id: get("id"), name: get("name"), integration: get("integration"), owner: get("owner"), auth_type: get("auth_type") };
+        if let Some(record) = check_row(raw, location, &mut seen, &mut errors) {
+            records.push(record);
+        }
+    }
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(errors: Vec<RowError>) -> Vec<String> {
+        errors.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn reads_a_good_csv_in_any_column_order() {
+        let text = "name,id,auth_type,owner,integration\nZoom prod,z1,jwt,123456789012345678,Sales sync\n\"Zoom, EU\",z2,oauth2,,\n";
+        let records = parse_csv(text).expect("valid csv");
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].id.as_str(), "z1");
+        assert_eq!(records[0].owner.map(|o| o.get()), Some(123456789012345678));
+        assert_eq!(records[1].name.as_str(), "Zoom, EU");
+        assert_eq!(records[1].auth_type, AuthType::OAuth2);
+        assert_eq!(records[1].owner, None);
+    }
+
+    #[test]
+    fn reports_every_bad_row_with_line_and_field() {
+        let text = "id,name,integration,owner,auth_type\n\
+                    a,A,,1,jwt\n\
+                    b,,,2,jwt\n\
+                    a,A again,,3,jwt\n\
+                    c,C,,bob,saml\n\
+                    d,D,,4\n";
+        let errors = messages(parse_csv(text).expect_err("bad rows"));
+        assert_eq!(errors.len(), 5, "{errors:#?}");
+        assert!(errors[0].starts_with("line 3, field name: the name it is empty"), "{}", errors[0]);
+        assert!(errors[1].starts_with("line 4, field id: duplicate id \"a\" (first at line 2)"), "{}", errors[1]);
+        assert!(errors[2].starts_with("line 5, field owner:"), "{}", errors[2]);
+        assert!(errors[3].starts_with("line 5, field auth_type: unknown auth type \"saml\""), "{}", errors[3]);
+        assert!(errors[4].starts_with("line 6: 4 fields where the header has 5"), "{}", errors[4]);
+    }
+
+    #[test]
+    fn a_wrong_header_is_one_clear_error() {
+        let errors = messages(parse_csv("id,title,owner,auth\nx,y,,jwt\n").expect_err("bad header"));
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].contains("line 1 (header)") && errors[0].contains("missing") && errors[0].contains("\"title\""), "{}", errors[0]);
+    }
+
+    #[test]
+    fn reads_json_and_locates_bad_records_by_line() {
+        let text = "[\n  {\"id\": \"j1\", \"name\": \"J\", \"integration\": null, \"owner\": 42, \"auth_type\": \"jwt\"},\n  {\"id\": \"j2\", \"name\": \"K\", \"auth_type\": \"oauth2\"}\n]";
+        let records = parse_json(text).expect("valid json");
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].owner.map(|o| o.get()), Some(42));
+
+        let bad = "[\n {\"id\": \"j1\", \"name\": \"J\", \"auth_type\": \"jwt\"},\n {\"id\": \"j1\", \"name\": \"J\", \"auth_type\": \"jwt\", \"colour\": \"red\"},\n {\"id\": \"j3\", \"auth_type\": \"x\"},\n 7\n]";
+        let errors = messages(parse_json(bad).expect_err("bad records"));
+        assert_eq!(errors[0], "record 2 (line 3): unknown key \"colour\"; the keys are id, name, integration, owner, auth_type");
+        assert_eq!(errors[1], "record 3 (line 4), field name: missing");
+        assert!(errors[2].starts_with("record 4 (line 5): not an object"), "{}", errors[2]);
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+    }
+
+    #[test]
+    fn json_syntax_errors_name_the_line() {
+        let errors = messages(parse_json("[\n{\"id\": \"a\",,}\n]").expect_err("syntax"));
+        assert!(errors[0].starts_with("line 2:"), "{}", errors[0]);
+        assert!(parse_json("{\"id\": 1}").is_err());
+    }
+}
