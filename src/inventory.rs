@@ -31,7 +31,10 @@ impl fmt::Display for RowError {
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path} is {size} bytes; the limit is 64 MiB. Split it into several files")]
     TooLarge { path: String, size: u64 },
     #[error("{0} is neither .csv nor .json; name the file by its format")]
@@ -43,13 +46,20 @@ pub enum InventoryError {
 /// Reads and checks a whole inventory file.
 pub fn read_file(path: &Path) -> Result<Vec<ConnectionRecord>, InventoryError> {
     let shown = path.display().to_string();
-    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    let parse: fn(&str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> = match extension.as_deref() {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let parse: fn(&str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> = match extension.as_deref()
+    {
         Some("csv") => parse_csv,
         Some("json") => parse_json,
         _ => return Err(InventoryError::UnknownFormat(shown)),
     };
-    let read_error = |source| InventoryError::Read { path: shown.clone(), source };
+    let read_error = |source| InventoryError::Read {
+        path: shown.clone(),
+        source,
+    };
     let size = std::fs::metadata(path).map_err(read_error)?.len();
     if size > MAX_FILE_BYTES {
         return Err(InventoryError::TooLarge { path: shown, size });
@@ -57,7 +67,10 @@ pub fn read_file(path: &Path) -> Result<Vec<ConnectionRecord>, InventoryError> {
     let bytes = std::fs::read(path).map_err(read_error)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         InventoryError::Rows(vec![RowError {
-            location: format!("line {}", line_of(&e.as_bytes()[..e.utf8_error().valid_up_to()])),
+            location: format!(
+                "line {}",
+                line_of(&e.as_bytes()[..e.utf8_error().valid_up_to()])
+            ),
             field: None,
             message: "the file is not UTF-8 text; save it as UTF-8".into(),
         }])
@@ -87,24 +100,50 @@ fn check_row(
 ) -> Option<ConnectionRecord> {
     let before = errors.len();
     let mut fail = |field: &'static str, message: String| {
-        errors.push(RowError { location: location.clone(), field: Some(field), message });
+        errors.push(RowError {
+            location: location.clone(),
+            field: Some(field),
+            message,
+        });
     };
-    let id = ConnectionId::parse(raw.id).map_err(|e| fail("id", e.to_string())).ok();
+    let id = ConnectionId::parse(raw.id)
+        .map_err(|e| fail("id", e.to_string()))
+        .ok();
     let name = DisplayName::parse(raw.name)
-        .map_err(|e| fail("name", format!("the name {e}; every connection needs a name")))
+        .map_err(|e| {
+            fail(
+                "name",
+                format!("the name {e}; every connection needs a name"),
+            )
+        })
         .ok();
     let integration = raw.integration.trim();
     if integration.chars().any(char::is_control) || integration.chars().count() > 200 {
-        fail("integration", "it must be one line of at most 200 characters".into());
+        fail(
+            "integration",
+            "it must be one line of at most 200 characters".into(),
+        );
     }
     let owner = match raw.owner.trim() {
         "" => None,
-        text => Snowflake::parse(text).map_err(|e| fail("owner", e.to_string())).ok(),
+        text => Snowflake::parse(text)
+            .map_err(|e| fail("owner", e.to_string()))
+            .ok(),
     };
-    let auth_type = raw.auth_type.parse::<AuthType>().map_err(|e| fail("auth_type", e.to_string())).ok();
+    let auth_type = raw
+        .auth_type
+        .parse::<AuthType>()
+        .map_err(|e| fail("auth_type", e.to_string()))
+        .ok();
     if let Some(id) = &id {
         if let Some(first) = seen.get(id) {
-            fail("id", format!("duplicate id {:?} (first at {first}); each connection once", id.as_str()));
+            fail(
+                "id",
+                format!(
+                    "duplicate id {:?} (first at {first}); each connection once",
+                    id.as_str()
+                ),
+            );
         } else {
             seen.insert(id.clone(), location.clone());
         }
@@ -122,21 +161,47 @@ fn check_row(
 }
 
 pub fn parse_csv(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.as_bytes());
     let header_error = |message: String| {
-        vec![RowError { location: "line 1 (header)".into(), field: None, message }]
+        vec![RowError {
+            location: "line 1 (header)".into(),
+            field: None,
+            message,
+        }]
     };
-    let headers = reader.headers().map_err(|e| header_error(e.to_string()))?.clone();
-    let names: Vec<String> = headers.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
-    let missing: Vec<_> = COLUMNS.iter().filter(|c| !names.iter().any(|n| n == *c)).collect();
-    let unknown: Vec<_> = names.iter().filter(|n| !COLUMNS.contains(&n.as_str())).collect();
+    let headers = reader
+        .headers()
+        .map_err(|e| header_error(e.to_string()))?
+        .clone();
+    let names: Vec<String> = headers
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    let missing: Vec<_> = COLUMNS
+        .iter()
+        .filter(|c| !names.iter().any(|n| n == *c))
+        .collect();
+    let unknown: Vec<_> = names
+        .iter()
+        .filter(|n| !COLUMNS.contains(&n.as_str()))
+        .collect();
     if !missing.is_empty() || !unknown.is_empty() || names.len() != COLUMNS.len() {
         return Err(header_error(format!(
             "the header must be {} (found {:?}{}{})",
             COLUMNS.join(","),
             names.join(","),
-            if missing.is_empty() { String::new() } else { format!("; missing {:?}", missing) },
-            if unknown.is_empty() { String::new() } else { format!("; unknown {:?}", unknown) },
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!("; missing {:?}", missing)
+            },
+            if unknown.is_empty() {
+                String::new()
+            } else {
+                format!("; unknown {:?}", unknown)
+            },
         )));
     }
     let column = |name: &str| names.iter().position(|n| n == name).unwrap_or(0);
@@ -156,13 +221,23 @@ pub fn parse_csv(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
                     ),
                     _ => e.to_string(),
                 };
-                errors.push(RowError { location: format!("line {line}"), field: None, message });
+                errors.push(RowError {
+                    location: format!("line {line}"),
+                    field: None,
+                    message,
+                });
                 continue;
             }
         };
         let location = format!("line {}", row.position().map_or(0, |p| p.line()));
         let get = |i: usize| row.get(i).unwrap_or("");
-        let raw = RawRow { id: get(id), name: get(name), integration: get(integration), owner: get(owner), auth_type: get(auth_type) };
+        let raw = RawRow {
+            id: get(id),
+            name: get(name),
+            integration: get(integration),
+            owner: get(owner),
+            auth_type: get(auth_type),
+        };
         if let Some(record) = check_row(raw, location, &mut seen, &mut errors) {
             records.push(record);
         }
@@ -188,14 +263,23 @@ pub fn parse_json(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
     for (index, item) in items.iter().enumerate() {
         // The raw value borrows from `text`, so its offset gives the line it starts on.
         let offset = (item.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-        let location = format!("record {} (line {})", index + 1, line_of(&text.as_bytes()[..offset.min(text.len())]));
-        let object: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(item.get()) {
-            Ok(object) => object,
-            Err(_) => {
-                errors.push(RowError { location, field: None, message: "not an object; each record is {\"id\": …, \"name\": …, …}".into() });
-                continue;
-            }
-        };
+        let location = format!(
+            "record {} (line {})",
+            index + 1,
+            line_of(&text.as_bytes()[..offset.min(text.len())])
+        );
+        let object: serde_json::Map<String, serde_json::Value> =
+            match serde_json::from_str(item.get()) {
+                Ok(object) => object,
+                Err(_) => {
+                    errors.push(RowError {
+                        location,
+                        field: None,
+                        message: "not an object; each record is {\"id\": …, \"name\": …, …}".into(),
+                    });
+                    continue;
+                }
+            };
         let mut texts: HashMap<&'static str, String> = HashMap::new();
         let mut bad = false;
         for (key, value) in &object {
@@ -211,7 +295,9 @@ pub fn parse_json(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
             let text = match value {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Number(n) if *field == "owner" => n.to_string(),
-                serde_json::Value::Null if matches!(*field, "owner" | "integration") => String::new(),
+                serde_json::Value::Null if matches!(*field, "owner" | "integration") => {
+                    String::new()
+                }
                 other => {
                     errors.push(RowError {
                         location: location.clone(),
@@ -226,7 +312,11 @@ pub fn parse_json(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
         }
         for required in ["id", "name", "auth_type"] {
             if !object.contains_key(required) {
-                errors.push(RowError { location: location.clone(), field: Some(required), message: "missing".into() });
+                errors.push(RowError {
+                    location: location.clone(),
+                    field: Some(required),
+                    message: "missing".into(),
+                });
                 bad = true;
             }
         }
@@ -234,7 +324,13 @@ pub fn parse_json(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
             continue;
         }
         let get = |k: &str| texts.get(k).map_or("", String::as_str);
-        let raw = RawRow { id: get("id"), name: get("name"), integration: get("integration"), owner: get("owner"), auth_type: get("auth_type") };
+        let raw = RawRow {
+            id: get("id"),
+            name: get("name"),
+            integration: get("integration"),
+            owner: get("owner"),
+            auth_type: get("auth_type"),
+        };
         if let Some(record) = check_row(raw, location, &mut seen, &mut errors) {
             records.push(record);
         }
@@ -276,18 +372,45 @@ mod tests {
                     d,D,,4\n";
         let errors = messages(parse_csv(text).expect_err("bad rows"));
         assert_eq!(errors.len(), 5, "{errors:#?}");
-        assert!(errors[0].starts_with("line 3, field name: the name it is empty"), "{}", errors[0]);
-        assert!(errors[1].starts_with("line 4, field id: duplicate id \"a\" (first at line 2)"), "{}", errors[1]);
-        assert!(errors[2].starts_with("line 5, field owner:"), "{}", errors[2]);
-        assert!(errors[3].starts_with("line 5, field auth_type: unknown auth type \"saml\""), "{}", errors[3]);
-        assert!(errors[4].starts_with("line 6: 4 fields where the header has 5"), "{}", errors[4]);
+        assert!(
+            errors[0].starts_with("line 3, field name: the name it is empty"),
+            "{}",
+            errors[0]
+        );
+        assert!(
+            errors[1].starts_with("line 4, field id: duplicate id \"a\" (first at line 2)"),
+            "{}",
+            errors[1]
+        );
+        assert!(
+            errors[2].starts_with("line 5, field owner:"),
+            "{}",
+            errors[2]
+        );
+        assert!(
+            errors[3].starts_with("line 5, field auth_type: unknown auth type \"saml\""),
+            "{}",
+            errors[3]
+        );
+        assert!(
+            errors[4].starts_with("line 6: 4 fields where the header has 5"),
+            "{}",
+            errors[4]
+        );
     }
 
     #[test]
     fn a_wrong_header_is_one_clear_error() {
-        let errors = messages(parse_csv("id,title,owner,auth\nx,y,,jwt\n").expect_err("bad header"));
+        let errors =
+            messages(parse_csv("id,title,owner,auth\nx,y,,jwt\n").expect_err("bad header"));
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].contains("line 1 (header)") && errors[0].contains("missing") && errors[0].contains("\"title\""), "{}", errors[0]);
+        assert!(
+            errors[0].contains("line 1 (header)")
+                && errors[0].contains("missing")
+                && errors[0].contains("\"title\""),
+            "{}",
+            errors[0]
+        );
     }
 
     #[test]
@@ -301,7 +424,11 @@ mod tests {
         let errors = messages(parse_json(bad).expect_err("bad records"));
         assert_eq!(errors[0], "record 2 (line 3): unknown key \"colour\"; the keys are id, name, integration, owner, auth_type");
         assert_eq!(errors[1], "record 3 (line 4), field name: missing");
-        assert!(errors[2].starts_with("record 4 (line 5): not an object"), "{}", errors[2]);
+        assert!(
+            errors[2].starts_with("record 4 (line 5): not an object"),
+            "{}",
+            errors[2]
+        );
         assert_eq!(errors.len(), 3, "{errors:#?}");
     }
 

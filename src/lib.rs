@@ -2,8 +2,13 @@
 //! Celigo integrator.io connections.
 
 pub mod chat;
+pub mod cli;
 pub mod clock;
 pub mod domain;
+pub mod http;
 pub mod inventory;
 pub mod settings;
+pub mod startup;
 pub mod store;
+pub mod telemetry;
+pub mod terminal;

@@ -97,10 +97,24 @@ mod tests {
     #[test]
     fn every_command_and_option_has_help_text_within_discords_limits() {
         for c in COMMANDS {
-            assert!(!c.description.is_empty() && c.description.len() <= 100, "{}", c.name);
+            assert!(
+                !c.description.is_empty() && c.description.len() <= 100,
+                "{}",
+                c.name
+            );
             for o in c.options {
-                assert!(!o.description.is_empty() && o.description.len() <= 100, "{}.{}", c.name, o.name);
-                assert!(o.name.len() <= 32 && o.name.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
+                assert!(
+                    !o.description.is_empty() && o.description.len() <= 100,
+                    "{}.{}",
+                    c.name,
+                    o.name
+                );
+                assert!(
+                    o.name.len() <= 32
+                        && o.name
+                            .chars()
+                            .all(|ch| ch.is_ascii_lowercase() || ch == '_')
+                );
             }
         }
     }

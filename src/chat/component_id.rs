@@ -12,7 +12,11 @@ const VERSION: &str = "c1";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ComponentId {
     /// A page of `/connections` (pages count from 1).
-    ConnectionsPage { show: ShowFilter, owner: Option<UserId>, page: u32 },
+    ConnectionsPage {
+        show: ShowFilter,
+        owner: Option<UserId>,
+        page: u32,
+    },
     /// The `/migrate` form for one connection.
     MigrateForm { connection: ConnectionId },
 }
@@ -74,7 +78,11 @@ mod tests {
 
     fn samples() -> Vec<ComponentId> {
         vec![
-            ComponentId::ConnectionsPage { show: ShowFilter::All, owner: None, page: 1 },
+            ComponentId::ConnectionsPage {
+                show: ShowFilter::All,
+                owner: None,
+                page: 1,
+            },
             ComponentId::ConnectionsPage {
                 show: ShowFilter::Unmigrated,
                 owner: Snowflake::new(u64::MAX).ok(),
@@ -98,8 +106,17 @@ mod tests {
     #[test]
     fn anything_else_is_stale() {
         for bad in [
-            "", "c1", "c0:cp:all:-:1", "c1:cp:all:-:0", "c1:cp:all:-:x", "c1:cp:some:-:1",
-            "c1:cp:all:bob:1", "c1:cp:all:-:1:extra", "c1:mf:", "c1:mf:a b", "c1:zz:1",
+            "",
+            "c1",
+            "c0:cp:all:-:1",
+            "c1:cp:all:-:0",
+            "c1:cp:all:-:x",
+            "c1:cp:some:-:1",
+            "c1:cp:all:bob:1",
+            "c1:cp:all:-:1:extra",
+            "c1:mf:",
+            "c1:mf:a b",
+            "c1:zz:1",
         ] {
             assert!(ComponentId::decode(bad).is_err(), "{bad:?}");
         }

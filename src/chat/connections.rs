@@ -9,7 +9,10 @@ use crate::store::ConnectionQuery;
 pub const PAGE_SIZE: u32 = 10;
 
 fn line(c: &Connection) -> String {
-    let owner = c.owner.map_or_else(|| "no owner".to_owned(), |o| format!("owner {}", o.mention()));
+    let owner = c.owner.map_or_else(
+        || "no owner".to_owned(),
+        |o| format!("owner {}", o.mention()),
+    );
     let integration = if c.integration.is_empty() {
         String::new()
     } else {
@@ -27,14 +30,18 @@ fn line(c: &Connection) -> String {
 impl ChatCore {
     pub(super) async fn connections(&self, options: &Options<'_>) -> Result<Reply, ChatError> {
         let show = match options.text("show") {
-            Some(text) => text.parse().map_err(|e: crate::domain::UnknownShowFilter| ChatError::BadOption {
-                option: "show".into(),
-                problem: e.to_string(),
-            })?,
+            Some(text) => text
+                .parse()
+                .map_err(|e: crate::domain::UnknownShowFilter| ChatError::BadOption {
+                    option: "show".into(),
+                    problem: e.to_string(),
+                })?,
             None => ShowFilter::default(),
         };
         let owner = options.user("owner");
-        self.connections_page(show, owner, 1).await.map(Reply::Message)
+        self.connections_page(show, owner, 1)
+            .await
+            .map(Reply::Message)
     }
 
     /// Page `page` (from 1) of the listing; past the end (the list shrank since the
@@ -52,7 +59,9 @@ impl ChatCore {
             limit: u64::from(PAGE_SIZE),
         };
         let mut result = self.store.list_connections(&query).await?;
-        let pages = u32::try_from(result.total.div_ceil(u64::from(PAGE_SIZE))).unwrap_or(u32::MAX).max(1);
+        let pages = u32::try_from(result.total.div_ceil(u64::from(PAGE_SIZE)))
+            .unwrap_or(u32::MAX)
+            .max(1);
         let mut page = page.max(1);
         if page > pages {
             page = pages;
@@ -65,7 +74,9 @@ impl ChatCore {
             ShowFilter::Migrated => "Connections switched to OAuth 2.0",
             ShowFilter::All => "All Zoom connections",
         };
-        let whose = owner.map(|o| format!(" owned by {}", o.mention())).unwrap_or_default();
+        let whose = owner
+            .map(|o| format!(" owned by {}", o.mention()))
+            .unwrap_or_default();
         let mut text = format!("**{what}{whose}**: {}", result.total);
         if pages > 1 {
             text.push_str(&format!(" (page {page} of {pages})"));
@@ -80,7 +91,12 @@ impl ChatCore {
             text.push('\n');
             text.push_str(&line(c));
         }
-        if show != ShowFilter::Migrated && result.connections.iter().any(|c| c.state != crate::domain::ConnectionState::Migrated) {
+        if show != ShowFilter::Migrated
+            && result
+                .connections
+                .iter()
+                .any(|c| c.state != crate::domain::ConnectionState::Migrated)
+        {
             text.push_str("\nOwners: run `/migrate connection:<id>` to switch yours.");
         }
 
@@ -88,7 +104,11 @@ impl ChatCore {
         if pages > 1 {
             let button = |label: &str, target_page: u32, disabled: bool| Button {
                 label: label.to_owned(),
-                target: ButtonTarget::Action(ComponentId::ConnectionsPage { show, owner, page: target_page }),
+                target: ButtonTarget::Action(ComponentId::ConnectionsPage {
+                    show,
+                    owner,
+                    page: target_page,
+                }),
                 disabled,
             };
             message.buttons = vec![

@@ -33,7 +33,9 @@ impl ChatCore {
             progress_line(progress)
         ));
         if all.is_empty() {
-            message.text.push_str("\nNo deadlines are set. Admins can add them in the configuration.");
+            message
+                .text
+                .push_str("\nNo deadlines are set. Admins can add them in the configuration.");
         }
         let tz = self.timezone.tz();
         // Discord shows at most 25 fields: the soonest upcoming and latest passed win.
@@ -50,7 +52,10 @@ impl ChatCore {
                 value.push('\n');
                 value.push_str(&escape(&deadline.note));
             }
-            message.fields.push(Field { name: escape(deadline.title.as_str()), value });
+            message.fields.push(Field {
+                name: escape(deadline.title.as_str()),
+                value,
+            });
         }
         Ok(Reply::Message(message))
     }
@@ -62,8 +67,14 @@ mod tests {
 
     #[test]
     fn progress_says_how_many_are_left() {
-        let line = progress_line(Progress { migrated: 3, total: 12 });
-        assert_eq!(line, "Progress: **3 of 12** connections switched to OAuth 2.0 (25%), 9 to go.");
+        let line = progress_line(Progress {
+            migrated: 3,
+            total: 12,
+        });
+        assert_eq!(
+            line,
+            "Progress: **3 of 12** connections switched to OAuth 2.0 (25%), 9 to go."
+        );
         assert!(progress_line(Progress::default()).contains("import"));
     }
 }

@@ -5,7 +5,10 @@
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if matches!(c, '\\' | '*' | '_' | '`' | '~' | '|' | '>' | '<' | '[' | ']' | '@') {
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '`' | '~' | '|' | '>' | '<' | '[' | ']' | '@'
+        ) {
             out.push('\\');
         }
         out.push(c);
@@ -29,7 +32,10 @@ mod tests {
 
     #[test]
     fn escapes_formatting_and_mentions() {
-        assert_eq!(escape("**a** @everyone <@1>"), "\\*\\*a\\*\\* \\@everyone \\<\\@1\\>");
+        assert_eq!(
+            escape("**a** @everyone <@1>"),
+            "\\*\\*a\\*\\* \\@everyone \\<\\@1\\>"
+        );
         assert_eq!(escape("plain text 42"), "plain text 42");
     }
 

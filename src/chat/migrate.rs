@@ -18,12 +18,17 @@ impl ChatCore {
             ))
         };
         let id = ConnectionId::parse(raw_id).map_err(|_| not_found())?;
-        let connection = self.store.get_connection(&id).await?.ok_or_else(not_found)?;
+        let connection = self
+            .store
+            .get_connection(&id)
+            .await?
+            .ok_or_else(not_found)?;
         let is_owner = caller.user_id().is_some() && caller.user_id() == connection.owner;
         if !(is_owner || caller.is_admin) {
-            let owner = connection
-                .owner
-                .map_or_else(|| "it has no owner yet; an admin can assign one".to_owned(), |o| format!("it belongs to {}", o.mention()));
+            let owner = connection.owner.map_or_else(
+                || "it has no owner yet; an admin can assign one".to_owned(),
+                |o| format!("it belongs to {}", o.mention()),
+            );
             return Err(ChatError::NotAllowed(format!(
                 "You cannot switch `{}`: {owner}. Only its owner or an admin can.",
                 connection.id
@@ -31,7 +36,10 @@ impl ChatCore {
         }
         if connection.state == ConnectionState::Migrated {
             let by = connection.migrated_by.as_deref().unwrap_or("someone");
-            let when = connection.migrated_at.map(|t| format!(" <t:{}:R>", t.timestamp())).unwrap_or_default();
+            let when = connection
+                .migrated_at
+                .map(|t| format!(" <t:{}:R>", t.timestamp()))
+                .unwrap_or_default();
             return Err(ChatError::Refused(format!(
                 "`{}` is already on OAuth 2.0 (switched by {}{when}). Nothing to do.",
                 connection.id,
@@ -41,14 +49,21 @@ impl ChatCore {
         Ok(connection)
     }
 
-    pub(super) async fn migrate(&self, caller: Caller, options: &Options<'_>) -> Result<Reply, ChatError> {
+    pub(super) async fn migrate(
+        &self,
+        caller: Caller,
+        options: &Options<'_>,
+    ) -> Result<Reply, ChatError> {
         let raw_id = options.text("connection").unwrap_or_default();
         let connection = self.migratable(caller, raw_id).await?;
         Ok(Reply::Modal(Modal {
-            id: ComponentId::MigrateForm { connection: connection.id.clone() },
+            id: ComponentId::MigrateForm {
+                connection: connection.id.clone(),
+            },
             // Discord allows 45 characters in a modal title.
             title: truncate(&format!("Switch {} to OAuth", connection.name), 45),
-            notice: "Discord does not mask what you type here; only you can see this form.".to_owned(),
+            notice: "Discord does not mask what you type here; only you can see this form."
+                .to_owned(),
             inputs: vec![
                 TextInput {
                     id: CLIENT_ID_INPUT,
@@ -61,7 +76,8 @@ impl ChatCore {
                 TextInput {
                     id: CLIENT_SECRET_INPUT,
                     label: "Zoom OAuth client secret".to_owned(),
-                    placeholder: "App Credentials > Client Secret (kept sealed, never shown)".to_owned(),
+                    placeholder: "App Credentials > Client Secret (kept sealed, never shown)"
+                        .to_owned(),
                     min_length: 8,
                     max_length: 128,
                     secret: true,

@@ -42,11 +42,17 @@ impl Caller {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// A slash command: its path (e.g. `connections`) and the options given.
-    Command { name: String, options: Vec<(String, OptionValue)> },
+    Command {
+        name: String,
+        options: Vec<(String, OptionValue)>,
+    },
     /// A button press, with the id the client sent back.
     Button { id: String },
     /// A filled-in modal, with the id the client sent back and each input's value.
-    ModalSubmit { id: String, values: Vec<(String, String)> },
+    ModalSubmit {
+        id: String,
+        values: Vec<(String, String)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +76,12 @@ impl ChatCore {
         configured_deadlines: Vec<Deadline>,
         timezone: TimeZoneName,
     ) -> Self {
-        Self { store, clock, configured_deadlines, timezone }
+        Self {
+            store,
+            clock,
+            configured_deadlines,
+            timezone,
+        }
     }
 
     pub fn timezone(&self) -> TimeZoneName {
@@ -90,7 +101,8 @@ impl ChatCore {
         let caller = request.caller;
         match &request.action {
             Action::Command { name, options } => {
-                let spec = find_command(name).ok_or_else(|| ChatError::UnknownCommand(name.clone()))?;
+                let spec =
+                    find_command(name).ok_or_else(|| ChatError::UnknownCommand(name.clone()))?;
                 if spec.admin_only && !caller.is_admin {
                     return Err(ChatError::NotAllowed(format!(
                         "/{} is for admins (Manage Server permission or an admin role).",
@@ -106,12 +118,15 @@ impl ChatCore {
                     other => Err(ChatError::UnknownCommand(other.to_owned())),
                 }
             }
-            Action::Button { id } => match ComponentId::decode(id).map_err(|_| ChatError::StaleComponent)? {
-                ComponentId::ConnectionsPage { show, owner, page } => {
-                    self.connections_page(show, owner, page).await.map(|m| Reply::Update(m))
+            Action::Button { id } => {
+                match ComponentId::decode(id).map_err(|_| ChatError::StaleComponent)? {
+                    ComponentId::ConnectionsPage { show, owner, page } => self
+                        .connections_page(show, owner, page)
+                        .await
+                        .map(Reply::Update),
+                    ComponentId::MigrateForm { .. } => Err(ChatError::StaleComponent),
                 }
-                ComponentId::MigrateForm { .. } => Err(ChatError::StaleComponent),
-            },
+            }
             Action::ModalSubmit { id, values } => {
                 match ComponentId::decode(id).map_err(|_| ChatError::StaleComponent)? {
                     ComponentId::MigrateForm { connection } => {

@@ -28,9 +28,16 @@ impl<'a> Options<'a> {
                 let problem = if known.is_empty() {
                     format!("is not one of /{}'s; it takes no options.", spec.name)
                 } else {
-                    format!("is not one of /{}'s; it takes: {}.", spec.name, known.join(", "))
+                    format!(
+                        "is not one of /{}'s; it takes: {}.",
+                        spec.name,
+                        known.join(", ")
+                    )
                 };
-                return Err(ChatError::BadOption { option: name.clone(), problem });
+                return Err(ChatError::BadOption {
+                    option: name.clone(),
+                    problem,
+                });
             };
             if values.iter().any(|(n, _)| *n == option.name) {
                 return Err(ChatError::BadOption {
@@ -39,13 +46,19 @@ impl<'a> Options<'a> {
                 });
             }
             match (option.kind, value) {
-                (OptionKind::Text, OptionValue::Text(text)) if !option.choices.is_empty() => {
-                    if !option.choices.contains(&text.trim().to_ascii_lowercase().as_str()) {
-                        return Err(ChatError::BadOption {
-                            option: name.clone(),
-                            problem: format!("cannot be {text:?}; choose one of: {}.", option.choices.join(", ")),
-                        });
-                    }
+                (OptionKind::Text, OptionValue::Text(text))
+                    if !option.choices.is_empty()
+                        && !option
+                            .choices
+                            .contains(&text.trim().to_ascii_lowercase().as_str()) =>
+                {
+                    return Err(ChatError::BadOption {
+                        option: name.clone(),
+                        problem: format!(
+                            "cannot be {text:?}; choose one of: {}.",
+                            option.choices.join(", ")
+                        ),
+                    });
                 }
                 (OptionKind::User, OptionValue::Text(text)) => {
                     Snowflake::parse(text).map_err(|e| ChatError::BadOption {
@@ -75,7 +88,10 @@ impl<'a> Options<'a> {
     }
 
     fn get(&self, name: &str) -> Option<&'a OptionValue> {
-        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
     }
 
     pub(super) fn text(&self, name: &str) -> Option<&'a str> {

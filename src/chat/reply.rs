@@ -31,11 +31,19 @@ pub struct Message {
 
 impl Message {
     pub fn public(text: impl Into<String>) -> Self {
-        Self { text: text.into(), fields: Vec::new(), buttons: Vec::new(), visibility: Visibility::Public }
+        Self {
+            text: text.into(),
+            fields: Vec::new(),
+            buttons: Vec::new(),
+            visibility: Visibility::Public,
+        }
     }
 
     pub fn private(text: impl Into<String>) -> Self {
-        Self { visibility: Visibility::Private, ..Self::public(text) }
+        Self {
+            visibility: Visibility::Private,
+            ..Self::public(text)
+        }
     }
 }
 

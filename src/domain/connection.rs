@@ -120,7 +120,11 @@ pub enum ShowFilter {
 pub struct UnknownShowFilter(pub String);
 
 impl ShowFilter {
-    pub const ALL: [ShowFilter; 3] = [ShowFilter::Unmigrated, ShowFilter::Migrated, ShowFilter::All];
+    pub const ALL: [ShowFilter; 3] = [
+        ShowFilter::Unmigrated,
+        ShowFilter::Migrated,
+        ShowFilter::All,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -143,7 +147,7 @@ impl FromStr for ShowFilter {
 
 /// A human-readable name: trimmed, non-empty, no control characters, bounded.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[serde(try_from = "crate::domain::Scalar", into = "String")]
 pub struct DisplayName(String);
 
 pub const MAX_NAME_LEN: usize = 200;
@@ -225,6 +229,8 @@ pub struct Connection {
     pub migrated_at: Option<DateTime<Utc>>,
 }
 
+crate::domain::try_from_scalar!(DisplayName);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,16 +239,27 @@ mod tests {
     fn auth_type_parses_the_two_names_only() {
         assert_eq!("jwt".parse(), Ok(AuthType::Jwt));
         assert_eq!(" OAuth2 ".parse(), Ok(AuthType::OAuth2));
-        assert_eq!("oauth".parse::<AuthType>(), Err(UnknownAuthType("oauth".into())));
+        assert_eq!(
+            "oauth".parse::<AuthType>(),
+            Err(UnknownAuthType("oauth".into()))
+        );
         assert_eq!("".parse::<AuthType>(), Err(UnknownAuthType("".into())));
     }
 
     #[test]
     fn state_and_source_names_round_trip() {
-        for s in [ConnectionState::Pending, ConnectionState::Migrated, ConnectionState::NeedsReauthorization] {
+        for s in [
+            ConnectionState::Pending,
+            ConnectionState::Migrated,
+            ConnectionState::NeedsReauthorization,
+        ] {
             assert_eq!(ConnectionState::parse(s.as_str()), Some(s));
         }
-        for s in [ConnectionSource::Import, ConnectionSource::Celigo, ConnectionSource::Chat] {
+        for s in [
+            ConnectionSource::Import,
+            ConnectionSource::Celigo,
+            ConnectionSource::Chat,
+        ] {
             assert_eq!(ConnectionSource::parse(s.as_str()), Some(s));
         }
         assert_eq!(ConnectionState::parse("done"), None);
@@ -259,10 +276,19 @@ mod tests {
 
     #[test]
     fn display_names_are_trimmed_and_bounded() {
-        assert_eq!(DisplayName::parse("  Zoom prod ").map(String::from), Ok("Zoom prod".into()));
+        assert_eq!(
+            DisplayName::parse("  Zoom prod ").map(String::from),
+            Ok("Zoom prod".into())
+        );
         assert_eq!(DisplayName::parse(" \t "), Err(DisplayNameError::Empty));
-        assert_eq!(DisplayName::parse("a\nb"), Err(DisplayNameError::ControlCharacter));
-        assert_eq!(DisplayName::parse(&"n".repeat(201)), Err(DisplayNameError::TooLong(201)));
+        assert_eq!(
+            DisplayName::parse("a\nb"),
+            Err(DisplayNameError::ControlCharacter)
+        );
+        assert_eq!(
+            DisplayName::parse(&"n".repeat(201)),
+            Err(DisplayNameError::TooLong(201))
+        );
         assert!(DisplayName::parse(&"é".repeat(200)).is_ok());
     }
 }

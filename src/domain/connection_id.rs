@@ -4,7 +4,7 @@ use std::fmt;
 /// The id of a Zoom connection: an integrator.io `_id` or the id given in an import.
 /// Short, printable and free of spaces, so it is safe in custom ids, logs and URLs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[serde(try_from = "crate::domain::Scalar", into = "String")]
 pub struct ConnectionId(String);
 
 pub const MAX_CONNECTION_ID_LEN: usize = 64;
@@ -13,7 +13,9 @@ pub const MAX_CONNECTION_ID_LEN: usize = 64;
 pub enum ConnectionIdError {
     #[error("the connection id is empty")]
     Empty,
-    #[error("the connection id is {0} characters long; at most {MAX_CONNECTION_ID_LEN} are allowed")]
+    #[error(
+        "the connection id is {0} characters long; at most {MAX_CONNECTION_ID_LEN} are allowed"
+    )]
     TooLong(usize),
     #[error("the connection id contains {0:?}; use only letters, digits, '-', '_' and '.'")]
     BadCharacter(char),
@@ -62,6 +64,8 @@ impl fmt::Display for ConnectionId {
     }
 }
 
+crate::domain::try_from_scalar!(ConnectionId);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,13 +73,19 @@ mod tests {
     #[test]
     fn accepts_celigo_object_ids_and_simple_names() {
         for ok in ["64b7f1c2a9e3d40012345678", "zoom-prod_1", "a.b", "x"] {
-            assert_eq!(ConnectionId::parse(ok).map(|c| c.to_string()), Ok(ok.to_owned()));
+            assert_eq!(
+                ConnectionId::parse(ok).map(|c| c.to_string()),
+                Ok(ok.to_owned())
+            );
         }
     }
 
     #[test]
     fn trims_surrounding_space() {
-        assert_eq!(ConnectionId::parse("  abc \n").map(String::from), Ok("abc".to_owned()));
+        assert_eq!(
+            ConnectionId::parse("  abc \n").map(String::from),
+            Ok("abc".to_owned())
+        );
     }
 
     #[test]

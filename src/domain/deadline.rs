@@ -25,11 +25,13 @@ pub struct Deadline {
 
 /// An IANA time zone, as configured in `reminders.timezone`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[serde(try_from = "crate::domain::Scalar", into = "String")]
 pub struct TimeZoneName(Tz);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{0:?} is not a time zone: use an IANA name such as UTC, Europe/Berlin or America/New_York")]
+#[error(
+    "{0:?} is not a time zone: use an IANA name such as UTC, Europe/Berlin or America/New_York"
+)]
 pub struct UnknownTimeZone(String);
 
 impl TimeZoneName {
@@ -74,10 +76,15 @@ pub fn parse_due(raw: &str, tz: Tz) -> Result<DateTime<Utc>, BadDue> {
     let local = if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         date.and_time(NaiveTime::MIN)
     } else {
-        ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-            .iter()
-            .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-            .ok_or_else(bad)?
+        [
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M:%S",
+        ]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+        .ok_or_else(bad)?
     };
     local_to_utc(local, tz).ok_or_else(bad)
 }
@@ -132,12 +139,16 @@ impl fmt::Display for Distance {
     }
 }
 
+crate::domain::try_from_scalar!(TimeZoneName);
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).expect("test instant").with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(s)
+            .expect("test instant")
+            .with_timezone(&Utc)
     }
 
     fn tz(name: &str) -> Tz {
@@ -150,17 +161,37 @@ mod tests {
         let due = utc("2023-09-01T00:00:00Z");
         assert_eq!(distance(due, now, Tz::UTC), Distance::InDays(3));
         assert_eq!(distance(due, now, Tz::UTC).to_string(), "in 3 days");
-        assert_eq!(distance(due, utc("2023-08-31T23:59:59Z"), Tz::UTC), Distance::Tomorrow);
-        assert_eq!(distance(due, utc("2023-09-01T00:00:00Z"), Tz::UTC).to_string(), "passed today");
-        assert_eq!(distance(utc("2023-09-01T18:00:00Z"), utc("2023-09-01T09:00:00Z"), Tz::UTC).to_string(), "today");
-        assert_eq!(distance(due, utc("2023-09-02T00:00:00Z"), Tz::UTC).to_string(), "passed 1 day ago");
+        assert_eq!(
+            distance(due, utc("2023-08-31T23:59:59Z"), Tz::UTC),
+            Distance::Tomorrow
+        );
+        assert_eq!(
+            distance(due, utc("2023-09-01T00:00:00Z"), Tz::UTC).to_string(),
+            "passed today"
+        );
+        assert_eq!(
+            distance(
+                utc("2023-09-01T18:00:00Z"),
+                utc("2023-09-01T09:00:00Z"),
+                Tz::UTC
+            )
+            .to_string(),
+            "today"
+        );
+        assert_eq!(
+            distance(due, utc("2023-09-02T00:00:00Z"), Tz::UTC).to_string(),
+            "passed 1 day ago"
+        );
     }
 
     #[test]
     fn long_past_deadlines_say_how_long_ago() {
         let due = utc("2023-09-01T00:00:00Z");
         let now = utc("2025-11-21T12:00:00Z");
-        assert_eq!(distance(due, now, Tz::UTC).to_string(), "passed 812 days ago");
+        assert_eq!(
+            distance(due, now, Tz::UTC).to_string(),
+            "passed 812 days ago"
+        );
     }
 
     #[test]
@@ -182,8 +213,14 @@ mod tests {
     fn parses_dates_in_the_zone_and_instants_as_given() {
         let ny = tz("America/New_York");
         assert_eq!(parse_due("2023-09-01", ny), Ok(utc("2023-09-01T04:00:00Z")));
-        assert_eq!(parse_due("2023-09-01T17:00", ny), Ok(utc("2023-09-01T21:00:00Z")));
-        assert_eq!(parse_due("2023-09-01T17:00:00+02:00", ny), Ok(utc("2023-09-01T15:00:00Z")));
+        assert_eq!(
+            parse_due("2023-09-01T17:00", ny),
+            Ok(utc("2023-09-01T21:00:00Z"))
+        );
+        assert_eq!(
+            parse_due("2023-09-01T17:00:00+02:00", ny),
+            Ok(utc("2023-09-01T15:00:00Z"))
+        );
         assert!(parse_due("next friday", ny).is_err());
         assert!(parse_due("2023-02-30", ny).is_err());
     }
@@ -192,14 +229,23 @@ mod tests {
     fn local_times_in_a_dst_gap_or_fold_resolve_predictably() {
         let ny = tz("America/New_York");
         // 02:30 does not exist on 2024-03-10 in New York: the first minute after the gap.
-        assert_eq!(parse_due("2024-03-10T02:30", ny), Ok(utc("2024-03-10T07:00:00Z")));
+        assert_eq!(
+            parse_due("2024-03-10T02:30", ny),
+            Ok(utc("2024-03-10T07:00:00Z"))
+        );
         // 01:30 happens twice on 2024-11-03: the first one.
-        assert_eq!(parse_due("2024-11-03T01:30", ny), Ok(utc("2024-11-03T05:30:00Z")));
+        assert_eq!(
+            parse_due("2024-11-03T01:30", ny),
+            Ok(utc("2024-11-03T05:30:00Z"))
+        );
     }
 
     #[test]
     fn time_zone_names_are_checked() {
-        assert_eq!(TimeZoneName::parse("Europe/Berlin").map(String::from), Ok("Europe/Berlin".to_owned()));
+        assert_eq!(
+            TimeZoneName::parse("Europe/Berlin").map(String::from),
+            Ok("Europe/Berlin".to_owned())
+        );
         assert!(TimeZoneName::parse("Mars/Olympus").is_err());
     }
 }

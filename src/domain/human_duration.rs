@@ -4,13 +4,19 @@ use std::fmt;
 /// A span written the way people write it in configuration and chat: `7d`, `12h`,
 /// `10m`, `1h30m`, `0d`. Units: `w`, `d`, `h`, `m`, `s`. At most a year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[serde(try_from = "crate::domain::Scalar", into = "String")]
 pub struct HumanDuration {
     seconds: u64,
 }
 
 const MAX_SECONDS: u64 = 366 * 86_400;
-const UNITS: [(char, u64); 5] = [('w', 604_800), ('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
+const UNITS: [(char, u64); 5] = [
+    ('w', 604_800),
+    ('d', 86_400),
+    ('h', 3_600),
+    ('m', 60),
+    ('s', 1),
+];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HumanDurationError {
@@ -102,31 +108,73 @@ impl fmt::Display for HumanDuration {
     }
 }
 
+crate::domain::try_from_scalar!(HumanDuration);
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn parses_single_and_compound_units() {
-        let cases = [("7d", 604_800), ("12h", 43_200), ("10m", 600), ("0d", 0), ("1h30m", 5_400), ("2w", 1_209_600), ("90s", 90), ("1D", 86_400)];
+        let cases = [
+            ("7d", 604_800),
+            ("12h", 43_200),
+            ("10m", 600),
+            ("0d", 0),
+            ("1h30m", 5_400),
+            ("2w", 1_209_600),
+            ("90s", 90),
+            ("1D", 86_400),
+        ];
         for (text, seconds) in cases {
-            assert_eq!(HumanDuration::parse(text).map(HumanDuration::as_seconds), Ok(seconds), "{text}");
+            assert_eq!(
+                HumanDuration::parse(text).map(HumanDuration::as_seconds),
+                Ok(seconds),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn rejects_malformed_and_too_long() {
         for bad in ["", "7", "d", "7x", "-1d", "1.5h", "h7", "7 d"] {
-            assert!(matches!(HumanDuration::parse(bad), Err(HumanDurationError::Malformed(_))), "{bad}");
+            assert!(
+                matches!(
+                    HumanDuration::parse(bad),
+                    Err(HumanDurationError::Malformed(_))
+                ),
+                "{bad}"
+            );
         }
-        assert!(matches!(HumanDuration::parse("367d"), Err(HumanDurationError::TooLong(_))));
-        assert!(matches!(HumanDuration::parse("99999999999999999999w"), Err(HumanDurationError::Malformed(_))));
-        assert!(matches!(HumanDuration::parse("9999999999999999w"), Err(HumanDurationError::TooLong(_))));
+        assert!(matches!(
+            HumanDuration::parse("367d"),
+            Err(HumanDurationError::TooLong(_))
+        ));
+        assert!(matches!(
+            HumanDuration::parse("99999999999999999999w"),
+            Err(HumanDurationError::Malformed(_))
+        ));
+        assert!(matches!(
+            HumanDuration::parse("9999999999999999w"),
+            Err(HumanDurationError::TooLong(_))
+        ));
     }
 
     #[test]
     fn display_round_trips() {
-        for seconds in [0, 1, 59, 60, 61, 3_600, 5_400, 86_400, 90_061, 1_209_600, MAX_SECONDS] {
+        for seconds in [
+            0,
+            1,
+            59,
+            60,
+            61,
+            3_600,
+            5_400,
+            86_400,
+            90_061,
+            1_209_600,
+            MAX_SECONDS,
+        ] {
             let d = HumanDuration::from_seconds(seconds);
             assert_eq!(HumanDuration::parse(&d.to_string()), Ok(d), "{d}");
         }

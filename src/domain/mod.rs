@@ -5,6 +5,7 @@ mod connection;
 mod connection_id;
 mod deadline;
 mod human_duration;
+mod scalar;
 mod user_id;
 
 pub use actor::Actor;
@@ -17,4 +18,6 @@ pub use deadline::{
     distance, local_to_utc, parse_due, BadDue, Deadline, DeadlineOrigin, Distance, TimeZoneName,
 };
 pub use human_duration::{HumanDuration, HumanDurationError};
+pub(crate) use scalar::try_from_scalar;
+pub use scalar::Scalar;
 pub use user_id::{Snowflake, SnowflakeError, UserId};

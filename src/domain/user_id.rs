@@ -107,7 +107,10 @@ mod tests {
         assert_eq!(id, Ok(123456789012345678));
         assert_eq!(Snowflake::parse("<@42>").map(Snowflake::get), Ok(42));
         assert_eq!(Snowflake::parse("<@!42>").map(Snowflake::get), Ok(42));
-        assert_eq!(Snowflake::parse(" 7 ").map(|s| s.mention()), Ok("<@7>".into()));
+        assert_eq!(
+            Snowflake::parse(" 7 ").map(|s| s.mention()),
+            Ok("<@7>".into())
+        );
     }
 
     #[test]
@@ -115,7 +118,10 @@ mod tests {
         assert_eq!(Snowflake::parse(""), Err(SnowflakeError::Empty));
         assert_eq!(Snowflake::parse("0"), Err(SnowflakeError::Zero));
         for bad in ["-5", "+5", "12a", "@bob", "<@>", "99999999999999999999999"] {
-            assert!(matches!(Snowflake::parse(bad), Err(SnowflakeError::NotDigits(_))), "{bad}");
+            assert!(
+                matches!(Snowflake::parse(bad), Err(SnowflakeError::NotDigits(_))),
+                "{bad}"
+            );
         }
     }
 

@@ -11,8 +11,6 @@ const ENV_PREFIX: &str = "CUTOVER__";
 const MAX_LINK_TTL_SECONDS: u64 = 15 * 60;
 const MIN_LINK_TTL_SECONDS: u64 = 60;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawSettings {
     database: RawDatabase,
     server: RawServer,
@@ -21,8 +19,77 @@ struct RawSettings {
     security: RawSecurity,
     celigo: RawCeligo,
     reminders: RawReminders,
-    #[serde(default)]
     deadlines: Vec<RawDeadline>,
+}
+
+const SECTIONS: [&str; 8] = [
+    "database",
+    "server",
+    "discord",
+    "zoom",
+    "security",
+    "celigo",
+    "reminders",
+    "deadlines",
+];
+
+fn extract_sections(figment: &Figment, problems: &mut Vec<ConfigProblem>) -> Option<RawSettings> {
+    if let Ok(dict) = figment.extract::<figment::value::Dict>() {
+        for key in dict.keys().filter(|k| !SECTIONS.contains(&k.as_str())) {
+            problems.push(ConfigProblem {
+                key: key.clone(),
+                origin: figment.find_metadata(key).map(|m| origin_of(m, std::slice::from_ref(key))),
+                message: format!(
+                    "unknown section; the sections are: {}. Check the spelling (see config/default.toml)",
+                    SECTIONS.join(", ")
+                ),
+            });
+        }
+    }
+    fn section<T: serde::de::DeserializeOwned>(
+        figment: &Figment,
+        name: &str,
+        problems: &mut Vec<ConfigProblem>,
+    ) -> Option<T> {
+        figment
+            .extract_inner(name)
+            .map_err(|error| {
+                // figment names a key inside a section as [inner path…, section].
+                let error = error.into_iter().map(|mut e| {
+                    if e.path.last().map(String::as_str) == Some(name) {
+                        e.path.pop();
+                    }
+                    e.path.insert(0, name.to_owned());
+                    e
+                });
+                for e in error {
+                    problems.extend(from_figment(e).problems);
+                }
+            })
+            .ok()
+    }
+    let database = section(figment, "database", problems);
+    let server = section(figment, "server", problems);
+    let discord = section(figment, "discord", problems);
+    let zoom = section(figment, "zoom", problems);
+    let security = section(figment, "security", problems);
+    let celigo = section(figment, "celigo", problems);
+    let reminders = section(figment, "reminders", problems);
+    let deadlines = if figment.contains("deadlines") {
+        section(figment, "deadlines", problems)
+    } else {
+        Some(Vec::new())
+    };
+    Some(RawSettings {
+        database: database?,
+        server: server?,
+        discord: discord?,
+        zoom: zoom?,
+        security: security?,
+        celigo: celigo?,
+        reminders: reminders?,
+        deadlines: deadlines?,
+    })
 }
 
 #[derive(Deserialize)]
@@ -162,11 +229,13 @@ pub(super) fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
     }
     figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
 
-    let raw: RawSettings = figment.extract().map_err(from_figment)?;
     let mut problems = Vec::new();
     for key in ["discord.token", "security.sealing_key", "celigo.api_token"] {
         if let Some(source) = file_that_sets(&figment, key) {
-            let env = format!("{ENV_PREFIX}{}", key.replace('.', "__").to_ascii_uppercase());
+            let env = format!(
+                "{ENV_PREFIX}{}",
+                key.replace('.', "__").to_ascii_uppercase()
+            );
             problems.push(ConfigProblem {
                 key: key.to_owned(),
                 origin: Some(source),
@@ -176,6 +245,11 @@ pub(super) fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
             });
         }
     }
+    // Each section on its own, so one run reports a problem in every section at once.
+    let raw = extract_sections(&figment, &mut problems);
+    let Some(raw) = raw else {
+        return Err(ConfigError { problems });
+    };
     let settings = validate(raw, &mut problems);
     if problems.is_empty() {
         Ok(settings)
@@ -192,36 +266,64 @@ fn file_that_sets(figment: &Figment, key: &str) -> Option<String> {
     }
 }
 
+fn origin_of(metadata: &figment::Metadata, path: &[String]) -> String {
+    match &metadata.source {
+        Some(Source::File(p)) => p.display().to_string(),
+        _ if metadata.name.contains("environment") => {
+            format!(
+                "environment variable {ENV_PREFIX}{}",
+                path.join("__").to_ascii_uppercase()
+            )
+        }
+        _ => metadata.name.to_string(),
+    }
+}
+
+/// `reminders.before.0` as people write it: `reminders.before[0]`.
+fn key_name(path: &[String]) -> String {
+    let mut key = String::new();
+    for part in path {
+        if part.bytes().all(|b| b.is_ascii_digit()) && !key.is_empty() {
+            key.push_str(&format!("[{part}]"));
+        } else {
+            if !key.is_empty() {
+                key.push('.');
+            }
+            key.push_str(part);
+        }
+    }
+    if key.is_empty() {
+        "(top level)".to_owned()
+    } else {
+        key
+    }
+}
+
 fn from_figment(error: figment::Error) -> ConfigError {
     let problems = error
         .into_iter()
         .map(|e| {
             let mut path = e.path.clone();
-            let kind = match &e.kind {
+            let message = match &e.kind {
                 figment::error::Kind::UnknownField(field, expected) => {
-                    path.push(field.clone());
+                    if path.last() != Some(field) {
+                        path.push(field.clone());
+                    }
                     format!(
                         "unknown key; the keys here are: {}. Check the spelling (see config/default.toml)",
                         expected.join(", ")
                     )
                 }
                 figment::error::Kind::MissingField(field) => {
-                    path.push(field.to_string());
+                    if path.last().map(String::as_str) != Some(field.as_ref()) {
+                        path.push(field.to_string());
+                    }
                     "missing; config/default.toml lists every key with its meaning".to_owned()
                 }
                 other => other.to_string(),
             };
-            let key = if path.is_empty() { "(top level)".to_owned() } else { path.join(".") };
-            let origin = e.metadata.as_ref().map(|m| match &m.source {
-                Some(Source::File(p)) => p.display().to_string(),
-                _ => match &e.profile {
-                    Some(profile) if m.name.contains("environment") => {
-                        format!("environment variable {}", m.interpolate(profile, &path))
-                    }
-                    _ => m.name.to_string(),
-                },
-            });
-            ConfigProblem { key, origin, message: kind }
+            let origin = e.metadata.as_ref().map(|m| origin_of(m, &path));
+            ConfigProblem { key: key_name(&path), origin, message }
         })
         .collect();
     ConfigError { problems }
@@ -268,10 +370,17 @@ fn secret(
 
 fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
     let mut problem = |key: String, message: String| {
-        problems.push(ConfigProblem { key, origin: None, message });
+        problems.push(ConfigProblem {
+            key,
+            origin: None,
+            message,
+        });
     };
     if raw.database.url.trim().is_empty() {
-        problem("database.url".into(), "it is empty; write e.g. sqlite://data/cutover.db".into());
+        problem(
+            "database.url".into(),
+            "it is empty; write e.g. sqlite://data/cutover.db".into(),
+        );
     }
     let ttl = raw.security.link_ttl.as_seconds();
     if !(MIN_LINK_TTL_SECONDS..=MAX_LINK_TTL_SECONDS).contains(&ttl) {
@@ -285,18 +394,29 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
     }
     for (i, scope) in raw.zoom.scopes.iter().enumerate() {
         if scope.is_empty() || scope.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            problem(format!("zoom.scopes[{i}]"), format!("{scope:?} is not a scope name: one scope per entry, without spaces"));
+            problem(
+                format!("zoom.scopes[{i}]"),
+                format!("{scope:?} is not a scope name: one scope per entry, without spaces"),
+            );
         }
     }
     if raw.reminders.before.len() > 20 {
-        problem("reminders.before".into(), "more than 20 milestones; keep the list short".into());
+        problem(
+            "reminders.before".into(),
+            "more than 20 milestones; keep the list short".into(),
+        );
     }
     let tz = raw.reminders.timezone.tz();
     let mut deadlines = Vec::new();
     for (i, d) in raw.deadlines.into_iter().enumerate() {
-        let title = DisplayName::parse(&d.title)
-            .map_err(|e| problem(format!("deadlines[{i}].title"), format!("{e}; give the deadline a short title")));
-        let due = parse_due(&d.due, tz).map_err(|e| problem(format!("deadlines[{i}].due"), e.to_string()));
+        let title = DisplayName::parse(&d.title).map_err(|e| {
+            problem(
+                format!("deadlines[{i}].title"),
+                format!("{e}; give the deadline a short title"),
+            )
+        });
+        let due = parse_due(&d.due, tz)
+            .map_err(|e| problem(format!("deadlines[{i}].due"), e.to_string()));
         if let (Ok(title), Ok(due)) = (title, due) {
             deadlines.push(Deadline {
                 origin: DeadlineOrigin::Configured,
@@ -309,25 +429,45 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
     }
     deadlines.sort_by_key(|d| d.due);
 
-    let discord_token = secret("discord.token", raw.discord.token, raw.discord.token_file, problems);
-    let celigo_token = secret("celigo.api_token", raw.celigo.api_token, raw.celigo.api_token_file, problems);
-    let sealing_key = secret("security.sealing_key", raw.security.sealing_key, raw.security.sealing_key_file, problems)
-        .and_then(|s| {
-            use secrecy::ExposeSecret;
-            SealingKey::parse(s.expose_secret())
-                .map_err(|e| {
-                    problems.push(ConfigProblem {
-                        key: "security.sealing_key".into(),
-                        origin: None,
-                        message: e.to_string(),
-                    })
+    let discord_token = secret(
+        "discord.token",
+        raw.discord.token,
+        raw.discord.token_file,
+        problems,
+    );
+    let celigo_token = secret(
+        "celigo.api_token",
+        raw.celigo.api_token,
+        raw.celigo.api_token_file,
+        problems,
+    );
+    let sealing_key = secret(
+        "security.sealing_key",
+        raw.security.sealing_key,
+        raw.security.sealing_key_file,
+        problems,
+    )
+    .and_then(|s| {
+        use secrecy::ExposeSecret;
+        SealingKey::parse(s.expose_secret())
+            .map_err(|e| {
+                problems.push(ConfigProblem {
+                    key: "security.sealing_key".into(),
+                    origin: None,
+                    message: e.to_string(),
                 })
-                .ok()
-        });
+            })
+            .ok()
+    });
 
     Settings {
-        database: DatabaseSettings { url: raw.database.url.trim().to_owned() },
-        server: ServerSettings { bind: raw.server.bind, public_base_url: raw.server.public_base_url },
+        database: DatabaseSettings {
+            url: raw.database.url.trim().to_owned(),
+        },
+        server: ServerSettings {
+            bind: raw.server.bind,
+            public_base_url: raw.server.public_base_url,
+        },
         discord: DiscordSettings {
             token: discord_token,
             application_id: raw.discord.application_id,
@@ -343,8 +483,14 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
             revoke_url: raw.zoom.revoke_url,
             scopes: raw.zoom.scopes,
         },
-        security: SecuritySettings { sealing_key, link_ttl: raw.security.link_ttl },
-        celigo: CeligoSettings { api_base_url: raw.celigo.api_base_url, api_token: celigo_token },
+        security: SecuritySettings {
+            sealing_key,
+            link_ttl: raw.security.link_ttl,
+        },
+        celigo: CeligoSettings {
+            api_base_url: raw.celigo.api_base_url,
+            api_token: celigo_token,
+        },
         reminders: ReminderSettings {
             channel_id: raw.reminders.channel_id,
             timezone: raw.reminders.timezone,

@@ -11,7 +11,7 @@ fn text(value: impl ToString) -> Value {
 }
 
 fn list<T: std::fmt::Display>(values: &[T]) -> Value {
-    Value::Array(values.iter().map(|v| text(v)).collect())
+    Value::Array(values.iter().map(|v| Value::String(v.to_string())).collect())
 }
 
 fn put_opt<T: ToString>(table: &mut Table, key: &str, value: Option<T>) {
@@ -41,7 +41,11 @@ pub(super) fn to_toml(s: &Settings) -> String {
     let mut discord = Table::new();
     put_secret(&mut discord, "token", s.discord.token.as_ref());
     put_opt(&mut discord, "application_id", s.discord.application_id);
-    put_opt(&mut discord, "public_key", s.discord.public_key.as_ref().map(|k| k.as_hex()));
+    put_opt(
+        &mut discord,
+        "public_key",
+        s.discord.public_key.as_ref().map(|k| k.as_hex()),
+    );
     put_opt(&mut discord, "guild_id", s.discord.guild_id);
     discord.insert("api_base_url".into(), text(&s.discord.api_base_url));
     discord.insert("admin_role_ids".into(), list(&s.discord.admin_role_ids));
@@ -71,7 +75,11 @@ pub(super) fn to_toml(s: &Settings) -> String {
     put_opt(&mut reminders, "channel_id", s.reminders.channel_id);
     reminders.insert("timezone".into(), text(String::from(s.reminders.timezone)));
     reminders.insert("before".into(), list(&s.reminders.before));
-    put_opt(&mut reminders, "digest_at", s.reminders.digest_at.map(String::from));
+    put_opt(
+        &mut reminders,
+        "digest_at",
+        s.reminders.digest_at.map(String::from),
+    );
     root.insert("reminders".into(), Value::Table(reminders));
 
     let deadlines = s

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 /// An absolute http(s) URL, kept without a trailing slash so paths append cleanly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[serde(try_from = "crate::domain::Scalar", into = "String")]
 pub struct HttpUrl(String);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -57,7 +57,7 @@ impl fmt::Display for HttpUrl {
 
 /// The address the HTTP server binds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[serde(try_from = "crate::domain::Scalar", into = "String")]
 pub struct BindAddress(SocketAddr);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -67,9 +67,13 @@ pub struct BadBindAddress(String);
 impl BindAddress {
     pub fn parse(raw: &str) -> Result<Self, BadBindAddress> {
         let text = raw.trim();
-        let text = text.strip_prefix("localhost:").map(|port| format!("127.0.0.1:{port}"));
+        let text = text
+            .strip_prefix("localhost:")
+            .map(|port| format!("127.0.0.1:{port}"));
         let text = text.as_deref().unwrap_or(raw.trim());
-        text.parse().map(Self).map_err(|_| BadBindAddress(raw.to_owned()))
+        text.parse()
+            .map(Self)
+            .map_err(|_| BadBindAddress(raw.to_owned()))
     }
 
     pub fn socket_addr(self) -> SocketAddr {
@@ -92,7 +96,7 @@ impl From<BindAddress> for String {
 
 /// A wall-clock time of day, `HH:MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[serde(try_from = "crate::domain::Scalar", into = "String")]
 pub struct TimeOfDay(chrono::NaiveTime);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -122,7 +126,7 @@ impl From<TimeOfDay> for String {
 
 /// The Ed25519 public key Discord signs HTTP interactions with (hex, 32 bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[serde(try_from = "crate::domain::Scalar", into = "String")]
 pub struct DiscordPublicKey(String);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -184,14 +188,22 @@ impl fmt::Debug for SealingKey {
     }
 }
 
+crate::domain::try_from_scalar!(HttpUrl, BindAddress, TimeOfDay, DiscordPublicKey);
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn urls_must_be_absolute_http_and_lose_trailing_slashes() {
-        assert_eq!(HttpUrl::parse("https://discord.com/").map(String::from), Ok("https://discord.com".into()));
-        assert_eq!(HttpUrl::parse("http://127.0.0.1:9/x").map(|u| u.join("/y")), Ok("http://127.0.0.1:9/x/y".into()));
+        assert_eq!(
+            HttpUrl::parse("https://discord.com/").map(String::from),
+            Ok("https://discord.com".into())
+        );
+        assert_eq!(
+            HttpUrl::parse("http://127.0.0.1:9/x").map(|u| u.join("/y")),
+            Ok("http://127.0.0.1:9/x/y".into())
+        );
         for bad in ["discord.com", "ftp://x.org", "https://", "", "http//x"] {
             assert!(HttpUrl::parse(bad).is_err(), "{bad}");
         }
@@ -199,9 +211,18 @@ mod tests {
 
     #[test]
     fn bind_addresses_take_ip_and_port() {
-        assert_eq!(BindAddress::parse("0.0.0.0:0").map(String::from), Ok("0.0.0.0:0".into()));
-        assert_eq!(BindAddress::parse("localhost:80").map(String::from), Ok("127.0.0.1:80".into()));
-        assert_eq!(BindAddress::parse("[::1]:8080").map(String::from), Ok("[::1]:8080".into()));
+        assert_eq!(
+            BindAddress::parse("0.0.0.0:0").map(String::from),
+            Ok("0.0.0.0:0".into())
+        );
+        assert_eq!(
+            BindAddress::parse("localhost:80").map(String::from),
+            Ok("127.0.0.1:80".into())
+        );
+        assert_eq!(
+            BindAddress::parse("[::1]:8080").map(String::from),
+            Ok("[::1]:8080".into())
+        );
         for bad in ["8080", "127.0.0.1", "127.0.0.1:99999", "example.com:80"] {
             assert!(BindAddress::parse(bad).is_err(), "{bad}");
         }
@@ -209,7 +230,10 @@ mod tests {
 
     #[test]
     fn times_of_day_are_hh_mm() {
-        assert_eq!(TimeOfDay::parse("09:30").map(String::from), Ok("09:30".into()));
+        assert_eq!(
+            TimeOfDay::parse("09:30").map(String::from),
+            Ok("09:30".into())
+        );
         for bad in ["9", "24:00", "09:60", "9.30", "09:30:00"] {
             assert!(TimeOfDay::parse(bad).is_err(), "{bad}");
         }
@@ -218,7 +242,10 @@ mod tests {
     #[test]
     fn public_keys_are_32_bytes_of_hex() {
         let hex64 = "AB".repeat(32);
-        assert_eq!(DiscordPublicKey::parse(&hex64).map(String::from), Ok("ab".repeat(32)));
+        assert_eq!(
+            DiscordPublicKey::parse(&hex64).map(String::from),
+            Ok("ab".repeat(32))
+        );
         assert_eq!(DiscordPublicKey::parse("abcd"), Err(BadPublicKey));
         assert_eq!(DiscordPublicKey::parse(&"zz".repeat(32)), Err(BadPublicKey));
     }

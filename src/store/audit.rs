@@ -13,14 +13,16 @@ pub(super) async fn record(
     connection: Option<&ConnectionId>,
     detail: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO audit_log (at, actor, action, connection_id, detail) VALUES (?, ?, ?, ?, ?)")
-        .bind(at)
-        .bind(actor.to_string())
-        .bind(action)
-        .bind(connection.map(ConnectionId::as_str))
-        .bind(detail)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, connection_id, detail) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(at)
+    .bind(actor.to_string())
+    .bind(action)
+    .bind(connection.map(ConnectionId::as_str))
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

@@ -68,7 +68,9 @@ fn connection_from_row(row: &SqliteRow) -> Result<Connection, StoreError> {
         owner: owner
             .map(|o| Snowflake::parse(&o).map_err(|_| corrupt("owner id", &o)))
             .transpose()?,
-        auth_type: auth_type.parse().map_err(|_| corrupt("auth type", &auth_type))?,
+        auth_type: auth_type
+            .parse()
+            .map_err(|_| corrupt("auth type", &auth_type))?,
         state: ConnectionState::parse(&state).ok_or_else(|| corrupt("state", &state))?,
         source: ConnectionSource::parse(&source).ok_or_else(|| corrupt("source", &source))?,
         created_at: row.try_get("created_at")?,
@@ -102,7 +104,11 @@ impl Store {
             let Some(existing) = existing else {
                 let (state, migrated_by, migrated_at) = match record.auth_type {
                     AuthType::Jwt => (ConnectionState::Pending, None, None),
-                    AuthType::OAuth2 => (ConnectionState::Migrated, Some(actor.to_string()), Some(now)),
+                    AuthType::OAuth2 => (
+                        ConnectionState::Migrated,
+                        Some(actor.to_string()),
+                        Some(now),
+                    ),
                 };
                 sqlx::query(
                     "INSERT INTO connections (id, name, integration, owner_id, auth_type, state, source, \
@@ -125,9 +131,15 @@ impl Store {
                 continue;
             };
             let old_auth: String = existing.try_get("auth_type")?;
-            let old_auth: AuthType = old_auth.parse().map_err(|_| corrupt("auth type", &old_auth))?;
+            let old_auth: AuthType = old_auth
+                .parse()
+                .map_err(|_| corrupt("auth type", &old_auth))?;
             let keep_migrated = old_auth == AuthType::OAuth2 && record.auth_type == AuthType::Jwt;
-            let auth_type = if keep_migrated { old_auth } else { record.auth_type };
+            let auth_type = if keep_migrated {
+                old_auth
+            } else {
+                record.auth_type
+            };
             let same = existing.try_get::<String, _>("name")? == record.name.as_str()
                 && existing.try_get::<String, _>("integration")? == record.integration
                 && existing.try_get::<Option<String>, _>("owner_id")? == owner
@@ -173,8 +185,15 @@ impl Store {
     }
 
     /// One page of connections, ordered by name, with the total that match.
-    pub async fn list_connections(&self, query: &ConnectionQuery) -> Result<ConnectionPage, StoreError> {
-        let owner_clause = if query.owner.is_some() { "owner_id = ?" } else { "1 = 1" };
+    pub async fn list_connections(
+        &self,
+        query: &ConnectionQuery,
+    ) -> Result<ConnectionPage, StoreError> {
+        let owner_clause = if query.owner.is_some() {
+            "owner_id = ?"
+        } else {
+            "1 = 1"
+        };
         let filter = format!("{} AND {owner_clause}", state_clause(query.show));
         let count_sql = format!("SELECT COUNT(*) FROM connections WHERE {filter}");
         let page_sql = format!(
@@ -191,8 +210,14 @@ impl Store {
         let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
         let rows = page.bind(limit).bind(offset).fetch_all(&self.pool).await?;
-        let connections = rows.iter().map(connection_from_row).collect::<Result<_, _>>()?;
-        Ok(ConnectionPage { connections, total: u64::try_from(total).unwrap_or(0) })
+        let connections = rows
+            .iter()
+            .map(connection_from_row)
+            .collect::<Result<_, _>>()?;
+        Ok(ConnectionPage {
+            connections,
+            total: u64::try_from(total).unwrap_or(0),
+        })
     }
 
     pub async fn progress(&self) -> Result<Progress, StoreError> {
@@ -211,7 +236,10 @@ impl Store {
 }
 
 impl Store {
-    pub async fn get_connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
+    pub async fn get_connection(
+        &self,
+        id: &ConnectionId,
+    ) -> Result<Option<Connection>, StoreError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM connections WHERE id = ?"))
             .bind(id.as_str())
             .fetch_optional(&self.pool)

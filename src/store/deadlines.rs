@@ -35,9 +35,11 @@ impl Store {
 
     /// The deadlines admins added, soonest first.
     pub async fn list_deadlines(&self) -> Result<Vec<Deadline>, StoreError> {
-        let rows = sqlx::query("SELECT id, title, due_at, note, approximate FROM deadlines ORDER BY due_at, id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, title, due_at, note, approximate FROM deadlines ORDER BY due_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|row| {
                 let title: String = row.try_get("title")?;

@@ -16,10 +16,15 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database.url {url:?} is not a SQLite URL: write sqlite://path/to/cutover.db ({source})")]
+    #[error(
+        "database.url {url:?} is not a SQLite URL: write sqlite://path/to/cutover.db ({source})"
+    )]
     BadUrl { url: String, source: sqlx::Error },
     #[error("cannot create the database folder {path}: {source}")]
-    CreateFolder { path: String, source: std::io::Error },
+    CreateFolder {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot open the database {url}: {source}")]
     Open { url: String, source: sqlx::Error },
     #[error("cannot apply the database migrations: {0}")]
@@ -40,7 +45,10 @@ impl Store {
     /// Opens (creating the file and its folder if needed) and migrates the database.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|source| StoreError::BadUrl { url: url.to_owned(), source })?
+            .map_err(|source| StoreError::BadUrl {
+                url: url.to_owned(),
+                source,
+            })?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -58,16 +66,20 @@ impl Store {
             .max_connections(8)
             .connect_with(options)
             .await
-            .map_err(|source| StoreError::Open { url: url.to_owned(), source })?;
+            .map_err(|source| StoreError::Open {
+                url: url.to_owned(),
+                source,
+            })?;
         MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
     }
 
     /// For `/readyz`: the database answers and every embedded migration is applied.
     pub async fn readiness(&self) -> Result<(), StoreError> {
-        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
-            .fetch_one(&self.pool)
-            .await?;
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
+                .fetch_one(&self.pool)
+                .await?;
         let embedded = MIGRATOR.iter().count() as i64;
         if applied < embedded {
             return Err(StoreError::Corrupt(format!(

@@ -1,0 +1,285 @@
+//! The command line (INTERFACE.md): parses arguments, loads the settings, runs one command.
+
+use crate::clock::{Clock, SharedClock, SystemClock};
+use crate::domain::{Actor, ConnectionSource, ShowFilter};
+use crate::inventory::{self, InventoryError};
+use crate::settings::Settings;
+use crate::startup::Application;
+use crate::store::{ConnectionQuery, Store};
+use crate::{telemetry, terminal};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cutover",
+    version,
+    about = "Drives a team's Zoom JWT → OAuth 2.0 cutover for Celigo integrator.io connections, from Discord or a terminal."
+)]
+pub struct Cli {
+    /// A TOML file layered over the defaults (see config/default.toml)
+    #[arg(long, global = true, env = "CUTOVER_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the bot: HTTP server, and the terminal adapter on stdin/stdout (the default)
+    Run {
+        /// Serve HTTP only, without the terminal adapter
+        #[arg(long)]
+        no_terminal: bool,
+    },
+    /// Check the configuration and print the effective settings, secrets redacted
+    CheckConfig,
+    /// The inventory of Zoom connections
+    #[command(subcommand)]
+    Connections(ConnectionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConnectionsCommand {
+    /// Import connections from a .csv or .json file: all rows or none
+    Import {
+        /// Columns/keys: id,name,integration,owner,auth_type
+        file: PathBuf,
+    },
+    /// List connections not yet on OAuth 2.0
+    List {
+        /// List every connection, migrated ones too
+        #[arg(long)]
+        all: bool,
+        /// Print a JSON array instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the parsed command line; the exit code says whether it worked.
+pub async fn run(cli: Cli) -> ExitCode {
+    let command = cli.command.unwrap_or(Command::Run { no_terminal: false });
+    telemetry::init(matches!(command, Command::Run { .. }));
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match command {
+        Command::Run { no_terminal } => run_bot(settings, !no_terminal).await,
+        Command::CheckConfig => emit(&format!(
+            "# The configuration is valid. Effective settings (secrets redacted):\n\n{}",
+            settings.to_redacted_toml()
+        )),
+        Command::Connections(ConnectionsCommand::Import { file }) => import(&settings, &file).await,
+        Command::Connections(ConnectionsCommand::List { all, json }) => {
+            list(&settings, all, json).await
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_bot(settings: Settings, with_terminal: bool) -> anyhow::Result<()> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let app = Application::build(&settings, Arc::clone(&clock)).await?;
+    let core = app.core();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut server = tokio::spawn(app.run_until_stopped(async move {
+        let mut stopped = stopped;
+        // Either a stop is sent or every sender is gone: both mean stop.
+        let _ = stopped.wait_for(|stop| *stop).await;
+    }));
+    let terminal = async {
+        if with_terminal {
+            let mut console = terminal::StdConsole::new();
+            terminal::run(&core, clock.as_ref(), &mut console).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let reason = tokio::select! {
+        () = terminal => "the terminal input ended",
+        () = shutdown_signal() => "a stop signal arrived",
+        result = &mut server => {
+            return match result {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(error)) => Err(error),
+                Err(join) => Err(anyhow::anyhow!("the HTTP server stopped unexpectedly: {join}")),
+            };
+        }
+    };
+    tracing::info!("stopping: {reason}");
+    let _ = stop.send(true);
+    server
+        .await
+        .map_err(|join| anyhow::anyhow!("the HTTP server stopped unexpectedly: {join}"))??;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+async fn import(settings: &Settings, file: &Path) -> anyhow::Result<()> {
+    let records = match inventory::read_file(file) {
+        Ok(records) => records,
+        Err(InventoryError::Rows(errors)) => {
+            const SHOWN: usize = 100;
+            let mut text = format!(
+                "{} problem(s) in {}; nothing was imported:",
+                errors.len(),
+                file.display()
+            );
+            for error in errors.iter().take(SHOWN) {
+                text.push_str(&format!("\n  {error}"));
+            }
+            if errors.len() > SHOWN {
+                text.push_str(&format!("\n  … and {} more", errors.len() - SHOWN));
+            }
+            anyhow::bail!(text);
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let store = Store::open(&settings.database.url).await?;
+    let what = format!("import of {}", file.display());
+    let summary = store
+        .upsert_connections(
+            &records,
+            ConnectionSource::Import,
+            Actor::CommandLine,
+            SystemClock.now(),
+            &what,
+        )
+        .await?;
+    store.close().await;
+    let mut report = format!(
+        "Imported {} connection(s) from {}: {} new, {} updated, {} unchanged.\n",
+        records.len(),
+        file.display(),
+        summary.inserted,
+        summary.updated,
+        summary.unchanged
+    );
+    if summary.kept_migrated > 0 {
+        report.push_str(&format!(
+            "{} row(s) said jwt for a connection already switched to OAuth 2.0; those stay migrated.\n",
+            summary.kept_migrated
+        ));
+    }
+    emit(&report)
+}
+
+async fn list(settings: &Settings, all: bool, json: bool) -> anyhow::Result<()> {
+    let store = Store::open(&settings.database.url).await?;
+    let show = if all {
+        ShowFilter::All
+    } else {
+        ShowFilter::Unmigrated
+    };
+    let page = store
+        .list_connections(&ConnectionQuery {
+            show,
+            owner: None,
+            offset: 0,
+            limit: u64::MAX,
+        })
+        .await?;
+    store.close().await;
+    if json {
+        return emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&page.connections)?
+        ));
+    }
+    let rows: Vec<[String; 6]> = page
+        .connections
+        .iter()
+        .map(|c| {
+            [
+                c.id.to_string(),
+                c.name.to_string(),
+                c.integration.clone(),
+                c.owner.map(|o| o.to_string()).unwrap_or_else(|| "-".into()),
+                c.auth_type.as_str().to_owned(),
+                c.state.as_str().to_owned(),
+            ]
+        })
+        .collect();
+    let mut text = table(
+        ["ID", "NAME", "INTEGRATION", "OWNER", "AUTH", "STATE"],
+        &rows,
+    );
+    let what = if all {
+        "connection(s)"
+    } else {
+        "connection(s) not yet on OAuth 2.0"
+    };
+    text.push_str(&format!("{} {what}\n", page.total));
+    emit(&text)
+}
+
+/// Writes command output to stdout. A reader that went away (`| head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(padded.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    out
+}

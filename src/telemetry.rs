@@ -1,0 +1,20 @@
+//! Logging: to stderr (stdout belongs to replies and command output), filtered by
+//! RUST_LOG. Secrets never reach a log field: they live in redacting types.
+
+use std::io::IsTerminal;
+use tracing_subscriber::EnvFilter;
+
+pub fn init(running_the_bot: bool) {
+    let default = if running_the_bot {
+        "info,sqlx=warn"
+    } else {
+        "warn"
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // A second init (tests start several apps in one process) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}

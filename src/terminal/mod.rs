@@ -1,0 +1,127 @@
+//! The terminal adapter: the chat commands in a shell, as a local admin, in the spirit
+//! of Hubot's shell adapter. Works on a terminal and on a pipe alike.
+
+mod console;
+mod parse;
+mod render;
+
+pub use console::{Console, StdConsole};
+pub use parse::{parse_command, ParseError};
+pub use render::{relative, Renderer};
+
+use crate::chat::{Action, Button, ButtonTarget, Caller, ChatCore, Modal, Reply, Request};
+use crate::clock::Clock;
+use crate::domain::Actor;
+
+const CALLER: Caller = Caller {
+    actor: Actor::Terminal,
+    is_admin: true,
+};
+
+/// Reads commands until the input ends or the person types `exit`.
+pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &mut C) {
+    console.write("cutover terminal: type /help for the commands, /exit or Ctrl-D to leave.\n");
+    let mut buttons: Vec<Button> = Vec::new();
+    while let Some(line) = console.read_line("cutover> ").await {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if matches!(line, "exit" | "quit" | "/exit" | "/quit") {
+            break;
+        }
+        let action = if let Ok(number) = line.parse::<usize>() {
+            match number.checked_sub(1).and_then(|i| buttons.get(i)) {
+                Some(Button {
+                    disabled: true,
+                    label,
+                    ..
+                }) => {
+                    console.write(&format!("[{number}] {label} is not available here."));
+                    continue;
+                }
+                Some(Button {
+                    target: ButtonTarget::Action(id),
+                    ..
+                }) => Action::Button { id: id.encode() },
+                Some(Button {
+                    target: ButtonTarget::Link(url),
+                    ..
+                }) => {
+                    console.write(&format!("Open this link in your browser: {url}"));
+                    continue;
+                }
+                None => {
+                    console.write(&format!("There is no button [{number}] on the last reply."));
+                    continue;
+                }
+            }
+        } else {
+            match parse_command(line) {
+                Ok(action) => action,
+                Err(error) => {
+                    console.write(&error.to_string());
+                    continue;
+                }
+            }
+        };
+        let mut reply = core
+            .handle(Request {
+                caller: CALLER,
+                action,
+            })
+            .await;
+        // A form becomes prompts; its submit is one more request.
+        while let Reply::Modal(modal) = reply {
+            let Some(values) = fill_in(core, clock, console, &modal).await else {
+                console.write("Cancelled.");
+                return;
+            };
+            let action = Action::ModalSubmit {
+                id: modal.id.encode(),
+                values,
+            };
+            reply = core
+                .handle(Request {
+                    caller: CALLER,
+                    action,
+                })
+                .await;
+        }
+        let renderer = Renderer {
+            now: clock.now(),
+            tz: core.timezone().tz(),
+        };
+        match reply {
+            Reply::Message(message) | Reply::Update(message) => {
+                console.write(&format!("{}\n", renderer.message(&message)));
+                buttons = message.buttons;
+            }
+            Reply::Modal(_) => {}
+        }
+    }
+}
+
+async fn fill_in<C: Console>(
+    core: &ChatCore,
+    clock: &dyn Clock,
+    console: &mut C,
+    modal: &Modal,
+) -> Option<Vec<(String, String)>> {
+    let renderer = Renderer {
+        now: clock.now(),
+        tz: core.timezone().tz(),
+    };
+    console.write(&renderer.modal_header(modal));
+    let mut values = Vec::with_capacity(modal.inputs.len());
+    for input in &modal.inputs {
+        let prompt = format!("{}: ", input.label);
+        let value = if input.secret {
+            console.read_secret(&prompt).await?
+        } else {
+            console.read_line(&prompt).await?
+        };
+        values.push((input.id.to_owned(), value));
+    }
+    Some(values)
+}

@@ -1,0 +1,90 @@
+//! Reads a typed line as a slash command: `/connections show:all owner:<@42>`.
+//! Values with spaces are quoted as in a shell: `name:"Zoom prod"`.
+
+use crate::chat::{find_command, Action, OptionValue};
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum ParseError {
+    UnbalancedQuotes,
+    UnknownCommand(String),
+    NotAnOption(String),
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParseError::UnbalancedQuotes => f.write_str("A quote is not closed. Quote values with spaces: name:\"Zoom prod\"."),
+            ParseError::UnknownCommand(name) => write!(f, "/{name} is not a cutover command. Type /help to see what there is."),
+            ParseError::NotAnOption(word) => write!(f, "{word:?} is not an option. Write options as name:value, e.g. /connections show:all."),
+        }
+    }
+}
+
+pub fn parse_command(line: &str) -> Result<Action, ParseError> {
+    let words = shlex::split(line.trim()).ok_or(ParseError::UnbalancedQuotes)?;
+    let mut words = words.into_iter();
+    let first = words.next().unwrap_or_default();
+    let name = first
+        .strip_prefix('/')
+        .unwrap_or(&first)
+        .to_ascii_lowercase();
+    if find_command(&name).is_none() {
+        return Err(ParseError::UnknownCommand(name));
+    }
+    let options = words
+        .map(|word| match word.split_once(':') {
+            Some((key, value)) if !key.is_empty() => Ok((
+                key.to_ascii_lowercase(),
+                OptionValue::Text(value.to_owned()),
+            )),
+            _ => Err(ParseError::NotAnOption(word)),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Action::Command { name, options })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_commands_with_and_without_slash_and_quoted_values() {
+        assert_eq!(
+            parse_command("/connections show:all owner:<@42>"),
+            Ok(Action::Command {
+                name: "connections".into(),
+                options: vec![
+                    ("show".into(), OptionValue::Text("all".into())),
+                    ("owner".into(), OptionValue::Text("<@42>".into())),
+                ],
+            })
+        );
+        assert_eq!(
+            parse_command("migrate connection:\"z 1\""),
+            Ok(Action::Command {
+                name: "migrate".into(),
+                options: vec![("connection".into(), OptionValue::Text("z 1".into()))]
+            })
+        );
+    }
+
+    #[test]
+    fn explains_what_it_cannot_read() {
+        assert_eq!(
+            parse_command("/nope"),
+            Err(ParseError::UnknownCommand("nope".into()))
+        );
+        assert_eq!(
+            parse_command("/connections all"),
+            Err(ParseError::NotAnOption("all".into()))
+        );
+        assert_eq!(
+            parse_command("/connections show:\"all"),
+            Err(ParseError::UnbalancedQuotes)
+        );
+        assert_eq!(
+            parse_command("/connections :x"),
+            Err(ParseError::NotAnOption(":x".into()))
+        );
+    }
+}

@@ -1,0 +1,169 @@
+use crate::helpers::TestDir;
+
+async fn check_config(
+    dir: &TestDir,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (bool, String, String) {
+    let mut command = dir.cutover();
+    command.args(args).arg("check-config");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().await.expect("run cutover check-config");
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).expect("utf-8"),
+        String::from_utf8(out.stderr).expect("utf-8"),
+    )
+}
+
+#[tokio::test]
+async fn defaults_are_valid_and_print_every_section_with_the_seed_deadlines() {
+    let dir = TestDir::new();
+    let (ok, out, err) = check_config(&dir, &[], &[]).await;
+    assert!(ok, "{err}");
+    for section in [
+        "[database]",
+        "[server]",
+        "[discord]",
+        "[zoom]",
+        "[security]",
+        "[celigo]",
+        "[reminders]",
+        "[[deadlines]]",
+    ] {
+        assert!(out.contains(section), "{section} in {out}");
+    }
+    assert!(out.contains("due = \"2023-06-01T00:00:00+00:00\""));
+    assert!(out.contains("title = \"Celigo removes JWT from the Zoom connection\"\ndue = \"2023-07-01T00:00:00+00:00\""), "{out}");
+    assert!(out.contains("\napproximate = true\n"), "{out}");
+    assert!(out.contains("due = \"2023-09-01T00:00:00+00:00\""));
+    assert!(out.contains("2023-09-08"));
+    assert!(out.contains("link_ttl = \"10m\""));
+}
+
+#[tokio::test]
+async fn layers_apply_in_order_and_secrets_are_redacted() {
+    let dir = TestDir::new();
+    let token_file = dir.write("token.txt", "file-token-value\n");
+    let config = dir.write(
+        "mine.toml",
+        &format!(
+            "[server]\nbind = \"0.0.0.0:9000\"\n[discord]\ntoken_file = \"{}\"\n",
+            token_file.display()
+        ),
+    );
+    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let (ok, out, err) = check_config(
+        &dir,
+        &["--config", config.to_str().expect("path")],
+        &[
+            ("CUTOVER__SERVER__BIND", "127.0.0.1:9100"),
+            ("CUTOVER__SECURITY__SEALING_KEY", key),
+            ("CUTOVER__CELIGO__API_TOKEN", "celigo-token-value"),
+            ("CUTOVER__DISCORD__GUILD_ID", "123456789012345678"),
+            ("CUTOVER__REMINDERS__BEFORE", "[\"7d\", \"1d\"]"),
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("bind = \"127.0.0.1:9100\""),
+        "the environment wins over the file: {out}"
+    );
+    assert!(out.contains("guild_id = \"123456789012345678\""));
+    assert!(out.contains("before = [\"7d\", \"1d\"]"), "{out}");
+    assert_eq!(out.matches("[redacted]").count(), 3, "{out}");
+    for secret in ["file-token-value", key, "celigo-token-value"] {
+        assert!(
+            !out.contains(secret) && !err.contains(secret),
+            "{secret} leaked"
+        );
+    }
+
+    // CUTOVER_CONFIG names the file too.
+    let (ok, out, _) = check_config(
+        &dir,
+        &[],
+        &[("CUTOVER_CONFIG", config.to_str().expect("path"))],
+    )
+    .await;
+    assert!(ok && out.contains("bind = \"0.0.0.0:9000\""), "{out}");
+}
+
+#[tokio::test]
+async fn bad_values_name_the_key_the_source_and_the_fix() {
+    let dir = TestDir::new();
+    let (ok, out, err) = check_config(
+        &dir,
+        &[],
+        &[
+            ("CUTOVER__SERVER__BIND", "8080"),
+            ("CUTOVER__REMINDERS__TIMEZONE", "Mars/Olympus"),
+            ("CUTOVER__SECURITY__LINK_TTL", "1h"),
+            ("CUTOVER__DISCORD__PUBLIC_KEY", "abc"),
+            ("CUTOVER__ZOOM__SCOPE", "x"),
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(out.is_empty());
+    let expected = [
+        "server.bind (from environment variable CUTOVER__SERVER__BIND): \"8080\" is not an address to listen on: write IP:PORT",
+        "reminders.timezone (from environment variable CUTOVER__REMINDERS__TIMEZONE): \"Mars/Olympus\" is not a time zone: use an IANA name",
+        "discord.public_key (from environment variable CUTOVER__DISCORD__PUBLIC_KEY): it is not a Discord public key",
+        "zoom.scope (from environment variable CUTOVER__ZOOM__SCOPE): unknown key; the keys here are: authorize_url, token_url",
+    ];
+    for line in expected {
+        assert!(err.contains(line), "expected {line:?} in:\n{err}");
+    }
+
+    // Checks across keys run once every value reads.
+    let (ok, _, err) = check_config(&dir, &[], &[("CUTOVER__SECURITY__LINK_TTL", "1h")]).await;
+    assert!(!ok);
+    assert!(
+        err.contains("security.link_ttl: 1h is out of range: use 1m to 15m"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_file_or_a_secret_in_a_file_is_refused() {
+    let dir = TestDir::new();
+    let (ok, _, err) = check_config(&dir, &["--config", "nowhere.toml"], &[]).await;
+    assert!(!ok);
+    assert!(
+        err.contains("--config: nowhere.toml does not exist or is not a file"),
+        "{err}"
+    );
+
+    let config = dir.write(
+        "leaky.toml",
+        "[discord]\ntoken = \"committed-token\"\n[[deadlines]]\ntitle = \"x\"\ndue = \"soon\"\n",
+    );
+    let (ok, _, err) = check_config(&dir, &["--config", config.to_str().expect("path")], &[]).await;
+    assert!(!ok);
+    assert!(err.contains("discord.token (from "), "{err}");
+    assert!(
+        err.contains("set CUTOVER__DISCORD__TOKEN or discord.token_file instead"),
+        "{err}"
+    );
+    assert!(
+        err.contains("deadlines[0].due: \"soon\" is not a date or time"),
+        "{err}"
+    );
+    assert!(!err.contains("committed-token"));
+
+    let (ok, _, err) = check_config(
+        &dir,
+        &[],
+        &[("CUTOVER__DISCORD__TOKEN_FILE", "/nonexistent/token")],
+    )
+    .await;
+    assert!(!ok);
+    assert!(
+        err.contains("discord.token_file: cannot read /nonexistent/token"),
+        "{err}"
+    );
+}

@@ -1,0 +1,38 @@
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = TestApp::spawn("", "2025-11-21T12:00:00Z").await;
+    let client = reqwest::Client::new();
+    let health = client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.expect("body"), "ok\n");
+    let ready = client.get(app.url("/readyz")).send().await.expect("readyz");
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!(body["status"], "ready");
+    let missing = client.get(app.url("/nope")).send().await.expect("404");
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn everything_is_still_there_after_a_restart() {
+    let app = TestApp::spawn("", "2025-11-21T12:00:00Z").await;
+    app.seed(&[("z1", "Zoom one", Some(42), cutover::domain::AuthType::Jwt)])
+        .await;
+    let dir = app.stop().await;
+    let app = TestApp::spawn_in(dir, "", "2025-11-21T12:00:00Z").await;
+    let reply = app
+        .command(crate::helpers::user(7), "connections", &[])
+        .await;
+    assert!(crate::helpers::message(&reply)
+        .text
+        .contains("`z1` **Zoom one**"));
+    let audit = app.store.audit_entries(None, 10).await.expect("audit");
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "connections.import");
+}

@@ -1,0 +1,9 @@
+//! One integration-test binary: the real program (in-process on port 0, or the built
+//! binary), a fresh SQLite file per test, the clock pinned where output depends on it.
+
+mod chat;
+mod cli_inventory;
+mod cli_settings;
+mod health;
+mod helpers;
+mod terminal;

@@ -1,0 +1,191 @@
+use crate::helpers::{ScriptedConsole, TestApp, TestDir};
+use cutover::domain::AuthType;
+use std::process::Stdio;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+#[tokio::test]
+async fn the_terminal_renders_replies_as_plain_text_and_buttons_as_numbers() {
+    let app = TestApp::spawn("", "2025-11-21T12:00:00Z").await;
+    let rows: Vec<(String, String)> = (0..12)
+        .map(|i| (format!("z{i:02}"), format!("Zoom {i:02}")))
+        .collect();
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|(i, n)| (i.as_str(), n.as_str(), Some(42), AuthType::Jwt))
+        .collect();
+    app.seed(&rows).await;
+    let mut console = ScriptedConsole::new(&[
+        "/deadlines",
+        "/connections",
+        "2",
+        "1",
+        "1",
+        "7",
+        "/connections show:nah",
+    ]);
+    cutover::terminal::run(&app.core, &app.clock, &mut console).await;
+    let out = console.output;
+    assert!(out.contains("Zoom disables JWT authorization\n    Friday, 1 September 2023 00:00 UTC (2 years ago)\n    passed 812 days ago\n"), "{out}");
+    assert!(
+        out.contains(
+            "Celigo removes JWT from the Zoom connection\n    around 1 July 2023 (approximate)\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("Connections not yet on OAuth 2.0: 12 (page 1 of 2)\n• z00 Zoom 00 · Sales sync · owner @42 · JWT · not migrated\n"), "{out}");
+    assert!(
+        out.contains("  [1] ◀ Previous (not available)\n  [2] Next ▶\n"),
+        "{out}"
+    );
+    assert!(out.contains("(page 2 of 2)\n• z10 Zoom 10"), "{out}");
+    assert_eq!(out.matches("(page 1 of 2)").count(), 2, "{out}");
+    assert!(
+        out.contains("[1] ◀ Previous is not available here."),
+        "{out}"
+    );
+    assert!(
+        out.contains("There is no button [7] on the last reply."),
+        "{out}"
+    );
+    assert!(out.contains("The option show cannot be \"nah\""), "{out}");
+    assert!(
+        !out.contains("<t:") && !out.contains("**") && !out.contains("<@"),
+        "markup left in: {out}"
+    );
+}
+
+#[tokio::test]
+async fn the_migrate_form_becomes_prompts_with_the_secret_unechoed() {
+    let app = TestApp::spawn("", "2025-11-21T12:00:00Z").await;
+    app.seed(&[("z1", "Zoom one", Some(42), AuthType::Jwt)])
+        .await;
+    let secret = "s3cr3t-value-never-shown";
+    let mut console = ScriptedConsole::new(&["/migrate connection:z1", "abcdefghijklmnop", secret]);
+    cutover::terminal::run(&app.core, &app.clock, &mut console).await;
+    assert_eq!(console.secret_prompts, ["Zoom OAuth client secret: "]);
+    assert!(
+        console
+            .output
+            .contains("── Switch Zoom one to OAuth ──\nDiscord does not mask"),
+        "{}",
+        console.output
+    );
+    assert!(
+        console.output.contains("nothing was stored for z1"),
+        "{}",
+        console.output
+    );
+    assert!(!console.output.contains(secret));
+}
+
+/// Reads the child's stderr until the server says where it listens.
+async fn listening_address(
+    stderr: &mut (impl AsyncBufReadExt + Unpin),
+    log: &mut String,
+) -> String {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = stderr.read_line(&mut line).await.expect("read stderr");
+        assert!(n > 0, "the program ended before listening; its log:\n{log}");
+        log.push_str(&line);
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            return rest.split_whitespace().next().expect("address").to_owned();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_binary_runs_on_a_pipe_serves_health_and_stops_at_end_of_input() {
+    let dir = TestDir::new();
+    let config = dir.config("");
+    let mut child = dir
+        .cutover()
+        .arg("--config")
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cutover");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut log = String::new();
+    let address = listening_address(&mut stderr, &mut log).await;
+
+    let health = reqwest::get(format!("http://{address}/healthz"))
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"/help\n/deadlines\n/connections\n")
+        .await
+        .expect("write commands");
+    drop(stdin); // Ctrl-D
+    let output = child.wait_with_output().await.expect("cutover exits");
+    let mut rest = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut rest)
+        .await
+        .expect("stderr");
+    log.push_str(&rest);
+    assert!(output.status.success(), "exit: {:?}\n{log}", output.status);
+    let out = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        out.contains("/connections — List the Zoom connections"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Zoom disables JWT authorization\n    Friday, 1 September 2023 00:00 UTC"),
+        "{out}"
+    );
+    assert!(out.contains("No connections in the inventory yet"), "{out}");
+    assert!(!out.contains("cutover> "), "no prompts on a pipe: {out}");
+    assert!(
+        log.contains("stopping: the terminal input ended") && log.contains("stopped cleanly"),
+        "{log}"
+    );
+    assert!(
+        dir.path().join("data/cutover.db").exists(),
+        "the database and its folder are created"
+    );
+}
+
+#[tokio::test]
+async fn the_server_only_mode_stops_cleanly_on_sigterm() {
+    let dir = TestDir::new();
+    let config = dir.config("");
+    let mut child = dir
+        .cutover()
+        .args(["run", "--no-terminal", "--config"])
+        .arg(&config)
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cutover");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut log = String::new();
+    let address = listening_address(&mut stderr, &mut log).await;
+    // Stdin is closed, yet the server-only mode keeps serving.
+    let ready = reqwest::get(format!("http://{address}/readyz"))
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 200);
+
+    let pid = child.id().expect("pid").to_string();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait().await.expect("exit");
+    tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut log)
+        .await
+        .expect("stderr");
+    assert!(status.success(), "{status:?}\n{log}");
+    assert!(
+        log.contains("stopping: a stop signal arrived") && log.contains("stopped cleanly"),
+        "{log}"
+    );
+}
