@@ -11,7 +11,12 @@ fn text(value: impl ToString) -> Value {
 }
 
 fn list<T: std::fmt::Display>(values: &[T]) -> Value {
-    Value::Array(values.iter().map(|v| Value::String(v.to_string())).collect())
+    Value::Array(
+        values
+            .iter()
+            .map(|v| Value::String(v.to_string()))
+            .collect(),
+    )
 }
 
 fn put_opt<T: ToString>(table: &mut Table, key: &str, value: Option<T>) {
