@@ -1,7 +1,8 @@
 //! The command line (INTERFACE.md): parses arguments, loads the settings, runs one command.
 
 use crate::clock::{Clock, SharedClock, SystemClock};
-use crate::domain::{Actor, ConnectionSource, ShowFilter};
+use crate::discord::{self, gateway::Gateway, registration, AdminPolicy};
+use crate::domain::{Actor, ConnectionSource, ShowFilter, Snowflake};
 use crate::inventory::{self, InventoryError};
 use crate::settings::Settings;
 use crate::startup::Application;
@@ -39,6 +40,19 @@ enum Command {
     /// The inventory of Zoom connections
     #[command(subcommand)]
     Connections(ConnectionsCommand),
+    /// Discord slash commands
+    #[command(subcommand)]
+    Commands(CommandsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CommandsCommand {
+    /// Register the slash commands with Discord (needs discord.token)
+    Register {
+        /// Register in this guild only (instant); default: discord.guild_id, else globally
+        #[arg(long, value_name = "ID")]
+        guild: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,6 +94,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Connections(ConnectionsCommand::List { all, json }) => {
             list(&settings, all, json).await
         }
+        Command::Commands(CommandsCommand::Register { guild }) => {
+            register_commands(&settings, guild.as_deref()).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -100,17 +117,35 @@ async fn run_bot(settings: Settings, with_terminal: bool) -> anyhow::Result<()> 
         // Either a stop is sent or every sender is gone: both mean stop.
         let _ = stopped.wait_for(|stop| *stop).await;
     }));
-    let terminal = async {
-        if with_terminal {
+    let (gateway_stop, gateway_stopped) = tokio::sync::oneshot::channel::<()>();
+    let adapter = async {
+        if let Some(token) = &settings.discord.token {
+            let http = discord::rest_client(&settings.discord.api_base_url, Some(token));
+            let policy = AdminPolicy { admin_role_ids: settings.discord.admin_role_ids.clone() };
+            let guild = settings.discord.guild_id.map(|g| g.get());
+            let gateway = match Gateway::build(http, Arc::clone(&core), policy, guild).await {
+                Ok(gateway) => gateway,
+                Err(e) => return format!("the Discord gateway could not start: {e}"),
+            };
+            match gateway.run_until_stopped(async { let _ = gateway_stopped.await; }).await {
+                Ok(()) => "the Discord gateway closed".to_owned(),
+                Err(e) => format!("the Discord gateway failed: {e}"),
+            }
+        } else if with_terminal {
             let mut console = terminal::StdConsole::new();
             terminal::run(&core, clock.as_ref(), &mut console).await;
+            "the terminal input ended".to_owned()
         } else {
-            std::future::pending::<()>().await;
+            std::future::pending::<String>().await
         }
     };
     let reason = tokio::select! {
-        () = terminal => "the terminal input ended",
-        () = shutdown_signal() => "a stop signal arrived",
+        reason = adapter => reason,
+        () = shutdown_signal() => {
+            // Closes the gateway's shards cleanly, if it runs.
+            let _ = gateway_stop.send(());
+            "a stop signal arrived".to_owned()
+        }
         result = &mut server => {
             return match result {
                 Ok(Ok(())) => Ok(()),
@@ -150,6 +185,31 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
+}
+
+async fn register_commands(settings: &Settings, guild: Option<&str>) -> anyhow::Result<()> {
+    let Some(token) = &settings.discord.token else {
+        anyhow::bail!("discord.token is not set: set CUTOVER__DISCORD__TOKEN (or discord.token_file) to the bot token");
+    };
+    let guild = match guild {
+        Some(raw) => Some(Snowflake::parse(raw).map_err(|e| anyhow::anyhow!("--guild: {e}"))?),
+        None => settings.discord.guild_id,
+    };
+    let http = discord::rest_client(&settings.discord.api_base_url, Some(token));
+    let application = match settings.discord.application_id {
+        Some(id) => serenity::all::ApplicationId::new(id.get()),
+        None => http
+            .get_current_application_info()
+            .await
+            .map_err(|e| anyhow::anyhow!("could not ask Discord for the application id (set discord.application_id): {e}"))?
+            .id,
+    };
+    http.set_application_id(application);
+    let count = registration::register(&http, guild.map(Snowflake::get))
+        .await
+        .map_err(|e| anyhow::anyhow!("Discord refused the commands: {e}"))?;
+    let place = guild.map_or_else(|| "globally (may take up to an hour to appear)".to_owned(), |g| format!("in guild {g}"));
+    emit(&format!("Registered {count} slash command(s) {place}.\n"))
 }
 
 async fn import(settings: &Settings, file: &Path) -> anyhow::Result<()> {

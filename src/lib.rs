@@ -4,6 +4,7 @@
 pub mod chat;
 pub mod cli;
 pub mod clock;
+pub mod discord;
 pub mod domain;
 pub mod http;
 pub mod inventory;

@@ -3,6 +3,8 @@
 
 use crate::chat::ChatCore;
 use crate::clock::SharedClock;
+use crate::discord::endpoint::{self, EndpointState};
+use crate::discord::AdminPolicy;
 use crate::http::{self, HttpState};
 use crate::settings::Settings;
 use crate::store::Store;
@@ -17,6 +19,7 @@ pub struct Application {
     address: SocketAddr,
     store: Store,
     core: Arc<ChatCore>,
+    router: axum::Router,
 }
 
 impl Application {
@@ -30,16 +33,31 @@ impl Application {
         let address = listener.local_addr().context("reading the bound address")?;
         let core = Arc::new(ChatCore::new(
             store.clone(),
-            clock,
+            Arc::clone(&clock),
             settings.deadlines.clone(),
             settings.reminders.timezone,
         ));
-        Ok(Self {
-            listener,
-            address,
-            store,
-            core,
-        })
+        let mut router = http::router(HttpState { store: store.clone() });
+        if let Some(key) = &settings.discord.public_key {
+            let verifier = serenity::interactions_endpoint::Verifier::try_new(key.bytes()).map_err(|_| {
+                anyhow::anyhow!(
+                    "discord.public_key is not a valid Ed25519 public key; copy \"Public Key\" from the Developer Portal again"
+                )
+            })?;
+            let rest = crate::discord::rest_client(&settings.discord.api_base_url, settings.discord.token.as_ref());
+            if let Some(id) = settings.discord.application_id {
+                rest.set_application_id(serenity::all::ApplicationId::new(id.get()));
+            }
+            router = router.merge(endpoint::router(EndpointState {
+                verifier: Arc::new(verifier),
+                core: Arc::clone(&core),
+                policy: AdminPolicy { admin_role_ids: settings.discord.admin_role_ids.clone() },
+                clock,
+                rest: Arc::new(rest),
+            }));
+            tracing::info!("Discord HTTP interactions endpoint enabled at /discord/interactions");
+        }
+        Ok(Self { listener, address, store, core, router })
     }
 
     /// The address actually bound (with port 0, the one the system picked).
@@ -60,11 +78,8 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let router = http::router(HttpState {
-            store: self.store.clone(),
-        });
         tracing::info!(address = %self.address, "HTTP server listening on http://{}", self.address);
-        axum::serve(self.listener, router)
+        axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("the HTTP server failed")?;

@@ -5,6 +5,8 @@
 pub enum OptionKind {
     Text,
     User,
+    Channel,
+    Integer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,42 @@ impl CommandSpec {
     }
 }
 
+const fn text(name: &'static str, description: &'static str, required: bool) -> OptionSpec {
+    OptionSpec {
+        name,
+        description,
+        kind: OptionKind::Text,
+        required,
+        choices: &[],
+        autocomplete: false,
+    }
+}
+
+const fn of_kind(
+    name: &'static str,
+    description: &'static str,
+    kind: OptionKind,
+    required: bool,
+) -> OptionSpec {
+    OptionSpec {
+        name,
+        description,
+        kind,
+        required,
+        choices: &[],
+        autocomplete: false,
+    }
+}
+
+const CONNECTION_TO_MIGRATE: OptionSpec = OptionSpec {
+    name: "connection",
+    description: "The connection's id (see /connections)",
+    kind: OptionKind::Text,
+    required: true,
+    choices: &[],
+    autocomplete: true,
+};
+
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "deadlines",
@@ -54,29 +92,99 @@ pub const COMMANDS: &[CommandSpec] = &[
                 choices: &["unmigrated", "migrated", "all"],
                 autocomplete: false,
             },
-            OptionSpec {
-                name: "owner",
-                description: "Only this person's connections",
-                kind: OptionKind::User,
-                required: false,
-                choices: &[],
-                autocomplete: false,
-            },
+            of_kind(
+                "owner",
+                "Only this person's connections",
+                OptionKind::User,
+                false,
+            ),
         ],
         admin_only: false,
     },
     CommandSpec {
         name: "migrate",
         description: "Switch one of your Zoom connections to OAuth 2.0 (opens a private form)",
-        options: &[OptionSpec {
-            name: "connection",
-            description: "The connection's id (see /connections)",
-            kind: OptionKind::Text,
-            required: true,
-            choices: &[],
-            autocomplete: true,
-        }],
+        options: &[CONNECTION_TO_MIGRATE],
         admin_only: false,
+    },
+    CommandSpec {
+        name: "migration status",
+        description: "Where a connection's switch stands, with its history (no secrets)",
+        options: &[text(
+            "connection",
+            "The connection's id; leave out for your own connections",
+            false,
+        )],
+        admin_only: false,
+    },
+    CommandSpec {
+        name: "cutover connection add",
+        description: "Add a Zoom connection to the inventory (on JWT)",
+        options: &[
+            text("id", "Its id (the integrator.io _id, or your own)", true),
+            text("name", "Its name", true),
+            of_kind("owner", "Who switches it", OptionKind::User, false),
+            text("integration", "The integration it belongs to", false),
+        ],
+        admin_only: true,
+    },
+    CommandSpec {
+        name: "cutover connection assign",
+        description: "Make someone the owner of a connection",
+        options: &[
+            text("id", "The connection's id", true),
+            of_kind("owner", "The new owner", OptionKind::User, true),
+        ],
+        admin_only: true,
+    },
+    CommandSpec {
+        name: "cutover connection remove",
+        description: "Remove a connection from the inventory",
+        options: &[text("id", "The connection's id", true)],
+        admin_only: true,
+    },
+    CommandSpec {
+        name: "cutover deadline add",
+        description: "Add a deadline to the countdown",
+        options: &[
+            text("title", "What happens then", true),
+            text(
+                "due",
+                "2026-12-15, 2026-12-15T17:00 (reminders time zone) or RFC 3339",
+                true,
+            ),
+            text("note", "A line of detail", false),
+        ],
+        admin_only: true,
+    },
+    CommandSpec {
+        name: "cutover deadline remove",
+        description: "Remove a deadline an admin added (its number shows in /deadlines)",
+        options: &[of_kind(
+            "id",
+            "The deadline's number",
+            OptionKind::Integer,
+            true,
+        )],
+        admin_only: true,
+    },
+    CommandSpec {
+        name: "cutover reminders channel",
+        description: "Post reminders in this channel",
+        options: &[of_kind("channel", "The channel", OptionKind::Channel, true)],
+        admin_only: true,
+    },
+    CommandSpec {
+        name: "cutover reminders pause",
+        description: "Stop posting reminders until resumed",
+        options: &[],
+        admin_only: true,
+    },
+    CommandSpec {
+        name: "cutover reminders resume",
+        description: "Post reminders again",
+        options: &[],
+        admin_only: true,
     },
     CommandSpec {
         name: "help",
@@ -85,6 +193,25 @@ pub const COMMANDS: &[CommandSpec] = &[
         admin_only: false,
     },
 ];
+
+/// Descriptions of the words that group commands (Discord needs one for each level).
+pub const GROUPS: &[(&str, &str)] = &[
+    ("migration", "Your Zoom connections' switch to OAuth 2.0"),
+    ("cutover", "Admin: inventory, deadlines and reminders"),
+    (
+        "cutover connection",
+        "Admin: the inventory of Zoom connections",
+    ),
+    ("cutover deadline", "Admin: deadlines in the countdown"),
+    ("cutover reminders", "Admin: automated reminders"),
+];
+
+pub fn group_description(path: &str) -> &'static str {
+    GROUPS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map_or("", |(_, d)| d)
+}
 
 pub fn find(name: &str) -> Option<&'static CommandSpec> {
     COMMANDS.iter().find(|c| c.name == name)

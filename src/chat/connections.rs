@@ -38,7 +38,7 @@ impl ChatCore {
                 })?,
             None => ShowFilter::default(),
         };
-        let owner = options.user("owner");
+        let owner = options.id("owner");
         self.connections_page(show, owner, 1)
             .await
             .map(Reply::Message)

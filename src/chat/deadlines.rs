@@ -2,7 +2,7 @@
 
 use super::markdown::escape;
 use super::{ChatCore, ChatError, Field, Message, Reply};
-use crate::domain::{distance, Deadline};
+use crate::domain::{distance, Deadline, DeadlineOrigin};
 use crate::store::Progress;
 
 /// The progress line shared by `/deadlines` and reminders.
@@ -35,7 +35,7 @@ impl ChatCore {
         if all.is_empty() {
             message
                 .text
-                .push_str("\nNo deadlines are set. Admins can add them in the configuration.");
+                .push_str("\nNo deadlines are set. Admins can add one with /cutover deadline add.");
         }
         let tz = self.timezone.tz();
         // Discord shows at most 25 fields: the soonest upcoming and latest passed win.
@@ -52,10 +52,12 @@ impl ChatCore {
                 value.push('\n');
                 value.push_str(&escape(&deadline.note));
             }
-            message.fields.push(Field {
-                name: escape(deadline.title.as_str()),
-                value,
-            });
+            let name = match deadline.origin {
+                // Admins remove their own deadlines by this number.
+                DeadlineOrigin::Added(id) => format!("{} (#{id})", escape(deadline.title.as_str())),
+                DeadlineOrigin::Configured => escape(deadline.title.as_str()),
+            };
+            message.fields.push(Field { name, value });
         }
         Ok(Reply::Message(message))
     }

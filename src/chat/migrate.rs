@@ -2,7 +2,7 @@
 
 use super::markdown::{escape, truncate};
 use super::options::Options;
-use super::{Caller, ChatCore, ChatError, ComponentId, Message, Modal, Reply, TextInput};
+use super::{Caller, ChatCore, ChatError, Choice, ComponentId, Message, Modal, Reply, TextInput};
 use crate::domain::{Connection, ConnectionId, ConnectionState};
 
 pub const CLIENT_ID_INPUT: &str = "client_id";
@@ -84,6 +84,32 @@ impl ChatCore {
                 },
             ],
         }))
+    }
+
+    /// Connections the caller may switch whose id or name contains what they typed.
+    pub(super) async fn migrate_suggestions(
+        &self,
+        caller: Caller,
+        partial: &str,
+    ) -> Result<Reply, ChatError> {
+        let owner = if caller.is_admin {
+            None
+        } else {
+            caller.user_id()
+        };
+        if owner.is_none() && !caller.is_admin {
+            return Ok(Reply::Choices(Vec::new()));
+        }
+        let found = self.store.search_unmigrated(owner, partial, 25).await?;
+        Ok(Reply::Choices(
+            found
+                .into_iter()
+                .map(|c| Choice {
+                    label: truncate(&format!("{} ({})", c.name, c.id), 100),
+                    value: c.id.to_string(),
+                })
+                .collect(),
+        ))
     }
 
     pub(super) async fn migrate_submit(

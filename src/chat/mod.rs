@@ -1,6 +1,7 @@
 //! The chat core: takes a [`Request`] (who, and what they asked) and returns a
 //! [`Reply`]. It knows nothing of Discord or the terminal; those are thin adapters.
 
+mod admin;
 mod commands;
 mod component_id;
 mod connections;
@@ -11,12 +12,17 @@ mod markdown;
 mod migrate;
 mod options;
 mod reply;
+mod status;
 
-pub use commands::{find as find_command, CommandSpec, OptionKind, OptionSpec, COMMANDS};
+pub use commands::{
+    find as find_command, group_description, CommandSpec, OptionKind, OptionSpec, COMMANDS,
+};
 pub use component_id::{ComponentId, StaleComponent};
 pub use error::ChatError;
 pub use options::OptionValue;
-pub use reply::{Button, ButtonTarget, Field, Message, Modal, Reply, TextInput, Visibility};
+pub use reply::{
+    Button, ButtonTarget, Choice, Field, Message, Modal, Reply, TextInput, Visibility,
+};
 
 use crate::clock::SharedClock;
 use crate::domain::{Actor, Deadline, TimeZoneName, UserId};
@@ -52,6 +58,12 @@ pub enum Action {
     ModalSubmit {
         id: String,
         values: Vec<(String, String)>,
+    },
+    /// The person is typing `option` of command `name`; `partial` is what they typed.
+    Autocomplete {
+        name: String,
+        option: String,
+        partial: String,
     },
 }
 
@@ -114,7 +126,11 @@ impl ChatCore {
                     "deadlines" => self.deadlines().await,
                     "connections" => self.connections(&options).await,
                     "migrate" => self.migrate(caller, &options).await,
+                    "migration status" => self.migration_status(caller, &options).await,
                     "help" => Ok(help::help(caller)),
+                    admin if admin.starts_with("cutover ") => {
+                        self.admin(caller, admin, &options).await
+                    }
                     other => Err(ChatError::UnknownCommand(other.to_owned())),
                 }
             }
@@ -135,6 +151,15 @@ impl ChatCore {
                     ComponentId::ConnectionsPage { .. } => Err(ChatError::StaleComponent),
                 }
             }
+            Action::Autocomplete {
+                name,
+                option,
+                partial,
+            } => match (name.as_str(), option.as_str()) {
+                ("migrate", "connection") => self.migrate_suggestions(caller, partial).await,
+                // Nothing to suggest: an empty list lets the person type freely.
+                _ => Ok(Reply::Choices(Vec::new())),
+            },
         }
     }
 }

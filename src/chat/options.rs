@@ -1,19 +1,92 @@
 //! Option values as the adapters deliver them, checked against the command's spec.
 
-use super::{ChatError, CommandSpec, OptionKind};
-use crate::domain::{Snowflake, UserId};
+use super::{ChatError, CommandSpec, OptionKind, OptionSpec};
+use crate::domain::Snowflake;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OptionValue {
     /// Typed text (the terminal sends every value this way; the spec says how to read it).
     Text(String),
     /// A user picked in the client.
-    User(UserId),
+    User(Snowflake),
+    /// A channel picked in the client.
+    Channel(Snowflake),
+    Integer(i64),
+}
+
+/// A checked option value, of the kind its spec says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Checked<'a> {
+    Text(&'a str),
+    Id(Snowflake),
+    Integer(i64),
 }
 
 /// The options of one command call, every one known to the spec and of the right kind.
 pub(super) struct Options<'a> {
-    values: Vec<(&'static str, &'a OptionValue)>,
+    values: Vec<(&'static str, Checked<'a>)>,
+}
+
+fn bad(option: &str, problem: impl Into<String>) -> ChatError {
+    ChatError::BadOption {
+        option: option.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+fn check_value<'a>(option: &OptionSpec, value: &'a OptionValue) -> Result<Checked<'a>, ChatError> {
+    let name = option.name;
+    match (option.kind, value) {
+        (OptionKind::Text, OptionValue::Text(text)) => {
+            if !option.choices.is_empty()
+                && !option
+                    .choices
+                    .contains(&text.trim().to_ascii_lowercase().as_str())
+            {
+                return Err(bad(
+                    name,
+                    format!(
+                        "cannot be {text:?}; choose one of: {}.",
+                        option.choices.join(", ")
+                    ),
+                ));
+            }
+            Ok(Checked::Text(text.trim()))
+        }
+        (OptionKind::User, OptionValue::User(id))
+        | (OptionKind::Channel, OptionValue::Channel(id)) => Ok(Checked::Id(*id)),
+        (OptionKind::User, OptionValue::Text(text)) => Snowflake::parse(text)
+            .map(Checked::Id)
+            .map_err(|e| bad(name, format!("must name a person: {e}"))),
+        (OptionKind::Channel, OptionValue::Text(text)) => {
+            let digits = text
+                .trim()
+                .strip_prefix("<#")
+                .and_then(|t| t.strip_suffix('>'))
+                .unwrap_or(text);
+            Snowflake::parse(digits)
+                .map(Checked::Id)
+                .map_err(|e| bad(name, format!("must name a channel: {e}")))
+        }
+        (OptionKind::Integer, OptionValue::Integer(n)) => Ok(Checked::Integer(*n)),
+        (OptionKind::Integer, OptionValue::Text(text)) => text
+            .trim()
+            .parse()
+            .map(Checked::Integer)
+            .map_err(|_| bad(name, format!("must be a whole number, not {text:?}."))),
+        (kind, _) => Err(bad(
+            name,
+            format!(
+                "takes {}.",
+                match kind {
+                    OptionKind::Text => "text",
+                    OptionKind::User => "a person",
+                    OptionKind::Channel => "a channel",
+                    OptionKind::Integer => "a number",
+                }
+            ),
+        )),
+    }
 }
 
 impl<'a> Options<'a> {
@@ -34,78 +107,47 @@ impl<'a> Options<'a> {
                         known.join(", ")
                     )
                 };
-                return Err(ChatError::BadOption {
-                    option: name.clone(),
-                    problem,
-                });
+                return Err(bad(name, problem));
             };
             if values.iter().any(|(n, _)| *n == option.name) {
-                return Err(ChatError::BadOption {
-                    option: name.clone(),
-                    problem: "is given twice; give it once.".into(),
-                });
+                return Err(bad(name, "is given twice; give it once."));
             }
-            match (option.kind, value) {
-                (OptionKind::Text, OptionValue::Text(text))
-                    if !option.choices.is_empty()
-                        && !option
-                            .choices
-                            .contains(&text.trim().to_ascii_lowercase().as_str()) =>
-                {
-                    return Err(ChatError::BadOption {
-                        option: name.clone(),
-                        problem: format!(
-                            "cannot be {text:?}; choose one of: {}.",
-                            option.choices.join(", ")
-                        ),
-                    });
-                }
-                (OptionKind::User, OptionValue::Text(text)) => {
-                    Snowflake::parse(text).map_err(|e| ChatError::BadOption {
-                        option: name.clone(),
-                        problem: format!("must name a person: {e}"),
-                    })?;
-                }
-                (OptionKind::Text, OptionValue::User(_)) => {
-                    return Err(ChatError::BadOption {
-                        option: name.clone(),
-                        problem: "takes text, not a person.".into(),
-                    })
-                }
-                _ => {}
-            }
-            values.push((option.name, value));
+            values.push((option.name, check_value(option, value)?));
         }
         for option in spec.options.iter().filter(|o| o.required) {
             if !values.iter().any(|(n, _)| *n == option.name) {
-                return Err(ChatError::BadOption {
-                    option: option.name.into(),
-                    problem: format!("is required: /{} {}:…", spec.name, option.name),
-                });
+                return Err(bad(
+                    option.name,
+                    format!("is required: /{} {}:…", spec.name, option.name),
+                ));
             }
         }
         Ok(Self { values })
     }
 
-    fn get(&self, name: &str) -> Option<&'a OptionValue> {
-        self.values
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
+    fn get(&self, name: &str) -> Option<&Checked<'a>> {
+        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     pub(super) fn text(&self, name: &str) -> Option<&'a str> {
         match self.get(name)? {
-            OptionValue::Text(t) => Some(t.trim()),
-            OptionValue::User(_) => None,
+            Checked::Text(t) => Some(t),
+            _ => None,
         }
     }
 
-    /// A user option (already checked to parse).
-    pub(super) fn user(&self, name: &str) -> Option<UserId> {
+    /// A user or channel option.
+    pub(super) fn id(&self, name: &str) -> Option<Snowflake> {
         match self.get(name)? {
-            OptionValue::User(id) => Some(*id),
-            OptionValue::Text(t) => Snowflake::parse(t).ok(),
+            Checked::Id(id) => Some(*id),
+            _ => None,
+        }
+    }
+
+    pub(super) fn integer(&self, name: &str) -> Option<i64> {
+        match self.get(name)? {
+            Checked::Integer(n) => Some(*n),
+            _ => None,
         }
     }
 }

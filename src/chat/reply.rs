@@ -10,6 +10,16 @@ pub enum Reply {
     Update(Message),
     /// A form to fill in; its submit comes back as [`super::Action::ModalSubmit`].
     Modal(Modal),
+    /// Suggestions for an option as the person types (at most 25).
+    Choices(Vec<Choice>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    /// What the person sees (at most 100 characters).
+    pub label: String,
+    /// What the option is set to when picked.
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

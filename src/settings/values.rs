@@ -145,6 +145,13 @@ impl DiscordPublicKey {
     pub fn as_hex(&self) -> &str {
         &self.0
     }
+
+    pub fn bytes(&self) -> [u8; 32] {
+        let mut bytes = [0u8; 32];
+        // Parsing guaranteed 64 hex digits.
+        let _ = hex::decode_to_slice(&self.0, &mut bytes);
+        bytes
+    }
 }
 
 impl TryFrom<String> for DiscordPublicKey {

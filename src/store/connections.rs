@@ -247,3 +247,135 @@ impl Store {
         row.as_ref().map(connection_from_row).transpose()
     }
 }
+
+/// What a change to one connection found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Done,
+    NotFound,
+    AlreadyExists,
+}
+
+impl Store {
+    /// Adds one connection from chat; an existing id is left alone.
+    pub async fn add_connection(
+        &self,
+        record: &ConnectionRecord,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Change, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let state = match record.auth_type {
+            AuthType::Jwt => ConnectionState::Pending,
+            AuthType::OAuth2 => ConnectionState::Migrated,
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO connections (id, name, integration, owner_id, auth_type, state, source, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, 'chat', ?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(record.id.as_str())
+        .bind(record.name.as_str())
+        .bind(&record.integration)
+        .bind(record.owner.map(|o| o.to_string()))
+        .bind(record.auth_type.as_str())
+        .bind(state.as_str())
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(Change::AlreadyExists);
+        }
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            "connection.add",
+            Some(&record.id),
+            record.name.as_str(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Change::Done)
+    }
+
+    pub async fn assign_owner(
+        &self,
+        id: &ConnectionId,
+        owner: UserId,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Change, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let updated =
+            sqlx::query("UPDATE connections SET owner_id = ?, updated_at = ? WHERE id = ?")
+                .bind(owner.to_string())
+                .bind(now)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if updated == 0 {
+            return Ok(Change::NotFound);
+        }
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            "connection.assign",
+            Some(id),
+            &format!("owner {owner}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Change::Done)
+    }
+
+    pub async fn remove_connection(
+        &self,
+        id: &ConnectionId,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Change, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let removed = sqlx::query("DELETE FROM connections WHERE id = ?")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if removed == 0 {
+            return Ok(Change::NotFound);
+        }
+        audit::record(&mut tx, now, actor, "connection.remove", Some(id), "").await?;
+        tx.commit().await?;
+        Ok(Change::Done)
+    }
+
+    /// Up to `limit` connections not yet migrated whose id or name contains `text`
+    /// (any case), only `owner`'s when given: suggestions as someone types.
+    pub async fn search_unmigrated(
+        &self,
+        owner: Option<UserId>,
+        text: &str,
+        limit: u32,
+    ) -> Result<Vec<Connection>, StoreError> {
+        let pattern = format!(
+            "%{}%",
+            text.trim()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM connections WHERE state != 'migrated' AND (?1 IS NULL OR owner_id = ?1) \
+             AND (id LIKE ?2 ESCAPE '\\' OR name LIKE ?2 ESCAPE '\\') ORDER BY name COLLATE NOCASE, id LIMIT ?3"
+        ))
+        .bind(owner.map(|o| o.to_string()))
+        .bind(pattern)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(connection_from_row).collect()
+    }
+}

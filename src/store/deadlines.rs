@@ -55,3 +55,34 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// Removes an admin-added deadline; `Change::NotFound` when there is none with that id.
+    pub async fn remove_deadline(
+        &self,
+        id: i64,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<super::Change, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let title: Option<String> =
+            sqlx::query_scalar("DELETE FROM deadlines WHERE id = ? RETURNING title")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(title) = title else {
+            return Ok(super::Change::NotFound);
+        };
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            "deadline.remove",
+            None,
+            &format!("#{id} {title:?}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(super::Change::Done)
+    }
+}

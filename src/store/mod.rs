@@ -1,11 +1,13 @@
 //! All SQL lives here. SQLite through sqlx, migrations embedded and applied at open.
 
 mod audit;
+mod bot_settings;
 mod connections;
 mod deadlines;
 
 pub use audit::AuditEntry;
-pub use connections::{ConnectionPage, ConnectionQuery, ImportSummary, Progress};
+pub use bot_settings::ReminderState;
+pub use connections::{Change, ConnectionPage, ConnectionQuery, ImportSummary, Progress};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;

@@ -97,7 +97,8 @@ pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &mut C
                 console.write(&format!("{}\n", renderer.message(&message)));
                 buttons = message.buttons;
             }
-            Reply::Modal(_) => {}
+            // Suggestions are for clients that show them as someone types.
+            Reply::Modal(_) | Reply::Choices(_) => {}
         }
     }
 }

@@ -22,16 +22,24 @@ impl std::fmt::Display for ParseError {
 
 pub fn parse_command(line: &str) -> Result<Action, ParseError> {
     let words = shlex::split(line.trim()).ok_or(ParseError::UnbalancedQuotes)?;
-    let mut words = words.into_iter();
-    let first = words.next().unwrap_or_default();
-    let name = first
-        .strip_prefix('/')
-        .unwrap_or(&first)
-        .to_ascii_lowercase();
-    if find_command(&name).is_none() {
-        return Err(ParseError::UnknownCommand(name));
-    }
+    let first = words
+        .first()
+        .map(|w| w.strip_prefix('/').unwrap_or(w))
+        .unwrap_or_default();
+    // The command is the longest run of leading words that names one (`cutover deadline add`).
+    let path: Vec<String> = std::iter::once(first)
+        .chain(words.iter().skip(1).map(String::as_str))
+        .take_while(|w| !w.contains(':'))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let (name, used) = (1..=path.len())
+        .rev()
+        .map(|n| (path[..n].join(" "), n))
+        .find(|(name, _)| find_command(name).is_some())
+        .ok_or_else(|| ParseError::UnknownCommand(path.join(" ")))?;
     let options = words
+        .into_iter()
+        .skip(used)
         .map(|word| match word.split_once(':') {
             Some((key, value)) if !key.is_empty() => Ok((
                 key.to_ascii_lowercase(),
@@ -65,6 +73,31 @@ mod tests {
                 name: "migrate".into(),
                 options: vec![("connection".into(), OptionValue::Text("z 1".into()))]
             })
+        );
+    }
+
+    #[test]
+    fn reads_grouped_commands() {
+        assert_eq!(
+            parse_command("/cutover deadline add title:\"Go live\" due:2026-12-15"),
+            Ok(Action::Command {
+                name: "cutover deadline add".into(),
+                options: vec![
+                    ("title".into(), OptionValue::Text("Go live".into())),
+                    ("due".into(), OptionValue::Text("2026-12-15".into())),
+                ],
+            })
+        );
+        assert_eq!(
+            parse_command("/migration status"),
+            Ok(Action::Command {
+                name: "migration status".into(),
+                options: vec![]
+            })
+        );
+        assert_eq!(
+            parse_command("/cutover deadline"),
+            Err(ParseError::UnknownCommand("cutover deadline".into()))
         );
     }
 

@@ -1,0 +1,114 @@
+//! `/migration status`: where a connection's switch stands, and what happened to it.
+
+use super::markdown::{escape, truncate};
+use super::options::Options;
+use super::{Caller, ChatCore, ChatError, Message, Reply};
+use crate::domain::{ConnectionId, ConnectionState, ShowFilter};
+use crate::store::ConnectionQuery;
+
+impl ChatCore {
+    pub(super) async fn migration_status(
+        &self,
+        caller: Caller,
+        options: &Options<'_>,
+    ) -> Result<Reply, ChatError> {
+        let Some(raw_id) = options.text("connection") else {
+            return self.own_status(caller).await;
+        };
+        let not_found = || {
+            ChatError::NotFound(format!(
+                "There is no connection with id `{}`. /connections lists them with their ids.",
+                escape(&truncate(raw_id, 64))
+            ))
+        };
+        let id = ConnectionId::parse(raw_id).map_err(|_| not_found())?;
+        let connection = self
+            .store
+            .get_connection(&id)
+            .await?
+            .ok_or_else(not_found)?;
+        let owner = connection.owner.map_or_else(
+            || "no owner".to_owned(),
+            |o| format!("owner {}", o.mention()),
+        );
+        let mut text = format!(
+            "**`{}` {}** · {owner}\nAuthentication: {} · {}",
+            connection.id,
+            escape(connection.name.as_str()),
+            connection.auth_type.label(),
+            connection.state.label()
+        );
+        match (
+            connection.state,
+            &connection.migrated_by,
+            connection.migrated_at,
+        ) {
+            (ConnectionState::Pending, _, _) => text.push_str(&format!(
+                "\nNot switched yet: its owner or an admin can run `/migrate connection:{}`.",
+                connection.id
+            )),
+            (_, Some(by), Some(at)) => text.push_str(&format!(
+                "\nSwitched by {} <t:{}:R>.",
+                escape(by),
+                at.timestamp()
+            )),
+            _ => {}
+        }
+        let history = self.store.audit_entries(Some(&id), 10).await?;
+        if !history.is_empty() {
+            text.push_str("\n\n**History** (newest first)");
+            for entry in history {
+                let detail = if entry.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", escape(&truncate(&entry.detail, 120)))
+                };
+                text.push_str(&format!(
+                    "\n• <t:{}:f> {} by {}{detail}",
+                    entry.at.timestamp(),
+                    entry.action,
+                    escape(&entry.actor)
+                ));
+            }
+        }
+        Ok(Reply::Message(Message::private(text)))
+    }
+
+    async fn own_status(&self, caller: Caller) -> Result<Reply, ChatError> {
+        let Some(user) = caller.user_id() else {
+            return Err(ChatError::Refused(
+                "Name a connection: /migration status connection:<id>.".to_owned(),
+            ));
+        };
+        let page = self
+            .store
+            .list_connections(&ConnectionQuery {
+                show: ShowFilter::All,
+                owner: Some(user),
+                offset: 0,
+                limit: 25,
+            })
+            .await?;
+        if page.connections.is_empty() {
+            return Ok(Reply::Message(Message::private(
+                "You own no connections in the inventory. /connections lists them all; an admin can assign one to you.",
+            )));
+        }
+        let mut text = format!("**Your connections**: {}", page.total);
+        for c in &page.connections {
+            text.push_str(&format!(
+                "\n• `{}` {} · {}",
+                c.id,
+                escape(&truncate(c.name.as_str(), 80)),
+                c.state.label()
+            ));
+        }
+        if page.total > 25 {
+            text.push_str(&format!(
+                "\n… and {} more: /connections owner:@you lists them all.",
+                page.total - 25
+            ));
+        }
+        Ok(Reply::Message(Message::private(text)))
+    }
+}

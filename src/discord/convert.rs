@@ -1,0 +1,107 @@
+//! Interactions as the chat core's requests.
+
+use crate::chat::{Action, Caller, OptionValue, Request};
+use crate::domain::{Actor, Snowflake};
+use serenity::all::{
+    ActionRowComponent, CommandDataOption, CommandDataOptionValue, CommandInteraction, Interaction, Member,
+    Permissions, User,
+};
+
+/// Who counts as an admin: Manage Server (or Administrator), or one of these roles.
+#[derive(Debug, Clone, Default)]
+pub struct AdminPolicy {
+    pub admin_role_ids: Vec<Snowflake>,
+}
+
+impl AdminPolicy {
+    fn is_admin(&self, member: Option<&Member>) -> bool {
+        // Outside a server (a DM) nobody has server permissions.
+        let Some(member) = member else { return false };
+        let by_permission = member
+            .permissions
+            .is_some_and(|p| p.contains(Permissions::MANAGE_GUILD) || p.contains(Permissions::ADMINISTRATOR));
+        let by_role = member.roles.iter().any(|role| self.admin_role_ids.iter().any(|id| id.get() == role.get()));
+        by_permission || by_role
+    }
+
+    fn caller(&self, user: &User, member: Option<&Member>) -> Option<Caller> {
+        let id = Snowflake::new(user.id.get()).ok()?;
+        Some(Caller { actor: Actor::Discord(id), is_admin: self.is_admin(member) })
+    }
+}
+
+/// Flattens subcommand groups into the core's command path and leaf options.
+fn command_path(command: &CommandInteraction) -> (String, &[CommandDataOption]) {
+    let mut name = command.data.name.clone();
+    let mut options: &[CommandDataOption] = &command.data.options;
+    while let [only] = options {
+        match &only.value {
+            CommandDataOptionValue::SubCommandGroup(inner) | CommandDataOptionValue::SubCommand(inner) => {
+                name.push(' ');
+                name.push_str(&only.name);
+                options = inner;
+            }
+            _ => break,
+        }
+    }
+    (name, options)
+}
+
+fn option_value(value: &CommandDataOptionValue) -> Option<OptionValue> {
+    let id = |raw: u64| Snowflake::new(raw).ok();
+    Some(match value {
+        CommandDataOptionValue::String(s) => OptionValue::Text(s.clone()),
+        CommandDataOptionValue::Integer(n) => OptionValue::Integer(*n),
+        CommandDataOptionValue::User(user) => OptionValue::User(id(user.get())?),
+        CommandDataOptionValue::Channel(channel) => OptionValue::Channel(id(channel.get())?),
+        CommandDataOptionValue::Number(n) => OptionValue::Text(n.to_string()),
+        CommandDataOptionValue::Boolean(b) => OptionValue::Text(b.to_string()),
+        CommandDataOptionValue::Autocomplete { value, .. } => OptionValue::Text(value.clone()),
+        _ => return None,
+    })
+}
+
+/// The request an interaction makes, or `None` for a ping (answered before the core).
+pub fn to_request(interaction: &Interaction, policy: &AdminPolicy) -> Option<Request> {
+    match interaction {
+        Interaction::Command(command) => {
+            let caller = policy.caller(&command.user, command.member.as_deref())?;
+            let (name, options) = command_path(command);
+            let options = options
+                .iter()
+                .filter_map(|o| option_value(&o.value).map(|v| (o.name.clone(), v)))
+                .collect();
+            Some(Request { caller, action: Action::Command { name, options } })
+        }
+        Interaction::Autocomplete(command) => {
+            let caller = policy.caller(&command.user, command.member.as_deref())?;
+            let (name, options) = command_path(command);
+            let (option, partial) = options.iter().find_map(|o| match &o.value {
+                CommandDataOptionValue::Autocomplete { value, .. } => Some((o.name.clone(), value.clone())),
+                _ => None,
+            })?;
+            Some(Request { caller, action: Action::Autocomplete { name, option, partial } })
+        }
+        Interaction::Component(component) => {
+            let caller = policy.caller(&component.user, component.member.as_ref())?;
+            Some(Request { caller, action: Action::Button { id: component.data.custom_id.clone() } })
+        }
+        Interaction::Modal(modal) => {
+            let caller = policy.caller(&modal.user, modal.member.as_ref())?;
+            let values = modal
+                .data
+                .components
+                .iter()
+                .flat_map(|row| &row.components)
+                .filter_map(|c| match c {
+                    ActionRowComponent::InputText(input) => {
+                        Some((input.custom_id.clone(), input.value.clone().unwrap_or_default()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            Some(Request { caller, action: Action::ModalSubmit { id: modal.data.custom_id.clone(), values } })
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,64 @@
+//! The gateway adapter: with a bot token, cutover connects to Discord, registers its
+//! commands and answers interactions as they arrive.
+
+use super::{registration, to_request, to_response, AdminPolicy};
+use crate::chat::ChatCore;
+use serenity::all::{Context, EventHandler, GatewayIntents, Http, Interaction, Ready};
+use serenity::client::ClientBuilder;
+use std::sync::Arc;
+
+struct Handler {
+    core: Arc<ChatCore>,
+    policy: AdminPolicy,
+    guild_id: Option<u64>,
+}
+
+#[serenity::async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        tracing::info!(user = %ready.user.name, "connected to the Discord gateway");
+        match registration::register(&ctx.http, self.guild_id).await {
+            Ok(count) => tracing::info!(count, guild = ?self.guild_id, "slash commands registered"),
+            Err(e) => tracing::error!(error = %e, "could not register the slash commands"),
+        }
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let Some(request) = to_request(&interaction, &self.policy) else {
+            return;
+        };
+        let response = to_response(self.core.handle(request).await);
+        if let Err(e) = ctx.http.create_interaction_response(interaction.id(), interaction.token(), &response, vec![]).await {
+            tracing::warn!(error = %e, "could not answer an interaction");
+        }
+    }
+}
+
+/// A connected gateway client, ready to run until stopped.
+pub struct Gateway {
+    client: serenity::Client,
+}
+
+impl Gateway {
+    /// Builds the client on `http` (which carries the token and the API base URL).
+    pub async fn build(http: Http, core: Arc<ChatCore>, policy: AdminPolicy, guild_id: Option<u64>) -> serenity::Result<Self> {
+        // Interactions arrive whatever the intents; GUILDS is the least that is useful and
+        // needs no privilege (no message content).
+        let client = ClientBuilder::new_with_http(http, GatewayIntents::GUILDS)
+            .event_handler(Handler { core, policy, guild_id })
+            .await?;
+        Ok(Self { client })
+    }
+
+    /// Runs the shard until `stop` completes, then closes it cleanly.
+    pub async fn run_until_stopped(mut self, stop: impl std::future::Future<Output = ()>) -> serenity::Result<()> {
+        let manager = Arc::clone(&self.client.shard_manager);
+        tokio::select! {
+            result = self.client.start() => result,
+            () = stop => {
+                manager.shutdown_all().await;
+                Ok(())
+            }
+        }
+    }
+}
