@@ -121,13 +121,20 @@ async fn run_bot(settings: Settings, with_terminal: bool) -> anyhow::Result<()> 
     let adapter = async {
         if let Some(token) = &settings.discord.token {
             let http = discord::rest_client(&settings.discord.api_base_url, Some(token));
-            let policy = AdminPolicy { admin_role_ids: settings.discord.admin_role_ids.clone() };
+            let policy = AdminPolicy {
+                admin_role_ids: settings.discord.admin_role_ids.clone(),
+            };
             let guild = settings.discord.guild_id.map(|g| g.get());
             let gateway = match Gateway::build(http, Arc::clone(&core), policy, guild).await {
                 Ok(gateway) => gateway,
                 Err(e) => return format!("the Discord gateway could not start: {e}"),
             };
-            match gateway.run_until_stopped(async { let _ = gateway_stopped.await; }).await {
+            match gateway
+                .run_until_stopped(async {
+                    let _ = gateway_stopped.await;
+                })
+                .await
+            {
                 Ok(()) => "the Discord gateway closed".to_owned(),
                 Err(e) => format!("the Discord gateway failed: {e}"),
             }
@@ -208,7 +215,10 @@ async fn register_commands(settings: &Settings, guild: Option<&str>) -> anyhow::
     let count = registration::register(&http, guild.map(Snowflake::get))
         .await
         .map_err(|e| anyhow::anyhow!("Discord refused the commands: {e}"))?;
-    let place = guild.map_or_else(|| "globally (may take up to an hour to appear)".to_owned(), |g| format!("in guild {g}"));
+    let place = guild.map_or_else(
+        || "globally (may take up to an hour to appear)".to_owned(),
+        |g| format!("in guild {g}"),
+    );
     emit(&format!("Registered {count} slash command(s) {place}.\n"))
 }
 

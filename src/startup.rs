@@ -37,27 +37,40 @@ impl Application {
             settings.deadlines.clone(),
             settings.reminders.timezone,
         ));
-        let mut router = http::router(HttpState { store: store.clone() });
+        let mut router = http::router(HttpState {
+            store: store.clone(),
+        });
         if let Some(key) = &settings.discord.public_key {
             let verifier = serenity::interactions_endpoint::Verifier::try_new(key.bytes()).map_err(|_| {
                 anyhow::anyhow!(
                     "discord.public_key is not a valid Ed25519 public key; copy \"Public Key\" from the Developer Portal again"
                 )
             })?;
-            let rest = crate::discord::rest_client(&settings.discord.api_base_url, settings.discord.token.as_ref());
+            let rest = crate::discord::rest_client(
+                &settings.discord.api_base_url,
+                settings.discord.token.as_ref(),
+            );
             if let Some(id) = settings.discord.application_id {
                 rest.set_application_id(serenity::all::ApplicationId::new(id.get()));
             }
             router = router.merge(endpoint::router(EndpointState {
                 verifier: Arc::new(verifier),
                 core: Arc::clone(&core),
-                policy: AdminPolicy { admin_role_ids: settings.discord.admin_role_ids.clone() },
+                policy: AdminPolicy {
+                    admin_role_ids: settings.discord.admin_role_ids.clone(),
+                },
                 clock,
                 rest: Arc::new(rest),
             }));
             tracing::info!("Discord HTTP interactions endpoint enabled at /discord/interactions");
         }
-        Ok(Self { listener, address, store, core, router })
+        Ok(Self {
+            listener,
+            address,
+            store,
+            core,
+            router,
+        })
     }
 
     /// The address actually bound (with port 0, the one the system picked).

@@ -3,8 +3,8 @@
 use crate::chat::{Action, Caller, OptionValue, Request};
 use crate::domain::{Actor, Snowflake};
 use serenity::all::{
-    ActionRowComponent, CommandDataOption, CommandDataOptionValue, CommandInteraction, Interaction, Member,
-    Permissions, User,
+    ActionRowComponent, CommandDataOption, CommandDataOptionValue, CommandInteraction, Interaction,
+    Member, Permissions, User,
 };
 
 /// Who counts as an admin: Manage Server (or Administrator), or one of these roles.
@@ -17,16 +17,22 @@ impl AdminPolicy {
     fn is_admin(&self, member: Option<&Member>) -> bool {
         // Outside a server (a DM) nobody has server permissions.
         let Some(member) = member else { return false };
-        let by_permission = member
-            .permissions
-            .is_some_and(|p| p.contains(Permissions::MANAGE_GUILD) || p.contains(Permissions::ADMINISTRATOR));
-        let by_role = member.roles.iter().any(|role| self.admin_role_ids.iter().any(|id| id.get() == role.get()));
+        let by_permission = member.permissions.is_some_and(|p| {
+            p.contains(Permissions::MANAGE_GUILD) || p.contains(Permissions::ADMINISTRATOR)
+        });
+        let by_role = member
+            .roles
+            .iter()
+            .any(|role| self.admin_role_ids.iter().any(|id| id.get() == role.get()));
         by_permission || by_role
     }
 
     fn caller(&self, user: &User, member: Option<&Member>) -> Option<Caller> {
         let id = Snowflake::new(user.id.get()).ok()?;
-        Some(Caller { actor: Actor::Discord(id), is_admin: self.is_admin(member) })
+        Some(Caller {
+            actor: Actor::Discord(id),
+            is_admin: self.is_admin(member),
+        })
     }
 }
 
@@ -36,7 +42,8 @@ fn command_path(command: &CommandInteraction) -> (String, &[CommandDataOption]) 
     let mut options: &[CommandDataOption] = &command.data.options;
     while let [only] = options {
         match &only.value {
-            CommandDataOptionValue::SubCommandGroup(inner) | CommandDataOptionValue::SubCommand(inner) => {
+            CommandDataOptionValue::SubCommandGroup(inner)
+            | CommandDataOptionValue::SubCommand(inner) => {
                 name.push(' ');
                 name.push_str(&only.name);
                 options = inner;
@@ -71,20 +78,37 @@ pub fn to_request(interaction: &Interaction, policy: &AdminPolicy) -> Option<Req
                 .iter()
                 .filter_map(|o| option_value(&o.value).map(|v| (o.name.clone(), v)))
                 .collect();
-            Some(Request { caller, action: Action::Command { name, options } })
+            Some(Request {
+                caller,
+                action: Action::Command { name, options },
+            })
         }
         Interaction::Autocomplete(command) => {
             let caller = policy.caller(&command.user, command.member.as_deref())?;
             let (name, options) = command_path(command);
             let (option, partial) = options.iter().find_map(|o| match &o.value {
-                CommandDataOptionValue::Autocomplete { value, .. } => Some((o.name.clone(), value.clone())),
+                CommandDataOptionValue::Autocomplete { value, .. } => {
+                    Some((o.name.clone(), value.clone()))
+                }
                 _ => None,
             })?;
-            Some(Request { caller, action: Action::Autocomplete { name, option, partial } })
+            Some(Request {
+                caller,
+                action: Action::Autocomplete {
+                    name,
+                    option,
+                    partial,
+                },
+            })
         }
         Interaction::Component(component) => {
             let caller = policy.caller(&component.user, component.member.as_ref())?;
-            Some(Request { caller, action: Action::Button { id: component.data.custom_id.clone() } })
+            Some(Request {
+                caller,
+                action: Action::Button {
+                    id: component.data.custom_id.clone(),
+                },
+            })
         }
         Interaction::Modal(modal) => {
             let caller = policy.caller(&modal.user, modal.member.as_ref())?;
@@ -94,13 +118,20 @@ pub fn to_request(interaction: &Interaction, policy: &AdminPolicy) -> Option<Req
                 .iter()
                 .flat_map(|row| &row.components)
                 .filter_map(|c| match c {
-                    ActionRowComponent::InputText(input) => {
-                        Some((input.custom_id.clone(), input.value.clone().unwrap_or_default()))
-                    }
+                    ActionRowComponent::InputText(input) => Some((
+                        input.custom_id.clone(),
+                        input.value.clone().unwrap_or_default(),
+                    )),
                     _ => None,
                 })
                 .collect();
-            Some(Request { caller, action: Action::ModalSubmit { id: modal.data.custom_id.clone(), values } })
+            Some(Request {
+                caller,
+                action: Action::ModalSubmit {
+                    id: modal.data.custom_id.clone(),
+                    values,
+                },
+            })
         }
         _ => None,
     }

@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
-use serenity::all::{CreateInteractionResponse, CreateInteractionResponseMessage, Http, Interaction};
+use serenity::all::{
+    CreateInteractionResponse, CreateInteractionResponseMessage, Http, Interaction,
+};
 use serenity::interactions_endpoint::Verifier;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,7 +38,9 @@ pub struct EndpointState {
 }
 
 pub fn router(state: EndpointState) -> Router {
-    Router::new().route("/discord/interactions", post(interactions)).with_state(state)
+    Router::new()
+        .route("/discord/interactions", post(interactions))
+        .with_state(state)
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -48,13 +52,21 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn interactions(State(state): State<EndpointState>, headers: HeaderMap, body: Body) -> Response {
+async fn interactions(
+    State(state): State<EndpointState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let Ok(body) = to_bytes(body, MAX_BODY_BYTES).await else {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than an interaction can be");
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is larger than an interaction can be",
+        );
     };
-    let (Some(signature), Some(timestamp)) =
-        (header(&headers, "x-signature-ed25519"), header(&headers, "x-signature-timestamp"))
-    else {
+    let (Some(signature), Some(timestamp)) = (
+        header(&headers, "x-signature-ed25519"),
+        header(&headers, "x-signature-timestamp"),
+    ) else {
         return error(StatusCode::UNAUTHORIZED, "missing request signature");
     };
     if state.verifier.verify(signature, timestamp, &body).is_err() {
@@ -64,20 +76,30 @@ async fn interactions(State(state): State<EndpointState>, headers: HeaderMap, bo
         .parse::<i64>()
         .is_ok_and(|t| (state.clock.now().timestamp() - t).abs() <= MAX_SKEW_SECONDS);
     if !fresh {
-        return error(StatusCode::UNAUTHORIZED, "the request timestamp is too far from now");
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "the request timestamp is too far from now",
+        );
     }
     let interaction: Interaction = match serde_json::from_slice(&body) {
         Ok(interaction) => interaction,
         Err(e) => {
             tracing::warn!(error = %e, "a signed body is not an interaction");
-            return error(StatusCode::BAD_REQUEST, "the body is not an interaction cutover understands");
+            return error(
+                StatusCode::BAD_REQUEST,
+                "the body is not an interaction cutover understands",
+            );
         }
     };
     if matches!(interaction, Interaction::Ping(_)) {
-        return Json(CreateInteractionResponse::Pong).into_response();
+        // Exactly `{"type":1}` (serenity's Pong would add `"data": null`).
+        return Json(json!({ "type": 1 })).into_response();
     }
     let Some(request) = to_request(&interaction, &state.policy) else {
-        return error(StatusCode::BAD_REQUEST, "this kind of interaction is not supported");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "this kind of interaction is not supported",
+        );
     };
     let is_component = matches!(interaction, Interaction::Component(_));
     let core = Arc::clone(&state.core);
@@ -100,7 +122,10 @@ async fn interactions(State(state): State<EndpointState>, headers: HeaderMap, bo
             let rest = Arc::clone(&state.rest);
             tokio::spawn(async move {
                 let Ok(reply) = work.await else { return };
-                if let Err(e) = rest.edit_original_interaction_response(&token, &to_edit(reply), vec![]).await {
+                if let Err(e) = rest
+                    .edit_original_interaction_response(&token, &to_edit(reply), vec![])
+                    .await
+                {
                     tracing::warn!(error = %e, "could not finish a deferred interaction");
                 }
             });
@@ -108,7 +133,9 @@ async fn interactions(State(state): State<EndpointState>, headers: HeaderMap, bo
                 CreateInteractionResponse::Acknowledge
             } else {
                 // Private, since the answer's visibility is not known yet.
-                CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))
+                CreateInteractionResponse::Defer(
+                    CreateInteractionResponseMessage::new().ephemeral(true),
+                )
             };
             Json(deferred).into_response()
         }
@@ -123,4 +150,3 @@ fn interaction_application(interaction: &Interaction) -> Option<serenity::all::A
         _ => None,
     }
 }
-

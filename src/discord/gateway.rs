@@ -28,7 +28,11 @@ impl EventHandler for Handler {
             return;
         };
         let response = to_response(self.core.handle(request).await);
-        if let Err(e) = ctx.http.create_interaction_response(interaction.id(), interaction.token(), &response, vec![]).await {
+        if let Err(e) = ctx
+            .http
+            .create_interaction_response(interaction.id(), interaction.token(), &response, vec![])
+            .await
+        {
             tracing::warn!(error = %e, "could not answer an interaction");
         }
     }
@@ -41,17 +45,29 @@ pub struct Gateway {
 
 impl Gateway {
     /// Builds the client on `http` (which carries the token and the API base URL).
-    pub async fn build(http: Http, core: Arc<ChatCore>, policy: AdminPolicy, guild_id: Option<u64>) -> serenity::Result<Self> {
+    pub async fn build(
+        http: Http,
+        core: Arc<ChatCore>,
+        policy: AdminPolicy,
+        guild_id: Option<u64>,
+    ) -> serenity::Result<Self> {
         // Interactions arrive whatever the intents; GUILDS is the least that is useful and
         // needs no privilege (no message content).
         let client = ClientBuilder::new_with_http(http, GatewayIntents::GUILDS)
-            .event_handler(Handler { core, policy, guild_id })
+            .event_handler(Handler {
+                core,
+                policy,
+                guild_id,
+            })
             .await?;
         Ok(Self { client })
     }
 
     /// Runs the shard until `stop` completes, then closes it cleanly.
-    pub async fn run_until_stopped(mut self, stop: impl std::future::Future<Output = ()>) -> serenity::Result<()> {
+    pub async fn run_until_stopped(
+        mut self,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> serenity::Result<()> {
         let manager = Arc::clone(&self.client.shard_manager);
         tokio::select! {
             result = self.client.start() => result,

@@ -20,11 +20,16 @@ const DISCORD: &str = "https://discord.com";
 /// A REST client for `api_base_url`. Anywhere but discord.com it goes through serenity's
 /// proxy setting, whose rate limiter must then be off (it would ignore the proxy).
 pub fn rest_client(api_base_url: &HttpUrl, token: Option<&SecretString>) -> Http {
-    let token = token.map(|t| t.expose_secret().to_owned()).unwrap_or_default();
+    let token = token
+        .map(|t| t.expose_secret().to_owned())
+        .unwrap_or_default();
     let builder = HttpBuilder::new(token);
     if api_base_url.as_str() == DISCORD {
         builder.build()
     } else {
-        builder.proxy(api_base_url.as_str()).ratelimiter_disabled(true).build()
+        builder
+            .proxy(api_base_url.as_str())
+            .ratelimiter_disabled(true)
+            .build()
     }
 }

@@ -1,7 +1,9 @@
 //! The slash commands as Discord registers them, built from the core's command table.
 
 use crate::chat::{group_description, CommandSpec, OptionKind, OptionSpec, COMMANDS};
-use serenity::all::{Command, CommandOptionType, CreateCommand, CreateCommandOption, GuildId, Http, Permissions};
+use serenity::all::{
+    Command, CommandOptionType, CreateCommand, CreateCommandOption, GuildId, Http, Permissions,
+};
 
 fn option(spec: &OptionSpec) -> CreateCommandOption {
     let kind = match spec.kind {
@@ -23,11 +25,10 @@ fn option(spec: &OptionSpec) -> CreateCommandOption {
 }
 
 fn subcommand(name: &str, spec: &CommandSpec) -> CreateCommandOption {
-    spec.options
-        .iter()
-        .fold(CreateCommandOption::new(CommandOptionType::SubCommand, name, spec.description), |sub, o| {
-            sub.add_sub_option(option(o))
-        })
+    spec.options.iter().fold(
+        CreateCommandOption::new(CommandOptionType::SubCommand, name, spec.description),
+        |sub, o| sub.add_sub_option(option(o)),
+    )
 }
 
 /// Every command, grouped as Discord wants: `cutover connection add` becomes the
@@ -42,13 +43,15 @@ pub fn commands() -> Vec<CreateCommand> {
     }
     tops.into_iter()
         .map(|top| {
-            let specs: Vec<&CommandSpec> =
-                COMMANDS.iter().filter(|s| s.name.split(' ').next() == Some(top)).collect();
+            let specs: Vec<&CommandSpec> = COMMANDS
+                .iter()
+                .filter(|s| s.name.split(' ').next() == Some(top))
+                .collect();
             let mut command = match specs.as_slice() {
-                [single] if single.name == top => single
-                    .options
-                    .iter()
-                    .fold(CreateCommand::new(top).description(single.description), |c, o| c.add_option(option(o))),
+                [single] if single.name == top => single.options.iter().fold(
+                    CreateCommand::new(top).description(single.description),
+                    |c, o| c.add_option(option(o)),
+                ),
                 _ => {
                     let mut command = CreateCommand::new(top).description(group_description(top));
                     let mut groups: Vec<&str> = Vec::new();
@@ -64,7 +67,10 @@ pub fn commands() -> Vec<CreateCommand> {
                                     *group,
                                     group_description(&path),
                                 );
-                                for member in specs.iter().filter(|s| s.name.starts_with(&format!("{path} "))) {
+                                for member in specs
+                                    .iter()
+                                    .filter(|s| s.name.starts_with(&format!("{path} ")))
+                                {
                                     let sub = member.name.rsplit(' ').next().unwrap_or(member.name);
                                     built = built.add_sub_option(subcommand(sub, member));
                                 }
@@ -79,7 +85,9 @@ pub fn commands() -> Vec<CreateCommand> {
             // Discord hides admin commands from members without Manage Server; the core
             // checks again, since a hidden command is not a permission.
             if specs.iter().all(|s| s.admin_only) {
-                command = command.default_member_permissions(Permissions::MANAGE_GUILD).dm_permission(false);
+                command = command
+                    .default_member_permissions(Permissions::MANAGE_GUILD)
+                    .dm_permission(false);
             }
             command
         })
@@ -102,15 +110,50 @@ mod tests {
     #[test]
     fn groups_commands_by_their_first_words() {
         let json = serde_json::to_value(commands()).expect("serializes");
-        let names: Vec<_> = json.as_array().expect("array").iter().map(|c| c["name"].as_str().unwrap_or("")).collect();
-        assert_eq!(names, ["deadlines", "connections", "migrate", "migration", "cutover", "help"]);
+        let names: Vec<_> = json
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|c| c["name"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "deadlines",
+                "connections",
+                "migrate",
+                "migration",
+                "cutover",
+                "help"
+            ]
+        );
         let cutover = &json[4];
         assert_eq!(cutover["default_member_permissions"], "32");
-        let groups: Vec<_> = cutover["options"].as_array().expect("groups").iter().map(|g| (g["name"].as_str(), g["type"].as_u64(), g["options"].as_array().map(Vec::len))).collect();
-        assert_eq!(groups, [(Some("connection"), Some(2), Some(3)), (Some("deadline"), Some(2), Some(2)), (Some("reminders"), Some(2), Some(3))]);
+        let groups: Vec<_> = cutover["options"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .map(|g| {
+                (
+                    g["name"].as_str(),
+                    g["type"].as_u64(),
+                    g["options"].as_array().map(Vec::len),
+                )
+            })
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                (Some("connection"), Some(2), Some(3)),
+                (Some("deadline"), Some(2), Some(2)),
+                (Some("reminders"), Some(2), Some(3))
+            ]
+        );
         let migration = &json[3];
         assert_eq!(migration["options"][0]["name"], "status");
         assert_eq!(migration["options"][0]["type"], 1);
-        assert!(json[0].get("default_member_permissions").is_none_or(serde_json::Value::is_null));
+        assert!(json[0]
+            .get("default_member_permissions")
+            .is_none_or(serde_json::Value::is_null));
     }
 }

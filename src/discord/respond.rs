@@ -1,11 +1,11 @@
 //! The chat core's replies as Discord interaction responses.
 
-use crate::chat::{ButtonTarget, Message, Reply, Visibility};
 use crate::chat::{Button, Modal};
+use crate::chat::{ButtonTarget, Message, Reply, Visibility};
 use serenity::all::{
-    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAutocompleteResponse, CreateButton, CreateEmbed,
-    CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal, EditInteractionResponse,
-    InputTextStyle,
+    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAutocompleteResponse, CreateButton,
+    CreateEmbed, CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage,
+    CreateModal, EditInteractionResponse, InputTextStyle,
 };
 
 const MAX_CONTENT: usize = 2000;
@@ -29,7 +29,9 @@ fn button(button: &Button) -> CreateButton {
         ButtonTarget::Action(id) => CreateButton::new(id.encode()).style(ButtonStyle::Secondary),
         ButtonTarget::Link(url) => CreateButton::new_link(url),
     };
-    built.label(fit(&button.label, 80)).disabled(button.disabled)
+    built
+        .label(fit(&button.label, 80))
+        .disabled(button.disabled)
 }
 
 /// A message's pieces in Discord's shapes, shared by first responses and later edits.
@@ -41,9 +43,17 @@ struct Parts {
 
 fn parts(message: &Message) -> Parts {
     let embed = (!message.fields.is_empty()).then(|| {
-        message.fields.iter().take(25).fold(CreateEmbed::new(), |embed, field| {
-            embed.field(fit(&field.name, MAX_FIELD_NAME), fit(&field.value, MAX_FIELD_VALUE), false)
-        })
+        message
+            .fields
+            .iter()
+            .take(25)
+            .fold(CreateEmbed::new(), |embed, field| {
+                embed.field(
+                    fit(&field.name, MAX_FIELD_NAME),
+                    fit(&field.value, MAX_FIELD_VALUE),
+                    false,
+                )
+            })
     });
     let rows = message
         .buttons
@@ -51,7 +61,11 @@ fn parts(message: &Message) -> Parts {
         .take(5)
         .map(|chunk| CreateActionRow::Buttons(chunk.iter().map(button).collect()))
         .collect();
-    Parts { content: fit(&message.text, MAX_CONTENT), embed, rows }
+    Parts {
+        content: fit(&message.text, MAX_CONTENT),
+        embed,
+        rows,
+    }
 }
 
 fn message(message: Message) -> CreateInteractionResponseMessage {
@@ -74,7 +88,9 @@ pub fn to_edit(reply: Reply) -> EditInteractionResponse {
     let message = match reply {
         Reply::Message(m) | Reply::Update(m) => m,
         // A form or suggestions can only be a first response.
-        Reply::Modal(_) | Reply::Choices(_) => Message::private("That took too long to open. Run the command again."),
+        Reply::Modal(_) | Reply::Choices(_) => {
+            Message::private("That took too long to open. Run the command again.")
+        }
     };
     let parts = parts(&message);
     EditInteractionResponse::new()
@@ -92,7 +108,11 @@ fn modal(modal: Modal) -> CreateModal {
         .map(|(i, input)| {
             // Discord shows no free text in a classic modal: the first placeholder carries
             // the notice, so it is the first thing the person reads.
-            let placeholder = if i == 0 && !modal.notice.is_empty() { &modal.notice } else { &input.placeholder };
+            let placeholder = if i == 0 && !modal.notice.is_empty() {
+                &modal.notice
+            } else {
+                &input.placeholder
+            };
             CreateActionRow::InputText(
                 CreateInputText::new(InputTextStyle::Short, fit(&input.label, 45), input.id)
                     .placeholder(fit(placeholder, 100))
@@ -114,7 +134,9 @@ pub fn to_response(reply: Reply) -> CreateInteractionResponse {
             choices
                 .into_iter()
                 .take(25)
-                .fold(CreateAutocompleteResponse::new(), |r, c| r.add_string_choice(fit(&c.label, 100), c.value)),
+                .fold(CreateAutocompleteResponse::new(), |r, c| {
+                    r.add_string_choice(fit(&c.label, 100), c.value)
+                }),
         ),
     }
 }

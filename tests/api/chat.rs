@@ -41,7 +41,7 @@ async fn deadlines_count_down_with_discord_timestamps_and_progress() {
             "Zoom stops creating new JWT apps",
             "Celigo removes JWT from the Zoom connection",
             "Zoom disables JWT authorization",
-            "Our own cut-off",
+            "Our own cut-off (#1)",
         ]
     );
     let jwt_off = at("2023-09-01T00:00:00Z").timestamp();
@@ -324,4 +324,241 @@ impl ParseId for str {
     fn parse_id(&self) -> cutover::domain::ConnectionId {
         cutover::domain::ConnectionId::parse(self).expect("id")
     }
+}
+
+#[tokio::test]
+async fn admins_manage_the_inventory_deadlines_and_reminders_from_chat() {
+    let app = TestApp::spawn("", NOW).await;
+    app.seed(&[("z1", "Zoom one", Some(42), AuthType::Jwt)])
+        .await;
+    let admin = admin(1);
+
+    let reply = app
+        .command(
+            user(42),
+            "cutover deadline add",
+            &[("title", "Go live"), ("due", "2025-12-01")],
+        )
+        .await;
+    assert!(
+        message(&reply).text.contains("is for admins"),
+        "a member is refused"
+    );
+
+    let reply = app
+        .command(
+            admin,
+            "cutover connection add",
+            &[("id", "z2"), ("name", "Zoom two"), ("owner", "43")],
+        )
+        .await;
+    assert_eq!(message(&reply).text, "Added `z2` **Zoom two**, on JWT.");
+    let reply = app
+        .command(
+            admin,
+            "cutover connection add",
+            &[("id", "z2"), ("name", "Again")],
+        )
+        .await;
+    assert!(message(&reply)
+        .text
+        .starts_with("`z2` is already in the inventory."));
+    let reply = app
+        .command(
+            admin,
+            "cutover connection assign",
+            &[("id", "z2"), ("owner", "<@44>")],
+        )
+        .await;
+    assert_eq!(message(&reply).text, "`z2` now belongs to <@44>.");
+    let reply = app
+        .command(
+            admin,
+            "cutover connection assign",
+            &[("id", "nope"), ("owner", "44")],
+        )
+        .await;
+    assert!(message(&reply)
+        .text
+        .starts_with("There is no connection with id `nope`."));
+    let reply = app
+        .command(admin, "cutover connection remove", &[("id", "z1")])
+        .await;
+    assert_eq!(message(&reply).text, "Removed `z1` from the inventory.");
+
+    let reply = app
+        .command(
+            admin,
+            "cutover deadline add",
+            &[
+                ("title", "Go live"),
+                ("due", "2025-12-01T17:00"),
+                ("note", "All on OAuth"),
+            ],
+        )
+        .await;
+    let unix = at("2025-12-01T17:00:00Z").timestamp();
+    assert_eq!(
+        message(&reply).text,
+        format!("Added deadline #1 **Go live**, due <t:{unix}:F> (<t:{unix}:R>).")
+    );
+    let reply = app
+        .command(
+            admin,
+            "cutover deadline add",
+            &[("title", "Bad"), ("due", "someday")],
+        )
+        .await;
+    assert!(message(&reply)
+        .text
+        .starts_with("The option due is not valid: \"someday\" is not a date or time"));
+    let reply = app.command(user(7), "deadlines", &[]).await;
+    assert!(message(&reply)
+        .fields
+        .iter()
+        .any(|f| f.name == "Go live (#1)"));
+    let reply = app
+        .command(admin, "cutover deadline remove", &[("id", "1")])
+        .await;
+    assert_eq!(message(&reply).text, "Removed deadline #1.");
+    let reply = app
+        .command(admin, "cutover deadline remove", &[("id", "1")])
+        .await;
+    assert!(message(&reply)
+        .text
+        .starts_with("There is no deadline #1 added from chat."));
+    let reply = app
+        .command(admin, "cutover deadline remove", &[("id", "one")])
+        .await;
+    assert_eq!(
+        message(&reply).text,
+        "The option id must be a whole number, not \"one\"."
+    );
+
+    let reply = app
+        .command(admin, "cutover reminders channel", &[("channel", "<#555>")])
+        .await;
+    assert_eq!(message(&reply).text, "Reminders will be posted in <#555>.");
+    app.command(admin, "cutover reminders pause", &[]).await;
+    let state = app.store.reminder_state().await.expect("state");
+    assert_eq!(
+        (state.channel.map(|c| c.get()), state.paused),
+        (Some(555), true)
+    );
+    app.command(admin, "cutover reminders resume", &[]).await;
+    assert!(!app.store.reminder_state().await.expect("state").paused);
+
+    // Every change is in the audit log, with who did it.
+    let actions: Vec<String> = app
+        .store
+        .audit_entries(None, 50)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| format!("{} {}", e.action, e.actor))
+        .collect();
+    for expected in [
+        "connection.add discord:1",
+        "connection.assign discord:1",
+        "connection.remove discord:1",
+        "deadline.add discord:1",
+        "deadline.remove discord:1",
+        "reminders.channel discord:1",
+        "reminders.pause discord:1",
+        "reminders.resume discord:1",
+    ] {
+        assert!(
+            actions.contains(&expected.to_owned()),
+            "{expected} in {actions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn migration_status_shows_state_and_history_without_secrets() {
+    let app = TestApp::spawn("", NOW).await;
+    app.seed(&[
+        ("z1", "Zoom one", Some(42), AuthType::Jwt),
+        ("z2", "Zoom two", Some(42), AuthType::OAuth2),
+    ])
+    .await;
+    app.command(
+        admin(1),
+        "cutover connection assign",
+        &[("id", "z1"), ("owner", "42")],
+    )
+    .await;
+
+    let reply = app
+        .command(user(7), "migration status", &[("connection", "z1")])
+        .await;
+    let m = message(&reply);
+    assert_eq!(m.visibility, Visibility::Private);
+    assert!(
+        m.text.starts_with(
+            "**`z1` Zoom one** · owner <@42>\nAuthentication: JWT · not migrated\nNot switched yet"
+        ),
+        "{}",
+        m.text
+    );
+    assert!(
+        m.text.contains("connection.assign by discord:1: owner 42"),
+        "{}",
+        m.text
+    );
+
+    let reply = app.command(user(42), "migration status", &[]).await;
+    let m = message(&reply);
+    assert!(
+        m.text.starts_with("**Your connections**: 2\n"),
+        "{}",
+        m.text
+    );
+    assert!(m.text.contains("`z2` Zoom two · migrated"));
+
+    let reply = app
+        .command(user(42), "migration status", &[("connection", "zz")])
+        .await;
+    assert!(message(&reply)
+        .text
+        .starts_with("There is no connection with id `zz`."));
+}
+
+#[tokio::test]
+async fn migrate_suggestions_are_the_callers_own_or_all_for_admins() {
+    let app = TestApp::spawn("", NOW).await;
+    app.seed(&[
+        ("z1", "Zoom one", Some(42), AuthType::Jwt),
+        ("z2", "Zoom two", Some(43), AuthType::Jwt),
+        ("z3", "Zoom three", Some(42), AuthType::OAuth2),
+    ])
+    .await;
+    let suggest = |caller, partial: &str| {
+        let action = cutover::chat::Action::Autocomplete {
+            name: "migrate".into(),
+            option: "connection".into(),
+            partial: partial.into(),
+        };
+        let core = std::sync::Arc::clone(&app.core);
+        async move { core.handle(cutover::chat::Request { caller, action }).await }
+    };
+    let Reply::Choices(own) = suggest(user(42), "").await else {
+        panic!("choices")
+    };
+    assert_eq!(
+        own.iter().map(|c| c.value.as_str()).collect::<Vec<_>>(),
+        ["z1"],
+        "own and not yet migrated"
+    );
+    let Reply::Choices(all) = suggest(admin(1), "TWO").await else {
+        panic!("choices")
+    };
+    assert_eq!(
+        all.iter().map(|c| c.label.as_str()).collect::<Vec<_>>(),
+        ["Zoom two (z2)"]
+    );
+    let Reply::Choices(none) = suggest(user(42), "%").await else {
+        panic!("choices")
+    };
+    assert!(none.is_empty(), "LIKE wildcards are matched literally");
 }

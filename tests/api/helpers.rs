@@ -246,6 +246,6 @@ impl Console for ScriptedConsole {
 pub fn message(reply: &Reply) -> &cutover::chat::Message {
     match reply {
         Reply::Message(m) | Reply::Update(m) => m,
-        Reply::Modal(m) => panic!("expected a message, got a modal: {m:?}"),
+        other => panic!("expected a message, got {other:?}"),
     }
 }

@@ -4,6 +4,10 @@
 mod chat;
 mod cli_inventory;
 mod cli_settings;
+mod discord_endpoint;
+mod discord_gateway;
+mod fake_discord;
 mod health;
 mod helpers;
+mod openapi;
 mod terminal;

@@ -1,0 +1,481 @@
+//! The HTTP interactions endpoint, with requests signed by a test Ed25519 key, through
+//! the real program on port 0; every response body checked against Discord's OpenAPI.
+
+use crate::fake_discord::{self as discord, FakeDiscord, MANAGE_GUILD, MEMBER};
+use crate::helpers::{at, TestApp};
+use crate::openapi::assert_interaction_response;
+use cutover::domain::AuthType;
+use ed25519_dalek::{Signer, SigningKey};
+use serde_json::{json, Value};
+
+const NOW: &str = "2025-11-21T12:00:00Z";
+const OWNER: &str = "420000000000000001";
+const STRANGER: &str = "430000000000000001";
+const ADMIN_ROLE: &str = "440000000000000001";
+
+fn key() -> SigningKey {
+    SigningKey::from_bytes(&[7u8; 32])
+}
+
+struct Endpoint {
+    app: TestApp,
+    client: reqwest::Client,
+    _discord: FakeDiscord,
+}
+
+impl Endpoint {
+    async fn start() -> Self {
+        let discord = FakeDiscord::start().await;
+        let public_key = hex::encode(key().verifying_key().to_bytes());
+        let config = format!(
+            "[discord]\npublic_key = \"{public_key}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\nadmin_role_ids = [\"{ADMIN_ROLE}\"]\n",
+            discord::APPLICATION_ID,
+            discord.base_url
+        );
+        let app = TestApp::spawn(&config, NOW).await;
+        app.seed(&[
+            ("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt),
+            ("z2", "Zoom two", Some(430000000000000001), AuthType::Jwt),
+        ])
+        .await;
+        Self {
+            app,
+            client: reqwest::Client::new(),
+            _discord: discord,
+        }
+    }
+
+    fn timestamp(&self) -> String {
+        at(NOW).timestamp().to_string()
+    }
+
+    async fn post_raw(
+        &self,
+        body: Vec<u8>,
+        signature: Option<String>,
+        timestamp: Option<String>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(self.app.url("/discord/interactions"))
+            .body(body);
+        if let Some(signature) = signature {
+            request = request.header("X-Signature-Ed25519", signature);
+        }
+        if let Some(timestamp) = timestamp {
+            request = request.header("X-Signature-Timestamp", timestamp);
+        }
+        let response = request.send().await.expect("endpoint answers");
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    fn sign(&self, key: &SigningKey, timestamp: &str, body: &[u8]) -> String {
+        let mut message = timestamp.as_bytes().to_vec();
+        message.extend_from_slice(body);
+        hex::encode(key.sign(&message).to_bytes())
+    }
+
+    /// Posts a correctly signed interaction; the response must be 200 and valid for Discord.
+    async fn send(&self, interaction: Value) -> Value {
+        let body = serde_json::to_vec(&interaction).expect("json");
+        let timestamp = self.timestamp();
+        let signature = self.sign(&key(), &timestamp, &body);
+        let (status, response) = self.post_raw(body, Some(signature), Some(timestamp)).await;
+        assert_eq!(status, 200, "{response}");
+        assert_interaction_response(&response);
+        response
+    }
+}
+
+fn text(response: &Value) -> &str {
+    response["data"]["content"].as_str().unwrap_or_default()
+}
+
+fn is_private(response: &Value) -> bool {
+    response["data"]["flags"]
+        .as_u64()
+        .is_some_and(|f| f & 64 == 64)
+}
+
+#[tokio::test]
+async fn ping_gets_pong() {
+    let e = Endpoint::start().await;
+    assert_eq!(e.send(discord::ping()).await, json!({ "type": 1 }));
+}
+
+#[tokio::test]
+async fn deadlines_and_help_answer_with_a_valid_message() {
+    let e = Endpoint::start().await;
+    let r = e
+        .send(discord::command(
+            "1",
+            "deadlines",
+            json!([]),
+            STRANGER,
+            MEMBER,
+        ))
+        .await;
+    assert_eq!(r["type"], 4);
+    assert!(!is_private(&r), "/deadlines is for the channel");
+    assert!(text(&r).contains("**0 of 2** connections"), "{r}");
+    let fields = r["data"]["embeds"][0]["fields"]
+        .as_array()
+        .expect("deadline fields");
+    assert_eq!(fields.len(), 3);
+    assert_eq!(fields[2]["name"], "Zoom disables JWT authorization");
+    assert!(fields[2]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .contains(":R>)\npassed 812 days ago"));
+    assert_eq!(
+        r["data"]["allowed_mentions"]["parse"],
+        json!([]),
+        "no pings"
+    );
+
+    let r = e
+        .send(discord::command("2", "help", json!([]), STRANGER, MEMBER))
+        .await;
+    assert!(
+        is_private(&r) && text(&r).contains("**/migrate** — "),
+        "{r}"
+    );
+    assert!(
+        !text(&r).contains("/cutover"),
+        "admin commands are not offered to members: {r}"
+    );
+}
+
+#[tokio::test]
+async fn connections_pages_turn_with_buttons() {
+    let e = Endpoint::start().await;
+    let rows: Vec<(String, String)> = (0..15)
+        .map(|i| (format!("p{i:02}"), format!("Paged {i:02}")))
+        .collect();
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|(i, n)| (i.as_str(), n.as_str(), None, AuthType::Jwt))
+        .collect();
+    e.app.seed(&rows).await;
+    let options = json!([{ "name": "show", "type": 3, "value": "unmigrated" }]);
+    let r = e
+        .send(discord::command(
+            "3",
+            "connections",
+            options,
+            STRANGER,
+            MEMBER,
+        ))
+        .await;
+    assert_eq!(r["type"], 4);
+    assert!(text(&r).contains("(page 1 of 2)"), "{r}");
+    let buttons = r["data"]["components"][0]["components"]
+        .as_array()
+        .expect("a row of buttons");
+    assert_eq!(buttons.len(), 2);
+    assert_eq!(buttons[0]["disabled"], true);
+    let next = buttons[1]["custom_id"].as_str().expect("custom id");
+
+    let r = e.send(discord::button("4", next, STRANGER)).await;
+    assert_eq!(r["type"], 7, "a page turn updates the message");
+    assert!(text(&r).contains("(page 2 of 2)"), "{r}");
+
+    let r = e
+        .send(discord::button("5", "c1:cp:nonsense", STRANGER))
+        .await;
+    assert_eq!(r["type"], 4);
+    assert!(is_private(&r) && text(&r).contains("out of date"), "{r}");
+
+    let r = e
+        .send(discord::command(
+            "6",
+            "connections",
+            json!([{ "name": "show", "type": 3, "value": "some" }]),
+            STRANGER,
+            MEMBER,
+        ))
+        .await;
+    assert!(
+        is_private(&r) && text(&r).contains("choose one of: unmigrated, migrated, all"),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn migrate_opens_the_modal_for_the_owner_and_refuses_others_privately() {
+    let e = Endpoint::start().await;
+    let options = json!([{ "name": "connection", "type": 3, "value": "z1" }]);
+    let r = e
+        .send(discord::command(
+            "7",
+            "migrate",
+            options.clone(),
+            OWNER,
+            MEMBER,
+        ))
+        .await;
+    assert_eq!(r["type"], 9);
+    let data = &r["data"];
+    assert_eq!(data["custom_id"], "c1:mf:z1");
+    assert_eq!(data["title"], "Switch Zoom one to OAuth");
+    let inputs: Vec<&Value> = data["components"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| &row["components"][0])
+        .collect();
+    assert_eq!(inputs.len(), 2);
+    assert_eq!(
+        (inputs[0]["type"].as_u64(), inputs[0]["label"].as_str()),
+        (Some(4), Some("Zoom OAuth client ID"))
+    );
+    assert_eq!(
+        (
+            inputs[0]["min_length"].as_u64(),
+            inputs[0]["max_length"].as_u64()
+        ),
+        (Some(8), Some(64))
+    );
+    assert_eq!(
+        (
+            inputs[1]["label"].as_str(),
+            inputs[1]["max_length"].as_u64()
+        ),
+        (Some("Zoom OAuth client secret"), Some(128))
+    );
+    assert!(
+        inputs[0]["placeholder"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("does not mask"),
+        "{r}"
+    );
+
+    let r = e
+        .send(discord::command("8", "migrate", options, STRANGER, MEMBER))
+        .await;
+    assert_eq!(r["type"], 4);
+    assert!(is_private(&r), "{r}");
+    assert!(
+        text(&r).starts_with("You cannot switch `z1`: it belongs to <@420000000000000001>."),
+        "{r}"
+    );
+
+    let secret = "a-client-secret-value-xyz";
+    let submit = discord::modal_submit(
+        "9",
+        "c1:mf:z1",
+        &[("client_id", "abcdefghij"), ("client_secret", secret)],
+        OWNER,
+    );
+    let r = e.send(submit).await;
+    assert!(
+        is_private(&r) && text(&r).contains("not available yet"),
+        "{r}"
+    );
+    assert!(!r.to_string().contains(secret));
+
+    let r = e
+        .send(discord::autocomplete(
+            "10",
+            "migrate",
+            json!([{ "name": "connection", "type": 3, "value": "zoom", "focused": true }]),
+            OWNER,
+        ))
+        .await;
+    assert_eq!(r["type"], 8);
+    assert_eq!(
+        r["data"]["choices"],
+        json!([{ "name": "Zoom one (z1)", "value": "z1" }]),
+        "only the caller's own"
+    );
+}
+
+#[tokio::test]
+async fn admin_commands_need_manage_server_or_an_admin_role() {
+    let e = Endpoint::start().await;
+    let add = json!([{ "name": "connection", "type": 2, "options": [{ "name": "add", "type": 1, "options": [
+        { "name": "id", "type": 3, "value": "z9" }, { "name": "name", "type": 3, "value": "Zoom nine" },
+        { "name": "owner", "type": 6, "value": OWNER }
+    ] }] }]);
+    let r = e
+        .send(discord::command(
+            "11",
+            "cutover",
+            add.clone(),
+            STRANGER,
+            MEMBER,
+        ))
+        .await;
+    assert!(is_private(&r) && text(&r).contains("is for admins"), "{r}");
+    assert!(e
+        .app
+        .store
+        .get_connection(&cutover::domain::ConnectionId::parse("z9").expect("id"))
+        .await
+        .expect("read")
+        .is_none());
+
+    let r = e
+        .send(discord::command(
+            "12",
+            "cutover",
+            add,
+            STRANGER,
+            MANAGE_GUILD,
+        ))
+        .await;
+    assert!(
+        is_private(&r) && text(&r).contains("Added `z9` **Zoom nine**"),
+        "{r}"
+    );
+
+    let deadline = json!([{ "name": "deadline", "type": 2, "options": [{ "name": "add", "type": 1, "options": [
+        { "name": "title", "type": 3, "value": "Go live" }, { "name": "due", "type": 3, "value": "2025-12-01" }
+    ] }] }]);
+    let r = e
+        .send(discord::command_with_roles(
+            "13",
+            "cutover",
+            deadline,
+            STRANGER,
+            &[ADMIN_ROLE],
+        ))
+        .await;
+    assert!(text(&r).starts_with("Added deadline #1 **Go live**"), "{r}");
+
+    let channel = json!([{ "name": "reminders", "type": 2, "options": [{ "name": "channel", "type": 1, "options": [
+        { "name": "channel", "type": 7, "value": discord::CHANNEL_ID }
+    ] }] }]);
+    let r = e
+        .send(discord::command(
+            "14",
+            "cutover",
+            channel,
+            STRANGER,
+            MANAGE_GUILD,
+        ))
+        .await;
+    assert!(
+        text(&r).contains("Reminders will be posted in <#700000000000000001>"),
+        "{r}"
+    );
+    assert_eq!(
+        e.app
+            .store
+            .reminder_state()
+            .await
+            .expect("state")
+            .channel
+            .map(|c| c.to_string())
+            .as_deref(),
+        Some(discord::CHANNEL_ID)
+    );
+
+    let status = json!([{ "name": "status", "type": 1, "options": [{ "name": "connection", "type": 3, "value": "z9" }] }]);
+    let r = e
+        .send(discord::command(
+            "15",
+            "migration",
+            status,
+            STRANGER,
+            MEMBER,
+        ))
+        .await;
+    assert!(is_private(&r), "{r}");
+    assert!(
+        text(&r).contains("connection.add by discord:430000000000000001"),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_commands_get_a_private_answer() {
+    let e = Endpoint::start().await;
+    let r = e
+        .send(discord::command(
+            "16",
+            "frobnicate",
+            json!([]),
+            STRANGER,
+            MEMBER,
+        ))
+        .await;
+    assert!(
+        is_private(&r) && text(&r).contains("not a cutover command"),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_before_anything_is_parsed() {
+    let e = Endpoint::start().await;
+    let body = serde_json::to_vec(&discord::ping()).expect("json");
+    let timestamp = e.timestamp();
+    let good = e.sign(&key(), &timestamp, &body);
+
+    let (status, r) = e.post_raw(body.clone(), None, None).await;
+    assert_eq!(
+        (status, r),
+        (401, json!({ "error": "missing request signature" }))
+    );
+
+    let mut tampered = body.clone();
+    tampered.extend_from_slice(b" ");
+    let (status, r) = e
+        .post_raw(tampered, Some(good.clone()), Some(timestamp.clone()))
+        .await;
+    assert_eq!(
+        (status, r),
+        (401, json!({ "error": "invalid request signature" }))
+    );
+
+    let other = SigningKey::from_bytes(&[9u8; 32]);
+    let wrong = e.sign(&other, &timestamp, &body);
+    let (status, r) = e
+        .post_raw(body.clone(), Some(wrong), Some(timestamp.clone()))
+        .await;
+    assert_eq!(
+        (status, r),
+        (401, json!({ "error": "invalid request signature" }))
+    );
+
+    let stale = (at(NOW).timestamp() - 301).to_string();
+    let signed_stale = e.sign(&key(), &stale, &body);
+    let (status, r) = e
+        .post_raw(body.clone(), Some(signed_stale), Some(stale))
+        .await;
+    assert_eq!(
+        (status, r),
+        (
+            401,
+            json!({ "error": "the request timestamp is too far from now" })
+        )
+    );
+
+    let not_json = b"not json at all".to_vec();
+    let signature = e.sign(&key(), &timestamp, &not_json);
+    let (status, r) = e
+        .post_raw(not_json, Some(signature), Some(timestamp.clone()))
+        .await;
+    assert_eq!(
+        (status, r),
+        (
+            400,
+            json!({ "error": "the body is not an interaction cutover understands" })
+        )
+    );
+
+    let huge = vec![b' '; 70 * 1024];
+    let signature = e.sign(&key(), &timestamp, &huge);
+    let (status, r) = e.post_raw(huge, Some(signature), Some(timestamp)).await;
+    assert_eq!(
+        (status, r),
+        (
+            413,
+            json!({ "error": "the request body is larger than an interaction can be" })
+        )
+    );
+}

@@ -1,0 +1,250 @@
+//! The real binary with a bot token, against the loopback fake Discord: REST through
+//! `discord.api_base_url` and a ws:// gateway. Asserts what the fake received.
+
+use crate::fake_discord::{self as discord, FakeDiscord, MEMBER};
+use crate::helpers::TestDir;
+use crate::openapi::{assert_command_registration, assert_interaction_response};
+use serde_json::json;
+use std::process::Stdio;
+use tokio::io::AsyncReadExt;
+
+const OWNER: &str = "420000000000000001";
+const TOKEN: &str = "fake-bot-token.for-tests";
+
+fn callback_of(id: &str) -> impl Fn(&crate::fake_discord::Received) -> bool + '_ {
+    move |r| {
+        r.method == "POST" && r.path == format!("/api/v10/interactions/{id}/token-{id}/callback")
+    }
+}
+
+#[tokio::test]
+async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
+    let discord = FakeDiscord::start().await;
+    let dir = TestDir::new();
+    let config = dir.config("");
+    let mut csv = String::from("id,name,integration,owner,auth_type\n");
+    for i in 0..12 {
+        csv.push_str(&format!("g{i:02},Gateway {i:02},,{OWNER},jwt\n"));
+    }
+    dir.write("inventory.csv", &csv);
+    let imported = dir
+        .cutover()
+        .arg("--config")
+        .arg(&config)
+        .args(["connections", "import", "inventory.csv"])
+        .output()
+        .await
+        .expect("import");
+    assert!(imported.status.success());
+
+    let mut child = dir
+        .cutover()
+        .arg("--config")
+        .arg(&config)
+        .env("CUTOVER__DISCORD__TOKEN", TOKEN)
+        .env("CUTOVER__DISCORD__API_BASE_URL", &discord.base_url)
+        .env("CUTOVER__DISCORD__GUILD_ID", discord::GUILD_ID)
+        .env("CUTOVER__DISCORD__APPLICATION_ID", discord::APPLICATION_ID)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cutover");
+
+    // It identifies with the token and only non-privileged intents.
+    let identify = discord.wait_for_gateway(|p| p["op"] == 2).await;
+    assert_eq!(identify["d"]["token"], format!("Bot {TOKEN}"));
+    let intents = identify["d"]["intents"].as_u64().expect("intents");
+    assert_eq!(intents, 1, "GUILDS only");
+    assert_eq!(intents & (1 << 15), 0, "no message content");
+
+    // It registers the commands in the configured guild, in a shape Discord accepts.
+    let path = format!(
+        "/api/v10/applications/{}/guilds/{}/commands",
+        discord::APPLICATION_ID,
+        discord::GUILD_ID
+    );
+    let registration = discord
+        .wait_for_request(|r| r.method == "PUT" && r.path == path)
+        .await;
+    assert_command_registration(&registration.body, true);
+    let names: Vec<&str> = registration
+        .body
+        .as_array()
+        .expect("commands")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "deadlines",
+            "connections",
+            "migrate",
+            "migration",
+            "cutover",
+            "help"
+        ]
+    );
+    let cutover = &registration.body[4];
+    assert_eq!(cutover["default_member_permissions"], "32");
+    let migrate = &registration.body[2];
+    assert_eq!(migrate["options"][0]["autocomplete"], true);
+
+    // /deadlines: a public message with the countdown.
+    discord.dispatch(
+        "INTERACTION_CREATE",
+        discord::command("700", "deadlines", json!([]), OWNER, MEMBER),
+    );
+    let answer = discord.wait_for_request(callback_of("700")).await.body;
+    assert_interaction_response(&answer);
+    assert_eq!(answer["type"], 4);
+    assert!(answer["data"]["flags"].as_u64().unwrap_or(0) & 64 == 0);
+    assert_eq!(
+        answer["data"]["embeds"][0]["fields"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+
+    // /migrate: the modal, with the connection in its custom id.
+    let options = json!([{ "name": "connection", "type": 3, "value": "g01" }]);
+    discord.dispatch(
+        "INTERACTION_CREATE",
+        discord::command("701", "migrate", options, OWNER, MEMBER),
+    );
+    let modal = discord.wait_for_request(callback_of("701")).await.body;
+    assert_interaction_response(&modal);
+    assert_eq!(modal["type"], 9);
+    assert_eq!(modal["data"]["custom_id"], "c1:mf:g01");
+    let limits: Vec<(Option<u64>, Option<u64>)> = modal["data"]["components"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            (
+                row["components"][0]["min_length"].as_u64(),
+                row["components"][0]["max_length"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(limits, [(Some(8), Some(64)), (Some(8), Some(128))]);
+
+    // Someone else's /migrate: private.
+    let options = json!([{ "name": "connection", "type": 3, "value": "g01" }]);
+    discord.dispatch(
+        "INTERACTION_CREATE",
+        discord::command("702", "migrate", options, "430000000000000001", MEMBER),
+    );
+    let refused = discord.wait_for_request(callback_of("702")).await.body;
+    assert_interaction_response(&refused);
+    assert_eq!(refused["data"]["flags"], 64);
+
+    // /connections and its next-page button, whose id comes back to the bot.
+    discord.dispatch(
+        "INTERACTION_CREATE",
+        discord::command("703", "connections", json!([]), OWNER, MEMBER),
+    );
+    let page = discord.wait_for_request(callback_of("703")).await.body;
+    assert_interaction_response(&page);
+    let next = page["data"]["components"][0]["components"][1]["custom_id"]
+        .as_str()
+        .expect("next button")
+        .to_owned();
+    discord.dispatch("INTERACTION_CREATE", discord::button("704", &next, OWNER));
+    let turned = discord.wait_for_request(callback_of("704")).await.body;
+    assert_interaction_response(&turned);
+    assert_eq!(turned["type"], 7);
+    assert!(
+        turned["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("(page 2 of 2)"),
+        "{turned}"
+    );
+
+    // SIGTERM closes the shard and the program cleanly.
+    let pid = child.id().expect("pid").to_string();
+    assert!(tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill")
+        .success());
+    let status = child.wait().await.expect("exit");
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut log)
+        .await
+        .expect("log");
+    assert!(status.success(), "{log}");
+    assert!(log.contains("stopped cleanly"), "{log}");
+    assert!(!log.contains(TOKEN), "the token must never be logged");
+}
+
+#[tokio::test]
+async fn commands_register_puts_the_commands_globally_or_in_a_guild() {
+    let discord = FakeDiscord::start().await;
+    let dir = TestDir::new();
+    let config = dir.config("");
+    let run = |guild: Option<&str>| {
+        let mut command = dir.cutover();
+        command
+            .arg("--config")
+            .arg(&config)
+            .args(["commands", "register"])
+            .env("CUTOVER__DISCORD__TOKEN", TOKEN)
+            .env("CUTOVER__DISCORD__API_BASE_URL", &discord.base_url)
+            .env("CUTOVER__DISCORD__APPLICATION_ID", discord::APPLICATION_ID);
+        if let Some(guild) = guild {
+            command.args(["--guild", guild]);
+        }
+        command.output()
+    };
+    let out = run(None).await.expect("register globally");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Registered 6 slash command(s) globally (may take up to an hour to appear).\n"
+    );
+    let global = discord
+        .wait_for_request(|r| {
+            r.method == "PUT"
+                && r.path == format!("/api/v10/applications/{}/commands", discord::APPLICATION_ID)
+        })
+        .await;
+    assert_command_registration(&global.body, false);
+
+    let out = run(Some(discord::GUILD_ID))
+        .await
+        .expect("register in a guild");
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("in guild {}", discord::GUILD_ID))
+    );
+
+    let out = run(Some("general")).await.expect("bad guild");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--guild: \"general\" is not a Discord id")
+    );
+
+    let no_token = dir
+        .cutover()
+        .arg("--config")
+        .arg(&config)
+        .args(["commands", "register"])
+        .output()
+        .await
+        .expect("run");
+    assert!(!no_token.status.success());
+    assert!(String::from_utf8_lossy(&no_token.stderr)
+        .contains("discord.token is not set: set CUTOVER__DISCORD__TOKEN"));
+}

@@ -1,0 +1,348 @@
+//! A loopback Discord: REST under /api/v10 and a ws:// gateway that sends HELLO, READY
+//! and the events a test pushes. It records every request so tests can assert on them.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, Notify};
+use tokio_tungstenite::tungstenite::Message;
+
+pub const APPLICATION_ID: &str = "900000000000000001";
+pub const GUILD_ID: &str = "800000000000000001";
+pub const CHANNEL_ID: &str = "700000000000000001";
+/// Manage Server (0x20).
+pub const MANAGE_GUILD: &str = "32";
+/// View Channel and Send Messages only.
+pub const MEMBER: &str = "3072";
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Log {
+    requests: Mutex<Vec<Received>>,
+    gateway: Mutex<Vec<Value>>,
+    changed: Notify,
+}
+
+impl Log {
+    fn push_request(&self, r: Received) {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(r);
+        self.changed.notify_waiters();
+    }
+
+    fn push_gateway(&self, v: Value) {
+        self.gateway
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(v);
+        self.changed.notify_waiters();
+    }
+}
+
+pub struct FakeDiscord {
+    pub base_url: String,
+    log: Arc<Log>,
+    events: mpsc::UnboundedSender<Value>,
+}
+
+impl FakeDiscord {
+    pub async fn start() -> Self {
+        let ws = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind gateway");
+        let ws_url = format!("ws://{}", ws.local_addr().expect("gateway address"));
+        let log = Arc::new(Log::default());
+        let (events, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(gateway(ws, Arc::clone(&log), receiver));
+
+        let rest = TcpListener::bind("127.0.0.1:0").await.expect("bind rest");
+        let base_url = format!("http://{}", rest.local_addr().expect("rest address"));
+        let app = axum::Router::new()
+            .fallback(rest_handler)
+            .with_state((Arc::clone(&log), ws_url));
+        tokio::spawn(async move { axum::serve(rest, app).await });
+        Self {
+            base_url,
+            log,
+            events,
+        }
+    }
+
+    /// Sends a gateway dispatch (e.g. INTERACTION_CREATE) to the connected bot.
+    pub fn dispatch(&self, event: &str, data: Value) {
+        let _ = self.events.send(json!({ "t": event, "d": data }));
+    }
+
+    pub fn requests(&self) -> Vec<Received> {
+        self.log
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn gateway_received(&self) -> Vec<Value> {
+        self.log
+            .gateway
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Waits until a request matching `wanted` has arrived (or fails after a generous
+    /// bound, so a broken program fails the test instead of hanging it).
+    pub async fn wait_for_request(&self, wanted: impl Fn(&Received) -> bool) -> Received {
+        let waiting = async {
+            loop {
+                let notified = self.log.changed.notified();
+                if let Some(found) = self.requests().into_iter().find(|r| wanted(r)) {
+                    return found;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), waiting)
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the fake Discord never received the expected request; it got {:#?}",
+                    self.requests()
+                )
+            })
+    }
+
+    pub async fn wait_for_gateway(&self, wanted: impl Fn(&Value) -> bool) -> Value {
+        let waiting = async {
+            loop {
+                let notified = self.log.changed.notified();
+                if let Some(found) = self.gateway_received().into_iter().find(|v| wanted(v)) {
+                    return found;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), waiting)
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the gateway never received the expected payload; it got {:#?}",
+                    self.gateway_received()
+                )
+            })
+    }
+}
+
+async fn rest_handler(
+    State((log, ws_url)): State<(Arc<Log>, String)>,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    let body_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    log.push_request(Received {
+        method: method.to_string(),
+        path: path.clone(),
+        body: body_json.clone(),
+    });
+    let parts: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
+    match (method.as_str(), parts.as_slice()) {
+        ("GET", ["gateway"]) => Json(json!({ "url": ws_url })).into_response(),
+        ("PUT", ["applications", app, "commands"])
+        | ("PUT", ["applications", app, "guilds", _, "commands"]) => {
+            let commands: Vec<Value> = body_json
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(i, mut c)| {
+                    c["id"] = json!(format!("60000000000000000{i}"));
+                    c["application_id"] = json!(app);
+                    c["version"] = json!("1");
+                    if c.get("type").is_none() {
+                        c["type"] = json!(1);
+                    }
+                    c
+                })
+                .collect();
+            Json(Value::Array(commands)).into_response()
+        }
+        ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
+        _ => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "message": "Unknown route", "code": 0 })),
+        )
+            .into_response(),
+    }
+}
+
+async fn gateway(listener: TcpListener, log: Arc<Log>, mut events: mpsc::UnboundedReceiver<Value>) {
+    // One bot connection is all a test needs.
+    let Ok((stream, _)) = listener.accept().await else {
+        return;
+    };
+    let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {
+        return;
+    };
+    let hello = json!({ "op": 10, "d": { "heartbeat_interval": 45000 } });
+    if socket.send(Message::Text(hello.to_string())).await.is_err() {
+        return;
+    }
+    let mut sequence = 0u64;
+    loop {
+        tokio::select! {
+            incoming = socket.next() => {
+                let Some(Ok(message)) = incoming else { return };
+                let Ok(text) = message.into_text() else { continue };
+                let Ok(payload) = serde_json::from_str::<Value>(&text) else { continue };
+                log.push_gateway(payload.clone());
+                match payload["op"].as_u64() {
+                    Some(1) => {
+                        let ack = json!({ "op": 11 });
+                        let _ = socket.send(Message::Text(ack.to_string())).await;
+                    }
+                    Some(2) => {
+                        sequence += 1;
+                        let ready = json!({ "op": 0, "t": "READY", "s": sequence, "d": ready() });
+                        let _ = socket.send(Message::Text(ready.to_string())).await;
+                    }
+                    _ => {}
+                }
+            }
+            event = events.recv() => {
+                let Some(event) = event else { return };
+                sequence += 1;
+                let dispatch = json!({ "op": 0, "t": event["t"], "s": sequence, "d": event["d"] });
+                if socket.send(Message::Text(dispatch.to_string())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn ready() -> Value {
+    json!({
+        "v": 10,
+        "user": { "id": "910000000000000001", "username": "cutover", "discriminator": "0", "global_name": null, "avatar": null, "bot": true },
+        "guilds": [{ "id": GUILD_ID, "unavailable": true }],
+        "session_id": "fake-session",
+        "resume_gateway_url": "ws://127.0.0.1:1",
+        "application": { "id": APPLICATION_ID, "flags": 0 }
+    })
+}
+
+fn member(user_id: &str, permissions: &str, roles: &[&str]) -> Value {
+    json!({
+        "user": { "id": user_id, "username": format!("user{user_id}"), "discriminator": "0", "global_name": null, "avatar": null },
+        "roles": roles,
+        "joined_at": "2024-01-01T00:00:00+00:00",
+        "deaf": false,
+        "mute": false,
+        "flags": 0,
+        "permissions": permissions
+    })
+}
+
+fn interaction(
+    kind: u8,
+    id: &str,
+    data: Value,
+    user_id: &str,
+    permissions: &str,
+    roles: &[&str],
+) -> Value {
+    json!({
+        "id": id,
+        "application_id": APPLICATION_ID,
+        "type": kind,
+        "data": data,
+        "guild_id": GUILD_ID,
+        "channel_id": CHANNEL_ID,
+        "member": member(user_id, permissions, roles),
+        "token": format!("token-{id}"),
+        "version": 1,
+        "app_permissions": "2048",
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "entitlements": [],
+        "authorizing_integration_owners": { "0": GUILD_ID },
+        "context": 0,
+        "attachment_size_limit": 10485760
+    })
+}
+
+pub fn ping() -> Value {
+    json!({ "id": "500000000000000000", "application_id": APPLICATION_ID, "type": 1, "token": "token-ping", "version": 1 })
+}
+
+/// A slash command; `options` as Discord nests them (subcommands included).
+pub fn command(id: &str, name: &str, options: Value, user_id: &str, permissions: &str) -> Value {
+    let data = json!({ "id": "610000000000000001", "name": name, "type": 1, "options": options });
+    interaction(2, id, data, user_id, permissions, &[])
+}
+
+pub fn command_with_roles(
+    id: &str,
+    name: &str,
+    options: Value,
+    user_id: &str,
+    roles: &[&str],
+) -> Value {
+    let data = json!({ "id": "610000000000000001", "name": name, "type": 1, "options": options });
+    interaction(2, id, data, user_id, MEMBER, roles)
+}
+
+pub fn autocomplete(id: &str, name: &str, options: Value, user_id: &str) -> Value {
+    let data = json!({ "id": "610000000000000001", "name": name, "type": 1, "options": options });
+    interaction(4, id, data, user_id, MEMBER, &[])
+}
+
+pub fn button(id: &str, custom_id: &str, user_id: &str) -> Value {
+    let mut value = interaction(
+        3,
+        id,
+        json!({ "custom_id": custom_id, "component_type": 2 }),
+        user_id,
+        MEMBER,
+        &[],
+    );
+    value["message"] = json!({
+        "id": "520000000000000001", "channel_id": CHANNEL_ID, "type": 20, "content": "",
+        "author": { "id": "910000000000000001", "username": "cutover", "discriminator": "0", "global_name": null, "avatar": null, "bot": true },
+        "timestamp": "2025-11-21T12:00:00+00:00", "edited_timestamp": null, "tts": false, "mention_everyone": false,
+        "mentions": [], "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "components": [], "flags": 0
+    });
+    value
+}
+
+pub fn modal_submit(id: &str, custom_id: &str, values: &[(&str, &str)], user_id: &str) -> Value {
+    let rows: Vec<Value> = values
+        .iter()
+        .map(|(input, value)| json!({ "type": 1, "components": [{ "type": 4, "custom_id": input, "value": value }] }))
+        .collect();
+    interaction(
+        5,
+        id,
+        json!({ "custom_id": custom_id, "components": rows }),
+        user_id,
+        MEMBER,
+        &[],
+    )
+}
