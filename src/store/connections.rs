@@ -220,14 +220,12 @@ impl Store {
         })
     }
 
+    /// Kept current by triggers (see the connection_counts migration).
     pub async fn progress(&self) -> Result<Progress, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS total, COALESCE(SUM(state = 'migrated'), 0) AS migrated FROM connections",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        let total: i64 = row.try_get("total")?;
-        let migrated: i64 = row.try_get("migrated")?;
+        let (total, migrated): (i64, i64) =
+            sqlx::query_as("SELECT total, migrated FROM connection_counts WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?;
         Ok(Progress {
             migrated: u64::try_from(migrated).unwrap_or(0),
             total: u64::try_from(total).unwrap_or(0),

@@ -562,3 +562,43 @@ async fn migrate_suggestions_are_the_callers_own_or_all_for_admins() {
     };
     assert!(none.is_empty(), "LIKE wildcards are matched literally");
 }
+
+#[tokio::test]
+async fn progress_stays_exact_through_imports_changes_and_removals() {
+    let app = TestApp::spawn("", NOW).await;
+    app.seed(&[
+        ("a", "A", None, AuthType::Jwt),
+        ("b", "B", None, AuthType::Jwt),
+        ("c", "C", None, AuthType::OAuth2),
+    ])
+    .await;
+    let progress = || async { app.store.progress().await.expect("progress") };
+    assert_eq!((progress().await.migrated, progress().await.total), (1, 3));
+    // An import that switches one to OAuth 2.0, and a stale one that must not switch back.
+    app.seed(&[
+        ("a", "A", None, AuthType::OAuth2),
+        ("c", "C", None, AuthType::Jwt),
+    ])
+    .await;
+    assert_eq!((progress().await.migrated, progress().await.total), (2, 3));
+    app.command(admin(1), "cutover connection remove", &[("id", "a")])
+        .await;
+    app.command(
+        admin(1),
+        "cutover connection add",
+        &[("id", "d"), ("name", "D")],
+    )
+    .await;
+    assert_eq!((progress().await.migrated, progress().await.total), (1, 3));
+    let listed = app
+        .store
+        .list_connections(&cutover::store::ConnectionQuery {
+            show: cutover::domain::ShowFilter::Migrated,
+            owner: None,
+            offset: 0,
+            limit: 100,
+        })
+        .await
+        .expect("list");
+    assert_eq!(listed.total, 1, "the kept counts agree with the rows");
+}

@@ -7,6 +7,7 @@ use crate::openapi::assert_interaction_response;
 use cutover::domain::AuthType;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
+use sqlx::Connection;
 
 const NOW: &str = "2025-11-21T12:00:00Z";
 const OWNER: &str = "420000000000000001";
@@ -20,7 +21,7 @@ fn key() -> SigningKey {
 struct Endpoint {
     app: TestApp,
     client: reqwest::Client,
-    _discord: FakeDiscord,
+    discord: FakeDiscord,
 }
 
 impl Endpoint {
@@ -41,7 +42,7 @@ impl Endpoint {
         Self {
             app,
             client: reqwest::Client::new(),
-            _discord: discord,
+            discord,
         }
     }
 
@@ -478,4 +479,48 @@ async fn bad_requests_are_refused_before_anything_is_parsed() {
             json!({ "error": "the request body is larger than an interaction can be" })
         )
     );
+}
+
+#[tokio::test]
+async fn slow_work_is_deferred_within_discords_three_seconds_and_finished_by_an_edit() {
+    let e = Endpoint::start().await;
+    // Another writer holds the database, so the admin's change has to wait for it.
+    let mut blocker = sqlx::SqliteConnection::connect(&e.app.dir.db_url())
+        .await
+        .expect("second connection");
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut blocker)
+        .await
+        .expect("lock");
+    let pause = json!([{ "name": "reminders", "type": 2, "options": [{ "name": "pause", "type": 1, "options": [] }] }]);
+    let r = e
+        .send(discord::command(
+            "20",
+            "cutover",
+            pause,
+            STRANGER,
+            MANAGE_GUILD,
+        ))
+        .await;
+    assert_eq!(r["type"], 5, "deferred: {r}");
+    assert!(is_private(&r));
+    sqlx::query("ROLLBACK")
+        .execute(&mut blocker)
+        .await
+        .expect("unlock");
+
+    let path = format!(
+        "/api/v10/webhooks/{}/token-20/messages/@original",
+        discord::APPLICATION_ID
+    );
+    let edit = e
+        .discord
+        .wait_for_request(|r| r.method == "PATCH" && r.path == path)
+        .await;
+    assert_eq!(
+        edit.body["content"],
+        "Reminders are paused until an admin runs /cutover reminders resume."
+    );
+    assert_eq!(edit.body["allowed_mentions"]["parse"], json!([]));
+    assert!(e.app.store.reminder_state().await.expect("state").paused);
 }

@@ -184,6 +184,11 @@ async fn rest_handler(
             Json(Value::Array(commands)).into_response()
         }
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
+        ("PATCH", ["webhooks", _, _, "messages", "@original"]) => {
+            let mut message = bot_message();
+            message["content"] = body_json["content"].clone();
+            Json(message).into_response()
+        }
         _ => (
             StatusCode::NOT_FOUND,
             Json(json!({ "message": "Unknown route", "code": 0 })),
@@ -323,13 +328,18 @@ pub fn button(id: &str, custom_id: &str, user_id: &str) -> Value {
         MEMBER,
         &[],
     );
-    value["message"] = json!({
+    value["message"] = bot_message();
+    value
+}
+
+/// A message as Discord returns one the bot sent.
+fn bot_message() -> Value {
+    json!({
         "id": "520000000000000001", "channel_id": CHANNEL_ID, "type": 20, "content": "",
         "author": { "id": "910000000000000001", "username": "cutover", "discriminator": "0", "global_name": null, "avatar": null, "bot": true },
         "timestamp": "2025-11-21T12:00:00+00:00", "edited_timestamp": null, "tts": false, "mention_everyone": false,
         "mentions": [], "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "components": [], "flags": 0
-    });
-    value
+    })
 }
 
 pub fn modal_submit(id: &str, custom_id: &str, values: &[(&str, &str)], user_id: &str) -> Value {
