@@ -3,7 +3,7 @@
 
 use crate::fake_discord::{self as discord, FakeDiscord, MANAGE_GUILD, MEMBER};
 use crate::helpers::{at, TestApp};
-use crate::openapi::assert_interaction_response;
+use crate::openapi::{assert_interaction_response, assert_message_edit};
 use cutover::domain::AuthType;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
@@ -517,10 +517,79 @@ async fn slow_work_is_deferred_within_discords_three_seconds_and_finished_by_an_
         .discord
         .wait_for_request(|r| r.method == "PATCH" && r.path == path)
         .await;
+    assert_message_edit(&edit.body);
     assert_eq!(
         edit.body["content"],
         "Reminders are paused until an admin runs /cutover reminders resume."
     );
     assert_eq!(edit.body["allowed_mentions"]["parse"], json!([]));
     assert!(e.app.store.reminder_state().await.expect("state").paused);
+}
+
+#[tokio::test]
+async fn every_admin_command_answers_over_http() {
+    let e = Endpoint::start().await;
+    let sub = |group: &str, name: &str, options: Value| json!([{ "name": group, "type": 2, "options": [{ "name": name, "type": 1, "options": options }] }]);
+    let cases = [
+        (
+            sub(
+                "connection",
+                "assign",
+                json!([{ "name": "id", "type": 3, "value": "z2" }, { "name": "owner", "type": 6, "value": OWNER }]),
+            ),
+            "`z2` now belongs to <@420000000000000001>.",
+        ),
+        (
+            sub(
+                "deadline",
+                "add",
+                json!([{ "name": "title", "type": 3, "value": "Cut" }, { "name": "due", "type": 3, "value": "2025-12-24" }]),
+            ),
+            "Added deadline #1 **Cut**",
+        ),
+        (
+            sub(
+                "deadline",
+                "remove",
+                json!([{ "name": "id", "type": 4, "value": 1 }]),
+            ),
+            "Removed deadline #1.",
+        ),
+        (sub("reminders", "pause", json!([])), "Reminders are paused"),
+        (
+            sub("reminders", "resume", json!([])),
+            "Reminders are on again.",
+        ),
+        (
+            sub(
+                "connection",
+                "remove",
+                json!([{ "name": "id", "type": 3, "value": "z2" }]),
+            ),
+            "Removed `z2` from the inventory.",
+        ),
+    ];
+    for (i, (options, expected)) in cases.into_iter().enumerate() {
+        let r = e
+            .send(discord::command(
+                &format!("3{i}"),
+                "cutover",
+                options,
+                STRANGER,
+                MANAGE_GUILD,
+            ))
+            .await;
+        assert!(
+            is_private(&r) && text(&r).starts_with(expected),
+            "{expected:?}: {r}"
+        );
+    }
+    let own = json!([{ "name": "status", "type": 1, "options": [] }]);
+    let r = e
+        .send(discord::command("40", "migration", own, OWNER, MEMBER))
+        .await;
+    assert!(
+        is_private(&r) && text(&r).starts_with("**Your connections**: 1\n• `z1`"),
+        "{r}"
+    );
 }

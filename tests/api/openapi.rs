@@ -56,6 +56,17 @@ pub fn assert_interaction_response(body: &Value) {
     check(v, "an interaction response", body);
 }
 
+pub fn assert_message_edit(body: &Value) {
+    static V: OnceLock<Validator> = OnceLock::new();
+    let v = V.get_or_init(|| {
+        validator(
+            "/webhooks/{webhook_id}/{webhook_token}/messages/@original",
+            "patch",
+        )
+    });
+    check(v, "a message edit", body);
+}
+
 /// Where Discord's documentation and the (preview) spec disagree, the documentation
 /// wins (see the spec's README): the docs type `default_member_permissions` as a string
 /// of digits, which is what serenity sends; the spec only lists integer or null. The
