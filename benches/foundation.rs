@@ -137,13 +137,13 @@ fn main() {
                     OptionValue::Text("100000000000000007".into()),
                 )]
             };
-            let request = Request {
+            let request = Request::new(
                 caller,
-                action: Action::Command {
+                Action::Command {
                     name: "connections".into(),
                     options,
                 },
-            };
+            );
             let started = Instant::now();
             let reply = core.handle(request).await;
             samples.push(started.elapsed());
@@ -153,13 +153,13 @@ fn main() {
 
         let mut samples = Vec::new();
         for _ in 0..500 {
-            let request = Request {
+            let request = Request::new(
                 caller,
-                action: Action::Command {
+                Action::Command {
                     name: "deadlines".into(),
                     options: vec![],
                 },
-            };
+            );
             let started = Instant::now();
             std::hint::black_box(core.handle(request).await);
             samples.push(started.elapsed());

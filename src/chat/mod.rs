@@ -67,10 +67,37 @@ pub enum Action {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Request {
     pub caller: Caller,
     pub action: Action,
+    /// How to reach the person's answer later (Discord: edit the private message when
+    /// the switch completes). The terminal needs none.
+    pub reply_to: Option<ReplyHandle>,
+}
+
+impl Request {
+    pub fn new(caller: Caller, action: Action) -> Self {
+        Self {
+            caller,
+            action,
+            reply_to: None,
+        }
+    }
+}
+
+/// A Discord interaction's application and token: enough to edit the answer for the
+/// 15 minutes the token lives. The token is a secret.
+#[derive(Clone)]
+pub struct ReplyHandle {
+    pub application_id: String,
+    pub token: secrecy::SecretString,
+}
+
+impl std::fmt::Debug for ReplyHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ReplyHandle({}, [redacted])", self.application_id)
+    }
 }
 
 /// What the core needs, shared by every adapter.

@@ -1,6 +1,7 @@
 //! Interactions as the chat core's requests.
 
-use crate::chat::{Action, Caller, OptionValue, Request};
+use crate::chat::{Action, Caller, OptionValue, ReplyHandle, Request};
+use secrecy::SecretString;
 use crate::domain::{Actor, Snowflake};
 use serenity::all::{
     ActionRowComponent, CommandDataOption, CommandDataOptionValue, CommandInteraction, Interaction,
@@ -68,6 +69,13 @@ fn option_value(value: &CommandDataOptionValue) -> Option<OptionValue> {
     })
 }
 
+fn handle(application_id: u64, token: &str) -> ReplyHandle {
+    ReplyHandle {
+        application_id: application_id.to_string(),
+        token: SecretString::from(token.to_owned()),
+    }
+}
+
 /// The request an interaction makes, or `None` for a ping (answered before the core).
 pub fn to_request(interaction: &Interaction, policy: &AdminPolicy) -> Option<Request> {
     match interaction {
@@ -78,10 +86,7 @@ pub fn to_request(interaction: &Interaction, policy: &AdminPolicy) -> Option<Req
                 .iter()
                 .filter_map(|o| option_value(&o.value).map(|v| (o.name.clone(), v)))
                 .collect();
-            Some(Request {
-                caller,
-                action: Action::Command { name, options },
-            })
+            Some(Request::new(caller, Action::Command { name, options }))
         }
         Interaction::Autocomplete(command) => {
             let caller = policy.caller(&command.user, command.member.as_deref())?;
@@ -92,23 +97,25 @@ pub fn to_request(interaction: &Interaction, policy: &AdminPolicy) -> Option<Req
                 }
                 _ => None,
             })?;
-            Some(Request {
+            Some(Request::new(
                 caller,
-                action: Action::Autocomplete {
+                Action::Autocomplete {
                     name,
                     option,
                     partial,
                 },
-            })
+            ))
         }
         Interaction::Component(component) => {
             let caller = policy.caller(&component.user, component.member.as_ref())?;
-            Some(Request {
+            let mut request = Request::new(
                 caller,
-                action: Action::Button {
+                Action::Button {
                     id: component.data.custom_id.clone(),
                 },
-            })
+            );
+            request.reply_to = Some(handle(component.application_id.get(), &component.token));
+            Some(request)
         }
         Interaction::Modal(modal) => {
             let caller = policy.caller(&modal.user, modal.member.as_ref())?;
@@ -125,13 +132,15 @@ pub fn to_request(interaction: &Interaction, policy: &AdminPolicy) -> Option<Req
                     _ => None,
                 })
                 .collect();
-            Some(Request {
+            let mut request = Request::new(
                 caller,
-                action: Action::ModalSubmit {
+                Action::ModalSubmit {
                     id: modal.data.custom_id.clone(),
                     values,
                 },
-            })
+            );
+            request.reply_to = Some(handle(modal.application_id.get(), &modal.token));
+            Some(request)
         }
         _ => None,
     }

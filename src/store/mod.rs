@@ -1,13 +1,17 @@
 //! All SQL lives here. SQLite through sqlx, migrations embedded and applied at open.
 
+mod attempts;
 mod audit;
 mod bot_settings;
 mod connections;
 mod deadlines;
+mod tokens;
 
+pub use attempts::{Attempt, CreateOutcome, NewAttempt, NotConsumed};
 pub use audit::AuditEntry;
 pub use bot_settings::ReminderState;
 pub use connections::{Change, ConnectionPage, ConnectionQuery, ImportSummary, Progress};
+pub use tokens::{SealedTokens, SwitchDone, TokenRecord, ZoomIdentity};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;

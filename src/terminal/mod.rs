@@ -65,12 +65,7 @@ pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &mut C
                 }
             }
         };
-        let mut reply = core
-            .handle(Request {
-                caller: CALLER,
-                action,
-            })
-            .await;
+        let mut reply = core.handle(Request::new(CALLER, action)).await;
         // A form becomes prompts; its submit is one more request.
         while let Reply::Modal(modal) = reply {
             let Some(values) = fill_in(core, clock, console, &modal).await else {
@@ -81,12 +76,7 @@ pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &mut C
                 id: modal.id.encode(),
                 values,
             };
-            reply = core
-                .handle(Request {
-                    caller: CALLER,
-                    action,
-                })
-                .await;
+            reply = core.handle(Request::new(CALLER, action)).await;
         }
         let renderer = Renderer {
             now: clock.now(),

@@ -540,7 +540,10 @@ async fn migrate_suggestions_are_the_callers_own_or_all_for_admins() {
             partial: partial.into(),
         };
         let core = std::sync::Arc::clone(&app.core);
-        async move { core.handle(cutover::chat::Request { caller, action }).await }
+        async move {
+            core.handle(cutover::chat::Request::new(caller, action))
+                .await
+        }
     };
     let Reply::Choices(own) = suggest(user(42), "").await else {
         panic!("choices")

@@ -166,22 +166,19 @@ impl TestApp {
             .map(|(k, v)| ((*k).to_owned(), OptionValue::Text((*v).to_owned())))
             .collect();
         self.core
-            .handle(Request {
+            .handle(Request::new(
                 caller,
-                action: Action::Command {
+                Action::Command {
                     name: name.into(),
                     options,
                 },
-            })
+            ))
             .await
     }
 
     pub async fn press(&self, caller: Caller, id: &str) -> Reply {
         self.core
-            .handle(Request {
-                caller,
-                action: Action::Button { id: id.into() },
-            })
+            .handle(Request::new(caller, Action::Button { id: id.into() }))
             .await
     }
 }

@@ -1,0 +1,215 @@
+//! The OAuth tokens a switch produced, all secrets sealed, and the switch itself.
+
+use super::attempts::Attempt;
+use super::{audit, Store, StoreError};
+use crate::domain::{Actor, ConnectionId};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+/// Who Zoom says the token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoomIdentity {
+    pub user_id: String,
+    pub email: String,
+    pub account_id: String,
+}
+
+/// A token set, secrets sealed.
+#[derive(Debug, Clone)]
+pub struct SealedTokens {
+    pub access_token: Vec<u8>,
+    pub refresh_token: Option<Vec<u8>>,
+    pub access_expires_at: DateTime<Utc>,
+    pub scope: String,
+}
+
+/// A stored token set, for refreshing.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub connection: ConnectionId,
+    pub owner: Option<String>,
+    pub client_id: String,
+    pub client_secret_sealed: Vec<u8>,
+    pub refresh_token_sealed: Option<Vec<u8>>,
+    pub access_expires_at: DateTime<Utc>,
+}
+
+/// The result of a switch, for telling people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SwitchDone {
+    pub left: u64,
+}
+
+impl Store {
+    /// The switch, in one transaction: tokens stored (sealed), the connection flipped to
+    /// OAuth 2.0 with who and when, the attempt closed, the audit log written.
+    pub async fn complete_switch(
+        &self,
+        attempt: &Attempt,
+        client_secret_sealed: &[u8],
+        tokens: &SealedTokens,
+        identity: &ZoomIdentity,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<SwitchDone, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO oauth_tokens (connection_id, client_id, client_secret_sealed, access_token_sealed, \
+             refresh_token_sealed, access_expires_at, scope, zoom_user_id, zoom_email, zoom_account_id, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (connection_id) DO UPDATE SET client_id = excluded.client_id, \
+             client_secret_sealed = excluded.client_secret_sealed, access_token_sealed = excluded.access_token_sealed, \
+             refresh_token_sealed = excluded.refresh_token_sealed, access_expires_at = excluded.access_expires_at, \
+             scope = excluded.scope, zoom_user_id = excluded.zoom_user_id, zoom_email = excluded.zoom_email, \
+             zoom_account_id = excluded.zoom_account_id, updated_at = excluded.updated_at",
+        )
+        .bind(attempt.connection.as_str())
+        .bind(&attempt.client_id)
+        .bind(client_secret_sealed)
+        .bind(&tokens.access_token)
+        .bind(&tokens.refresh_token)
+        .bind(tokens.access_expires_at)
+        .bind(&tokens.scope)
+        .bind(&identity.user_id)
+        .bind(&identity.email)
+        .bind(&identity.account_id)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE connections SET auth_type = 'oauth2', state = 'migrated', migrated_by = ?, migrated_at = ?, \
+             updated_at = ? WHERE id = ?",
+        )
+        .bind(actor.to_string())
+        .bind(now)
+        .bind(now)
+        .bind(attempt.connection.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE migration_attempts SET status = 'completed', outcome = 'switched', finished_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(attempt.id)
+            .execute(&mut *tx)
+            .await?;
+        let detail = format!(
+            "link #{}: switched to OAuth 2.0 (Zoom user {}, account {})",
+            attempt.id, identity.user_id, identity.account_id
+        );
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            "migration.switched",
+            Some(&attempt.connection),
+            &detail,
+        )
+        .await?;
+        let (total, migrated): (i64, i64) =
+            sqlx::query_as("SELECT total, migrated FROM connection_counts WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(SwitchDone {
+            left: u64::try_from(total - migrated).unwrap_or(0),
+        })
+    }
+
+    /// Token sets whose access token expires before `before`, soonest first.
+    pub async fn tokens_due(&self, before: DateTime<Utc>) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.connection_id, c.owner_id, t.client_id, t.client_secret_sealed, t.refresh_token_sealed, \
+             t.access_expires_at FROM oauth_tokens t JOIN connections c ON c.id = t.connection_id \
+             WHERE t.access_expires_at < ? AND c.state = 'migrated' ORDER BY t.access_expires_at",
+        )
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("connection_id")?;
+                Ok(TokenRecord {
+                    connection: ConnectionId::parse(&id)
+                        .map_err(|_| StoreError::Corrupt(format!("connection id {id:?}")))?,
+                    owner: row.try_get("owner_id")?,
+                    client_id: row.try_get("client_id")?,
+                    client_secret_sealed: row.try_get("client_secret_sealed")?,
+                    refresh_token_sealed: row.try_get("refresh_token_sealed")?,
+                    access_expires_at: row.try_get("access_expires_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stores a refreshed token set; Zoom rotates refresh tokens, so the new one replaces
+    /// the old (a provider that sends none keeps the old one).
+    pub async fn store_refreshed(
+        &self,
+        connection: &ConnectionId,
+        tokens: &SealedTokens,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE oauth_tokens SET access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed), \
+             access_expires_at = ?, updated_at = ? WHERE connection_id = ?",
+        )
+        .bind(&tokens.access_token)
+        .bind(&tokens.refresh_token)
+        .bind(tokens.access_expires_at)
+        .bind(now)
+        .bind(connection.as_str())
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            now,
+            Actor::System,
+            "token.refreshed",
+            Some(connection),
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The refresh token stopped working: the connection needs its owner to authorize again.
+    pub async fn mark_needs_reauthorization(
+        &self,
+        connection: &ConnectionId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE connections SET state = 'needs_reauthorization', updated_at = ? WHERE id = ? AND auth_type = 'oauth2'")
+            .bind(now)
+            .bind(connection.as_str())
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            now,
+            Actor::System,
+            "token.refresh_failed",
+            Some(connection),
+            reason,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The sealed access token of a connection (for tests and, later, Celigo).
+    pub async fn sealed_access_token(
+        &self,
+        connection: &ConnectionId,
+    ) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>, StoreError> {
+        let row: Option<(Vec<u8>, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT access_token_sealed, refresh_token_sealed FROM oauth_tokens WHERE connection_id = ?")
+                .bind(connection.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row)
+    }
+}
