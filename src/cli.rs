@@ -6,6 +6,7 @@ use crate::domain::{Actor, ConnectionSource, ShowFilter, Snowflake};
 use crate::inventory::{self, InventoryError};
 use crate::settings::Settings;
 use crate::startup::Application;
+use crate::switch::Sealer;
 use crate::store::{ConnectionQuery, Store};
 use crate::{telemetry, terminal};
 use clap::{Parser, Subcommand};
@@ -43,6 +44,8 @@ enum Command {
     /// Discord slash commands
     #[command(subcommand)]
     Commands(CommandsCommand),
+    /// Print a fresh sealing key (base64 of 32 random bytes) for security.sealing_key
+    Keygen,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +80,17 @@ enum ConnectionsCommand {
 pub async fn run(cli: Cli) -> ExitCode {
     let command = cli.command.unwrap_or(Command::Run { no_terminal: false });
     telemetry::init(matches!(command, Command::Run { .. }));
+    if let Command::Keygen = command {
+        // Needs no configuration: it is how the configuration gets its key.
+        eprintln!(
+            "Set this as CUTOVER__SECURITY__SEALING_KEY (or put it in the file named by security.sealing_key_file). \
+             Keep it secret and keep it safe: without it, stored secrets cannot be opened."
+        );
+        return match emit(&format!("{}\n", Sealer::generate_key())) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        };
+    }
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,
         Err(error) => {
@@ -97,6 +111,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Commands(CommandsCommand::Register { guild }) => {
             register_commands(&settings, guild.as_deref()).await
         }
+        Command::Keygen => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -139,8 +154,8 @@ async fn run_bot(settings: Settings, with_terminal: bool) -> anyhow::Result<()> 
                 Err(e) => format!("the Discord gateway failed: {e}"),
             }
         } else if with_terminal {
-            let mut console = terminal::StdConsole::new();
-            terminal::run(&core, clock.as_ref(), &mut console).await;
+            let console = terminal::StdConsole::new();
+            terminal::run(&core, clock.as_ref(), &console).await;
             "the terminal input ended".to_owned()
         } else {
             std::future::pending::<String>().await

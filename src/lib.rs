@@ -11,5 +11,6 @@ pub mod inventory;
 pub mod settings;
 pub mod startup;
 pub mod store;
+pub mod switch;
 pub mod telemetry;
 pub mod terminal;

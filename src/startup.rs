@@ -9,7 +9,9 @@ use crate::http::{self, HttpState};
 use crate::settings::Settings;
 use crate::store::Store;
 use anyhow::Context;
+use crate::switch::{callback, Announcer, RefreshReport, Sealer, Switch, Zoom};
 use std::future::Future;
+use std::time::Duration;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -20,6 +22,7 @@ pub struct Application {
     store: Store,
     core: Arc<ChatCore>,
     router: axum::Router,
+    switch: Arc<Switch>,
 }
 
 impl Application {
@@ -31,46 +34,58 @@ impl Application {
             format!("cannot listen on {bind} (server.bind); is another program using it?")
         })?;
         let address = listener.local_addr().context("reading the bound address")?;
+        let discord_rest = (settings.discord.token.is_some() || settings.discord.public_key.is_some()).then(|| {
+            let rest = crate::discord::rest_client(&settings.discord.api_base_url, settings.discord.token.as_ref());
+            if let Some(id) = settings.discord.application_id {
+                rest.set_application_id(serenity::all::ApplicationId::new(id.get()));
+            }
+            Arc::new(rest)
+        });
+        let announcer = Announcer::new(
+            store.clone(),
+            discord_rest.clone(),
+            settings.discord.token.is_some(),
+            settings.reminders.channel_id,
+        );
+        let zoom = Zoom::new(
+            settings.zoom.clone(),
+            settings.server.oauth_redirect_uri(),
+            Duration::from_secs(settings.zoom.request_timeout.as_seconds()),
+        )
+        .context("building the HTTP client for Zoom")?;
+        let sealer = settings.security.sealing_key.as_ref().map(|key| Sealer::new(key.bytes()));
+        let switch = Arc::new(Switch::new(
+            store.clone(),
+            Arc::clone(&clock),
+            sealer,
+            zoom,
+            settings.security.link_ttl,
+            announcer,
+        ));
         let core = Arc::new(ChatCore::new(
             store.clone(),
             Arc::clone(&clock),
             settings.deadlines.clone(),
             settings.reminders.timezone,
+            Arc::clone(&switch),
         ));
-        let mut router = http::router(HttpState {
-            store: store.clone(),
-        });
-        if let Some(key) = &settings.discord.public_key {
+        let mut router = http::router(HttpState { store: store.clone() }).merge(callback::router(Arc::clone(&switch)));
+        if let (Some(key), Some(rest)) = (&settings.discord.public_key, &discord_rest) {
             let verifier = serenity::interactions_endpoint::Verifier::try_new(key.bytes()).map_err(|_| {
                 anyhow::anyhow!(
                     "discord.public_key is not a valid Ed25519 public key; copy \"Public Key\" from the Developer Portal again"
                 )
             })?;
-            let rest = crate::discord::rest_client(
-                &settings.discord.api_base_url,
-                settings.discord.token.as_ref(),
-            );
-            if let Some(id) = settings.discord.application_id {
-                rest.set_application_id(serenity::all::ApplicationId::new(id.get()));
-            }
             router = router.merge(endpoint::router(EndpointState {
                 verifier: Arc::new(verifier),
                 core: Arc::clone(&core),
-                policy: AdminPolicy {
-                    admin_role_ids: settings.discord.admin_role_ids.clone(),
-                },
+                policy: AdminPolicy { admin_role_ids: settings.discord.admin_role_ids.clone() },
                 clock,
-                rest: Arc::new(rest),
+                rest: Arc::clone(rest),
             }));
             tracing::info!("Discord HTTP interactions endpoint enabled at /discord/interactions");
         }
-        Ok(Self {
-            listener,
-            address,
-            store,
-            core,
-            router,
-        })
+        Ok(Self { listener, address, store, core, router, switch })
     }
 
     /// The address actually bound (with port 0, the one the system picked).
@@ -86,17 +101,37 @@ impl Application {
         self.store.clone()
     }
 
+    pub fn switch(&self) -> Arc<Switch> {
+        Arc::clone(&self.switch)
+    }
+
     /// Serves HTTP until `shutdown` completes, then finishes in-flight requests.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.address, "HTTP server listening on http://{}", self.address);
+        let refresher = tokio::spawn(keep_tokens_fresh(Arc::clone(&self.switch)));
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("the HTTP server failed")?;
+        refresher.abort();
         self.store.close().await;
         Ok(())
+    }
+}
+
+/// The scheduler for token refresh: every minute, refresh what expires soon.
+async fn keep_tokens_fresh(switch: Arc<Switch>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match switch.refresh_due().await {
+            Ok(report) if report != RefreshReport::default() => tracing::info!(?report, "tokens refreshed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the token refresh round failed; retrying in a minute"),
+        }
     }
 }

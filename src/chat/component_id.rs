@@ -19,6 +19,8 @@ pub enum ComponentId {
     },
     /// The `/migrate` form for one connection.
     MigrateForm { connection: ConnectionId },
+    /// "Get a fresh link" under a personal authorization link.
+    FreshLink { connection: ConnectionId },
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -51,6 +53,9 @@ impl ComponentId {
             (Some("mf"), Some(connection), None, None) => ComponentId::MigrateForm {
                 connection: ConnectionId::parse(connection).map_err(|_| stale())?,
             },
+            (Some("fl"), Some(connection), None, None) => ComponentId::FreshLink {
+                connection: ConnectionId::parse(connection).map_err(|_| stale())?,
+            },
             _ => return Err(stale()),
         };
         if parts.next().is_some() {
@@ -68,6 +73,7 @@ impl fmt::Display for ComponentId {
                 write!(f, "{VERSION}:cp:{}:{owner}:{page}", show.as_str())
             }
             ComponentId::MigrateForm { connection } => write!(f, "{VERSION}:mf:{connection}"),
+            ComponentId::FreshLink { connection } => write!(f, "{VERSION}:fl:{connection}"),
         }
     }
 }
@@ -90,6 +96,9 @@ mod tests {
             },
             ComponentId::MigrateForm {
                 connection: ConnectionId::parse(&"x".repeat(64)).expect("longest id"),
+            },
+            ComponentId::FreshLink {
+                connection: ConnectionId::parse(&"y".repeat(64)).expect("longest id"),
             },
         ]
     }

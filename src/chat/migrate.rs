@@ -2,7 +2,10 @@
 
 use super::markdown::{escape, truncate};
 use super::options::Options;
-use super::{Caller, ChatCore, ChatError, Choice, ComponentId, Message, Modal, Reply, TextInput};
+use super::{
+    Button, ButtonTarget, Caller, ChatCore, ChatError, Choice, ComponentId, Message, Modal, ReplyHandle, Reply, TextInput,
+};
+use crate::switch::{parse_client_secret, IssueError, Link, ZoomClientId};
 use crate::domain::{Connection, ConnectionId, ConnectionState};
 
 pub const CLIENT_ID_INPUT: &str = "client_id";
@@ -116,15 +119,86 @@ impl ChatCore {
         &self,
         caller: Caller,
         connection: &ConnectionId,
-        _values: &[(String, String)],
+        values: &[(String, String)],
+        reply_to: Option<&ReplyHandle>,
     ) -> Result<Reply, ChatError> {
         let connection = self.migratable(caller, connection.as_str()).await?;
-        // The switch itself (sealing the secret, the personal link, the redirect) comes
-        // with the OAuth flow; until then nothing from the form is kept.
-        Ok(Reply::Message(Message::private(format!(
-            "Got it, but the switch is not available yet in this version of cutover, so nothing was stored \
-             for `{}`. Your client secret was discarded.",
-            connection.id
-        ))))
+        let value = |key: &str| values.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str());
+        let client_id = ZoomClientId::parse(value(CLIENT_ID_INPUT)).map_err(|e| ChatError::Refused(e.to_string()))?;
+        let secret = parse_client_secret(value(CLIENT_SECRET_INPUT)).map_err(|e| ChatError::Refused(e.to_string()))?;
+        let link = self
+            .switch
+            .issue(caller.actor, &connection.id, client_id.as_str(), &secret, reply_to)
+            .await
+            .map_err(|e| issue_error(e, &connection.id))?;
+        Ok(Reply::Message(link_message(&connection, &link)))
     }
+
+    /// "Get a fresh link": the same credentials, a new link; the old one stops working.
+    pub(super) async fn fresh_link(
+        &self,
+        caller: Caller,
+        connection: &ConnectionId,
+        reply_to: Option<&ReplyHandle>,
+    ) -> Result<Reply, ChatError> {
+        let connection = self.migratable(caller, connection.as_str()).await?;
+        let link = self
+            .switch
+            .reissue(caller.actor, &connection.id, reply_to)
+            .await
+            .map_err(|e| issue_error(e, &connection.id))?;
+        Ok(Reply::Update(link_message(&connection, &link)))
+    }
+}
+
+fn issue_error(error: IssueError, connection: &ConnectionId) -> ChatError {
+    match error {
+        IssueError::NoKey => ChatError::Refused(
+            "The switch needs a sealing key to keep your client secret safe, and none is configured, so nothing was stored. \
+             An admin runs `cutover keygen`, sets CUTOVER__SECURITY__SEALING_KEY to what it prints and restarts cutover."
+                .to_owned(),
+        ),
+        IssueError::Busy { actor, expires_at } => {
+            let who = actor
+                .strip_prefix("discord:")
+                .and_then(|id| crate::domain::Snowflake::parse(id).ok())
+                .map_or_else(|| "Someone at the terminal".to_owned(), |id| id.mention());
+            ChatError::Refused(format!(
+                "{who} already has a link for `{connection}`, valid until <t:{}:t> (<t:{}:R>). \
+                 Wait for it to be used or to expire, then run /migrate again.",
+                expires_at.timestamp(),
+                expires_at.timestamp()
+            ))
+        }
+        IssueError::NothingToRenew => ChatError::Refused(format!(
+            "There is no earlier link of yours to renew for `{connection}`. Run /migrate connection:{connection}."
+        )),
+        IssueError::Internal(e) => ChatError::Internal(e),
+    }
+}
+
+/// The private answer with the personal link.
+fn link_message(connection: &Connection, link: &Link) -> Message {
+    let expires = link.expires_at.timestamp();
+    let text = format!(
+        "**Your personal link to switch `{id}` {name} to OAuth 2.0**: for you only, it works once and expires <t:{expires}:R>.\n\
+         Before you press it, in your Zoom OAuth app (marketplace.zoom.us › Manage › your app):\n\
+         1. Under **App Credentials**, set the **Redirect URL for OAuth** to `{redirect}`\n\
+         2. Add the same URL to the **OAuth allow list**.\n\
+         3. Add the scopes the integration needs, and save.\n\
+         Then press **Authorize with Zoom** and allow access. This message will say how it went.",
+        id = connection.id,
+        name = escape(connection.name.as_str()),
+        redirect = link.redirect_uri,
+    );
+    let mut message = Message::private(text);
+    message.buttons = vec![
+        Button { label: "Authorize with Zoom".to_owned(), target: ButtonTarget::Link(link.url.clone()), disabled: false },
+        Button {
+            label: "Get a fresh link".to_owned(),
+            target: ButtonTarget::Action(ComponentId::FreshLink { connection: connection.id.clone() }),
+            disabled: false,
+        },
+    ];
+    message
 }

@@ -19,6 +19,7 @@ pub use commands::{
 };
 pub use component_id::{ComponentId, StaleComponent};
 pub use error::ChatError;
+pub use markdown::escape as escape_markdown;
 pub use options::OptionValue;
 pub use reply::{
     Button, ButtonTarget, Choice, Field, Message, Modal, Reply, TextInput, Visibility,
@@ -27,6 +28,8 @@ pub use reply::{
 use crate::clock::SharedClock;
 use crate::domain::{Actor, Deadline, TimeZoneName, UserId};
 use crate::store::Store;
+use crate::switch::Switch;
+use std::sync::Arc;
 use options::Options;
 
 /// Who is asking.
@@ -106,6 +109,7 @@ pub struct ChatCore {
     clock: SharedClock,
     configured_deadlines: Vec<Deadline>,
     timezone: TimeZoneName,
+    switch: Arc<Switch>,
 }
 
 impl ChatCore {
@@ -114,13 +118,20 @@ impl ChatCore {
         clock: SharedClock,
         configured_deadlines: Vec<Deadline>,
         timezone: TimeZoneName,
+        switch: Arc<Switch>,
     ) -> Self {
         Self {
             store,
             clock,
             configured_deadlines,
             timezone,
+            switch,
         }
+    }
+
+    /// The switch's outcomes as they happen (the terminal prints its own).
+    pub fn switch_events(&self) -> tokio::sync::broadcast::Receiver<crate::switch::SwitchEvent> {
+        self.switch.announcer().subscribe()
     }
 
     pub fn timezone(&self) -> TimeZoneName {
@@ -167,15 +178,19 @@ impl ChatCore {
                         .connections_page(show, owner, page)
                         .await
                         .map(Reply::Update),
+                    ComponentId::FreshLink { connection } => {
+                        self.fresh_link(caller, &connection, request.reply_to.as_ref()).await
+                    }
                     ComponentId::MigrateForm { .. } => Err(ChatError::StaleComponent),
                 }
             }
             Action::ModalSubmit { id, values } => {
                 match ComponentId::decode(id).map_err(|_| ChatError::StaleComponent)? {
                     ComponentId::MigrateForm { connection } => {
-                        self.migrate_submit(caller, &connection, values).await
+                        self.migrate_submit(caller, &connection, values, request.reply_to.as_ref())
+                            .await
                     }
-                    ComponentId::ConnectionsPage { .. } => Err(ChatError::StaleComponent),
+                    _ => Err(ChatError::StaleComponent),
                 }
             }
             Action::Autocomplete {

@@ -127,6 +127,7 @@ struct RawZoom {
     revoke_url: HttpUrl,
     #[serde(default)]
     scopes: Vec<String>,
+    request_timeout: HumanDuration,
 }
 
 #[derive(Deserialize)]
@@ -392,6 +393,12 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
             ),
         );
     }
+    if !(1..=120).contains(&raw.zoom.request_timeout.as_seconds()) {
+        problem(
+            "zoom.request_timeout".into(),
+            format!("{} is out of range: use 1s to 2m", raw.zoom.request_timeout),
+        );
+    }
     for (i, scope) in raw.zoom.scopes.iter().enumerate() {
         if scope.is_empty() || scope.chars().any(|c| c.is_whitespace() || c.is_control()) {
             problem(
@@ -482,6 +489,7 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
             userinfo_url: raw.zoom.userinfo_url,
             revoke_url: raw.zoom.revoke_url,
             scopes: raw.zoom.scopes,
+            request_timeout: raw.zoom.request_timeout,
         },
         security: SecuritySettings {
             sealing_key,

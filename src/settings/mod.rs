@@ -62,6 +62,8 @@ pub struct ZoomSettings {
     pub userinfo_url: HttpUrl,
     pub revoke_url: HttpUrl,
     pub scopes: Vec<String>,
+    /// How long one request to Zoom may take (the token exchange is never retried).
+    pub request_timeout: HumanDuration,
 }
 
 #[derive(Debug)]

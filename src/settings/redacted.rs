@@ -62,6 +62,7 @@ pub(super) fn to_toml(s: &Settings) -> String {
     zoom.insert("userinfo_url".into(), text(&s.zoom.userinfo_url));
     zoom.insert("revoke_url".into(), text(&s.zoom.revoke_url));
     zoom.insert("scopes".into(), list(&s.zoom.scopes));
+    zoom.insert("request_timeout".into(), text(s.zoom.request_timeout));
     root.insert("zoom".into(), Value::Table(zoom));
 
     let mut security = Table::new();

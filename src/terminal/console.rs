@@ -5,12 +5,13 @@ use std::future::Future;
 use std::io::{BufRead, IsTerminal, Write};
 use tokio::sync::{mpsc, oneshot};
 
+/// Shared (`&self`) so the adapter can print an event while a read is pending.
 pub trait Console {
     /// The next line, or `None` at the end of input (Ctrl-D, a closed pipe).
-    fn read_line(&mut self, prompt: &str) -> impl Future<Output = Option<String>> + Send;
+    fn read_line(&self, prompt: &str) -> impl Future<Output = Option<String>> + Send;
     /// Like `read_line`, but not echoed when reading from a terminal.
-    fn read_secret(&mut self, prompt: &str) -> impl Future<Output = Option<String>> + Send;
-    fn write(&mut self, text: &str);
+    fn read_secret(&self, prompt: &str) -> impl Future<Output = Option<String>> + Send;
+    fn write(&self, text: &str);
 }
 
 enum ReadKind {
@@ -62,7 +63,7 @@ impl StdConsole {
         self.interactive
     }
 
-    async fn read(&mut self, kind: ReadKind, prompt: &str) -> Option<String> {
+    async fn read(&self, kind: ReadKind, prompt: &str) -> Option<String> {
         // Prompts only make sense to a person; a script reading the output gets replies only.
         if self.interactive {
             self.write_raw(prompt);
@@ -72,7 +73,7 @@ impl StdConsole {
         answer.await.ok().flatten()
     }
 
-    fn write_raw(&mut self, text: &str) {
+    fn write_raw(&self, text: &str) {
         let mut out = std::io::stdout().lock();
         // A closed stdout (the reader went away) leaves nothing useful to do with the error.
         let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
@@ -86,15 +87,15 @@ impl Default for StdConsole {
 }
 
 impl Console for StdConsole {
-    async fn read_line(&mut self, prompt: &str) -> Option<String> {
+    async fn read_line(&self, prompt: &str) -> Option<String> {
         self.read(ReadKind::Line, prompt).await
     }
 
-    async fn read_secret(&mut self, prompt: &str) -> Option<String> {
+    async fn read_secret(&self, prompt: &str) -> Option<String> {
         self.read(ReadKind::Secret, prompt).await
     }
 
-    fn write(&mut self, text: &str) {
+    fn write(&self, text: &str) {
         self.write_raw(&format!("{text}\n"));
     }
 }

@@ -12,17 +12,47 @@ pub use render::{relative, Renderer};
 use crate::chat::{Action, Button, ButtonTarget, Caller, ChatCore, Modal, Reply, Request};
 use crate::clock::Clock;
 use crate::domain::Actor;
+use crate::switch::SwitchEvent;
+use tokio::sync::broadcast;
+
+/// How the audit log and switch events name the terminal's person.
+const TERMINAL: &str = "terminal";
 
 const CALLER: Caller = Caller {
     actor: Actor::Terminal,
     is_admin: true,
 };
 
+/// The next line; meanwhile, prints how the terminal's switches turn out as they do.
+async fn next_line<C: Console>(
+    core: &ChatCore,
+    clock: &dyn Clock,
+    console: &C,
+    events: &mut broadcast::Receiver<SwitchEvent>,
+) -> Option<String> {
+    let line = console.read_line("cutover> ");
+    tokio::pin!(line);
+    loop {
+        tokio::select! {
+            line = &mut line => return line,
+            event = events.recv() => match event {
+                Ok(event) if event.actor == TERMINAL => {
+                    let renderer = Renderer { now: clock.now(), tz: core.timezone().tz() };
+                    console.write(&format!("\n{}\n", renderer.markup(&event.text)));
+                }
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return line.await,
+            },
+        }
+    }
+}
+
 /// Reads commands until the input ends or the person types `exit`.
-pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &mut C) {
+pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &C) {
     console.write("cutover terminal: type /help for the commands, /exit or Ctrl-D to leave.\n");
     let mut buttons: Vec<Button> = Vec::new();
-    while let Some(line) = console.read_line("cutover> ").await {
+    let mut events = core.switch_events();
+    while let Some(line) = next_line(core, clock, console, &mut events).await {
         let line = line.trim();
         if line.is_empty() {
             continue;
@@ -96,7 +126,7 @@ pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &mut C
 async fn fill_in<C: Console>(
     core: &ChatCore,
     clock: &dyn Clock,
-    console: &mut C,
+    console: &C,
     modal: &Modal,
 ) -> Option<Vec<(String, String)>> {
     let renderer = Renderer {

@@ -8,7 +8,6 @@ use cutover::settings::Settings;
 use cutover::startup::Application;
 use cutover::store::Store;
 use cutover::terminal::Console;
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -205,37 +204,92 @@ pub fn admin(id: u64) -> Caller {
     }
 }
 
-/// A console fed from a script, recording what the adapter prints and how it asked.
-#[derive(Default)]
+/// A console fed from a script (or line by line from the test), recording what the
+/// adapter prints and how it asked.
 pub struct ScriptedConsole {
-    input: VecDeque<String>,
-    pub output: String,
+    input: tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<String>>,
+    sender: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<String>>>,
+    output: std::sync::Mutex<String>,
+    written: tokio::sync::Notify,
     /// The prompts that were read without echo.
-    pub secret_prompts: Vec<String>,
+    secret_prompts: std::sync::Mutex<Vec<String>>,
 }
 
 impl ScriptedConsole {
+    /// A console whose input is `lines` and then ends.
     pub fn new(lines: &[&str]) -> Self {
-        Self {
-            input: lines.iter().map(|l| (*l).to_owned()).collect(),
-            ..Self::default()
+        let console = Self::open();
+        for line in lines {
+            console.type_line(line);
         }
+        console.end_input();
+        console
+    }
+
+    /// A console whose input stays open until `end_input`.
+    pub fn open() -> Self {
+        let (sender, input) = tokio::sync::mpsc::unbounded_channel();
+        Self {
+            input: tokio::sync::Mutex::new(input),
+            sender: std::sync::Mutex::new(Some(sender)),
+            output: std::sync::Mutex::new(String::new()),
+            written: tokio::sync::Notify::new(),
+            secret_prompts: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn type_line(&self, line: &str) {
+        if let Some(sender) = self.sender.lock().expect("sender").as_ref() {
+            let _ = sender.send(line.to_owned());
+        }
+    }
+
+    /// Ctrl-D.
+    pub fn end_input(&self) {
+        self.sender.lock().expect("sender").take();
+    }
+
+    pub fn output(&self) -> String {
+        self.output.lock().expect("output").clone()
+    }
+
+    pub fn secret_prompts(&self) -> Vec<String> {
+        self.secret_prompts.lock().expect("prompts").clone()
+    }
+
+    /// Waits until the output contains `text` (bounded, so a broken program fails).
+    pub async fn wait_for(&self, text: &str) -> String {
+        let waiting = async {
+            loop {
+                let notified = self.written.notified();
+                let output = self.output();
+                if output.contains(text) {
+                    return output;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(20), waiting)
+            .await
+            .unwrap_or_else(|_| panic!("the terminal never printed {text:?}; it printed:\n{}", self.output()))
     }
 }
 
 impl Console for ScriptedConsole {
-    async fn read_line(&mut self, _prompt: &str) -> Option<String> {
-        self.input.pop_front()
+    async fn read_line(&self, _prompt: &str) -> Option<String> {
+        self.input.lock().await.recv().await
     }
 
-    async fn read_secret(&mut self, prompt: &str) -> Option<String> {
-        self.secret_prompts.push(prompt.to_owned());
-        self.input.pop_front()
+    async fn read_secret(&self, prompt: &str) -> Option<String> {
+        self.secret_prompts.lock().expect("prompts").push(prompt.to_owned());
+        self.input.lock().await.recv().await
     }
 
-    fn write(&mut self, text: &str) {
-        self.output.push_str(text);
-        self.output.push('\n');
+    fn write(&self, text: &str) {
+        let mut output = self.output.lock().expect("output");
+        output.push_str(text);
+        output.push('\n');
+        self.written.notify_waiters();
     }
 }
 

@@ -1,0 +1,81 @@
+//! Telling people how a switch went: the person's private message (Discord), the
+//! reminders channel, and the terminal — always after the page is answered, never
+//! blocking it.
+
+use crate::domain::{ConnectionId, Snowflake};
+use crate::store::Store;
+use secrecy::{ExposeSecret, SecretString};
+use serenity::all::{ApplicationId, ChannelId, CreateAllowedMentions, CreateMessage, EditInteractionResponse, Http, UserId};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// An outcome for whoever started the switch (the terminal listens for its own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwitchEvent {
+    /// Who started it, as the audit log names them (`terminal`, `discord:<id>`).
+    pub actor: String,
+    pub connection: ConnectionId,
+    pub text: String,
+}
+
+pub struct Announcer {
+    events: broadcast::Sender<SwitchEvent>,
+    discord: Option<Arc<Http>>,
+    /// Channel posts need the bot token; interaction edits do not.
+    can_post: bool,
+    configured_channel: Option<Snowflake>,
+    store: Store,
+}
+
+impl Announcer {
+    pub fn new(store: Store, discord: Option<Arc<Http>>, can_post: bool, configured_channel: Option<Snowflake>) -> Self {
+        let (events, _) = broadcast::channel(64);
+        Self { events, discord, can_post, configured_channel, store }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<SwitchEvent> {
+        self.events.subscribe()
+    }
+
+    /// The person's private answer says what happened (Discord), and so does the terminal.
+    pub async fn tell_person(&self, event: SwitchEvent, reply: Option<(String, SecretString)>) {
+        if let (Some(http), Some((application, token))) = (&self.discord, reply) {
+            if let Ok(id) = application.parse::<u64>() {
+                if id != 0 {
+                    http.set_application_id(ApplicationId::new(id));
+                }
+            }
+            let edit = EditInteractionResponse::new()
+                .content(&event.text)
+                .components(Vec::new())
+                .allowed_mentions(CreateAllowedMentions::new());
+            if let Err(e) = http.edit_original_interaction_response(token.expose_secret(), &edit, Vec::new()).await {
+                // The token lives 15 minutes; past that the page has told them.
+                tracing::info!(error = %e, connection = %event.connection, "could not update the private message");
+            }
+        }
+        // Nobody listening (no terminal) is fine.
+        let _ = self.events.send(event);
+    }
+
+    /// A line in the reminders channel, when one is set and the bot can post.
+    pub async fn post(&self, text: &str, mention: Option<Snowflake>) {
+        let (Some(http), true) = (&self.discord, self.can_post) else { return };
+        let channel = match self.store.reminder_state().await {
+            Ok(state) => state.channel.or(self.configured_channel),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the reminders channel");
+                return;
+            }
+        };
+        let Some(channel) = channel else { return };
+        let mentions = match mention {
+            Some(user) => CreateAllowedMentions::new().users([UserId::new(user.get())]),
+            None => CreateAllowedMentions::new(),
+        };
+        let message = CreateMessage::new().content(text).allowed_mentions(mentions);
+        if let Err(e) = ChannelId::new(channel.get()).send_message(http.as_ref(), message).await {
+            tracing::warn!(error = %e, channel = %channel, "could not post in the reminders channel");
+        }
+    }
+}

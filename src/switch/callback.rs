@@ -1,0 +1,165 @@
+//! `GET /oauth/zoom/callback`: the redirect that completes the switch.
+
+use super::{attempt_identity, hash_state, token_identity, Outcome, Switch, SwitchEvent};
+use crate::domain::{Actor, Snowflake};
+use crate::store::{Attempt, NotConsumed};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::sync::Arc;
+
+pub const PATH: &str = "/oauth/zoom/callback";
+
+#[derive(Deserialize, Default)]
+pub struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+pub fn router(switch: Arc<Switch>) -> Router {
+    Router::new().route(PATH, get(callback)).with_state(switch)
+}
+
+// The query holds the code and state: it is never logged.
+#[tracing::instrument(skip_all)]
+async fn callback(
+    State(switch): State<Arc<Switch>>,
+    query: Result<Query<CallbackParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    // A malformed query is just a link cutover did not make.
+    let params = query.map(|Query(p)| p).unwrap_or_default();
+    let switch_for_work = Arc::clone(&switch);
+    // The work runs to its end even if the browser goes away mid-exchange, so an attempt
+    // is never left half done.
+    let outcome = tokio::spawn(async move { switch_for_work.complete(params).await })
+        .await
+        .unwrap_or(Outcome::Internal);
+    outcome.page().into_response()
+}
+
+fn actor_of(attempt: &Attempt) -> Actor {
+    match attempt.actor.strip_prefix("discord:").and_then(|id| Snowflake::parse(id).ok()) {
+        Some(id) => Actor::Discord(id),
+        None => Actor::Terminal,
+    }
+}
+
+impl Switch {
+    /// Runs the redirect to its outcome; telling people happens afterwards, in the
+    /// background, so the page never waits on Discord.
+    pub async fn complete(self: &Arc<Self>, params: CallbackParams) -> Outcome {
+        let Some(state) = params.state.filter(|s| !s.is_empty() && s.len() <= 256) else {
+            return Outcome::UnknownLink;
+        };
+        let attempt = match self.store.consume_attempt(&hash_state(&state), self.clock.now()).await {
+            Ok(Ok(attempt)) => attempt,
+            Ok(Err(NotConsumed::Unknown)) => return Outcome::UnknownLink,
+            Ok(Err(NotConsumed::AlreadyUsed)) => return Outcome::UsedLink,
+            Ok(Err(NotConsumed::Replaced)) => return Outcome::ReplacedLink,
+            Ok(Err(NotConsumed::Expired)) => return Outcome::ExpiredLink,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read a migration attempt");
+                return Outcome::Internal;
+            }
+        };
+        let outcome = match (params.error, params.code) {
+            (Some(error), _) if error == "access_denied" => Outcome::Denied,
+            (Some(error), _) => {
+                let code: String = error.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect();
+                Outcome::ProviderError(code)
+            }
+            (None, Some(code)) if !code.is_empty() => self.exchange(&attempt, &code).await,
+            (None, _) => Outcome::UnknownLink,
+        };
+        let actor = actor_of(&attempt);
+        if !matches!(outcome, Outcome::Switched { .. }) {
+            let why = format!("{outcome:?}");
+            if let Err(e) = self.store.fail_attempt(&attempt, &why, actor, self.clock.now()).await {
+                tracing::error!(error = %e, "could not close a failed attempt");
+            }
+            tracing::info!(connection = %attempt.connection, outcome = %why, "a switch did not complete");
+        }
+        let this = Arc::clone(self);
+        let told = outcome.clone();
+        tokio::spawn(async move { this.tell(&attempt, &told).await });
+        outcome
+    }
+
+    /// Code for tokens, tokens verified, then the switch in one transaction.
+    async fn exchange(&self, attempt: &Attempt, code: &str) -> Outcome {
+        let Some(sealer) = &self.sealer else { return Outcome::Internal };
+        let opened = sealer
+            .open(&attempt.client_secret_sealed, &attempt_identity(&attempt.state_hash, "client_secret"))
+            .and_then(|secret| {
+                sealer
+                    .open(&attempt.pkce_verifier_sealed, &attempt_identity(&attempt.state_hash, "pkce_verifier"))
+                    .map(|verifier| (secret, verifier))
+            });
+        let Ok((secret, verifier)) = opened else {
+            tracing::error!(connection = %attempt.connection, "a sealed credential did not open (was the sealing key changed?)");
+            return Outcome::Internal;
+        };
+        let tokens = match self.zoom.exchange_code(&attempt.client_id, &secret, code, &verifier).await {
+            Ok(tokens) => tokens,
+            Err(super::zoom::TokenError::InvalidClient) => return Outcome::InvalidClient,
+            Err(super::zoom::TokenError::InvalidGrant) => return Outcome::InvalidGrant,
+            Err(e) => {
+                tracing::warn!(connection = %attempt.connection, error = %e, "the code exchange failed");
+                return Outcome::TokenEndpointUnavailable;
+            }
+        };
+        let identity = match self.zoom.verify(&tokens.access).await {
+            Ok(identity) => identity,
+            Err(e) => {
+                tracing::warn!(connection = %attempt.connection, error = %e, "the new token failed verification");
+                return Outcome::VerificationFailed;
+            }
+        };
+        let sealed = self.seal_tokens(sealer, &attempt.connection, &tokens);
+        let secret_for_refresh = sealer.seal(secrecy::ExposeSecret::expose_secret(&secret), &token_identity(&attempt.connection, "client_secret"));
+        let (Ok(sealed), Ok(secret_sealed)) = (sealed, secret_for_refresh) else {
+            return Outcome::Internal;
+        };
+        match self
+            .store
+            .complete_switch(attempt, &secret_sealed, &sealed, &identity, actor_of(attempt), self.clock.now())
+            .await
+        {
+            Ok(done) => {
+                tracing::info!(connection = %attempt.connection, "switched to OAuth 2.0");
+                Outcome::Switched { connection: attempt.connection.to_string(), left: done.left }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not record the switch");
+                Outcome::Internal
+            }
+        }
+    }
+
+    /// After the page: the private message, the terminal, and (on success) the channel.
+    async fn tell(&self, attempt: &Attempt, outcome: &Outcome) {
+        let reply: Option<(String, SecretString)> = self.open_reply(attempt);
+        let event = SwitchEvent { actor: attempt.actor.clone(), connection: attempt.connection.clone(), text: outcome.message() };
+        self.announcer.tell_person(event, reply).await;
+        if let Outcome::Switched { left, .. } = outcome {
+            let name = match self.store.get_connection(&attempt.connection).await {
+                Ok(Some(c)) => c.name.to_string(),
+                _ => attempt.connection.to_string(),
+            };
+            let who = match actor_of(attempt) {
+                Actor::Discord(id) => id.mention(),
+                _ => "an admin at the terminal".to_owned(),
+            };
+            let text = format!(
+                "**{}** (`{}`) switched to OAuth 2.0 by {who} — {left} left",
+                crate::chat::escape_markdown(&name),
+                attempt.connection
+            );
+            self.announcer.post(&text, None).await;
+        }
+    }
+}

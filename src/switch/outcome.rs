@@ -1,0 +1,117 @@
+//! Every way a redirect can end, with what to tell the person: on the page and in
+//! their private message alike.
+
+use super::page::Page;
+use axum::http::StatusCode;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Switched { connection: String, left: u64 },
+    UnknownLink,
+    UsedLink,
+    ReplacedLink,
+    ExpiredLink,
+    Denied,
+    /// Another error Zoom sent back in the redirect (only its code, checked to be a word).
+    ProviderError(String),
+    InvalidClient,
+    InvalidGrant,
+    TokenEndpointUnavailable,
+    VerificationFailed,
+    Internal,
+}
+
+impl Outcome {
+    fn parts(&self) -> (StatusCode, String, String, String) {
+        let again = "Run /migrate again for a new link.";
+        match self {
+            Outcome::Switched { connection, left } => (
+                StatusCode::OK,
+                format!("Done: {connection} is on OAuth 2.0"),
+                "cutover checked the new token with Zoom and switched the connection. The team's channel has been told."
+                    .to_owned(),
+                format!("You can close this page. {left} connection(s) left to switch."),
+            ),
+            Outcome::UnknownLink => (
+                StatusCode::BAD_REQUEST,
+                "This is not a link cutover gave out".to_owned(),
+                "The address is incomplete or was not made by cutover, so nothing was changed.".to_owned(),
+                "Run /migrate in Discord (or the terminal) to get your personal link.".to_owned(),
+            ),
+            Outcome::UsedLink => (
+                StatusCode::CONFLICT,
+                "This link was already used".to_owned(),
+                "Each link works once, and this one has been used.".to_owned(),
+                "Check /migration status. If the switch did not finish, press \"Get a fresh link\" or run /migrate again."
+                    .to_owned(),
+            ),
+            Outcome::ReplacedLink => (
+                StatusCode::GONE,
+                "This link was replaced by a newer one".to_owned(),
+                "A fresh link was made after this one, so this one no longer works. Nothing was changed.".to_owned(),
+                "Use the newest link in your private message from cutover.".to_owned(),
+            ),
+            Outcome::ExpiredLink => (
+                StatusCode::GONE,
+                "This link has expired".to_owned(),
+                "Links work for a few minutes only, to keep them safe. Nothing was changed.".to_owned(),
+                format!("Press \"Get a fresh link\" under your /migrate answer. {again}"),
+            ),
+            Outcome::Denied => (
+                StatusCode::OK,
+                "You did not allow access in Zoom".to_owned(),
+                "Zoom says access was declined, so nothing was changed.".to_owned(),
+                format!("To switch the connection, {} and choose Allow.", "run /migrate again"),
+            ),
+            Outcome::ProviderError(code) => (
+                StatusCode::BAD_GATEWAY,
+                "Zoom reported a problem".to_owned(),
+                format!("Zoom sent the person back with the error \"{code}\", so nothing was changed."),
+                format!("Check the OAuth app in the Zoom App Marketplace (redirect URL, allow list, scopes). {again}"),
+            ),
+            Outcome::InvalidClient => (
+                StatusCode::BAD_REQUEST,
+                "Zoom refused the client ID or secret".to_owned(),
+                "Zoom did not accept the app's credentials (invalid_client), so nothing was changed.".to_owned(),
+                "Check the client secret and run /migrate again.".to_owned(),
+            ),
+            Outcome::InvalidGrant => (
+                StatusCode::BAD_REQUEST,
+                "Zoom refused the authorization".to_owned(),
+                "Zoom did not accept the authorization code (invalid_grant): it may have expired, or the redirect URL in the app may not match exactly. Nothing was changed."
+                    .to_owned(),
+                format!("Check the app's redirect URL. {again}"),
+            ),
+            Outcome::TokenEndpointUnavailable => (
+                StatusCode::BAD_GATEWAY,
+                "Zoom did not answer properly".to_owned(),
+                "Zoom's token service timed out or failed, so nothing was changed.".to_owned(),
+                format!("Try again in a few minutes: {again}"),
+            ),
+            Outcome::VerificationFailed => (
+                StatusCode::BAD_GATEWAY,
+                "The new token did not work".to_owned(),
+                "Zoom gave a token, but it failed when cutover checked it, so the connection was not switched.".to_owned(),
+                format!("Check the app's scopes in the Zoom App Marketplace. {again}"),
+            ),
+            Outcome::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on cutover's side".to_owned(),
+                "The switch could not be completed, and the connection was not changed.".to_owned(),
+                "Try again in a moment; if it keeps happening, an admin can find the details in cutover's log.".to_owned(),
+            ),
+        }
+    }
+
+    pub fn page(&self) -> Page {
+        let (status, title, body, next) = self.parts();
+        Page { status, title, body, next }
+    }
+
+    /// The same, as the private message says it.
+    pub fn message(&self) -> String {
+        let (_, title, body, next) = self.parts();
+        let mark = if matches!(self, Outcome::Switched { .. }) { "✅" } else { "⚠️" };
+        format!("{mark} **{title}**\n{body}\n{next}")
+    }
+}
