@@ -184,6 +184,11 @@ async fn rest_handler(
             Json(Value::Array(commands)).into_response()
         }
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
+        ("POST", ["channels", _, "messages"]) => {
+            let mut message = bot_message();
+            message["content"] = body_json["content"].clone();
+            Json(message).into_response()
+        }
         ("PATCH", ["webhooks", _, _, "messages", "@original"]) => {
             let mut message = bot_message();
             message["content"] = body_json["content"].clone();

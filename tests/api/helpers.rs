@@ -47,8 +47,13 @@ impl TestDir {
 
     /// A config file with this folder's database, port 0, and `extra` TOML.
     pub fn config(&self, extra: &str) -> PathBuf {
+        self.config_with_server("", extra)
+    }
+
+    /// As `config`, with more keys in `[server]`.
+    pub fn config_with_server(&self, server: &str, extra: &str) -> PathBuf {
         let mut text = format!(
-            "[database]\nurl = \"{}\"\n[server]\nbind = \"127.0.0.1:0\"\n",
+            "[database]\nurl = \"{}\"\n[server]\nbind = \"127.0.0.1:0\"\n{server}",
             self.db_url()
         );
         text.push_str(extra);
@@ -89,7 +94,13 @@ impl TestApp {
     }
 
     pub async fn spawn_in(dir: TestDir, extra_config: &str, now: &str) -> Self {
-        let settings = Settings::load(Some(&dir.config(extra_config))).expect("test settings");
+        let config = dir.config(extra_config);
+        Self::spawn_with(dir, &config, now).await
+    }
+
+    /// Starts on a config file already written in `dir`.
+    pub async fn spawn_with(dir: TestDir, config: &Path, now: &str) -> Self {
+        let settings = Settings::load(Some(config)).expect("test settings");
         let clock = ManualClock::new(at(now));
         let app = Application::build(&settings, Arc::new(clock.clone()))
             .await
@@ -154,7 +165,7 @@ impl TestApp {
             .expect("seed");
     }
 
-    fn clock_now(&self) -> DateTime<Utc> {
+    pub fn clock_now(&self) -> DateTime<Utc> {
         use cutover::clock::Clock;
         self.clock.now()
     }

@@ -56,6 +56,12 @@ pub fn assert_interaction_response(body: &Value) {
     check(v, "an interaction response", body);
 }
 
+pub fn assert_channel_message(body: &Value) {
+    static V: OnceLock<Validator> = OnceLock::new();
+    let v = V.get_or_init(|| validator("/channels/{channel_id}/messages", "post"));
+    check(v, "a channel message", body);
+}
+
 pub fn assert_message_edit(body: &Value) {
     static V: OnceLock<Validator> = OnceLock::new();
     let v = V.get_or_init(|| {

@@ -1,0 +1,223 @@
+//! A loopback Zoom that enforces what Zoom enforces: `/oauth/authorize` sends the
+//! browser back with a one-time code; `/oauth/token` demands HTTP Basic client auth,
+//! checks the S256 verifier against the challenge and the exact redirect URI, accepts
+//! each code once, and rotates refresh tokens; `/v2/users/me` checks the Bearer token.
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use base64::Engine;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+pub const CLIENT_ID: &str = "ZoomClientId0123456789";
+pub const CLIENT_SECRET: &str = "ZoomClientSecret0123456789abcdef";
+
+/// How the token endpoint behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenMode {
+    #[default]
+    Normal,
+    ServerError,
+    /// Never answers (the client's timeout must end it).
+    Hang,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    pub authorization: Option<String>,
+    pub form: HashMap<String, String>,
+}
+
+struct Code {
+    client_id: String,
+    redirect_uri: String,
+    challenge: String,
+    used: bool,
+}
+
+#[derive(Default)]
+struct Zoom {
+    codes: HashMap<String, Code>,
+    access_tokens: HashMap<String, String>,
+    /// Refresh token → still valid.
+    refresh_tokens: HashMap<String, bool>,
+    issued: Vec<String>,
+    token_requests: Vec<TokenRequest>,
+    userinfo_requests: Vec<Option<String>>,
+    token_mode: TokenMode,
+    deny: bool,
+    reject_userinfo: bool,
+    counter: u64,
+}
+
+#[derive(Clone)]
+pub struct FakeZoom {
+    pub base_url: String,
+    state: Arc<Mutex<Zoom>>,
+}
+
+impl FakeZoom {
+    pub async fn start() -> Self {
+        let state = Arc::new(Mutex::new(Zoom::default()));
+        let app = Router::new()
+            .route("/oauth/authorize", get(authorize))
+            .route("/oauth/token", post(token))
+            .route("/v2/users/me", get(me))
+            .with_state(Arc::clone(&state));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind zoom");
+        let base_url = format!("http://{}", listener.local_addr().expect("zoom address"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { base_url, state }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Zoom) -> T) -> T {
+        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The `[zoom]` settings that point cutover here.
+    pub fn config(&self) -> String {
+        format!(
+            "[zoom]\nauthorize_url = \"{0}/oauth/authorize\"\ntoken_url = \"{0}/oauth/token\"\nuserinfo_url = \"{0}/v2/users/me\"\nrevoke_url = \"{0}/oauth/revoke\"\n",
+            self.base_url
+        )
+    }
+
+    pub fn set_token_mode(&self, mode: TokenMode) {
+        self.with(|z| z.token_mode = mode);
+    }
+
+    pub fn deny_next(&self) {
+        self.with(|z| z.deny = true);
+    }
+
+    pub fn reject_userinfo(&self) {
+        self.with(|z| z.reject_userinfo = true);
+    }
+
+    /// Every refresh token stops working (the user removed the app).
+    pub fn revoke_refresh_tokens(&self) {
+        self.with(|z| z.refresh_tokens.values_mut().for_each(|valid| *valid = false));
+    }
+
+    pub fn token_requests(&self) -> Vec<TokenRequest> {
+        self.with(|z| z.token_requests.clone())
+    }
+
+    pub fn userinfo_requests(&self) -> Vec<Option<String>> {
+        self.with(|z| z.userinfo_requests.clone())
+    }
+
+    /// Every token this Zoom handed out (access and refresh).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.with(|z| z.issued.clone())
+    }
+}
+
+fn error(status: StatusCode, error: &str, reason: &str) -> Response {
+    (status, Json(json!({ "reason": reason, "error": error }))).into_response()
+}
+
+async fn authorize(State(state): State<Arc<Mutex<Zoom>>>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    if get("response_type") != "code" || get("client_id") != CLIENT_ID || get("redirect_uri").is_empty() {
+        return (StatusCode::BAD_REQUEST, "invalid authorization request").into_response();
+    }
+    // Zoom falls back to "plain" without a method; cutover must always send S256.
+    if get("code_challenge_method") != "S256" || get("code_challenge").is_empty() {
+        return (StatusCode::BAD_REQUEST, "S256 PKCE required by this fake").into_response();
+    }
+    let separator = if get("redirect_uri").contains('?') { '&' } else { '?' };
+    let state_param = urlencode(&get("state"));
+    if std::mem::take(&mut zoom.deny) {
+        return Redirect::to(&format!("{}{separator}error=access_denied&state={state_param}", get("redirect_uri"))).into_response();
+    }
+    zoom.counter += 1;
+    let code = format!("code{}x{}", zoom.counter, "Zq".repeat(8));
+    zoom.codes.insert(
+        code.clone(),
+        Code { client_id: get("client_id"), redirect_uri: get("redirect_uri"), challenge: get("code_challenge"), used: false },
+    );
+    Redirect::to(&format!("{}{separator}code={code}&state={state_param}", get("redirect_uri"))).into_response()
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn issue(zoom: &mut Zoom) -> Response {
+    zoom.counter += 1;
+    let access = format!("access{}Tk{}", zoom.counter, "a".repeat(20));
+    let refresh = format!("refresh{}Tk{}", zoom.counter, "r".repeat(20));
+    zoom.access_tokens.insert(access.clone(), "zoomuser1".into());
+    zoom.refresh_tokens.insert(refresh.clone(), true);
+    zoom.issued.push(access.clone());
+    zoom.issued.push(refresh.clone());
+    Json(json!({ "access_token": access, "token_type": "bearer", "refresh_token": refresh, "expires_in": 3599, "scope": "user:read" }))
+        .into_response()
+}
+
+async fn token(State(state): State<Arc<Mutex<Zoom>>>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mode = {
+        let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
+        zoom.token_requests.push(TokenRequest { authorization: authorization.clone(), form: form.clone() });
+        zoom.token_mode
+    };
+    match mode {
+        TokenMode::ServerError => return (StatusCode::BAD_GATEWAY, "<html>upstream error</html>").into_response(),
+        TokenMode::Hang => std::future::pending::<()>().await,
+        TokenMode::Normal => {}
+    }
+    let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
+    );
+    if authorization.as_deref() != Some(expected.as_str()) || form.contains_key("client_secret") {
+        return error(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client_id or client_secret");
+    }
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    match get("grant_type").as_str() {
+        "authorization_code" => {
+            let Some(code) = zoom.codes.get_mut(&get("code")) else {
+                return error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid authorization code");
+            };
+            // A code works once, whatever happens next.
+            if std::mem::replace(&mut code.used, true) {
+                return error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid authorization code");
+            }
+            let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(get("code_verifier").as_bytes()));
+            if code.client_id != CLIENT_ID || code.redirect_uri != get("redirect_uri") || code.challenge != challenge {
+                return error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid authorization code");
+            }
+            issue(&mut zoom)
+        }
+        "refresh_token" => {
+            match zoom.refresh_tokens.get_mut(&get("refresh_token")) {
+                // Rotation: a refresh token works once.
+                Some(valid) if *valid => *valid = false,
+                _ => return error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid Token!"),
+            }
+            issue(&mut zoom)
+        }
+        _ => error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Unsupported grant type"),
+    }
+}
+
+async fn me(State(state): State<Arc<Mutex<Zoom>>>, headers: HeaderMap) -> Response {
+    let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    zoom.userinfo_requests.push(authorization.clone());
+    let token = authorization.as_deref().and_then(|a| a.strip_prefix("Bearer ")).unwrap_or_default();
+    if zoom.reject_userinfo || !zoom.access_tokens.contains_key(token) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({ "code": 124, "message": "Invalid access token." }))).into_response();
+    }
+    Json(json!({ "id": "zoomuser1", "email": "owner@example.com", "account_id": "acct42", "first_name": "Olive", "last_name": "Owner" }))
+        .into_response()
+}
