@@ -8,12 +8,12 @@ use crate::discord::AdminPolicy;
 use crate::http::{self, HttpState};
 use crate::settings::Settings;
 use crate::store::Store;
-use anyhow::Context;
 use crate::switch::{callback, Announcer, RefreshReport, Sealer, Switch, Zoom};
+use anyhow::Context;
 use std::future::Future;
-use std::time::Duration;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 pub struct Application {
@@ -34,8 +34,13 @@ impl Application {
             format!("cannot listen on {bind} (server.bind); is another program using it?")
         })?;
         let address = listener.local_addr().context("reading the bound address")?;
-        let discord_rest = (settings.discord.token.is_some() || settings.discord.public_key.is_some()).then(|| {
-            let rest = crate::discord::rest_client(&settings.discord.api_base_url, settings.discord.token.as_ref());
+        let discord_rest = (settings.discord.token.is_some()
+            || settings.discord.public_key.is_some())
+        .then(|| {
+            let rest = crate::discord::rest_client(
+                &settings.discord.api_base_url,
+                settings.discord.token.as_ref(),
+            );
             if let Some(id) = settings.discord.application_id {
                 rest.set_application_id(serenity::all::ApplicationId::new(id.get()));
             }
@@ -53,7 +58,11 @@ impl Application {
             Duration::from_secs(settings.zoom.request_timeout.as_seconds()),
         )
         .context("building the HTTP client for Zoom")?;
-        let sealer = settings.security.sealing_key.as_ref().map(|key| Sealer::new(key.bytes()));
+        let sealer = settings
+            .security
+            .sealing_key
+            .as_ref()
+            .map(|key| Sealer::new(key.bytes()));
         let switch = Arc::new(Switch::new(
             store.clone(),
             Arc::clone(&clock),
@@ -69,7 +78,10 @@ impl Application {
             settings.reminders.timezone,
             Arc::clone(&switch),
         ));
-        let mut router = http::router(HttpState { store: store.clone() }).merge(callback::router(Arc::clone(&switch)));
+        let mut router = http::router(HttpState {
+            store: store.clone(),
+        })
+        .merge(callback::router(Arc::clone(&switch)));
         if let (Some(key), Some(rest)) = (&settings.discord.public_key, &discord_rest) {
             let verifier = serenity::interactions_endpoint::Verifier::try_new(key.bytes()).map_err(|_| {
                 anyhow::anyhow!(
@@ -79,13 +91,22 @@ impl Application {
             router = router.merge(endpoint::router(EndpointState {
                 verifier: Arc::new(verifier),
                 core: Arc::clone(&core),
-                policy: AdminPolicy { admin_role_ids: settings.discord.admin_role_ids.clone() },
+                policy: AdminPolicy {
+                    admin_role_ids: settings.discord.admin_role_ids.clone(),
+                },
                 clock,
                 rest: Arc::clone(rest),
             }));
             tracing::info!("Discord HTTP interactions endpoint enabled at /discord/interactions");
         }
-        Ok(Self { listener, address, store, core, router, switch })
+        Ok(Self {
+            listener,
+            address,
+            store,
+            core,
+            router,
+            switch,
+        })
     }
 
     /// The address actually bound (with port 0, the one the system picked).
@@ -129,9 +150,13 @@ async fn keep_tokens_fresh(switch: Arc<Switch>) {
     loop {
         tick.tick().await;
         match switch.refresh_due().await {
-            Ok(report) if report != RefreshReport::default() => tracing::info!(?report, "tokens refreshed"),
+            Ok(report) if report != RefreshReport::default() => {
+                tracing::info!(?report, "tokens refreshed")
+            }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "the token refresh round failed; retrying in a minute"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the token refresh round failed; retrying in a minute")
+            }
         }
     }
 }

@@ -3,10 +3,11 @@
 use super::markdown::{escape, truncate};
 use super::options::Options;
 use super::{
-    Button, ButtonTarget, Caller, ChatCore, ChatError, Choice, ComponentId, Message, Modal, ReplyHandle, Reply, TextInput,
+    Button, ButtonTarget, Caller, ChatCore, ChatError, Choice, ComponentId, Message, Modal, Reply,
+    ReplyHandle, TextInput,
 };
-use crate::switch::{parse_client_secret, IssueError, Link, ZoomClientId};
 use crate::domain::{Connection, ConnectionId, ConnectionState};
+use crate::switch::{parse_client_secret, IssueError, Link, ZoomClientId};
 
 pub const CLIENT_ID_INPUT: &str = "client_id";
 pub const CLIENT_SECRET_INPUT: &str = "client_secret";
@@ -123,12 +124,25 @@ impl ChatCore {
         reply_to: Option<&ReplyHandle>,
     ) -> Result<Reply, ChatError> {
         let connection = self.migratable(caller, connection.as_str()).await?;
-        let value = |key: &str| values.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str());
-        let client_id = ZoomClientId::parse(value(CLIENT_ID_INPUT)).map_err(|e| ChatError::Refused(e.to_string()))?;
-        let secret = parse_client_secret(value(CLIENT_SECRET_INPUT)).map_err(|e| ChatError::Refused(e.to_string()))?;
+        let value = |key: &str| {
+            values
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or("", |(_, v)| v.as_str())
+        };
+        let client_id = ZoomClientId::parse(value(CLIENT_ID_INPUT))
+            .map_err(|e| ChatError::Refused(e.to_string()))?;
+        let secret = parse_client_secret(value(CLIENT_SECRET_INPUT))
+            .map_err(|e| ChatError::Refused(e.to_string()))?;
         let link = self
             .switch
-            .issue(caller.actor, &connection.id, client_id.as_str(), &secret, reply_to)
+            .issue(
+                caller.actor,
+                &connection.id,
+                client_id.as_str(),
+                &secret,
+                reply_to,
+            )
             .await
             .map_err(|e| issue_error(e, &connection.id))?;
         Ok(Reply::Message(link_message(&connection, &link)))
@@ -193,10 +207,16 @@ fn link_message(connection: &Connection, link: &Link) -> Message {
     );
     let mut message = Message::private(text);
     message.buttons = vec![
-        Button { label: "Authorize with Zoom".to_owned(), target: ButtonTarget::Link(link.url.clone()), disabled: false },
+        Button {
+            label: "Authorize with Zoom".to_owned(),
+            target: ButtonTarget::Link(link.url.clone()),
+            disabled: false,
+        },
         Button {
             label: "Get a fresh link".to_owned(),
-            target: ButtonTarget::Action(ComponentId::FreshLink { connection: connection.id.clone() }),
+            target: ButtonTarget::Action(ComponentId::FreshLink {
+                connection: connection.id.clone(),
+            }),
             disabled: false,
         },
     ];

@@ -29,8 +29,8 @@ use crate::clock::SharedClock;
 use crate::domain::{Actor, Deadline, TimeZoneName, UserId};
 use crate::store::Store;
 use crate::switch::Switch;
-use std::sync::Arc;
 use options::Options;
+use std::sync::Arc;
 
 /// Who is asking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +179,8 @@ impl ChatCore {
                         .await
                         .map(Reply::Update),
                     ComponentId::FreshLink { connection } => {
-                        self.fresh_link(caller, &connection, request.reply_to.as_ref()).await
+                        self.fresh_link(caller, &connection, request.reply_to.as_ref())
+                            .await
                     }
                     ComponentId::MigrateForm { .. } => Err(ChatError::StaleComponent),
                 }

@@ -1,8 +1,8 @@
 //! Interactions as the chat core's requests.
 
 use crate::chat::{Action, Caller, OptionValue, ReplyHandle, Request};
-use secrecy::SecretString;
 use crate::domain::{Actor, Snowflake};
+use secrecy::SecretString;
 use serenity::all::{
     ActionRowComponent, CommandDataOption, CommandDataOptionValue, CommandInteraction, Interaction,
     Member, Permissions, User,

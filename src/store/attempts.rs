@@ -38,7 +38,7 @@ pub struct Attempt {
 
 #[derive(Debug, Clone)]
 pub enum CreateOutcome {
-    Created(Attempt),
+    Created(Box<Attempt>),
     /// Someone else holds a live link for this connection.
     Busy {
         actor: String,
@@ -47,12 +47,13 @@ pub enum CreateOutcome {
 }
 
 /// Why a `state` did not start an exchange.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum NotConsumed {
     Unknown,
     AlreadyUsed,
     Replaced,
-    Expired,
+    /// With the attempt, so its person can be told.
+    Expired(Box<Attempt>),
 }
 
 const COLUMNS: &str = "id, connection_id, user_id, state_hash, client_id, client_secret_sealed, pkce_verifier_sealed, \
@@ -166,7 +167,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(CreateOutcome::Created(attempt))
+        Ok(CreateOutcome::Created(Box::new(attempt)))
     }
 
     /// The newest attempt `actor` made for `connection` that did not complete: a fresh
@@ -205,23 +206,28 @@ impl Store {
         if let Some(row) = row {
             return Ok(Ok(attempt_from_row(&row)?));
         }
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM migration_attempts WHERE state_hash = ?")
-                .bind(state_hash)
-                .fetch_optional(&self.pool)
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM migration_attempts WHERE state_hash = ?"
+        ))
+        .bind(state_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(attempt) = row.as_ref().map(attempt_from_row).transpose()? else {
+            return Ok(Err(NotConsumed::Unknown));
+        };
+        Ok(Err(match attempt.status.as_str() {
+            "voided" => NotConsumed::Replaced,
+            "issued" | "expired" => {
+                sqlx::query(
+                    "UPDATE migration_attempts SET status = 'expired', finished_at = ? WHERE id = ? AND status = 'issued'",
+                )
+                .bind(now)
+                .bind(attempt.id)
+                .execute(&self.pool)
                 .await?;
-        Ok(Err(match status.as_deref() {
-            None => NotConsumed::Unknown,
-            Some("voided") => NotConsumed::Replaced,
-            Some("issued") | Some("expired") => {
-                sqlx::query("UPDATE migration_attempts SET status = 'expired', finished_at = ? WHERE state_hash = ? AND status = 'issued'")
-                    .bind(now)
-                    .bind(state_hash)
-                    .execute(&self.pool)
-                    .await?;
-                NotConsumed::Expired
+                NotConsumed::Expired(Box::new(attempt))
             }
-            Some(_) => NotConsumed::AlreadyUsed,
+            _ => NotConsumed::AlreadyUsed,
         }))
     }
 

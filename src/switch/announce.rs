@@ -5,7 +5,10 @@
 use crate::domain::{ConnectionId, Snowflake};
 use crate::store::Store;
 use secrecy::{ExposeSecret, SecretString};
-use serenity::all::{ApplicationId, ChannelId, CreateAllowedMentions, CreateMessage, EditInteractionResponse, Http, UserId};
+use serenity::all::{
+    ApplicationId, ChannelId, CreateAllowedMentions, CreateMessage, EditInteractionResponse, Http,
+    UserId,
+};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -28,9 +31,20 @@ pub struct Announcer {
 }
 
 impl Announcer {
-    pub fn new(store: Store, discord: Option<Arc<Http>>, can_post: bool, configured_channel: Option<Snowflake>) -> Self {
+    pub fn new(
+        store: Store,
+        discord: Option<Arc<Http>>,
+        can_post: bool,
+        configured_channel: Option<Snowflake>,
+    ) -> Self {
         let (events, _) = broadcast::channel(64);
-        Self { events, discord, can_post, configured_channel, store }
+        Self {
+            events,
+            discord,
+            can_post,
+            configured_channel,
+            store,
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<SwitchEvent> {
@@ -49,7 +63,10 @@ impl Announcer {
                 .content(&event.text)
                 .components(Vec::new())
                 .allowed_mentions(CreateAllowedMentions::new());
-            if let Err(e) = http.edit_original_interaction_response(token.expose_secret(), &edit, Vec::new()).await {
+            if let Err(e) = http
+                .edit_original_interaction_response(token.expose_secret(), &edit, Vec::new())
+                .await
+            {
                 // The token lives 15 minutes; past that the page has told them.
                 tracing::info!(error = %e, connection = %event.connection, "could not update the private message");
             }
@@ -60,7 +77,9 @@ impl Announcer {
 
     /// A line in the reminders channel, when one is set and the bot can post.
     pub async fn post(&self, text: &str, mention: Option<Snowflake>) {
-        let (Some(http), true) = (&self.discord, self.can_post) else { return };
+        let (Some(http), true) = (&self.discord, self.can_post) else {
+            return;
+        };
         let channel = match self.store.reminder_state().await {
             Ok(state) => state.channel.or(self.configured_channel),
             Err(e) => {
@@ -73,8 +92,13 @@ impl Announcer {
             Some(user) => CreateAllowedMentions::new().users([UserId::new(user.get())]),
             None => CreateAllowedMentions::new(),
         };
-        let message = CreateMessage::new().content(text).allowed_mentions(mentions);
-        if let Err(e) = ChannelId::new(channel.get()).send_message(http.as_ref(), message).await {
+        let message = CreateMessage::new()
+            .content(text)
+            .allowed_mentions(mentions);
+        if let Err(e) = ChannelId::new(channel.get())
+            .send_message(http.as_ref(), message)
+            .await
+        {
             tracing::warn!(error = %e, channel = %channel, "could not post in the reminders channel");
         }
     }

@@ -42,7 +42,11 @@ async fn callback(
 }
 
 fn actor_of(attempt: &Attempt) -> Actor {
-    match attempt.actor.strip_prefix("discord:").and_then(|id| Snowflake::parse(id).ok()) {
+    match attempt
+        .actor
+        .strip_prefix("discord:")
+        .and_then(|id| Snowflake::parse(id).ok())
+    {
         Some(id) => Actor::Discord(id),
         None => Actor::Terminal,
     }
@@ -55,12 +59,19 @@ impl Switch {
         let Some(state) = params.state.filter(|s| !s.is_empty() && s.len() <= 256) else {
             return Outcome::UnknownLink;
         };
-        let attempt = match self.store.consume_attempt(&hash_state(&state), self.clock.now()).await {
+        let attempt = match self
+            .store
+            .consume_attempt(&hash_state(&state), self.clock.now())
+            .await
+        {
             Ok(Ok(attempt)) => attempt,
             Ok(Err(NotConsumed::Unknown)) => return Outcome::UnknownLink,
             Ok(Err(NotConsumed::AlreadyUsed)) => return Outcome::UsedLink,
             Ok(Err(NotConsumed::Replaced)) => return Outcome::ReplacedLink,
-            Ok(Err(NotConsumed::Expired)) => return Outcome::ExpiredLink,
+            Ok(Err(NotConsumed::Expired(attempt))) => {
+                self.tell_later(*attempt, Outcome::ExpiredLink.clone());
+                return Outcome::ExpiredLink;
+            }
             Err(e) => {
                 tracing::error!(error = %e, "could not read a migration attempt");
                 return Outcome::Internal;
@@ -69,7 +80,11 @@ impl Switch {
         let outcome = match (params.error, params.code) {
             (Some(error), _) if error == "access_denied" => Outcome::Denied,
             (Some(error), _) => {
-                let code: String = error.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect();
+                let code: String = error
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .take(40)
+                    .collect();
                 Outcome::ProviderError(code)
             }
             (None, Some(code)) if !code.is_empty() => self.exchange(&attempt, &code).await,
@@ -78,32 +93,51 @@ impl Switch {
         let actor = actor_of(&attempt);
         if !matches!(outcome, Outcome::Switched { .. }) {
             let why = format!("{outcome:?}");
-            if let Err(e) = self.store.fail_attempt(&attempt, &why, actor, self.clock.now()).await {
+            if let Err(e) = self
+                .store
+                .fail_attempt(&attempt, &why, actor, self.clock.now())
+                .await
+            {
                 tracing::error!(error = %e, "could not close a failed attempt");
             }
             tracing::info!(connection = %attempt.connection, outcome = %why, "a switch did not complete");
         }
-        let this = Arc::clone(self);
-        let told = outcome.clone();
-        tokio::spawn(async move { this.tell(&attempt, &told).await });
+        self.tell_later(attempt, outcome.clone());
         outcome
+    }
+
+    fn tell_later(self: &Arc<Self>, attempt: Attempt, outcome: Outcome) {
+        let this = Arc::clone(self);
+        tokio::spawn(async move { this.tell(&attempt, &outcome).await });
     }
 
     /// Code for tokens, tokens verified, then the switch in one transaction.
     async fn exchange(&self, attempt: &Attempt, code: &str) -> Outcome {
-        let Some(sealer) = &self.sealer else { return Outcome::Internal };
+        let Some(sealer) = &self.sealer else {
+            return Outcome::Internal;
+        };
         let opened = sealer
-            .open(&attempt.client_secret_sealed, &attempt_identity(&attempt.state_hash, "client_secret"))
+            .open(
+                &attempt.client_secret_sealed,
+                &attempt_identity(&attempt.state_hash, "client_secret"),
+            )
             .and_then(|secret| {
                 sealer
-                    .open(&attempt.pkce_verifier_sealed, &attempt_identity(&attempt.state_hash, "pkce_verifier"))
+                    .open(
+                        &attempt.pkce_verifier_sealed,
+                        &attempt_identity(&attempt.state_hash, "pkce_verifier"),
+                    )
                     .map(|verifier| (secret, verifier))
             });
         let Ok((secret, verifier)) = opened else {
             tracing::error!(connection = %attempt.connection, "a sealed credential did not open (was the sealing key changed?)");
             return Outcome::Internal;
         };
-        let tokens = match self.zoom.exchange_code(&attempt.client_id, &secret, code, &verifier).await {
+        let tokens = match self
+            .zoom
+            .exchange_code(&attempt.client_id, &secret, code, &verifier)
+            .await
+        {
             Ok(tokens) => tokens,
             Err(super::zoom::TokenError::InvalidClient) => return Outcome::InvalidClient,
             Err(super::zoom::TokenError::InvalidGrant) => return Outcome::InvalidGrant,
@@ -120,18 +154,31 @@ impl Switch {
             }
         };
         let sealed = self.seal_tokens(sealer, &attempt.connection, &tokens);
-        let secret_for_refresh = sealer.seal(secrecy::ExposeSecret::expose_secret(&secret), &token_identity(&attempt.connection, "client_secret"));
+        let secret_for_refresh = sealer.seal(
+            secrecy::ExposeSecret::expose_secret(&secret),
+            &token_identity(&attempt.connection, "client_secret"),
+        );
         let (Ok(sealed), Ok(secret_sealed)) = (sealed, secret_for_refresh) else {
             return Outcome::Internal;
         };
         match self
             .store
-            .complete_switch(attempt, &secret_sealed, &sealed, &identity, actor_of(attempt), self.clock.now())
+            .complete_switch(
+                attempt,
+                &secret_sealed,
+                &sealed,
+                &identity,
+                actor_of(attempt),
+                self.clock.now(),
+            )
             .await
         {
             Ok(done) => {
                 tracing::info!(connection = %attempt.connection, "switched to OAuth 2.0");
-                Outcome::Switched { connection: attempt.connection.to_string(), left: done.left }
+                Outcome::Switched {
+                    connection: attempt.connection.to_string(),
+                    left: done.left,
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "could not record the switch");
@@ -143,7 +190,11 @@ impl Switch {
     /// After the page: the private message, the terminal, and (on success) the channel.
     async fn tell(&self, attempt: &Attempt, outcome: &Outcome) {
         let reply: Option<(String, SecretString)> = self.open_reply(attempt);
-        let event = SwitchEvent { actor: attempt.actor.clone(), connection: attempt.connection.clone(), text: outcome.message() };
+        let event = SwitchEvent {
+            actor: attempt.actor.clone(),
+            connection: attempt.connection.clone(),
+            text: outcome.message(),
+        };
         self.announcer.tell_person(event, reply).await;
         if let Outcome::Switched { left, .. } = outcome {
             let name = match self.store.get_connection(&attempt.connection).await {

@@ -50,15 +50,27 @@ mod tests {
 
     #[test]
     fn accepts_zoom_shaped_credentials_trimmed() {
-        assert_eq!(ZoomClientId::parse("  Xqn5sA1bRWKFu5vUGEzmGA \n").map(|c| c.as_str().to_owned()), Ok("Xqn5sA1bRWKFu5vUGEzmGA".into()));
+        assert_eq!(
+            ZoomClientId::parse("  Xqn5sA1bRWKFu5vUGEzmGA \n").map(|c| c.as_str().to_owned()),
+            Ok("Xqn5sA1bRWKFu5vUGEzmGA".into())
+        );
         let secret = parse_client_secret(" a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6 ").expect("secret");
         assert_eq!(secret.expose_secret(), "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6");
     }
 
     #[test]
     fn rejects_other_shapes_without_repeating_the_secret() {
-        for bad in ["short", "has spaces inside", "quote\"s-are-out", &"x".repeat(65)] {
-            assert_eq!(ZoomClientId::parse(bad), Err(CredentialError::ClientId), "{bad}");
+        for bad in [
+            "short",
+            "has spaces inside",
+            "quote\"s-are-out",
+            &"x".repeat(65),
+        ] {
+            assert_eq!(
+                ZoomClientId::parse(bad),
+                Err(CredentialError::ClientId),
+                "{bad}"
+            );
         }
         let secret = "not a secret!!";
         let error = parse_client_secret(secret).expect_err("bad secret");

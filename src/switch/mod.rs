@@ -41,7 +41,10 @@ pub enum IssueError {
     #[error("no sealing key is configured")]
     NoKey,
     #[error("{actor} holds a live link until {expires_at}")]
-    Busy { actor: String, expires_at: DateTime<Utc> },
+    Busy {
+        actor: String,
+        expires_at: DateTime<Utc>,
+    },
     #[error("no earlier link to renew")]
     NothingToRenew,
     #[error(transparent)]
@@ -87,7 +90,14 @@ impl Switch {
         link_ttl: HumanDuration,
         announcer: Announcer,
     ) -> Self {
-        Self { store, clock, sealer, zoom, link_ttl, announcer }
+        Self {
+            store,
+            clock,
+            sealer,
+            zoom,
+            link_ttl,
+            announcer,
+        }
     }
 
     pub fn announcer(&self) -> &Announcer {
@@ -117,7 +127,9 @@ impl Switch {
         let state_hash = hash_state(state.secret());
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let seal = |value: &str, what: &str| {
-            sealer.seal(value, &attempt_identity(&state_hash, what)).map_err(|e| IssueError::Internal(e.into()))
+            sealer
+                .seal(value, &attempt_identity(&state_hash, what))
+                .map_err(|e| IssueError::Internal(e.into()))
         };
         let new = NewAttempt {
             connection: connection.clone(),
@@ -127,24 +139,40 @@ impl Switch {
             client_secret_sealed: seal(client_secret.expose_secret(), "client_secret")?,
             pkce_verifier_sealed: seal(verifier.secret(), "pkce_verifier")?,
             reply_application_id: reply_to.map(|r| r.application_id.clone()),
-            reply_token_sealed: reply_to.map(|r| seal(r.token.expose_secret(), "reply_token")).transpose()?,
+            reply_token_sealed: reply_to
+                .map(|r| seal(r.token.expose_secret(), "reply_token"))
+                .transpose()?,
             expires_at: now + self.link_ttl.to_chrono(),
         };
         let url = self
             .zoom
             .authorize_url(client_id, state.secret(), challenge)
             .map_err(|e| IssueError::Internal(e.into()))?;
-        match self.store.create_attempt(&new, actor, now).await.map_err(anyhow::Error::from)? {
-            CreateOutcome::Created(attempt) => {
-                Ok(Link { url, expires_at: attempt.expires_at, redirect_uri: self.zoom.redirect_uri().to_owned() })
+        match self
+            .store
+            .create_attempt(&new, actor, now)
+            .await
+            .map_err(anyhow::Error::from)?
+        {
+            CreateOutcome::Created(attempt) => Ok(Link {
+                url,
+                expires_at: attempt.expires_at,
+                redirect_uri: self.zoom.redirect_uri().to_owned(),
+            }),
+            CreateOutcome::Busy { actor, expires_at } => {
+                Err(IssueError::Busy { actor, expires_at })
             }
-            CreateOutcome::Busy { actor, expires_at } => Err(IssueError::Busy { actor, expires_at }),
         }
     }
 
     /// A fresh link from the person's last unfinished attempt's credentials; the old link
     /// stops working.
-    pub async fn reissue(&self, actor: Actor, connection: &ConnectionId, reply_to: Option<&ReplyHandle>) -> Result<Link, IssueError> {
+    pub async fn reissue(
+        &self,
+        actor: Actor,
+        connection: &ConnectionId,
+        reply_to: Option<&ReplyHandle>,
+    ) -> Result<Link, IssueError> {
         let sealer = self.sealer()?;
         let last = self
             .store
@@ -153,15 +181,22 @@ impl Switch {
             .map_err(anyhow::Error::from)?
             .ok_or(IssueError::NothingToRenew)?;
         let secret = sealer
-            .open(&last.client_secret_sealed, &attempt_identity(&last.state_hash, "client_secret"))
+            .open(
+                &last.client_secret_sealed,
+                &attempt_identity(&last.state_hash, "client_secret"),
+            )
             .map_err(|e| IssueError::Internal(e.into()))?;
-        self.issue(actor, connection, &last.client_id, &secret, reply_to).await
+        self.issue(actor, connection, &last.client_id, &secret, reply_to)
+            .await
     }
 
     fn open_reply(&self, attempt: &Attempt) -> Option<(String, SecretString)> {
         let sealer = self.sealer.as_ref()?;
         let token = sealer
-            .open(attempt.reply_token_sealed.as_ref()?, &attempt_identity(&attempt.state_hash, "reply_token"))
+            .open(
+                attempt.reply_token_sealed.as_ref()?,
+                &attempt_identity(&attempt.state_hash, "reply_token"),
+            )
             .ok()?;
         Some((attempt.reply_application_id.clone()?, token))
     }
@@ -170,26 +205,45 @@ impl Switch {
     pub async fn refresh_due(&self) -> anyhow::Result<RefreshReport> {
         let now = self.clock.now();
         let mut report = RefreshReport::default();
-        let Some(sealer) = &self.sealer else { return Ok(report) };
+        let Some(sealer) = &self.sealer else {
+            return Ok(report);
+        };
         for record in self.store.tokens_due(now + REFRESH_AHEAD).await? {
             match self.refresh_one(sealer, &record).await {
                 Ok(()) => report.refreshed += 1,
                 Err(zoom::TokenError::InvalidGrant) => {
                     report.needs_reauthorization += 1;
                     self.store
-                        .mark_needs_reauthorization(&record.connection, "the refresh token was refused (invalid_grant)", self.clock.now())
+                        .mark_needs_reauthorization(
+                            &record.connection,
+                            "the refresh token was refused (invalid_grant)",
+                            self.clock.now(),
+                        )
                         .await?;
-                    let owner = record.owner.as_deref().and_then(|o| Snowflake::parse(o).ok());
-                    let who = owner.map(|o| format!("{}: ", o.mention())).unwrap_or_default();
+                    let owner = record
+                        .owner
+                        .as_deref()
+                        .and_then(|o| Snowflake::parse(o).ok());
+                    let who = owner
+                        .map(|o| format!("{}: ", o.mention()))
+                        .unwrap_or_default();
                     let text = format!(
                         "{who}`{}` needs re-authorization: Zoom no longer accepts its token. \
                          Run `/migrate connection:{}` to authorize it again.",
                         record.connection, record.connection
                     );
                     self.announcer.post(&text, owner).await;
-                    let actor = owner.map_or_else(|| "terminal".to_owned(), |o| Actor::Discord(o).to_string());
+                    let actor = owner
+                        .map_or_else(|| "terminal".to_owned(), |o| Actor::Discord(o).to_string());
                     self.announcer
-                        .tell_person(SwitchEvent { actor, connection: record.connection.clone(), text }, None)
+                        .tell_person(
+                            SwitchEvent {
+                                actor,
+                                connection: record.connection.clone(),
+                                text,
+                            },
+                            None,
+                        )
                         .await;
                 }
                 Err(e) => {
@@ -201,37 +255,65 @@ impl Switch {
         Ok(report)
     }
 
-    async fn refresh_one(&self, sealer: &Sealer, record: &TokenRecord) -> Result<(), zoom::TokenError> {
+    async fn refresh_one(
+        &self,
+        sealer: &Sealer,
+        record: &TokenRecord,
+    ) -> Result<(), zoom::TokenError> {
         let unavailable = |e: &dyn std::fmt::Display| zoom::TokenError::Unavailable(e.to_string());
         let secret = sealer
-            .open(&record.client_secret_sealed, &token_identity(&record.connection, "client_secret"))
+            .open(
+                &record.client_secret_sealed,
+                &token_identity(&record.connection, "client_secret"),
+            )
             .map_err(|e| unavailable(&e))?;
         let Some(sealed_refresh) = &record.refresh_token_sealed else {
             return Err(zoom::TokenError::InvalidGrant);
         };
         let refresh = sealer
-            .open(sealed_refresh, &token_identity(&record.connection, "refresh_token"))
+            .open(
+                sealed_refresh,
+                &token_identity(&record.connection, "refresh_token"),
+            )
             .map_err(|e| unavailable(&e))?;
-        let tokens = self.zoom.refresh(&record.client_id, &secret, &refresh).await?;
-        let sealed = self.seal_tokens(sealer, &record.connection, &tokens).map_err(|e| unavailable(&e))?;
+        let tokens = self
+            .zoom
+            .refresh(&record.client_id, &secret, &refresh)
+            .await?;
+        let sealed = self
+            .seal_tokens(sealer, &record.connection, &tokens)
+            .map_err(|e| unavailable(&e))?;
         self.store
             .store_refreshed(&record.connection, &sealed, self.clock.now())
             .await
             .map_err(|e| unavailable(&e))
     }
 
-    fn seal_tokens(&self, sealer: &Sealer, connection: &ConnectionId, tokens: &zoom::Tokens) -> Result<SealedTokens, SealError> {
+    fn seal_tokens(
+        &self,
+        sealer: &Sealer,
+        connection: &ConnectionId,
+        tokens: &zoom::Tokens,
+    ) -> Result<SealedTokens, SealError> {
         // Zoom's access tokens last an hour; assume so when the answer does not say.
         let lifetime = tokens
             .expires_in
             .and_then(|d| TimeDelta::from_std(d).ok())
             .unwrap_or(TimeDelta::hours(1));
         Ok(SealedTokens {
-            access_token: sealer.seal(tokens.access.expose_secret(), &token_identity(connection, "access_token"))?,
+            access_token: sealer.seal(
+                tokens.access.expose_secret(),
+                &token_identity(connection, "access_token"),
+            )?,
             refresh_token: tokens
                 .refresh
                 .as_ref()
-                .map(|r| sealer.seal(r.expose_secret(), &token_identity(connection, "refresh_token")))
+                .map(|r| {
+                    sealer.seal(
+                        r.expose_secret(),
+                        &token_identity(connection, "refresh_token"),
+                    )
+                })
                 .transpose()?,
             access_expires_at: self.clock.now() + lifetime,
             scope: tokens.scope.clone(),

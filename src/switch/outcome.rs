@@ -6,7 +6,10 @@ use axum::http::StatusCode;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Switched { connection: String, left: u64 },
+    Switched {
+        connection: String,
+        left: u64,
+    },
     UnknownLink,
     UsedLink,
     ReplacedLink,
@@ -105,13 +108,22 @@ impl Outcome {
 
     pub fn page(&self) -> Page {
         let (status, title, body, next) = self.parts();
-        Page { status, title, body, next }
+        Page {
+            status,
+            title,
+            body,
+            next,
+        }
     }
 
     /// The same, as the private message says it.
     pub fn message(&self) -> String {
         let (_, title, body, next) = self.parts();
-        let mark = if matches!(self, Outcome::Switched { .. }) { "✅" } else { "⚠️" };
+        let mark = if matches!(self, Outcome::Switched { .. }) {
+            "✅"
+        } else {
+            "⚠️"
+        };
         format!("{mark} **{title}**\n{body}\n{next}")
     }
 }

@@ -15,7 +15,9 @@ pub struct Sealer {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SealError {
-    #[error("a sealed value could not be opened: it was sealed under another key or for another record")]
+    #[error(
+        "a sealed value could not be opened: it was sealed under another key or for another record"
+    )]
     Open,
     #[error("sealing failed")]
     Seal,
@@ -29,13 +31,16 @@ impl fmt::Debug for Sealer {
 
 impl Sealer {
     pub fn new(key: &[u8; 32]) -> Self {
-        Self { cipher: XChaCha20Poly1305::new(key.into()) }
+        Self {
+            cipher: XChaCha20Poly1305::new(key.into()),
+        }
     }
 
     /// A fresh random key, base64-encoded, as `cutover keygen` prints it.
     pub fn generate_key() -> String {
         use base64::Engine;
-        base64::engine::general_purpose::STANDARD.encode(XChaCha20Poly1305::generate_key(&mut OsRng))
+        base64::engine::general_purpose::STANDARD
+            .encode(XChaCha20Poly1305::generate_key(&mut OsRng))
     }
 
     /// `nonce || ciphertext+tag`.
@@ -43,7 +48,13 @@ impl Sealer {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let sealed = self
             .cipher
-            .encrypt(&nonce, Payload { msg: plaintext.as_bytes(), aad: identity.as_bytes() })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: identity.as_bytes(),
+                },
+            )
             .map_err(|_| SealError::Seal)?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
@@ -57,9 +68,17 @@ impl Sealer {
         let (nonce, body) = sealed.split_at(NONCE_LEN);
         let plain = self
             .cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad: identity.as_bytes() })
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: identity.as_bytes(),
+                },
+            )
             .map_err(|_| SealError::Open)?;
-        String::from_utf8(plain).map(SecretString::from).map_err(|_| SealError::Open)
+        String::from_utf8(plain)
+            .map(SecretString::from)
+            .map_err(|_| SealError::Open)
     }
 }
 
@@ -71,29 +90,52 @@ mod tests {
     #[test]
     fn opens_what_it_sealed_for_the_same_record_only() {
         let sealer = Sealer::new(&[1u8; 32]);
-        let sealed = sealer.seal("client-secret", "attempt:1:client_secret").expect("seal");
-        assert!(!sealed.windows(6).any(|w| w == b"client"), "no plaintext at rest");
-        let opened = sealer.open(&sealed, "attempt:1:client_secret").expect("open");
+        let sealed = sealer
+            .seal("client-secret", "attempt:1:client_secret")
+            .expect("seal");
+        assert!(
+            !sealed.windows(6).any(|w| w == b"client"),
+            "no plaintext at rest"
+        );
+        let opened = sealer
+            .open(&sealed, "attempt:1:client_secret")
+            .expect("open");
         assert_eq!(opened.expose_secret(), "client-secret");
-        assert_eq!(sealer.open(&sealed, "attempt:2:client_secret").err(), Some(SealError::Open));
-        assert_eq!(Sealer::new(&[2u8; 32]).open(&sealed, "attempt:1:client_secret").err(), Some(SealError::Open));
+        assert_eq!(
+            sealer.open(&sealed, "attempt:2:client_secret").err(),
+            Some(SealError::Open)
+        );
+        assert_eq!(
+            Sealer::new(&[2u8; 32])
+                .open(&sealed, "attempt:1:client_secret")
+                .err(),
+            Some(SealError::Open)
+        );
         let mut tampered = sealed.clone();
         tampered[30] ^= 1;
-        assert_eq!(sealer.open(&tampered, "attempt:1:client_secret").err(), Some(SealError::Open));
+        assert_eq!(
+            sealer.open(&tampered, "attempt:1:client_secret").err(),
+            Some(SealError::Open)
+        );
         assert_eq!(sealer.open(&[0u8; 5], "x").err(), Some(SealError::Open));
     }
 
     #[test]
     fn every_seal_uses_a_fresh_nonce() {
         let sealer = Sealer::new(&[1u8; 32]);
-        assert_ne!(sealer.seal("same", "id").ok(), sealer.seal("same", "id").ok());
+        assert_ne!(
+            sealer.seal("same", "id").ok(),
+            sealer.seal("same", "id").ok()
+        );
     }
 
     #[test]
     fn generated_keys_are_32_random_bytes() {
         use base64::Engine;
         let a = Sealer::generate_key();
-        let bytes = base64::engine::general_purpose::STANDARD.decode(&a).expect("base64");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&a)
+            .expect("base64");
         assert_eq!(bytes.len(), 32);
         assert_ne!(a, Sealer::generate_key());
         assert!(!format!("{:?}", Sealer::new(&[1u8; 32])).contains('1'));

@@ -6,8 +6,8 @@ use crate::settings::ZoomSettings;
 use crate::store::ZoomIdentity;
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
@@ -44,13 +44,21 @@ pub struct Zoom {
 }
 
 impl Zoom {
-    pub fn new(settings: ZoomSettings, redirect_uri: String, timeout: Duration) -> reqwest::Result<Self> {
+    pub fn new(
+        settings: ZoomSettings,
+        redirect_uri: String,
+        timeout: Duration,
+    ) -> reqwest::Result<Self> {
         let http = reqwest::Client::builder()
             // A token endpoint that redirects is not to be followed (RFC 9700).
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .build()?;
-        Ok(Self { http, settings, redirect_uri })
+        Ok(Self {
+            http,
+            settings,
+            redirect_uri,
+        })
     }
 
     pub fn redirect_uri(&self) -> &str {
@@ -68,9 +76,16 @@ impl Zoom {
 
     /// The personal authorization link: code flow, this `state`, S256 (Zoom would
     /// default to `plain` if the method were left out).
-    pub fn authorize_url(&self, client_id: &str, state: &str, challenge: PkceCodeChallenge) -> Result<String, TokenError> {
+    pub fn authorize_url(
+        &self,
+        client_id: &str,
+        state: &str,
+        challenge: PkceCodeChallenge,
+    ) -> Result<String, TokenError> {
         let (auth, _, redirect) = self.urls()?;
-        let client = BasicClient::new(ClientId::new(client_id.to_owned())).set_auth_uri(auth).set_redirect_uri(redirect);
+        let client = BasicClient::new(ClientId::new(client_id.to_owned()))
+            .set_auth_uri(auth)
+            .set_redirect_uri(redirect);
         let state = state.to_owned();
         let (url, _) = client
             .authorize_url(move || CsrfToken::new(state))
@@ -140,11 +155,18 @@ impl Zoom {
         if !status.is_success() {
             return Err(VerifyError(format!("Zoom answered {status}")));
         }
-        let me: Me = response.json().await.map_err(|_| VerifyError("an unreadable user".into()))?;
+        let me: Me = response
+            .json()
+            .await
+            .map_err(|_| VerifyError("an unreadable user".into()))?;
         if me.id.is_empty() {
             return Err(VerifyError("no user id".into()));
         }
-        Ok(ZoomIdentity { user_id: me.id, email: me.email, account_id: me.account_id })
+        Ok(ZoomIdentity {
+            user_id: me.id,
+            email: me.email,
+            account_id: me.account_id,
+        })
     }
 }
 
@@ -161,11 +183,15 @@ fn without_url(error: &reqwest::Error) -> String {
 
 type TokenResult<T, E> = Result<T, RequestTokenError<E, oauth2::basic::BasicErrorResponse>>;
 
-fn tokens<T: TokenResponse, E: std::error::Error + 'static>(response: TokenResult<T, E>) -> Result<Tokens, TokenError> {
+fn tokens<T: TokenResponse, E: std::error::Error + 'static>(
+    response: TokenResult<T, E>,
+) -> Result<Tokens, TokenError> {
     match response {
         Ok(token) => Ok(Tokens {
             access: SecretString::from(token.access_token().secret().to_owned()),
-            refresh: token.refresh_token().map(|r| SecretString::from(r.secret().to_owned())),
+            refresh: token
+                .refresh_token()
+                .map(|r| SecretString::from(r.secret().to_owned())),
             expires_in: token.expires_in(),
             scope: token
                 .scopes()
@@ -178,7 +204,9 @@ fn tokens<T: TokenResponse, E: std::error::Error + 'static>(response: TokenResul
             other => TokenError::Refused(other.to_string()),
         }),
         Err(RequestTokenError::Request(e)) => Err(TokenError::Unavailable(short(&e))),
-        Err(RequestTokenError::Parse(_, _)) => Err(TokenError::Unavailable("an unreadable answer".into())),
+        Err(RequestTokenError::Parse(_, _)) => {
+            Err(TokenError::Unavailable("an unreadable answer".into()))
+        }
         Err(RequestTokenError::Other(text)) => Err(TokenError::Unavailable(text)),
     }
 }

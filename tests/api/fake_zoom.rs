@@ -69,7 +69,9 @@ impl FakeZoom {
             .route("/oauth/token", post(token))
             .route("/v2/users/me", get(me))
             .with_state(Arc::clone(&state));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind zoom");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind zoom");
         let base_url = format!("http://{}", listener.local_addr().expect("zoom address"));
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self { base_url, state }
@@ -101,7 +103,11 @@ impl FakeZoom {
 
     /// Every refresh token stops working (the user removed the app).
     pub fn revoke_refresh_tokens(&self) {
-        self.with(|z| z.refresh_tokens.values_mut().for_each(|valid| *valid = false));
+        self.with(|z| {
+            z.refresh_tokens
+                .values_mut()
+                .for_each(|valid| *valid = false)
+        });
     }
 
     pub fn token_requests(&self) -> Vec<TokenRequest> {
@@ -122,28 +128,51 @@ fn error(status: StatusCode, error: &str, reason: &str) -> Response {
     (status, Json(json!({ "reason": reason, "error": error }))).into_response()
 }
 
-async fn authorize(State(state): State<Arc<Mutex<Zoom>>>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn authorize(
+    State(state): State<Arc<Mutex<Zoom>>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
-    if get("response_type") != "code" || get("client_id") != CLIENT_ID || get("redirect_uri").is_empty() {
+    if get("response_type") != "code"
+        || get("client_id") != CLIENT_ID
+        || get("redirect_uri").is_empty()
+    {
         return (StatusCode::BAD_REQUEST, "invalid authorization request").into_response();
     }
     // Zoom falls back to "plain" without a method; cutover must always send S256.
     if get("code_challenge_method") != "S256" || get("code_challenge").is_empty() {
         return (StatusCode::BAD_REQUEST, "S256 PKCE required by this fake").into_response();
     }
-    let separator = if get("redirect_uri").contains('?') { '&' } else { '?' };
+    let separator = if get("redirect_uri").contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     let state_param = urlencode(&get("state"));
     if std::mem::take(&mut zoom.deny) {
-        return Redirect::to(&format!("{}{separator}error=access_denied&state={state_param}", get("redirect_uri"))).into_response();
+        return Redirect::to(&format!(
+            "{}{separator}error=access_denied&state={state_param}",
+            get("redirect_uri")
+        ))
+        .into_response();
     }
     zoom.counter += 1;
     let code = format!("code{}x{}", zoom.counter, "Zq".repeat(8));
     zoom.codes.insert(
         code.clone(),
-        Code { client_id: get("client_id"), redirect_uri: get("redirect_uri"), challenge: get("code_challenge"), used: false },
+        Code {
+            client_id: get("client_id"),
+            redirect_uri: get("redirect_uri"),
+            challenge: get("code_challenge"),
+            used: false,
+        },
     );
-    Redirect::to(&format!("{}{separator}code={code}&state={state_param}", get("redirect_uri"))).into_response()
+    Redirect::to(&format!(
+        "{}{separator}code={code}&state={state_param}",
+        get("redirect_uri")
+    ))
+    .into_response()
 }
 
 fn urlencode(text: &str) -> String {
@@ -154,7 +183,8 @@ fn issue(zoom: &mut Zoom) -> Response {
     zoom.counter += 1;
     let access = format!("access{}Tk{}", zoom.counter, "a".repeat(20));
     let refresh = format!("refresh{}Tk{}", zoom.counter, "r".repeat(20));
-    zoom.access_tokens.insert(access.clone(), "zoomuser1".into());
+    zoom.access_tokens
+        .insert(access.clone(), "zoomuser1".into());
     zoom.refresh_tokens.insert(refresh.clone(), true);
     zoom.issued.push(access.clone());
     zoom.issued.push(refresh.clone());
@@ -162,15 +192,27 @@ fn issue(zoom: &mut Zoom) -> Response {
         .into_response()
 }
 
-async fn token(State(state): State<Arc<Mutex<Zoom>>>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+async fn token(
+    State(state): State<Arc<Mutex<Zoom>>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mode = {
         let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
-        zoom.token_requests.push(TokenRequest { authorization: authorization.clone(), form: form.clone() });
+        zoom.token_requests.push(TokenRequest {
+            authorization: authorization.clone(),
+            form: form.clone(),
+        });
         zoom.token_mode
     };
     match mode {
-        TokenMode::ServerError => return (StatusCode::BAD_GATEWAY, "<html>upstream error</html>").into_response(),
+        TokenMode::ServerError => {
+            return (StatusCode::BAD_GATEWAY, "<html>upstream error</html>").into_response()
+        }
         TokenMode::Hang => std::future::pending::<()>().await,
         TokenMode::Normal => {}
     }
@@ -180,21 +222,41 @@ async fn token(State(state): State<Arc<Mutex<Zoom>>>, headers: HeaderMap, Form(f
         base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
     );
     if authorization.as_deref() != Some(expected.as_str()) || form.contains_key("client_secret") {
-        return error(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client_id or client_secret");
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Invalid client_id or client_secret",
+        );
     }
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     match get("grant_type").as_str() {
         "authorization_code" => {
             let Some(code) = zoom.codes.get_mut(&get("code")) else {
-                return error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid authorization code");
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Invalid authorization code",
+                );
             };
             // A code works once, whatever happens next.
             if std::mem::replace(&mut code.used, true) {
-                return error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid authorization code");
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Invalid authorization code",
+                );
             }
-            let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(get("code_verifier").as_bytes()));
-            if code.client_id != CLIENT_ID || code.redirect_uri != get("redirect_uri") || code.challenge != challenge {
-                return error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid authorization code");
+            let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(Sha256::digest(get("code_verifier").as_bytes()));
+            if code.client_id != CLIENT_ID
+                || code.redirect_uri != get("redirect_uri")
+                || code.challenge != challenge
+            {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Invalid authorization code",
+                );
             }
             issue(&mut zoom)
         }
@@ -206,17 +268,31 @@ async fn token(State(state): State<Arc<Mutex<Zoom>>>, headers: HeaderMap, Form(f
             }
             issue(&mut zoom)
         }
-        _ => error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Unsupported grant type"),
+        _ => error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "Unsupported grant type",
+        ),
     }
 }
 
 async fn me(State(state): State<Arc<Mutex<Zoom>>>, headers: HeaderMap) -> Response {
     let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     zoom.userinfo_requests.push(authorization.clone());
-    let token = authorization.as_deref().and_then(|a| a.strip_prefix("Bearer ")).unwrap_or_default();
+    let token = authorization
+        .as_deref()
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .unwrap_or_default();
     if zoom.reject_userinfo || !zoom.access_tokens.contains_key(token) {
-        return (StatusCode::UNAUTHORIZED, Json(json!({ "code": 124, "message": "Invalid access token." }))).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "code": 124, "message": "Invalid access token." })),
+        )
+            .into_response();
     }
     Json(json!({ "id": "zoomuser1", "email": "owner@example.com", "account_id": "acct42", "first_name": "Olive", "last_name": "Owner" }))
         .into_response()

@@ -82,6 +82,7 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub core: Arc<ChatCore>,
     pub store: Store,
+    pub switch: Arc<cutover::switch::Switch>,
     pub clock: ManualClock,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -109,6 +110,7 @@ impl TestApp {
         let address = app.address();
         let core = app.core();
         let store = app.store();
+        let switch = app.switch();
         let server = tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
         }));
@@ -116,6 +118,7 @@ impl TestApp {
             address,
             core,
             store,
+            switch,
             clock,
             stop: Some(stop),
             server: Some(server),
@@ -215,13 +218,11 @@ pub fn admin(id: u64) -> Caller {
     }
 }
 
-/// A console fed from a script (or line by line from the test), recording what the
-/// adapter prints and how it asked.
+/// A console fed from a script, recording what the adapter prints and how it asked.
 pub struct ScriptedConsole {
     input: tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<String>>,
     sender: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<String>>>,
     output: std::sync::Mutex<String>,
-    written: tokio::sync::Notify,
     /// The prompts that were read without echo.
     secret_prompts: std::sync::Mutex<Vec<String>>,
 }
@@ -244,7 +245,6 @@ impl ScriptedConsole {
             input: tokio::sync::Mutex::new(input),
             sender: std::sync::Mutex::new(Some(sender)),
             output: std::sync::Mutex::new(String::new()),
-            written: tokio::sync::Notify::new(),
             secret_prompts: std::sync::Mutex::new(Vec::new()),
         }
     }
@@ -267,23 +267,6 @@ impl ScriptedConsole {
     pub fn secret_prompts(&self) -> Vec<String> {
         self.secret_prompts.lock().expect("prompts").clone()
     }
-
-    /// Waits until the output contains `text` (bounded, so a broken program fails).
-    pub async fn wait_for(&self, text: &str) -> String {
-        let waiting = async {
-            loop {
-                let notified = self.written.notified();
-                let output = self.output();
-                if output.contains(text) {
-                    return output;
-                }
-                notified.await;
-            }
-        };
-        tokio::time::timeout(std::time::Duration::from_secs(20), waiting)
-            .await
-            .unwrap_or_else(|_| panic!("the terminal never printed {text:?}; it printed:\n{}", self.output()))
-    }
 }
 
 impl Console for ScriptedConsole {
@@ -292,7 +275,10 @@ impl Console for ScriptedConsole {
     }
 
     async fn read_secret(&self, prompt: &str) -> Option<String> {
-        self.secret_prompts.lock().expect("prompts").push(prompt.to_owned());
+        self.secret_prompts
+            .lock()
+            .expect("prompts")
+            .push(prompt.to_owned());
         self.input.lock().await.recv().await
     }
 
@@ -300,7 +286,6 @@ impl Console for ScriptedConsole {
         let mut output = self.output.lock().expect("output");
         output.push_str(text);
         output.push('\n');
-        self.written.notify_waiters();
     }
 }
 

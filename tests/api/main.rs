@@ -12,4 +12,5 @@ mod health;
 mod helpers;
 mod openapi;
 mod switch;
+mod switch_terminal;
 mod terminal;

@@ -33,25 +33,43 @@ impl World {
         Self::start_with("").await
     }
 
+    /// `extra`: more keys for the `[zoom]` section.
     pub async fn start_with(extra: &str) -> Self {
         let zoom = FakeZoom::start().await;
         let discord = FakeDiscord::start().await;
         let dir = TestDir::new();
         let config = Self::config(&dir, &zoom, &discord, extra);
         let app = TestApp::spawn_with(dir, &config, NOW).await;
-        app.seed(&[("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt), ("z2", "Zoom two", Some(420000000000000001), AuthType::Jwt)])
-            .await;
-        let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("browser");
-        Self { app, zoom, discord, browser, extra: extra.to_owned() }
+        app.seed(&[
+            ("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt),
+            ("z2", "Zoom two", Some(420000000000000001), AuthType::Jwt),
+        ])
+        .await;
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("browser");
+        Self {
+            app,
+            zoom,
+            discord,
+            browser,
+            extra: extra.to_owned(),
+        }
     }
 
-    fn config(dir: &TestDir, zoom: &FakeZoom, discord: &FakeDiscord, extra: &str) -> std::path::PathBuf {
+    fn config(
+        dir: &TestDir,
+        zoom: &FakeZoom,
+        discord: &FakeDiscord,
+        extra: &str,
+    ) -> std::path::PathBuf {
         let key_file = dir.write("sealing.key", SEALING_KEY);
         let token_file = dir.write("discord.token", "discord-bot-token-for-tests");
         let rest = format!(
-            "{}[security]\nsealing_key_file = \"{}\"\n\
+            "{}{extra}[security]\nsealing_key_file = \"{}\"\n\
              [discord]\npublic_key = \"{}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\ntoken_file = \"{}\"\n\
-             [reminders]\nchannel_id = \"{}\"\n{extra}",
+             [reminders]\nchannel_id = \"{}\"\n",
             zoom.config(),
             key_file.display(),
             hex::encode(key().verifying_key().to_bytes()),
@@ -65,11 +83,23 @@ impl World {
 
     /// Stops the program and starts it again on the same database and settings.
     pub async fn restart(self) -> Self {
-        let Self { app, zoom, discord, browser, extra } = self;
+        let Self {
+            app,
+            zoom,
+            discord,
+            browser,
+            extra,
+        } = self;
         let dir = app.stop().await;
         let config = Self::config(&dir, &zoom, &discord, &extra);
         let app = TestApp::spawn_with(dir, &config, NOW).await;
-        Self { app, zoom, discord, browser, extra }
+        Self {
+            app,
+            zoom,
+            discord,
+            browser,
+            extra,
+        }
     }
 
     pub async fn send(&self, interaction: Value) -> Value {
@@ -92,14 +122,6 @@ impl World {
         json
     }
 
-    /// `/migrate connection:<id>` submitted with these credentials; returns the answer.
-    pub async fn submit(&self, id: &str, user: &str, client_id: &str, secret: &str) -> Value {
-        let custom_id = format!("c1:mf:{id}");
-        let interaction_id = format!("9{}", self.discord.requests().len() + 100);
-        self.send(discord::modal_submit(&interaction_id, &custom_id, &[("client_id", client_id), ("client_secret", secret)], user))
-            .await
-    }
-
     /// The personal link in an answer.
     pub fn link(answer: &Value) -> String {
         let button = &answer["data"]["components"][0]["components"][0];
@@ -113,29 +135,60 @@ impl World {
     pub async fn follow(&self, link: &str) -> String {
         let to_zoom = self.browser.get(link).send().await.expect("zoom authorize");
         assert_eq!(to_zoom.status(), 303, "Zoom redirects back");
-        let location = to_zoom.headers()["location"].to_str().expect("location").to_owned();
-        location.strip_prefix(PUBLIC_BASE).expect("back to the configured redirect URI").to_owned()
+        let location = to_zoom.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned();
+        location
+            .strip_prefix(PUBLIC_BASE)
+            .expect("back to the configured redirect URI")
+            .to_owned()
     }
 
     /// Fetches a callback path and returns (status, page, content security policy).
     pub async fn callback(&self, path_and_query: &str) -> (u16, String, String) {
-        let response = self.browser.get(self.app.url(path_and_query)).send().await.expect("callback");
+        let response = self
+            .browser
+            .get(self.app.url(path_and_query))
+            .send()
+            .await
+            .expect("callback");
         let status = response.status().as_u16();
-        let csp = response.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
+        let csp = response
+            .headers()
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/html; charset=utf-8"
+        );
         assert_eq!(response.headers()["referrer-policy"], "no-referrer");
         assert_eq!(response.headers()["cache-control"], "no-store");
         (status, response.text().await.expect("page"), csp)
     }
 
     pub async fn state_of(&self, id: &str) -> ConnectionState {
-        self.app.store.get_connection(&ConnectionId::parse(id).expect("id")).await.expect("read").expect("exists").state
+        self.app
+            .store
+            .get_connection(&ConnectionId::parse(id).expect("id"))
+            .await
+            .expect("read")
+            .expect("exists")
+            .state
     }
 
     /// The private message edit for a submit's interaction, once it arrives.
     pub async fn edit_of(&self, answer_token: &str) -> Value {
-        let path = format!("/api/v10/webhooks/{}/{answer_token}/messages/@original", discord::APPLICATION_ID);
-        let edit = self.discord.wait_for_request(|r| r.method == "PATCH" && r.path == path).await;
+        let path = format!(
+            "/api/v10/webhooks/{}/{answer_token}/messages/@original",
+            discord::APPLICATION_ID
+        );
+        let edit = self
+            .discord
+            .wait_for_request(|r| r.method == "PATCH" && r.path == path)
+            .await;
         assert_message_edit(&edit.body);
         edit.body
     }
@@ -148,17 +201,36 @@ fn token_of(submit_index: &str) -> String {
 #[tokio::test]
 async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
     let w = World::start().await;
-    let answer = w.send(discord::modal_submit("901", "c1:mf:z1", &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)], OWNER)).await;
+    let answer = w
+        .send(discord::modal_submit(
+            "901",
+            "c1:mf:z1",
+            &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
+            OWNER,
+        ))
+        .await;
     assert_eq!(answer["type"], 4);
-    assert_eq!(answer["data"]["flags"], 64, "the link is for the caller only");
+    assert_eq!(
+        answer["data"]["flags"], 64,
+        "the link is for the caller only"
+    );
     let text = answer["data"]["content"].as_str().expect("text");
     let expires = at(NOW).timestamp() + 600;
     assert!(text.contains(&format!("expires <t:{expires}:R>")), "{text}");
-    assert!(text.contains("`http://cutover.test/oauth/zoom/callback`"), "{text}");
+    assert!(
+        text.contains("`http://cutover.test/oauth/zoom/callback`"),
+        "{text}"
+    );
     assert!(text.contains("OAuth allow list"), "{text}");
-    assert!(!answer.to_string().contains(CLIENT_SECRET), "the secret is never repeated back");
+    assert!(
+        !answer.to_string().contains(CLIENT_SECRET),
+        "the secret is never repeated back"
+    );
     let fresh = &answer["data"]["components"][0]["components"][1];
-    assert_eq!((fresh["label"].as_str(), fresh["custom_id"].as_str()), (Some("Get a fresh link"), Some("c1:fl:z1")));
+    assert_eq!(
+        (fresh["label"].as_str(), fresh["custom_id"].as_str()),
+        (Some("Get a fresh link"), Some("c1:fl:z1"))
+    );
 
     let link = World::link(&answer);
     let authorize = url::Url::parse(&link).expect("url");
@@ -178,40 +250,536 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
     // What Zoom received: Basic auth, the verifier, the exact redirect URI, once.
     let exchanges = w.zoom.token_requests();
     assert_eq!(exchanges.len(), 1);
-    assert!(exchanges[0].authorization.as_deref().is_some_and(|a| a.starts_with("Basic ")));
+    assert!(exchanges[0]
+        .authorization
+        .as_deref()
+        .is_some_and(|a| a.starts_with("Basic ")));
     assert_eq!(exchanges[0].form["grant_type"], "authorization_code");
-    assert_eq!(exchanges[0].form["redirect_uri"], "http://cutover.test/oauth/zoom/callback");
+    assert_eq!(
+        exchanges[0].form["redirect_uri"],
+        "http://cutover.test/oauth/zoom/callback"
+    );
     assert!(exchanges[0].form.contains_key("code_verifier"));
     let issued = w.zoom.issued_tokens();
-    assert_eq!(w.zoom.userinfo_requests(), [Some(format!("Bearer {}", issued[0]))]);
+    assert_eq!(
+        w.zoom.userinfo_requests(),
+        [Some(format!("Bearer {}", issued[0]))]
+    );
 
     // The store: switched by the owner, tokens sealed.
     assert_eq!(w.state_of("z1").await, ConnectionState::Migrated);
-    let connection = w.app.store.get_connection(&ConnectionId::parse("z1").expect("id")).await.expect("read").expect("z1");
+    let connection = w
+        .app
+        .store
+        .get_connection(&ConnectionId::parse("z1").expect("id"))
+        .await
+        .expect("read")
+        .expect("z1");
     assert_eq!(connection.auth_type, AuthType::OAuth2);
-    assert_eq!(connection.migrated_by.as_deref(), Some("discord:420000000000000001"));
-    let (access, refresh) = w.app.store.sealed_access_token(&ConnectionId::parse("z1").expect("id")).await.expect("read").expect("tokens");
-    for (sealed, plain) in [(&access, &issued[0]), (&refresh.expect("refresh"), &issued[1])] {
-        assert!(!sealed.windows(plain.len()).any(|w| w == plain.as_bytes()), "sealed at rest");
+    assert_eq!(
+        connection.migrated_by.as_deref(),
+        Some("discord:420000000000000001")
+    );
+    let (access, refresh) = w
+        .app
+        .store
+        .sealed_access_token(&ConnectionId::parse("z1").expect("id"))
+        .await
+        .expect("read")
+        .expect("tokens");
+    for (sealed, plain) in [
+        (&access, &issued[0]),
+        (&refresh.expect("refresh"), &issued[1]),
+    ] {
+        assert!(
+            !sealed.windows(plain.len()).any(|w| w == plain.as_bytes()),
+            "sealed at rest"
+        );
     }
-    let audit = w.app.store.audit_entries(Some(&ConnectionId::parse("z1").expect("id")), 10).await.expect("audit");
+    let audit = w
+        .app
+        .store
+        .audit_entries(Some(&ConnectionId::parse("z1").expect("id")), 10)
+        .await
+        .expect("audit");
     assert_eq!(audit[0].action, "migration.switched");
 
     // The person's private message and the channel are told.
     let edit = w.edit_of(&token_of("901")).await;
-    assert!(edit["content"].as_str().unwrap_or_default().contains("Done: z1 is on OAuth 2.0"), "{edit}");
+    assert!(
+        edit["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Done: z1 is on OAuth 2.0"),
+        "{edit}"
+    );
     let path = format!("/api/v10/channels/{}/messages", discord::CHANNEL_ID);
-    let post = w.discord.wait_for_request(|r| r.method == "POST" && r.path == path).await;
+    let post = w
+        .discord
+        .wait_for_request(|r| r.method == "POST" && r.path == path)
+        .await;
     assert_channel_message(&post.body);
-    assert_eq!(post.body["content"], "**Zoom one** (`z1`) switched to OAuth 2.0 by <@420000000000000001> — 1 left");
-    assert_eq!(post.body["allowed_mentions"]["parse"], json!([]), "the channel post pings nobody");
+    assert_eq!(
+        post.body["content"],
+        "**Zoom one** (`z1`) switched to OAuth 2.0 by <@420000000000000001> — 1 left"
+    );
+    assert_eq!(
+        post.body["allowed_mentions"]["parse"],
+        json!([]),
+        "the channel post pings nobody"
+    );
 
     // /migration status shows it, without secrets.
     let status = json!([{ "name": "status", "type": 1, "options": [{ "name": "connection", "type": 3, "value": "z1" }] }]);
-    let r = w.send(discord::command("902", "migration", status, OWNER, MEMBER)).await;
+    let r = w
+        .send(discord::command("902", "migration", status, OWNER, MEMBER))
+        .await;
     let text = r["data"]["content"].as_str().unwrap_or_default();
-    assert!(text.contains("Authentication: OAuth 2.0 · migrated") && text.contains("migration.switched"), "{text}");
+    assert!(
+        text.contains("Authentication: OAuth 2.0 · migrated")
+            && text.contains("migration.switched"),
+        "{text}"
+    );
     for secret in [CLIENT_SECRET, &issued[0], &issued[1]] {
         assert!(!text.contains(secret));
     }
+}
+
+/// Submits for z1 as the owner and returns the callback path the browser comes back to.
+async fn linked(w: &World, interaction: &str) -> String {
+    let answer = w
+        .send(discord::modal_submit(
+            interaction,
+            "c1:mf:z1",
+            &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
+            OWNER,
+        ))
+        .await;
+    w.follow(&World::link(&answer)).await
+}
+
+async fn assert_not_switched(w: &World, page: &str) {
+    assert_eq!(w.state_of("z1").await, ConnectionState::Pending, "{page}");
+    assert!(w
+        .app
+        .store
+        .sealed_access_token(&ConnectionId::parse("z1").expect("id"))
+        .await
+        .expect("read")
+        .is_none());
+    assert!(
+        !page.contains(CLIENT_SECRET) && !page.contains("code="),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_missing_and_used_links_say_so() {
+    let w = World::start().await;
+    let (status, page, _) = w
+        .callback("/oauth/zoom/callback?code=abc&state=not-a-state-we-made")
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        page.contains("This is not a link cutover gave out"),
+        "{page}"
+    );
+    let (status, page, _) = w.callback("/oauth/zoom/callback").await;
+    assert_eq!(
+        (status, page.contains("not a link cutover gave out")),
+        (400, true)
+    );
+    let (status, _, _) = w.callback("/oauth/zoom/callback?state=%ZZ").await;
+    assert_eq!(
+        status, 400,
+        "a malformed query is not an error page with internals"
+    );
+
+    let back = linked(&w, "910").await;
+    let (status, _, _) = w.callback(&back).await;
+    assert_eq!(status, 200);
+    let (status, page, _) = w.callback(&back).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("This link was already used"), "{page}");
+    assert_eq!(
+        w.zoom.token_requests().len(),
+        1,
+        "a used link never reaches Zoom again"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_link_does_nothing_and_says_how_to_get_a_fresh_one() {
+    let w = World::start().await;
+    let back = linked(&w, "911").await;
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(10));
+    let (status, page, _) = w.callback(&back).await;
+    assert_eq!(status, 410);
+    assert!(
+        page.contains("This link has expired") && page.contains("Get a fresh link"),
+        "{page}"
+    );
+    assert!(w.zoom.token_requests().is_empty());
+    assert_not_switched(&w, &page).await;
+    let edit = w.edit_of(&token_of("911")).await;
+    assert!(
+        edit["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("This link has expired"),
+        "{edit}"
+    );
+}
+
+#[tokio::test]
+async fn declined_access_and_other_provider_errors_change_nothing() {
+    let w = World::start().await;
+    w.zoom.deny_next();
+    let back = linked(&w, "912").await;
+    assert!(back.contains("error=access_denied"));
+    let (status, page, _) = w.callback(&back).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("You did not allow access in Zoom"), "{page}");
+    assert_not_switched(&w, &page).await;
+    let edit = w.edit_of(&token_of("912")).await;
+    assert!(
+        edit["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("You did not allow access"),
+        "{edit}"
+    );
+
+    let back = linked(&w, "913").await;
+    let state = back.split("state=").nth(1).expect("state");
+    let (status, page, _) = w
+        .callback(&format!(
+            "/oauth/zoom/callback?error=server_error%3Cscript%3E&error_description=x&state={state}"
+        ))
+        .await;
+    assert_eq!(status, 502);
+    assert!(
+        page.contains("Zoom sent the person back with the error &quot;server_errorscript&quot;"),
+        "{page}"
+    );
+    assert!(!page.contains("<script"));
+    assert_not_switched(&w, &page).await;
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_is_invalid_client() {
+    let w = World::start().await;
+    let answer = w
+        .send(discord::modal_submit(
+            "914",
+            "c1:mf:z1",
+            &[
+                ("client_id", CLIENT_ID),
+                ("client_secret", "WrongSecret0123456789"),
+            ],
+            OWNER,
+        ))
+        .await;
+    let back = w.follow(&World::link(&answer)).await;
+    let (status, page, _) = w.callback(&back).await;
+    assert_eq!(status, 400);
+    assert!(
+        page.contains("Check the client secret and run /migrate again."),
+        "{page}"
+    );
+    assert_not_switched(&w, &page).await;
+    assert!(!page.contains("WrongSecret"));
+}
+
+#[tokio::test]
+async fn a_refused_code_is_invalid_grant() {
+    let w = World::start().await;
+    let back = linked(&w, "915").await;
+    let state = back.split("state=").nth(1).expect("state");
+    let (status, page, _) = w
+        .callback(&format!("/oauth/zoom/callback?code=forged&state={state}"))
+        .await;
+    assert_eq!(status, 400);
+    assert!(page.contains("invalid_grant"), "{page}");
+    assert_not_switched(&w, &page).await;
+}
+
+#[tokio::test]
+async fn a_failing_or_silent_token_endpoint_is_reported_and_never_retried() {
+    let w = World::start().await;
+    w.zoom.set_token_mode(TokenMode::ServerError);
+    let back = linked(&w, "916").await;
+    let (status, page, _) = w.callback(&back).await;
+    assert_eq!(status, 502);
+    assert!(page.contains("Zoom did not answer properly"), "{page}");
+    assert!(!page.contains("upstream error"), "no raw provider body");
+    assert_eq!(w.zoom.token_requests().len(), 1, "a code is sent once");
+    assert_not_switched(&w, &page).await;
+}
+
+#[tokio::test]
+async fn a_token_endpoint_timeout_ends_the_attempt() {
+    let w = World::start_with("request_timeout = \"1s\"\n").await;
+    w.zoom.set_token_mode(TokenMode::Hang);
+    let back = linked(&w, "917").await;
+    let (status, page, _) = w.callback(&back).await;
+    assert_eq!(status, 502);
+    assert!(page.contains("timed out or failed"), "{page}");
+    assert_eq!(w.zoom.token_requests().len(), 1);
+    assert_not_switched(&w, &page).await;
+}
+
+#[tokio::test]
+async fn a_token_that_fails_verification_never_switches_the_connection() {
+    let w = World::start().await;
+    w.zoom.reject_userinfo();
+    let back = linked(&w, "918").await;
+    let (status, page, _) = w.callback(&back).await;
+    assert_eq!(status, 502);
+    assert!(page.contains("The new token did not work"), "{page}");
+    assert_not_switched(&w, &page).await;
+}
+
+#[tokio::test]
+async fn two_browsers_racing_the_same_callback_switch_once() {
+    let w = World::start().await;
+    let back = linked(&w, "919").await;
+    let (first, second) = tokio::join!(w.callback(&back), w.callback(&back));
+    let mut statuses = [first.0, second.0];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [200, 409],
+        "one switches, the other is told the link was used"
+    );
+    assert_eq!(
+        w.zoom.token_requests().len(),
+        1,
+        "exactly one code exchange"
+    );
+    let audit = w
+        .app
+        .store
+        .audit_entries(Some(&ConnectionId::parse("z1").expect("id")), 20)
+        .await
+        .expect("audit");
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "migration.switched")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_link_issued_before_a_restart_still_completes() {
+    let w = World::start().await;
+    let back = linked(&w, "920").await;
+    let w = w.restart().await;
+    let (status, page, _) = w.callback(&back).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(w.state_of("z1").await, ConnectionState::Migrated);
+}
+
+#[tokio::test]
+async fn one_live_link_per_connection_and_a_fresh_link_voids_the_old() {
+    let w = World::start().await;
+    let first = w
+        .send(discord::modal_submit(
+            "921",
+            "c1:mf:z1",
+            &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
+            OWNER,
+        ))
+        .await;
+    let old_link = World::link(&first);
+
+    // An admin trying meanwhile is told who holds it and until when, without secrets.
+    let admin_try = w
+        .send({
+            let mut submit = discord::modal_submit(
+                "922",
+                "c1:mf:z1",
+                &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
+                OTHER,
+            );
+            submit["member"]["permissions"] = json!("32");
+            submit
+        })
+        .await;
+    let text = admin_try["data"]["content"].as_str().unwrap_or_default();
+    let until = at(NOW).timestamp() + 600;
+    assert_eq!(admin_try["data"]["flags"], 64);
+    assert!(
+        text.starts_with(&format!(
+            "<@420000000000000001> already has a link for `z1`, valid until <t:{until}:t>"
+        )),
+        "{text}"
+    );
+    assert!(!admin_try.to_string().contains(CLIENT_SECRET));
+
+    // The owner presses "Get a fresh link": a new link replaces the message's old one.
+    let fresh = w.send(discord::button("923", "c1:fl:z1", OWNER)).await;
+    assert_eq!(fresh["type"], 7);
+    let new_link = World::link(&fresh);
+    assert_ne!(new_link, old_link);
+    let back = w.follow(&old_link).await;
+    let (status, page, _) = w.callback(&back).await;
+    assert_eq!(status, 410);
+    assert!(page.contains("replaced by a newer one"), "{page}");
+    let back = w.follow(&new_link).await;
+    let (status, _, _) = w.callback(&back).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn bad_credentials_are_refused_privately_without_repeating_the_secret() {
+    let w = World::start().await;
+    let r = w
+        .send(discord::modal_submit(
+            "924",
+            "c1:mf:z1",
+            &[("client_id", "bad id!"), ("client_secret", CLIENT_SECRET)],
+            OWNER,
+        ))
+        .await;
+    assert_eq!(r["data"]["flags"], 64);
+    assert!(r["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("The client ID should be 8 to 64 letters and digits"));
+    let secret = "with spaces is not a secret";
+    let r = w
+        .send(discord::modal_submit(
+            "925",
+            "c1:mf:z1",
+            &[("client_id", CLIENT_ID), ("client_secret", secret)],
+            OWNER,
+        ))
+        .await;
+    assert!(r["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("The client secret does not look like"));
+    assert!(!r.to_string().contains(secret));
+    let r = w
+        .send(discord::modal_submit(
+            "926",
+            "c1:mf:z1",
+            &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
+            OTHER,
+        ))
+        .await;
+    assert!(r["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("You cannot switch `z1`"));
+}
+
+#[tokio::test]
+async fn tokens_refresh_before_expiry_keeping_the_newest_refresh_token() {
+    let w = World::start().await;
+    let back = linked(&w, "930").await;
+    assert_eq!(w.callback(&back).await.0, 200);
+    let switch = w.app.switch.clone();
+    // Nothing is due yet.
+    assert_eq!(switch.refresh_due().await.expect("round").refreshed, 0);
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(55));
+    assert_eq!(switch.refresh_due().await.expect("round").refreshed, 1);
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(110));
+    assert_eq!(switch.refresh_due().await.expect("round").refreshed, 1);
+    let issued = w.zoom.issued_tokens();
+    let refreshes: Vec<_> = w
+        .zoom
+        .token_requests()
+        .into_iter()
+        .filter(|r| r.form["grant_type"] == "refresh_token")
+        .collect();
+    assert_eq!(refreshes.len(), 2);
+    assert!(refreshes.iter().all(|r| r
+        .authorization
+        .as_deref()
+        .is_some_and(|a| a.starts_with("Basic "))));
+    // Each refresh used the refresh token from the exchange before it (Zoom rotates them).
+    assert_eq!(refreshes[0].form["refresh_token"], issued[1]);
+    assert_eq!(refreshes[1].form["refresh_token"], issued[3]);
+    assert_eq!(w.state_of("z1").await, ConnectionState::Migrated);
+}
+
+#[tokio::test]
+async fn a_refused_refresh_marks_the_connection_and_tells_the_owner() {
+    let w = World::start().await;
+    let back = linked(&w, "931").await;
+    assert_eq!(w.callback(&back).await.0, 200);
+    w.zoom.revoke_refresh_tokens();
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(55));
+    let report = w.app.switch.refresh_due().await.expect("round");
+    assert_eq!(report.needs_reauthorization, 1);
+    assert_eq!(
+        w.state_of("z1").await,
+        ConnectionState::NeedsReauthorization
+    );
+    let audit = w
+        .app
+        .store
+        .audit_entries(Some(&ConnectionId::parse("z1").expect("id")), 5)
+        .await
+        .expect("audit");
+    assert_eq!(audit[0].action, "token.refresh_failed");
+    let path = format!("/api/v10/channels/{}/messages", discord::CHANNEL_ID);
+    let post = w
+        .discord
+        .wait_for_request(|r| {
+            r.path == path
+                && r.body["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("needs re-authorization")
+        })
+        .await;
+    assert_channel_message(&post.body);
+    assert!(post.body["content"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("<@420000000000000001>: `z1` needs re-authorization"));
+    assert_eq!(
+        post.body["allowed_mentions"]["users"],
+        json!(["420000000000000001"]),
+        "only the owner is pinged"
+    );
+    // It shows as not migrated again, and /migrate works for it.
+    let r = w
+        .send(discord::command(
+            "932",
+            "migrate",
+            json!([{ "name": "connection", "type": 3, "value": "z1" }]),
+            OWNER,
+            MEMBER,
+        ))
+        .await;
+    assert_eq!(r["type"], 9);
+}
+
+#[tokio::test]
+async fn the_terminal_reads_the_secret_without_echo_and_prints_the_link() {
+    let w = World::start().await;
+    let console =
+        crate::helpers::ScriptedConsole::new(&["/migrate connection:z1", CLIENT_ID, CLIENT_SECRET]);
+    cutover::terminal::run(&w.app.core, &w.app.clock, &console).await;
+    assert_eq!(console.secret_prompts(), ["Zoom OAuth client secret: "]);
+    let out = console.output();
+    assert!(
+        out.contains("── Switch Zoom one to OAuth ──\nDiscord does not mask"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "[1] Authorize with Zoom: {}/oauth/authorize?",
+            w.zoom.base_url
+        )),
+        "{out}"
+    );
+    assert!(out.contains("[2] Get a fresh link"), "{out}");
+    assert!(!out.contains(CLIENT_SECRET));
 }

@@ -1,0 +1,175 @@
+//! The whole switch from a shell: the real binary's terminal adapter on a pipe, the
+//! link followed like a browser, the outcome printed — with every log line captured and
+//! searched for the secrets involved.
+
+use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET};
+use crate::helpers::TestDir;
+use crate::switch::SEALING_KEY;
+use std::process::Stdio;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::ChildStdout;
+
+async fn read_until(
+    lines: &mut Lines<BufReader<ChildStdout>>,
+    seen: &mut String,
+    wanted: &str,
+) -> String {
+    let reading = async {
+        loop {
+            let line = lines
+                .next_line()
+                .await
+                .expect("stdout")
+                .unwrap_or_else(|| panic!("stdout ended before {wanted:?}:\n{seen}"));
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains(wanted) {
+                return line;
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(20), reading)
+        .await
+        .unwrap_or_else(|_| panic!("the terminal never printed {wanted:?}"))
+}
+
+#[tokio::test]
+async fn the_terminal_runs_the_whole_switch_and_no_secret_reaches_a_log() {
+    let zoom = FakeZoom::start().await;
+    let dir = TestDir::new();
+    let config = dir.config("");
+    dir.write(
+        "inventory.csv",
+        "id,name,integration,owner,auth_type\nz1,Zoom one,,,jwt\nz2,Zoom two,,,jwt\n",
+    );
+    let imported = dir
+        .cutover()
+        .arg("--config")
+        .arg(&config)
+        .args(["connections", "import", "inventory.csv"])
+        .output()
+        .await
+        .expect("import");
+    assert!(imported.status.success());
+
+    let mut child = dir
+        .cutover()
+        .arg("--config")
+        .arg(&config)
+        .env("RUST_LOG", "debug")
+        .env("CUTOVER__SECURITY__SEALING_KEY", SEALING_KEY)
+        .env("CUTOVER__SERVER__PUBLIC_BASE_URL", "http://cutover.test")
+        .env(
+            "CUTOVER__ZOOM__AUTHORIZE_URL",
+            format!("{}/oauth/authorize", zoom.base_url),
+        )
+        .env(
+            "CUTOVER__ZOOM__TOKEN_URL",
+            format!("{}/oauth/token", zoom.base_url),
+        )
+        .env(
+            "CUTOVER__ZOOM__USERINFO_URL",
+            format!("{}/v2/users/me", zoom.base_url),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cutover");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut log = String::new();
+    let address = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).await.expect("stderr") > 0,
+            "ended early:\n{log}"
+        );
+        log.push_str(&line);
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().expect("address").to_owned();
+        }
+    };
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut out = String::new();
+
+    stdin
+        .write_all(format!("/migrate connection:z1\n{CLIENT_ID}\n{CLIENT_SECRET}\n").as_bytes())
+        .await
+        .expect("type");
+    let link_line = read_until(&mut stdout, &mut out, "Authorize with Zoom: ").await;
+    let link = link_line
+        .split("Authorize with Zoom: ")
+        .nth(1)
+        .expect("link")
+        .trim()
+        .to_owned();
+    assert!(
+        out.contains("Redirect URL for OAuth to http://cutover.test/oauth/zoom/callback"),
+        "{out}"
+    );
+
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("browser");
+    let to_zoom = browser.get(&link).send().await.expect("zoom");
+    let location = to_zoom.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let back = location
+        .strip_prefix("http://cutover.test")
+        .expect("our redirect URI")
+        .to_owned();
+    let page = browser
+        .get(format!("http://{address}{back}"))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.expect("page");
+
+    // The terminal prints the outcome by itself, while waiting for the next command.
+    read_until(&mut stdout, &mut out, "Done: z1 is on OAuth 2.0").await;
+    drop(stdin);
+    let status = child.wait().await.expect("exit");
+    assert!(status.success());
+    while let Some(line) = stdout.next_line().await.expect("stdout") {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    stderr.read_to_string(&mut log).await.expect("stderr");
+    assert!(log.contains("DEBUG"), "debug logging was on");
+
+    let code = location
+        .split("code=")
+        .nth(1)
+        .and_then(|c| c.split('&').next())
+        .expect("code")
+        .to_owned();
+    let state = location.split("state=").nth(1).expect("state").to_owned();
+    let exchange = zoom.token_requests().into_iter().next().expect("exchange");
+    let verifier = exchange.form["code_verifier"].clone();
+    let mut secrets = vec![
+        ("client secret", CLIENT_SECRET.to_owned()),
+        ("code", code),
+        ("PKCE verifier", verifier),
+        ("sealing key", SEALING_KEY.to_owned()),
+    ];
+    for token in zoom.issued_tokens() {
+        secrets.push(("token", token));
+    }
+    for (what, secret) in &secrets {
+        assert!(
+            !log.contains(secret.as_str()),
+            "the {what} is in the log:\n{log}"
+        );
+        assert!(
+            !out.contains(secret.as_str()),
+            "the {what} is in the terminal output:\n{out}"
+        );
+        assert!(!page.contains(secret.as_str()), "the {what} is in the page");
+    }
+    assert!(!log.contains(&state), "the state is in the log");
+}
