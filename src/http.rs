@@ -1,17 +1,23 @@
 //! The HTTP server's routes. Each capability adds its own router here.
 
 use crate::store::Store;
+use crate::switch::Switch;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct HttpState {
     pub store: Store,
+    pub switch: Arc<Switch>,
 }
+
+/// The scheduler runs a round a minute; three missed rounds mean it is stuck.
+const MAX_SCHEDULER_LAG_SECONDS: i64 = 180;
 
 pub fn router(state: HttpState) -> Router {
     Router::new()
@@ -25,19 +31,32 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Readiness: the database answers with every migration applied.
+/// Readiness: the database answers with every migration applied, and the scheduler
+/// (token refresh) has run within the last few minutes.
 async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
-    match state.store.readiness().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({ "status": "ready", "database": "ok" })),
-        ),
+    let database = match state.store.readiness().await {
+        Ok(()) => true,
         Err(error) => {
-            tracing::warn!(error = %error, "not ready");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "not ready", "database": "unavailable" })),
-            )
+            tracing::warn!(error = %error, "the database is not ready");
+            false
         }
-    }
+    };
+    let lag = state.switch.scheduler_lag().map(|lag| lag.num_seconds());
+    let scheduler = lag.is_none_or(|seconds| seconds <= MAX_SCHEDULER_LAG_SECONDS);
+    let status = if database && scheduler {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if status == StatusCode::OK { "ready" } else { "not ready" },
+        "database": if database { "ok" } else { "unavailable" },
+        "scheduler": match lag {
+            None => "starting",
+            Some(_) if scheduler => "ok",
+            Some(_) => "stalled",
+        },
+        "scheduler_lag_seconds": lag,
+    });
+    (status, Json(body))
 }

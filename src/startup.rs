@@ -80,6 +80,7 @@ impl Application {
         ));
         let mut router = http::router(HttpState {
             store: store.clone(),
+            switch: Arc::clone(&switch),
         })
         .merge(callback::router(Arc::clone(&switch)));
         if let (Some(key), Some(rest)) = (&settings.discord.public_key, &discord_rest) {

@@ -60,6 +60,9 @@ pub struct RefreshReport {
 }
 
 pub struct Switch {
+    /// When the last refresh round started (unix seconds; 0 before the first): the
+    /// scheduler's heartbeat for /readyz.
+    last_round: std::sync::atomic::AtomicI64,
     store: Store,
     clock: SharedClock,
     sealer: Option<Sealer>,
@@ -91,12 +94,21 @@ impl Switch {
         announcer: Announcer,
     ) -> Self {
         Self {
+            last_round: std::sync::atomic::AtomicI64::new(0),
             store,
             clock,
             sealer,
             zoom,
             link_ttl,
             announcer,
+        }
+    }
+
+    /// How long ago the last refresh round started, if one has.
+    pub fn scheduler_lag(&self) -> Option<TimeDelta> {
+        match self.last_round.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => None,
+            at => Some(self.clock.now() - DateTime::from_timestamp(at, 0).unwrap_or_default()),
         }
     }
 
@@ -204,6 +216,8 @@ impl Switch {
     /// Refreshes every access token close to expiry, keeping the newest refresh token.
     pub async fn refresh_due(&self) -> anyhow::Result<RefreshReport> {
         let now = self.clock.now();
+        self.last_round
+            .store(now.timestamp(), std::sync::atomic::Ordering::Relaxed);
         let mut report = RefreshReport::default();
         let Some(sealer) = &self.sealer else {
             return Ok(report);

@@ -167,3 +167,38 @@ async fn a_missing_file_or_a_secret_in_a_file_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn keygen_prints_a_fresh_key_that_the_configuration_accepts() {
+    let dir = TestDir::new();
+    let run = || async {
+        let out = dir.cutover().arg("keygen").output().await.expect("keygen");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_owned()
+    };
+    let (first, second) = (run().await, run().await);
+    assert_ne!(first, second, "a fresh key each time");
+    use base64::Engine;
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(&first)
+            .map(|k| k.len())
+            .ok(),
+        Some(32)
+    );
+    let (ok, out, err) =
+        check_config(&dir, &[], &[("CUTOVER__SECURITY__SEALING_KEY", &first)]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("sealing_key = \"[redacted]\"") && !out.contains(&first));
+    let (ok, _, err) = check_config(
+        &dir,
+        &[],
+        &[("CUTOVER__SECURITY__SEALING_KEY", "too-short")],
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("security.sealing_key: it is not a sealing key: it must be base64 of exactly 32 bytes; make one with `cutover keygen`"), "{err}");
+}

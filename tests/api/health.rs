@@ -15,6 +15,40 @@ async fn health_and_readiness_answer() {
     assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().await.expect("json");
     assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], "ok");
+    assert!(
+        matches!(body["scheduler"].as_str(), Some("starting" | "ok")),
+        "{body}"
+    );
+
+    // A scheduler that stopped running makes the instance not ready.
+    app.switch.refresh_due().await.expect("a round");
+    let body: serde_json::Value = client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (
+            body["scheduler"].as_str(),
+            body["scheduler_lag_seconds"].as_i64()
+        ),
+        (Some("ok"), Some(0))
+    );
+    app.clock.set(crate::helpers::at("2025-11-21T12:04:00Z"));
+    let stalled = client.get(app.url("/readyz")).send().await.expect("readyz");
+    assert_eq!(stalled.status(), 503);
+    let body: serde_json::Value = stalled.json().await.expect("json");
+    assert_eq!(
+        (
+            body["scheduler"].as_str(),
+            body["scheduler_lag_seconds"].as_i64()
+        ),
+        (Some("stalled"), Some(240))
+    );
     let missing = client.get(app.url("/nope")).send().await.expect("404");
     assert_eq!(missing.status(), 404);
 }
