@@ -1,5 +1,5 @@
 //! Checks bodies the bot sends Discord against Discord's own OpenAPI description
-//! (../shared/reference/discord-openapi.json), so a shape Discord would reject fails here.
+//! (tests/reference/discord-openapi.json), so a shape Discord would reject fails here.
 
 use jsonschema::Validator;
 use serde_json::{json, Value};
@@ -10,10 +10,10 @@ fn document() -> &'static Value {
     DOCUMENT.get_or_init(|| {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/reference/discord-openapi.json"
+            "/tests/reference/discord-openapi.json"
         );
         let text = std::fs::read_to_string(path)
-            .expect("Discord's OpenAPI description beside the project");
+            .expect("Discord's OpenAPI description in tests/reference");
         serde_json::from_str(&text).expect("OpenAPI JSON")
     })
 }
