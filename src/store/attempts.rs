@@ -88,9 +88,13 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<CreateOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
+        // A link past its expiry is over; so is an exchange that never finished (the
+        // process stopped mid-way): neither may block a new link.
         sqlx::query(
-            "UPDATE migration_attempts SET status = 'expired', finished_at = ? \
-             WHERE connection_id = ? AND status = 'issued' AND expires_at <= ?",
+            "UPDATE migration_attempts \
+             SET status = CASE status WHEN 'issued' THEN 'expired' ELSE 'failed' END, \
+                 outcome = CASE status WHEN 'issued' THEN outcome ELSE 'interrupted' END, finished_at = ? \
+             WHERE connection_id = ? AND status IN ('issued', 'exchanging') AND expires_at <= ?",
         )
         .bind(now)
         .bind(new.connection.as_str())

@@ -783,3 +783,52 @@ async fn the_terminal_reads_the_secret_without_echo_and_prints_the_link() {
     assert!(out.contains("[2] Get a fresh link"), "{out}");
     assert!(!out.contains(CLIENT_SECRET));
 }
+
+#[tokio::test]
+async fn an_exchange_interrupted_by_a_crash_does_not_block_the_connection_forever() {
+    let w = World::start().await;
+    let back = linked(&w, "940").await;
+    // The process stopped between taking the link and finishing the exchange.
+    let state = back.split("state=").nth(1).expect("state");
+    let state = url::form_urlencoded::parse(format!("s={state}").as_bytes())
+        .next()
+        .expect("decoded")
+        .1
+        .into_owned();
+    let taken = w
+        .app
+        .store
+        .consume_attempt(&cutover::switch::hash_state(&state), at(NOW))
+        .await
+        .expect("consume");
+    assert!(taken.is_ok());
+    let w = w.restart().await;
+    let r = w
+        .send(discord::modal_submit(
+            "941",
+            "c1:mf:z1",
+            &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
+            OWNER,
+        ))
+        .await;
+    assert!(
+        r["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("already has a link"),
+        "still within its time: {r}"
+    );
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(11));
+    let r = w
+        .send(discord::modal_submit(
+            "942",
+            "c1:mf:z1",
+            &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
+            OWNER,
+        ))
+        .await;
+    assert!(
+        !World::link(&r).is_empty(),
+        "past its expiry, a new link is issued"
+    );
+}
