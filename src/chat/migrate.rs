@@ -13,8 +13,8 @@ pub const CLIENT_ID_INPUT: &str = "client_id";
 pub const CLIENT_SECRET_INPUT: &str = "client_secret";
 
 impl ChatCore {
-    /// The connection, if the caller may migrate it: its owner, or an admin.
-    async fn migratable(&self, caller: Caller, raw_id: &str) -> Result<Connection, ChatError> {
+    /// The connection a person named, or a plain answer that there is none.
+    pub(super) async fn named_connection(&self, raw_id: &str) -> Result<Connection, ChatError> {
         let not_found = || {
             ChatError::NotFound(format!(
                 "There is no connection with id `{}`. /connections lists them with their ids.",
@@ -22,11 +22,12 @@ impl ChatCore {
             ))
         };
         let id = ConnectionId::parse(raw_id).map_err(|_| not_found())?;
-        let connection = self
-            .store
-            .get_connection(&id)
-            .await?
-            .ok_or_else(not_found)?;
+        self.store.get_connection(&id).await?.ok_or_else(not_found)
+    }
+
+    /// The connection, if the caller may migrate it: its owner, or an admin.
+    async fn migratable(&self, caller: Caller, raw_id: &str) -> Result<Connection, ChatError> {
+        let connection = self.named_connection(raw_id).await?;
         let is_owner = caller.user_id().is_some() && caller.user_id() == connection.owner;
         if !(is_owner || caller.is_admin) {
             let owner = connection.owner.map_or_else(

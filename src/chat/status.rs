@@ -3,7 +3,7 @@
 use super::markdown::{escape, truncate};
 use super::options::Options;
 use super::{Caller, ChatCore, ChatError, Message, Reply};
-use crate::domain::{ConnectionId, ConnectionState, ShowFilter};
+use crate::domain::{ConnectionState, ShowFilter};
 use crate::store::ConnectionQuery;
 
 impl ChatCore {
@@ -15,18 +15,8 @@ impl ChatCore {
         let Some(raw_id) = options.text("connection") else {
             return self.own_status(caller).await;
         };
-        let not_found = || {
-            ChatError::NotFound(format!(
-                "There is no connection with id `{}`. /connections lists them with their ids.",
-                escape(&truncate(raw_id, 64))
-            ))
-        };
-        let id = ConnectionId::parse(raw_id).map_err(|_| not_found())?;
-        let connection = self
-            .store
-            .get_connection(&id)
-            .await?
-            .ok_or_else(not_found)?;
+        let connection = self.named_connection(raw_id).await?;
+        let id = connection.id.clone();
         let owner = connection.owner.map_or_else(
             || "no owner".to_owned(),
             |o| format!("owner {}", o.mention()),

@@ -296,3 +296,20 @@ pub fn message(reply: &Reply) -> &cutover::chat::Message {
         other => panic!("expected a message, got {other:?}"),
     }
 }
+
+/// Reads the child's stderr until the server says where it listens.
+pub async fn listening_address(
+    stderr: &mut (impl tokio::io::AsyncBufReadExt + Unpin),
+    log: &mut String,
+) -> String {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = stderr.read_line(&mut line).await.expect("read stderr");
+        assert!(n > 0, "the program ended before listening; its log:\n{log}");
+        log.push_str(&line);
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            return rest.split_whitespace().next().expect("address").to_owned();
+        }
+    }
+}

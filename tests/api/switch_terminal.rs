@@ -3,7 +3,7 @@
 //! searched for the secrets involved.
 
 use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::TestDir;
+use crate::helpers::{listening_address, TestDir};
 use crate::switch::SEALING_KEY;
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
@@ -78,17 +78,7 @@ async fn the_terminal_runs_the_whole_switch_and_no_secret_reaches_a_log() {
         .expect("start cutover");
     let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
     let mut log = String::new();
-    let address = loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).await.expect("stderr") > 0,
-            "ended early:\n{log}"
-        );
-        log.push_str(&line);
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().expect("address").to_owned();
-        }
-    };
+    let address = listening_address(&mut stderr, &mut log).await;
     let mut stdin = child.stdin.take().expect("stdin");
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let mut out = String::new();

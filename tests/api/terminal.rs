@@ -1,7 +1,7 @@
-use crate::helpers::{ScriptedConsole, TestApp, TestDir};
+use crate::helpers::{listening_address, ScriptedConsole, TestApp, TestDir};
 use cutover::domain::AuthType;
 use std::process::Stdio;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 
 #[tokio::test]
 async fn the_terminal_renders_replies_as_plain_text_and_buttons_as_numbers() {
@@ -52,23 +52,6 @@ async fn the_terminal_renders_replies_as_plain_text_and_buttons_as_numbers() {
         !out.contains("<t:") && !out.contains("**") && !out.contains("<@"),
         "markup left in: {out}"
     );
-}
-
-/// Reads the child's stderr until the server says where it listens.
-async fn listening_address(
-    stderr: &mut (impl AsyncBufReadExt + Unpin),
-    log: &mut String,
-) -> String {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = stderr.read_line(&mut line).await.expect("read stderr");
-        assert!(n > 0, "the program ended before listening; its log:\n{log}");
-        log.push_str(&line);
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            return rest.split_whitespace().next().expect("address").to_owned();
-        }
-    }
 }
 
 #[tokio::test]
