@@ -173,17 +173,24 @@ fn issue_error(error: IssueError, connection: &ConnectionId) -> ChatError {
              An admin runs `cutover keygen`, sets CUTOVER__SECURITY__SEALING_KEY to what it prints and restarts cutover."
                 .to_owned(),
         ),
-        IssueError::Busy { actor, expires_at } => {
+        IssueError::Busy { actor, expires_at, in_progress } => {
             let who = actor
                 .strip_prefix("discord:")
                 .and_then(|id| crate::domain::Snowflake::parse(id).ok())
                 .map_or_else(|| "Someone at the terminal".to_owned(), |id| id.mention());
-            ChatError::Refused(format!(
-                "{who} already has a link for `{connection}`, valid until <t:{}:t> (<t:{}:R>). \
-                 Wait for it to be used or to expire, then run /migrate again.",
-                expires_at.timestamp(),
-                expires_at.timestamp()
-            ))
+            if in_progress {
+                ChatError::Refused(format!(
+                    "A switch of `{connection}` started by {who} is being completed right now. \
+                     Check /migration status connection:{connection} in a moment."
+                ))
+            } else {
+                ChatError::Refused(format!(
+                    "{who} already has a link for `{connection}`, valid until <t:{}:t> (<t:{}:R>). \
+                     Wait for it to be used or to expire, then run /migrate again.",
+                    expires_at.timestamp(),
+                    expires_at.timestamp()
+                ))
+            }
         }
         IssueError::NothingToRenew => ChatError::Refused(format!(
             "There is no earlier link of yours to renew for `{connection}`. Run /migrate connection:{connection}."

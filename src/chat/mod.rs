@@ -48,7 +48,8 @@ impl Caller {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Debug shows a form's field names, never their values (a client secret is one).
+#[derive(Clone, PartialEq)]
 pub enum Action {
     /// A slash command: its path (e.g. `connections`) and the options given.
     Command {
@@ -68,6 +69,36 @@ pub enum Action {
         option: String,
         partial: String,
     },
+}
+
+impl std::fmt::Debug for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Command { name, options } => f
+                .debug_struct("Command")
+                .field("name", name)
+                .field("options", options)
+                .finish(),
+            Action::Button { id } => f.debug_struct("Button").field("id", id).finish(),
+            Action::ModalSubmit { id, values } => {
+                let fields: Vec<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
+                f.debug_struct("ModalSubmit")
+                    .field("id", id)
+                    .field("fields", &fields)
+                    .finish()
+            }
+            Action::Autocomplete {
+                name,
+                option,
+                partial,
+            } => f
+                .debug_struct("Autocomplete")
+                .field("name", name)
+                .field("option", option)
+                .field("partial", partial)
+                .finish(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -70,12 +70,27 @@ pub struct Button {
     pub disabled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum ButtonTarget {
     /// Pressing it sends [`super::Action::Button`] with this id.
     Action(ComponentId),
     /// Opens this URL in the person's browser.
     Link(String),
+}
+
+impl std::fmt::Debug for ButtonTarget {
+    /// A link's query can be a personal authorization link's `state`: left out.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ButtonTarget::Action(id) => f.debug_tuple("Action").field(id).finish(),
+            ButtonTarget::Link(url) => {
+                let without_query = url.split('?').next().unwrap_or_default();
+                f.debug_tuple("Link")
+                    .field(&format!("{without_query}?[redacted]"))
+                    .finish()
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

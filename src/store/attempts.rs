@@ -39,10 +39,12 @@ pub struct Attempt {
 #[derive(Debug, Clone)]
 pub enum CreateOutcome {
     Created(Box<Attempt>),
-    /// Someone else holds a live link for this connection.
+    /// Someone else holds a live link for this connection, or a switch of it is being
+    /// completed right now (`in_progress`).
     Busy {
         actor: String,
         expires_at: DateTime<Utc>,
+        in_progress: bool,
     },
 }
 
@@ -54,6 +56,24 @@ pub enum NotConsumed {
     Replaced,
     /// With the attempt, so its person can be told.
     Expired(Box<Attempt>),
+}
+
+/// Longer than the two requests to Zoom an exchange makes can take (2 × the 2-minute
+/// maximum `zoom.request_timeout`).
+const EXCHANGE_GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// The connection's live attempt: who holds it, until when, and its status.
+async fn live_attempt(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    connection: &ConnectionId,
+) -> Result<Option<(String, DateTime<Utc>, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT user_id, expires_at, status FROM migration_attempts \
+         WHERE connection_id = ? AND status IN ('issued', 'exchanging')",
+    )
+    .bind(connection.as_str())
+    .fetch_optional(&mut **tx)
+    .await?)
 }
 
 const COLUMNS: &str = "id, connection_id, user_id, state_hash, client_id, client_secret_sealed, pkce_verifier_sealed, \
@@ -89,30 +109,27 @@ impl Store {
     ) -> Result<CreateOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
         // A link past its expiry is over; so is an exchange that never finished (the
-        // process stopped mid-way): neither may block a new link.
+        // process stopped mid-way) once its link has expired and every request to Zoom
+        // it could still be making has timed out: neither may block a new link.
         sqlx::query(
             "UPDATE migration_attempts \
              SET status = CASE status WHEN 'issued' THEN 'expired' ELSE 'failed' END, \
                  outcome = CASE status WHEN 'issued' THEN outcome ELSE 'interrupted' END, finished_at = ? \
-             WHERE connection_id = ? AND status IN ('issued', 'exchanging') AND expires_at <= ?",
+             WHERE connection_id = ? \
+               AND ((status = 'issued' AND expires_at <= ?) OR (status = 'exchanging' AND expires_at <= ?))",
         )
         .bind(now)
         .bind(new.connection.as_str())
         .bind(now)
+        .bind(now - EXCHANGE_GRACE)
         .execute(&mut *tx)
         .await?;
-        let live: Option<(String, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT user_id, expires_at FROM migration_attempts \
-             WHERE connection_id = ? AND status IN ('issued', 'exchanging')",
-        )
-        .bind(new.connection.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        match live {
-            Some((holder, expires_at)) if holder != new.actor => {
+        match live_attempt(&mut tx, &new.connection).await? {
+            Some(live) if live.2 == "exchanging" || live.0 != new.actor => {
                 return Ok(CreateOutcome::Busy {
-                    actor: holder,
-                    expires_at,
+                    actor: live.0,
+                    expires_at: live.1,
+                    in_progress: live.2 == "exchanging",
                 });
             }
             Some(_) => {
@@ -148,9 +165,13 @@ impl Store {
             Ok(row) => row,
             // Another submit for this connection committed first.
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                let (actor, expires_at, status) = live_attempt(&mut tx, &new.connection)
+                    .await?
+                    .unwrap_or_else(|| ("someone else".into(), new.expires_at, String::new()));
                 return Ok(CreateOutcome::Busy {
-                    actor: "someone else".into(),
-                    expires_at: new.expires_at,
+                    actor,
+                    expires_at,
+                    in_progress: status == "exchanging",
                 });
             }
             Err(e) => return Err(e.into()),

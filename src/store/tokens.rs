@@ -51,8 +51,31 @@ impl Store {
         identity: &ZoomIdentity,
         actor: Actor,
         now: DateTime<Utc>,
-    ) -> Result<SwitchDone, StoreError> {
+    ) -> Result<Option<SwitchDone>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        // Only the exchange that took the link may finish it: if the attempt was given up
+        // meanwhile (and a newer link issued), nothing here is stored.
+        let closed = sqlx::query(
+            "UPDATE migration_attempts SET status = 'completed', outcome = 'switched', finished_at = ? \
+             WHERE id = ? AND status = 'exchanging'",
+        )
+        .bind(now)
+        .bind(attempt.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if closed == 0 {
+            return Ok(None);
+        }
+        // A switched connection needs no other link.
+        sqlx::query(
+            "UPDATE migration_attempts SET status = 'voided', outcome = 'the connection was switched', finished_at = ? \
+             WHERE connection_id = ? AND status = 'issued'",
+        )
+        .bind(now)
+        .bind(attempt.connection.as_str())
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO oauth_tokens (connection_id, client_id, client_secret_sealed, access_token_sealed, \
              refresh_token_sealed, access_expires_at, scope, zoom_user_id, zoom_email, zoom_account_id, created_at, updated_at) \
@@ -87,11 +110,6 @@ impl Store {
         .bind(attempt.connection.as_str())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE migration_attempts SET status = 'completed', outcome = 'switched', finished_at = ? WHERE id = ?")
-            .bind(now)
-            .bind(attempt.id)
-            .execute(&mut *tx)
-            .await?;
         let detail = format!(
             "link #{}: switched to OAuth 2.0 (Zoom user {}, account {})",
             attempt.id, identity.user_id, identity.account_id
@@ -110,9 +128,9 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
         tx.commit().await?;
-        Ok(SwitchDone {
+        Ok(Some(SwitchDone {
             left: u64::try_from(total - migrated).unwrap_or(0),
-        })
+        }))
     }
 
     /// Token sets whose access token expires before `before`, soonest first.

@@ -88,7 +88,8 @@ impl Switch {
                 Outcome::ProviderError(code)
             }
             (None, Some(code)) if !code.is_empty() => self.exchange(&attempt, &code).await,
-            (None, _) => Outcome::UnknownLink,
+            // Zoom always sends a code or an error; neither is not a usable answer.
+            (None, _) => Outcome::ProviderError("no_code".to_owned()),
         };
         let actor = actor_of(&attempt);
         if !matches!(outcome, Outcome::Switched { .. }) {
@@ -173,13 +174,15 @@ impl Switch {
             )
             .await
         {
-            Ok(done) => {
+            Ok(Some(done)) => {
                 tracing::info!(connection = %attempt.connection, "switched to OAuth 2.0");
                 Outcome::Switched {
                     connection: attempt.connection.to_string(),
                     left: done.left,
                 }
             }
+            // The attempt was given up while Zoom was slow, and a newer link exists.
+            Ok(None) => Outcome::ReplacedLink,
             Err(e) => {
                 tracing::error!(error = %e, "could not record the switch");
                 Outcome::Internal

@@ -28,12 +28,18 @@ use sha2::{Digest, Sha256};
 /// Refresh access tokens this long before they expire.
 const REFRESH_AHEAD: TimeDelta = TimeDelta::minutes(10);
 
-/// A personal authorization link.
-#[derive(Debug, Clone)]
+/// A personal authorization link. Its URL carries the `state`, so Debug leaves it out.
+#[derive(Clone)]
 pub struct Link {
     pub url: String,
     pub expires_at: DateTime<Utc>,
     pub redirect_uri: String,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Link([redacted], expires {})", self.expires_at)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +50,7 @@ pub enum IssueError {
     Busy {
         actor: String,
         expires_at: DateTime<Utc>,
+        in_progress: bool,
     },
     #[error("no earlier link to renew")]
     NothingToRenew,
@@ -171,9 +178,15 @@ impl Switch {
                 expires_at: attempt.expires_at,
                 redirect_uri: self.zoom.redirect_uri().to_owned(),
             }),
-            CreateOutcome::Busy { actor, expires_at } => {
-                Err(IssueError::Busy { actor, expires_at })
-            }
+            CreateOutcome::Busy {
+                actor,
+                expires_at,
+                in_progress,
+            } => Err(IssueError::Busy {
+                actor,
+                expires_at,
+                in_progress,
+            }),
         }
     }
 
@@ -294,13 +307,20 @@ impl Switch {
             .zoom
             .refresh(&record.client_id, &secret, &refresh)
             .await?;
-        let sealed = self
-            .seal_tokens(sealer, &record.connection, &tokens)
-            .map_err(|e| unavailable(&e))?;
-        self.store
-            .store_refreshed(&record.connection, &sealed, self.clock.now())
-            .await
-            .map_err(|e| unavailable(&e))
+        // Zoom has rotated the refresh token: if the new one cannot be kept, the old one is
+        // already dead, and the next round will find the connection needs re-authorization.
+        let kept = match self.seal_tokens(sealer, &record.connection, &tokens) {
+            Ok(sealed) => self
+                .store
+                .store_refreshed(&record.connection, &sealed, self.clock.now())
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        kept.map_err(|e| {
+            tracing::error!(connection = %record.connection, error = %e, "a refreshed token could not be stored");
+            zoom::TokenError::Unavailable(e)
+        })
     }
 
     fn seal_tokens(
@@ -309,9 +329,11 @@ impl Switch {
         connection: &ConnectionId,
         tokens: &zoom::Tokens,
     ) -> Result<SealedTokens, SealError> {
-        // Zoom's access tokens last an hour; assume so when the answer does not say.
+        // Zoom's access tokens last an hour; assume so when the answer does not say, or
+        // says something no token lives (which would also overflow the date arithmetic).
         let lifetime = tokens
             .expires_in
+            .filter(|d| *d <= std::time::Duration::from_secs(7 * 86_400))
             .and_then(|d| TimeDelta::from_std(d).ok())
             .unwrap_or(TimeDelta::hours(1));
         Ok(SealedTokens {

@@ -25,6 +25,8 @@ pub enum TokenMode {
     ServerError,
     /// Never answers (the client's timeout must end it).
     Hang,
+    /// Holds each request until the test releases it, then answers normally.
+    Held,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +55,8 @@ struct Zoom {
     deny: bool,
     reject_userinfo: bool,
     counter: u64,
+    arrived: Arc<tokio::sync::Notify>,
+    release: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Clone)]
@@ -108,6 +112,17 @@ impl FakeZoom {
                 .values_mut()
                 .for_each(|valid| *valid = false)
         });
+    }
+
+    /// Waits until a held token request has arrived.
+    pub async fn token_request_arrived(&self) {
+        let arrived = self.with(|z| Arc::clone(&z.arrived));
+        arrived.notified().await;
+    }
+
+    /// Lets a held token request go on.
+    pub fn release_token_request(&self) {
+        self.with(|z| z.release.notify_one());
     }
 
     pub fn token_requests(&self) -> Vec<TokenRequest> {
@@ -201,19 +216,27 @@ async fn token(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let mode = {
+    let (mode, arrived, release) = {
         let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
         zoom.token_requests.push(TokenRequest {
             authorization: authorization.clone(),
             form: form.clone(),
         });
-        zoom.token_mode
+        (
+            zoom.token_mode,
+            Arc::clone(&zoom.arrived),
+            Arc::clone(&zoom.release),
+        )
     };
     match mode {
         TokenMode::ServerError => {
             return (StatusCode::BAD_GATEWAY, "<html>upstream error</html>").into_response()
         }
         TokenMode::Hang => std::future::pending::<()>().await,
+        TokenMode::Held => {
+            arrived.notify_one();
+            release.notified().await;
+        }
         TokenMode::Normal => {}
     }
     let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);

@@ -6,6 +6,7 @@ use crate::fake_discord::{self as discord, FakeDiscord, MEMBER};
 use crate::fake_zoom::{FakeZoom, TokenMode, CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{at, TestApp, TestDir};
 use crate::openapi::{assert_channel_message, assert_interaction_response, assert_message_edit};
+use cutover::chat::Reply;
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
@@ -244,6 +245,12 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
     let back = w.follow(&link).await;
     let (status, page, csp) = w.callback(&back).await;
     assert_eq!(status, 200, "{page}");
+    for value in query_values(&back) {
+        assert!(
+            !page.contains(&value),
+            "the code and state stay out of the page"
+        );
+    }
     assert!(page.contains("Done: z1 is on OAuth 2.0"), "{page}");
     assert!(csp.starts_with("default-src 'none'"), "{csp}");
 
@@ -367,10 +374,15 @@ async fn assert_not_switched(w: &World, page: &str) {
         .await
         .expect("read")
         .is_none());
-    assert!(
-        !page.contains(CLIENT_SECRET) && !page.contains("code="),
-        "{page}"
-    );
+    assert!(!page.contains(CLIENT_SECRET), "{page}");
+}
+
+/// The query values of a callback path, decoded.
+fn query_values(back: &str) -> Vec<String> {
+    let query = back.split('?').nth(1).unwrap_or_default();
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(_, v)| v.into_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -544,14 +556,22 @@ async fn a_token_that_fails_verification_never_switches_the_connection() {
 async fn two_browsers_racing_the_same_callback_switch_once() {
     let w = World::start().await;
     let back = linked(&w, "919").await;
-    let (first, second) = tokio::join!(w.callback(&back), w.callback(&back));
-    let mut statuses = [first.0, second.0];
-    statuses.sort();
+    // The first browser's exchange is held at Zoom while the second arrives.
+    w.zoom.set_token_mode(TokenMode::Held);
+    let first = w.callback(&back);
+    let second = async {
+        w.zoom.token_request_arrived().await;
+        let second = w.callback(&back).await;
+        w.zoom.release_token_request();
+        second
+    };
+    let (first, second) = tokio::join!(first, second);
     assert_eq!(
-        statuses,
-        [200, 409],
-        "one switches, the other is told the link was used"
+        second.0, 409,
+        "the second browser is told the link was used: {}",
+        second.1
     );
+    assert_eq!(first.0, 200, "{}", first.1);
     assert_eq!(
         w.zoom.token_requests().len(),
         1,
@@ -815,10 +835,11 @@ async fn an_exchange_interrupted_by_a_crash_does_not_block_the_connection_foreve
         r["data"]["content"]
             .as_str()
             .unwrap_or_default()
-            .contains("already has a link"),
+            .contains("is being completed right now"),
         "still within its time: {r}"
     );
-    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(11));
+    // Its link expired at +10 minutes; Zoom requests could still run 5 more.
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(16));
     let r = w
         .send(discord::modal_submit(
             "942",
@@ -831,4 +852,71 @@ async fn an_exchange_interrupted_by_a_crash_does_not_block_the_connection_foreve
         !World::link(&r).is_empty(),
         "past its expiry, a new link is issued"
     );
+}
+
+#[tokio::test]
+async fn debug_output_never_shows_a_form_value_or_a_links_state() {
+    let w = World::start().await;
+    let caller = crate::helpers::user(420000000000000001);
+    let action = cutover::chat::Action::ModalSubmit {
+        id: "c1:mf:z1".into(),
+        values: vec![
+            ("client_id".into(), CLIENT_ID.into()),
+            ("client_secret".into(), CLIENT_SECRET.into()),
+        ],
+    };
+    let request = cutover::chat::Request::new(caller, action);
+    assert!(
+        !format!("{request:?}").contains(CLIENT_SECRET),
+        "{request:?}"
+    );
+    let reply = w.app.core.handle(request).await;
+    let Reply::Message(message) = &reply else {
+        panic!("a message: {reply:?}")
+    };
+    let cutover::chat::ButtonTarget::Link(link) = &message.buttons[0].target else {
+        panic!("a link")
+    };
+    let state = url::Url::parse(link)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .expect("state")
+        .1
+        .into_owned();
+    assert!(!format!("{reply:?}").contains(&state), "{reply:?}");
+}
+
+#[tokio::test]
+async fn an_exchange_that_outlives_its_link_cannot_switch_after_a_newer_link() {
+    let w = World::start().await;
+    let back = linked(&w, "950").await;
+    w.zoom.set_token_mode(TokenMode::Held);
+    let stale = w.callback(&back);
+    let meanwhile = async {
+        w.zoom.token_request_arrived().await;
+        // Zoom hangs long enough for the attempt to be given up and a new link issued.
+        w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(16));
+        let fresh = w
+            .send(discord::modal_submit(
+                "951",
+                "c1:mf:z1",
+                &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
+                OWNER,
+            ))
+            .await;
+        w.zoom.set_token_mode(TokenMode::Normal);
+        w.zoom.release_token_request();
+        World::link(&fresh)
+    };
+    let ((status, page, _), fresh_link) = tokio::join!(stale, meanwhile);
+    assert_eq!(status, 410, "{page}");
+    assert!(page.contains("replaced by a newer one"), "{page}");
+    assert_eq!(
+        w.state_of("z1").await,
+        ConnectionState::Pending,
+        "the stale exchange switched nothing"
+    );
+    let back = w.follow(&fresh_link).await;
+    assert_eq!(w.callback(&back).await.0, 200, "the newer link still works");
 }
