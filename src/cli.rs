@@ -138,6 +138,7 @@ async fn run_bot(settings: Settings, with_terminal: bool) -> anyhow::Result<()> 
             let http = discord::rest_client(&settings.discord.api_base_url, Some(token));
             let policy = AdminPolicy {
                 admin_role_ids: settings.discord.admin_role_ids.clone(),
+                home_guild: settings.discord.guild_id,
             };
             let guild = settings.discord.guild_id.map(|g| g.get());
             let gateway = match Gateway::build(http, Arc::clone(&core), policy, guild).await {
@@ -161,11 +162,12 @@ async fn run_bot(settings: Settings, with_terminal: bool) -> anyhow::Result<()> 
             std::future::pending::<String>().await
         }
     };
+    tokio::pin!(adapter);
+    let mut signalled = false;
     let reason = tokio::select! {
-        reason = adapter => reason,
+        reason = &mut adapter => reason,
         () = shutdown_signal() => {
-            // Closes the gateway's shards cleanly, if it runs.
-            let _ = gateway_stop.send(());
+            signalled = true;
             "a stop signal arrived".to_owned()
         }
         result = &mut server => {
@@ -177,6 +179,13 @@ async fn run_bot(settings: Settings, with_terminal: bool) -> anyhow::Result<()> 
         }
     };
     tracing::info!("stopping: {reason}");
+    if signalled && settings.discord.token.is_some() {
+        // The gateway closes its shards (a proper close frame) before the server and the
+        // store stop, so no interaction reaches a closed store.
+        let _ = gateway_stop.send(());
+        let closed = adapter.await;
+        tracing::info!("{closed}");
+    }
     let _ = stop.send(true);
     server
         .await

@@ -94,6 +94,7 @@ impl Application {
                 core: Arc::clone(&core),
                 policy: AdminPolicy {
                     admin_role_ids: settings.discord.admin_role_ids.clone(),
+                    home_guild: settings.discord.guild_id,
                 },
                 clock,
                 rest: Arc::clone(rest),

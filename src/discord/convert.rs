@@ -4,23 +4,29 @@ use crate::chat::{Action, Caller, OptionValue, ReplyHandle, Request};
 use crate::domain::{Actor, Snowflake};
 use secrecy::SecretString;
 use serenity::all::{
-    ActionRowComponent, CommandDataOption, CommandDataOptionValue, CommandInteraction, Interaction,
-    Member, Permissions, User,
+    ActionRowComponent, CommandDataOption, CommandDataOptionValue, CommandInteraction, GuildId,
+    Interaction, Member, Permissions, User,
 };
 
 /// Who counts as an admin: Manage Server (or Administrator), or one of these roles.
 #[derive(Debug, Clone, Default)]
 pub struct AdminPolicy {
     pub admin_role_ids: Vec<Snowflake>,
+    /// The team's server (`discord.guild_id`). Manage Server counts only there: the bot may
+    /// sit in other servers, whose managers are not this team's admins.
+    pub home_guild: Option<Snowflake>,
 }
 
 impl AdminPolicy {
-    fn is_admin(&self, member: Option<&Member>) -> bool {
+    fn is_admin(&self, member: Option<&Member>, guild: Option<GuildId>) -> bool {
         // Outside a server (a DM) nobody has server permissions.
         let Some(member) = member else { return false };
-        let by_permission = member.permissions.is_some_and(|p| {
-            p.contains(Permissions::MANAGE_GUILD) || p.contains(Permissions::ADMINISTRATOR)
-        });
+        let in_home_guild = matches!((self.home_guild, guild), (Some(home), Some(guild)) if home.get() == guild.get());
+        let by_permission = in_home_guild
+            && member.permissions.is_some_and(|p| {
+                p.contains(Permissions::MANAGE_GUILD) || p.contains(Permissions::ADMINISTRATOR)
+            });
+        // Role ids are unique across Discord, so a listed role is the team's wherever it is.
         let by_role = member
             .roles
             .iter()
@@ -28,11 +34,16 @@ impl AdminPolicy {
         by_permission || by_role
     }
 
-    fn caller(&self, user: &User, member: Option<&Member>) -> Option<Caller> {
+    fn caller(
+        &self,
+        user: &User,
+        member: Option<&Member>,
+        guild: Option<GuildId>,
+    ) -> Option<Caller> {
         let id = Snowflake::new(user.id.get()).ok()?;
         Some(Caller {
             actor: Actor::Discord(id),
-            is_admin: self.is_admin(member),
+            is_admin: self.is_admin(member, guild),
         })
     }
 }
@@ -80,7 +91,8 @@ fn handle(application_id: u64, token: &str) -> ReplyHandle {
 pub fn to_request(interaction: &Interaction, policy: &AdminPolicy) -> Option<Request> {
     match interaction {
         Interaction::Command(command) => {
-            let caller = policy.caller(&command.user, command.member.as_deref())?;
+            let caller =
+                policy.caller(&command.user, command.member.as_deref(), command.guild_id)?;
             let (name, options) = command_path(command);
             let options = options
                 .iter()
@@ -89,7 +101,8 @@ pub fn to_request(interaction: &Interaction, policy: &AdminPolicy) -> Option<Req
             Some(Request::new(caller, Action::Command { name, options }))
         }
         Interaction::Autocomplete(command) => {
-            let caller = policy.caller(&command.user, command.member.as_deref())?;
+            let caller =
+                policy.caller(&command.user, command.member.as_deref(), command.guild_id)?;
             let (name, options) = command_path(command);
             let (option, partial) = options.iter().find_map(|o| match &o.value {
                 CommandDataOptionValue::Autocomplete { value, .. } => {
@@ -107,7 +120,11 @@ pub fn to_request(interaction: &Interaction, policy: &AdminPolicy) -> Option<Req
             ))
         }
         Interaction::Component(component) => {
-            let caller = policy.caller(&component.user, component.member.as_ref())?;
+            let caller = policy.caller(
+                &component.user,
+                component.member.as_ref(),
+                component.guild_id,
+            )?;
             let mut request = Request::new(
                 caller,
                 Action::Button {
@@ -118,7 +135,7 @@ pub fn to_request(interaction: &Interaction, policy: &AdminPolicy) -> Option<Req
             Some(request)
         }
         Interaction::Modal(modal) => {
-            let caller = policy.caller(&modal.user, modal.member.as_ref())?;
+            let caller = policy.caller(&modal.user, modal.member.as_ref(), modal.guild_id)?;
             let values = modal
                 .data
                 .components

@@ -1,7 +1,8 @@
 //! The gateway adapter: with a bot token, cutover connects to Discord, registers its
 //! commands and answers interactions as they arrive.
 
-use super::{registration, to_request, to_response, AdminPolicy};
+use super::answer::first_response;
+use super::{registration, to_request, AdminPolicy};
 use crate::chat::ChatCore;
 use serenity::all::{Context, EventHandler, GatewayIntents, Http, Interaction, Ready};
 use serenity::client::ClientBuilder;
@@ -27,7 +28,13 @@ impl EventHandler for Handler {
         let Some(request) = to_request(&interaction, &self.policy) else {
             return;
         };
-        let response = to_response(self.core.handle(request).await);
+        let response = first_response(
+            Arc::clone(&self.core),
+            &interaction,
+            request,
+            Arc::clone(&ctx.http),
+        )
+        .await;
         if let Err(e) = ctx
             .http
             .create_interaction_response(interaction.id(), interaction.token(), &response, vec![])

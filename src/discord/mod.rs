@@ -2,6 +2,7 @@
 //! HTTP interactions endpoint (a public key) — sharing the conversion of interactions
 //! into requests and of replies into interaction responses.
 
+mod answer;
 mod convert;
 pub mod endpoint;
 pub mod gateway;

@@ -4,8 +4,8 @@ use crate::chat::{Button, Modal};
 use crate::chat::{ButtonTarget, Message, Reply, Visibility};
 use serenity::all::{
     ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAutocompleteResponse, CreateButton,
-    CreateEmbed, CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage,
-    CreateModal, EditInteractionResponse, InputTextStyle,
+    CreateEmbed, CreateInputText, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, CreateModal, EditInteractionResponse, InputTextStyle,
 };
 
 const MAX_CONTENT: usize = 2000;
@@ -81,6 +81,23 @@ fn message(message: Message) -> CreateInteractionResponseMessage {
         Some(embed) => built.embed(embed),
         None => built,
     }
+}
+
+/// A late reply after a button press, as a private follow-up message.
+pub fn to_followup(reply: Reply) -> CreateInteractionResponseFollowup {
+    let message = match reply {
+        Reply::Message(m) | Reply::Update(m) => m,
+        Reply::Modal(_) | Reply::Choices(_) => {
+            Message::private("That took too long to open. Try again.")
+        }
+    };
+    let parts = parts(&message);
+    CreateInteractionResponseFollowup::new()
+        .content(parts.content)
+        .embeds(parts.embed.into_iter().collect())
+        .components(parts.rows)
+        .ephemeral(true)
+        .allowed_mentions(CreateAllowedMentions::new())
 }
 
 /// A reply that arrives after a deferral, as an edit of the deferred response.

@@ -29,9 +29,10 @@ impl Endpoint {
         let discord = FakeDiscord::start().await;
         let public_key = hex::encode(key().verifying_key().to_bytes());
         let config = format!(
-            "[discord]\npublic_key = \"{public_key}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\nadmin_role_ids = [\"{ADMIN_ROLE}\"]\n",
+            "[discord]\npublic_key = \"{public_key}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\nadmin_role_ids = [\"{ADMIN_ROLE}\"]\nguild_id = \"{}\"\n",
             discord::APPLICATION_ID,
-            discord.base_url
+            discord.base_url,
+            discord::GUILD_ID
         );
         let app = TestApp::spawn(&config, NOW).await;
         app.seed(&[
@@ -593,4 +594,23 @@ async fn every_admin_command_answers_over_http() {
         is_private(&r) && text(&r).starts_with("**Your connections**: 1\n• `z1`"),
         "{r}"
     );
+}
+
+#[tokio::test]
+async fn manage_server_in_another_server_is_not_admin_here() {
+    let e = Endpoint::start().await;
+    let add = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
+        { "name": "id", "type": 3, "value": "z1" }
+    ] }] }]);
+    let mut elsewhere = discord::command("60", "cutover", add, STRANGER, MANAGE_GUILD);
+    elsewhere["guild_id"] = json!("810000000000000009");
+    let r = e.send(elsewhere).await;
+    assert!(is_private(&r) && text(&r).contains("is for admins"), "{r}");
+    assert!(e
+        .app
+        .store
+        .get_connection(&cutover::domain::ConnectionId::parse("z1").expect("id"))
+        .await
+        .expect("read")
+        .is_some());
 }

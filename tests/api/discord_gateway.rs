@@ -182,6 +182,9 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
         .expect("log");
     assert!(status.success(), "{log}");
     assert!(log.contains("stopped cleanly"), "{log}");
+    assert!(log.contains("the Discord gateway closed"), "{log}");
+    let close = discord.wait_for_gateway(|p| p.get("close").is_some()).await;
+    assert_eq!(close["close"], 1000, "a normal close frame");
     assert!(!log.contains(TOKEN), "the token must never be logged");
 }
 
@@ -247,4 +250,72 @@ async fn commands_register_puts_the_commands_globally_or_in_a_guild() {
     assert!(!no_token.status.success());
     assert!(String::from_utf8_lossy(&no_token.stderr)
         .contains("discord.token is not set: set CUTOVER__DISCORD__TOKEN"));
+}
+
+#[tokio::test]
+async fn the_gateway_defers_slow_work_and_finishes_it_by_an_edit() {
+    use sqlx::Connection;
+    let discord = FakeDiscord::start().await;
+    let dir = TestDir::new();
+    let config = dir.config("");
+    let mut child = dir
+        .cutover()
+        .arg("--config")
+        .arg(&config)
+        .env("CUTOVER__DISCORD__TOKEN", TOKEN)
+        .env("CUTOVER__DISCORD__API_BASE_URL", &discord.base_url)
+        .env("CUTOVER__DISCORD__GUILD_ID", discord::GUILD_ID)
+        .env("CUTOVER__DISCORD__APPLICATION_ID", discord::APPLICATION_ID)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start cutover");
+    discord.wait_for_request(|r| r.method == "PUT").await;
+
+    let mut blocker = sqlx::SqliteConnection::connect(&dir.db_url())
+        .await
+        .expect("second connection");
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut blocker)
+        .await
+        .expect("lock");
+    let pause = json!([{ "name": "reminders", "type": 2, "options": [{ "name": "pause", "type": 1, "options": [] }] }]);
+    discord.dispatch(
+        "INTERACTION_CREATE",
+        discord::command(
+            "800",
+            "cutover",
+            pause,
+            OWNER,
+            crate::fake_discord::MANAGE_GUILD,
+        ),
+    );
+    let deferred = discord.wait_for_request(callback_of("800")).await.body;
+    assert_interaction_response(&deferred);
+    assert_eq!(
+        (
+            deferred["type"].as_u64(),
+            deferred["data"]["flags"].as_u64()
+        ),
+        (Some(5), Some(64))
+    );
+    sqlx::query("ROLLBACK")
+        .execute(&mut blocker)
+        .await
+        .expect("unlock");
+
+    let path = format!(
+        "/api/v10/webhooks/{}/token-800/messages/@original",
+        discord::APPLICATION_ID
+    );
+    let edit = discord
+        .wait_for_request(|r| r.method == "PATCH" && r.path == path)
+        .await;
+    crate::openapi::assert_message_edit(&edit.body);
+    assert_eq!(
+        edit.body["content"],
+        "Reminders are paused until an admin runs /cutover reminders resume."
+    );
+    let _ = child.start_kill();
 }

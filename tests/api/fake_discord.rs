@@ -184,7 +184,7 @@ async fn rest_handler(
             Json(Value::Array(commands)).into_response()
         }
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
-        ("POST", ["channels", _, "messages"]) => {
+        ("POST", ["channels", _, "messages"]) | ("POST", ["webhooks", _, _]) => {
             let mut message = bot_message();
             message["content"] = body_json["content"].clone();
             Json(message).into_response()
@@ -219,6 +219,11 @@ async fn gateway(listener: TcpListener, log: Arc<Log>, mut events: mpsc::Unbound
         tokio::select! {
             incoming = socket.next() => {
                 let Some(Ok(message)) = incoming else { return };
+                if let Message::Close(frame) = &message {
+                    let code = frame.as_ref().map(|f| u16::from(f.code));
+                    log.push_gateway(json!({ "close": code }));
+                    return;
+                }
                 let Ok(text) = message.into_text() else { continue };
                 let Ok(payload) = serde_json::from_str::<Value>(&text) else { continue };
                 log.push_gateway(payload.clone());

@@ -62,6 +62,12 @@ pub fn assert_channel_message(body: &Value) {
     check(v, "a channel message", body);
 }
 
+pub fn assert_followup(body: &Value) {
+    static V: OnceLock<Validator> = OnceLock::new();
+    let v = V.get_or_init(|| validator("/webhooks/{webhook_id}/{webhook_token}", "post"));
+    check(v, "a follow-up message", body);
+}
+
 pub fn assert_message_edit(body: &Value) {
     static V: OnceLock<Validator> = OnceLock::new();
     let v = V.get_or_init(|| {

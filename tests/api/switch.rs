@@ -5,7 +5,9 @@
 use crate::fake_discord::{self as discord, FakeDiscord, MEMBER};
 use crate::fake_zoom::{FakeZoom, TokenMode, CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{at, TestApp, TestDir};
-use crate::openapi::{assert_channel_message, assert_interaction_response, assert_message_edit};
+use crate::openapi::{
+    assert_channel_message, assert_followup, assert_interaction_response, assert_message_edit,
+};
 use cutover::chat::Reply;
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
 use ed25519_dalek::{Signer, SigningKey};
@@ -69,7 +71,7 @@ impl World {
         let token_file = dir.write("discord.token", "discord-bot-token-for-tests");
         let rest = format!(
             "{}{extra}[security]\nsealing_key_file = \"{}\"\n\
-             [discord]\npublic_key = \"{}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\ntoken_file = \"{}\"\n\
+             [discord]\npublic_key = \"{}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\ntoken_file = \"{}\"\nguild_id = \"{}\"\n\
              [reminders]\nchannel_id = \"{}\"\n",
             zoom.config(),
             key_file.display(),
@@ -77,6 +79,7 @@ impl World {
             discord::APPLICATION_ID,
             discord.base_url,
             token_file.display(),
+            discord::GUILD_ID,
             discord::CHANNEL_ID,
         );
         dir.config_with_server(&format!("public_base_url = \"{PUBLIC_BASE}\"\n"), &rest)
@@ -919,4 +922,70 @@ async fn an_exchange_that_outlives_its_link_cannot_switch_after_a_newer_link() {
     );
     let back = w.follow(&fresh_link).await;
     assert_eq!(w.callback(&back).await.0, 200, "the newer link still works");
+}
+
+#[tokio::test]
+async fn a_slow_button_answer_that_is_private_arrives_as_a_private_follow_up() {
+    use sqlx::Connection;
+    let w = World::start().await;
+    // The owner's link expires; an admin takes the connection; the owner asks for a fresh link.
+    let first = w
+        .send(discord::modal_submit(
+            "960",
+            "c1:mf:z1",
+            &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
+            OWNER,
+        ))
+        .await;
+    World::link(&first);
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(11));
+    let mut admin = discord::modal_submit(
+        "961",
+        "c1:mf:z1",
+        &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
+        OTHER,
+    );
+    admin["member"]["permissions"] = json!("32");
+    World::link(&w.send(admin).await);
+
+    // The database is busy, so the answer cannot come within Discord's 3 seconds.
+    let mut blocker = sqlx::SqliteConnection::connect(&w.app.dir.db_url())
+        .await
+        .expect("second connection");
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut blocker)
+        .await
+        .expect("lock");
+    let pressed = w.send(discord::button("962", "c1:fl:z1", OWNER)).await;
+    assert_eq!(pressed["type"], 6, "acknowledged, the message left as it is");
+    sqlx::query("ROLLBACK")
+        .execute(&mut blocker)
+        .await
+        .expect("unlock");
+
+    let path = format!("/api/v10/webhooks/{}/token-962", discord::APPLICATION_ID);
+    let followup = w
+        .discord
+        .wait_for_request(|r| r.method == "POST" && r.path == path)
+        .await;
+    assert_followup(&followup.body);
+    assert_eq!(followup.body["flags"], 64, "private");
+    assert!(
+        followup.body["content"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("<@430000000000000001> already has a link"),
+        "{}",
+        followup.body
+    );
+    let edits = w
+        .discord
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH" && r.path.contains("token-962"))
+        .count();
+    assert_eq!(
+        edits, 0,
+        "the message the button is on is not replaced by a private answer"
+    );
 }

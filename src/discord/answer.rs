@@ -1,0 +1,93 @@
+//! The first response to an interaction, for both adapters: the core's answer, or — when
+//! it takes longer than Discord's 3 seconds allow — a deferral now and the answer later.
+
+use super::respond::{to_edit, to_followup};
+use super::to_response;
+use crate::chat::{ChatCore, Message, Reply, Request};
+use serenity::all::{
+    CreateAutocompleteResponse, CreateInteractionResponse, CreateInteractionResponseMessage, Http,
+    Interaction,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Discord waits 3 s for the first response; past this we defer.
+const ANSWER_WITHIN: Duration = Duration::from_millis(2_500);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Command,
+    Autocomplete,
+    Component,
+    Modal,
+}
+
+/// Answers `interaction` (whose request is `request`); a late answer goes through `rest`.
+pub async fn first_response(
+    core: Arc<ChatCore>,
+    interaction: &Interaction,
+    request: Request,
+    rest: Arc<Http>,
+) -> CreateInteractionResponse {
+    let (kind, application) = match interaction {
+        Interaction::Command(c) => (Kind::Command, c.application_id),
+        Interaction::Autocomplete(c) => (Kind::Autocomplete, c.application_id),
+        Interaction::Component(c) => (Kind::Component, c.application_id),
+        Interaction::Modal(m) => (Kind::Modal, m.application_id),
+        _ => return to_response(Reply::Choices(Vec::new())),
+    };
+    let mut work = tokio::spawn(async move { core.handle(request).await });
+    match tokio::time::timeout(ANSWER_WITHIN, &mut work).await {
+        Ok(Ok(reply)) => to_response(reply),
+        Ok(Err(join)) => {
+            tracing::error!(error = %join, "answering an interaction failed");
+            to_response(Reply::Message(Message::private(
+                "Something went wrong on cutover's side, and nothing was changed. Try again in a moment.",
+            )))
+        }
+        // Suggestions cannot be deferred: none now is better than none ever.
+        Err(_) if kind == Kind::Autocomplete => {
+            work.abort();
+            CreateInteractionResponse::Autocomplete(CreateAutocompleteResponse::new())
+        }
+        Err(_) => {
+            rest.set_application_id(application);
+            let token = interaction.token().to_owned();
+            tokio::spawn(async move {
+                let Ok(reply) = work.await else { return };
+                let delivered = match (kind, reply) {
+                    // A page turn: the message the button is on changes.
+                    (Kind::Component, Reply::Update(message)) => rest
+                        .edit_original_interaction_response(
+                            &token,
+                            &to_edit(Reply::Update(message)),
+                            vec![],
+                        )
+                        .await
+                        .map(|_| ()),
+                    // Anything else after a button stays private, and leaves that message alone.
+                    (Kind::Component, reply) => rest
+                        .create_followup_message(&token, &to_followup(reply), vec![])
+                        .await
+                        .map(|_| ()),
+                    // The deferred (private) answer itself.
+                    (_, reply) => rest
+                        .edit_original_interaction_response(&token, &to_edit(reply), vec![])
+                        .await
+                        .map(|_| ()),
+                };
+                if let Err(e) = delivered {
+                    tracing::warn!(error = %e, "could not finish a deferred interaction");
+                }
+            });
+            if kind == Kind::Component {
+                CreateInteractionResponse::Acknowledge
+            } else {
+                // Private, since the answer's visibility is not known yet.
+                CreateInteractionResponse::Defer(
+                    CreateInteractionResponseMessage::new().ephemeral(true),
+                )
+            }
+        }
+    }
+}
