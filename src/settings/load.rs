@@ -34,7 +34,15 @@ const SECTIONS: [&str; 8] = [
 ];
 
 fn extract_sections(figment: &Figment, problems: &mut Vec<ConfigProblem>) -> Option<RawSettings> {
-    if let Ok(dict) = figment.extract::<figment::value::Dict>() {
+    // A file that is not TOML at all is one problem, not one per section.
+    let dict = match figment.extract::<figment::value::Dict>() {
+        Ok(dict) => dict,
+        Err(error) => {
+            problems.extend(from_figment(error).problems);
+            return None;
+        }
+    };
+    {
         for key in dict.keys().filter(|k| !SECTIONS.contains(&k.as_str())) {
             problems.push(ConfigProblem {
                 key: key.clone(),
@@ -232,7 +240,8 @@ pub(super) fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
 
     let mut problems = Vec::new();
     for key in ["discord.token", "security.sealing_key", "celigo.api_token"] {
-        if let Some(source) = file_that_sets(&figment, key) {
+        // Asked of the file alone: an environment variable set too must not hide it.
+        if let Some(source) = file.and_then(|path| file_that_sets(path, key)) {
             let env = format!(
                 "{ENV_PREFIX}{}",
                 key.replace('.', "__").to_ascii_uppercase()
@@ -259,12 +268,10 @@ pub(super) fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
     }
 }
 
-fn file_that_sets(figment: &Figment, key: &str) -> Option<String> {
-    figment.find_value(key).ok()?;
-    match &figment.find_metadata(key)?.source {
-        Some(Source::File(path)) => Some(path.display().to_string()),
-        _ => None,
-    }
+fn file_that_sets(path: &Path, key: &str) -> Option<String> {
+    Figment::from(Toml::file_exact(path))
+        .contains(key)
+        .then(|| path.display().to_string())
 }
 
 fn origin_of(metadata: &figment::Metadata, path: &[String]) -> String {
@@ -294,7 +301,8 @@ fn key_name(path: &[String]) -> String {
         }
     }
     if key.is_empty() {
-        "(top level)".to_owned()
+        // Only a file that is not valid TOML fails with no key at all.
+        "--config".to_owned()
     } else {
         key
     }

@@ -91,7 +91,9 @@ impl Store {
         now: DateTime<Utc>,
         what: &str,
     ) -> Result<ImportSummary, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE takes the write lock up front (waiting on busy_timeout): a transaction
+        // that reads first and writes later fails at once if the bot wrote in between.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut summary = ImportSummary::default();
         for record in records {
             let existing = sqlx::query(

@@ -202,3 +202,35 @@ async fn keygen_prints_a_fresh_key_that_the_configuration_accepts() {
     assert!(!ok);
     assert!(err.contains("security.sealing_key: it is not a sealing key: it must be base64 of exactly 32 bytes; make one with `cutover keygen`"), "{err}");
 }
+
+#[tokio::test]
+async fn a_file_that_is_not_toml_is_one_clear_problem() {
+    let dir = TestDir::new();
+    let config = dir.write("broken.toml", "[server\nbind = 1\n");
+    let (ok, _, err) = check_config(&dir, &["--config", config.to_str().expect("path")], &[]).await;
+    assert!(!ok);
+    assert_eq!(
+        err.matches("\n  - ").count(),
+        1,
+        "one problem, not one per section:\n{err}"
+    );
+    assert!(
+        err.contains("--config (from ") && err.contains("TOML parse error at line 1"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_secret_in_a_file_is_refused_even_when_the_environment_sets_it_too() {
+    let dir = TestDir::new();
+    let config = dir.write("leaky.toml", "[discord]\ntoken = \"committed-token\"\n");
+    let (ok, _, err) = check_config(
+        &dir,
+        &["--config", config.to_str().expect("path")],
+        &[("CUTOVER__DISCORD__TOKEN", "from-env")],
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("discord.token (from "), "{err}");
+    assert!(!err.contains("committed-token") && !err.contains("from-env"));
+}

@@ -957,7 +957,10 @@ async fn a_slow_button_answer_that_is_private_arrives_as_a_private_follow_up() {
         .await
         .expect("lock");
     let pressed = w.send(discord::button("962", "c1:fl:z1", OWNER)).await;
-    assert_eq!(pressed["type"], 6, "acknowledged, the message left as it is");
+    assert_eq!(
+        pressed["type"], 6,
+        "acknowledged, the message left as it is"
+    );
     sqlx::query("ROLLBACK")
         .execute(&mut blocker)
         .await
