@@ -69,7 +69,7 @@ impl Switch {
             Ok(Err(NotConsumed::AlreadyUsed)) => return Outcome::UsedLink,
             Ok(Err(NotConsumed::Replaced)) => return Outcome::ReplacedLink,
             Ok(Err(NotConsumed::Expired(attempt))) => {
-                self.tell_later(*attempt, Outcome::ExpiredLink.clone());
+                self.tell_later(*attempt, Outcome::ExpiredLink);
                 return Outcome::ExpiredLink;
             }
             Err(e) => {
@@ -103,7 +103,11 @@ impl Switch {
             }
             tracing::info!(connection = %attempt.connection, outcome = %why, "a switch did not complete");
         }
-        self.tell_later(attempt, outcome.clone());
+        // A stale exchange whose link was replaced leaves the person's message alone: it
+        // may show the newer link by now.
+        if outcome != Outcome::ReplacedLink {
+            self.tell_later(attempt, outcome.clone());
+        }
         outcome
     }
 
