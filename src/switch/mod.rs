@@ -10,9 +10,8 @@ mod sealing;
 mod zoom;
 
 pub use announce::{Announcer, SwitchEvent};
-pub use credentials::{parse_client_secret, CredentialError, ZoomClientId};
-pub use outcome::Outcome;
-pub use page::CONTENT_SECURITY_POLICY;
+pub use credentials::{parse_client_secret, ZoomClientId};
+use outcome::Outcome;
 pub use sealing::{SealError, Sealer};
 pub use zoom::Zoom;
 
@@ -121,10 +120,6 @@ impl Switch {
 
     pub fn announcer(&self) -> &Announcer {
         &self.announcer
-    }
-
-    pub fn redirect_uri(&self) -> &str {
-        self.zoom.redirect_uri()
     }
 
     fn sealer(&self) -> Result<&Sealer, IssueError> {

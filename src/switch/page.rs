@@ -27,7 +27,7 @@ fn escape(text: &str) -> String {
     out
 }
 
-pub const CONTENT_SECURITY_POLICY: &str =
+const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 impl Page {

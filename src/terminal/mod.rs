@@ -6,8 +6,8 @@ mod parse;
 mod render;
 
 pub use console::{Console, StdConsole};
-pub use parse::{parse_command, ParseError};
-pub use render::{relative, Renderer};
+use parse::parse_command;
+use render::Renderer;
 
 use crate::chat::{Action, Button, ButtonTarget, Caller, ChatCore, Modal, Reply, Request};
 use crate::clock::Clock;
