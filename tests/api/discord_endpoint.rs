@@ -3,9 +3,9 @@
 
 use crate::fake_discord::{self as discord, FakeDiscord, MANAGE_GUILD, MEMBER};
 use crate::helpers::{at, TestApp};
-use crate::openapi::{assert_interaction_response, assert_message_edit};
+use crate::openapi::assert_message_edit;
 use cutover::domain::AuthType;
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use sqlx::Connection;
 
@@ -15,7 +15,7 @@ const STRANGER: &str = "430000000000000001";
 const ADMIN_ROLE: &str = "440000000000000001";
 
 fn key() -> SigningKey {
-    SigningKey::from_bytes(&[7u8; 32])
+    discord::signing_key()
 }
 
 struct Endpoint {
@@ -74,20 +74,12 @@ impl Endpoint {
     }
 
     fn sign(&self, key: &SigningKey, timestamp: &str, body: &[u8]) -> String {
-        let mut message = timestamp.as_bytes().to_vec();
-        message.extend_from_slice(body);
-        hex::encode(key.sign(&message).to_bytes())
+        discord::sign(key, timestamp, body)
     }
 
     /// Posts a correctly signed interaction; the response must be 200 and valid for Discord.
     async fn send(&self, interaction: Value) -> Value {
-        let body = serde_json::to_vec(&interaction).expect("json");
-        let timestamp = self.timestamp();
-        let signature = self.sign(&key(), &timestamp, &body);
-        let (status, response) = self.post_raw(body, Some(signature), Some(timestamp)).await;
-        assert_eq!(status, 200, "{response}");
-        assert_interaction_response(&response);
-        response
+        discord::send_signed(&self.app, interaction).await
     }
 }
 

@@ -54,6 +54,40 @@ impl Log {
     }
 }
 
+/// The key Discord signs HTTP interactions with, in these tests.
+pub fn signing_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[7u8; 32])
+}
+
+/// Discord's signature: Ed25519 over timestamp + body, hex.
+pub fn sign(key: &ed25519_dalek::SigningKey, timestamp: &str, body: &[u8]) -> String {
+    use ed25519_dalek::Signer;
+    let mut message = timestamp.as_bytes().to_vec();
+    message.extend_from_slice(body);
+    hex::encode(key.sign(&message).to_bytes())
+}
+
+/// Posts `interaction` to the app's endpoint as Discord would (signed, timestamped by the
+/// app's clock); the answer must be 200 and valid for Discord.
+pub async fn send_signed(app: &crate::helpers::TestApp, interaction: Value) -> Value {
+    let body = serde_json::to_vec(&interaction).expect("json");
+    let timestamp = app.clock_now().timestamp().to_string();
+    let signature = sign(&signing_key(), &timestamp, &body);
+    let response = reqwest::Client::new()
+        .post(app.url("/discord/interactions"))
+        .header("X-Signature-Ed25519", signature)
+        .header("X-Signature-Timestamp", timestamp)
+        .body(body)
+        .send()
+        .await
+        .expect("endpoint answers");
+    let status = response.status();
+    let json: Value = response.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, 200, "{json}");
+    crate::openapi::assert_interaction_response(&json);
+    json
+}
+
 pub struct FakeDiscord {
     pub base_url: String,
     log: Arc<Log>,
@@ -104,13 +138,18 @@ impl FakeDiscord {
             .clone()
     }
 
-    /// Waits until a request matching `wanted` has arrived (or fails after a generous
-    /// bound, so a broken program fails the test instead of hanging it).
-    pub async fn wait_for_request(&self, wanted: impl Fn(&Received) -> bool) -> Received {
+    /// Waits until `find` finds something in the log (or fails after a generous bound, so
+    /// a broken program fails the test instead of hanging it).
+    async fn wait_until<T: std::fmt::Debug>(
+        &self,
+        what: &str,
+        find: impl Fn() -> Option<T>,
+        seen: impl Fn() -> String,
+    ) -> T {
         let waiting = async {
             loop {
                 let notified = self.log.changed.notified();
-                if let Some(found) = self.requests().into_iter().find(|r| wanted(r)) {
+                if let Some(found) = find() {
                     return found;
                 }
                 notified.await;
@@ -120,30 +159,28 @@ impl FakeDiscord {
             .await
             .unwrap_or_else(|_| {
                 panic!(
-                    "the fake Discord never received the expected request; it got {:#?}",
-                    self.requests()
+                    "the fake Discord never received the expected {what}; it got {}",
+                    seen()
                 )
             })
     }
 
+    pub async fn wait_for_request(&self, wanted: impl Fn(&Received) -> bool) -> Received {
+        self.wait_until(
+            "request",
+            || self.requests().into_iter().find(|r| wanted(r)),
+            || format!("{:#?}", self.requests()),
+        )
+        .await
+    }
+
     pub async fn wait_for_gateway(&self, wanted: impl Fn(&Value) -> bool) -> Value {
-        let waiting = async {
-            loop {
-                let notified = self.log.changed.notified();
-                if let Some(found) = self.gateway_received().into_iter().find(|v| wanted(v)) {
-                    return found;
-                }
-                notified.await;
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(20), waiting)
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "the gateway never received the expected payload; it got {:#?}",
-                    self.gateway_received()
-                )
-            })
+        self.wait_until(
+            "gateway payload",
+            || self.gateway_received().into_iter().find(|v| wanted(v)),
+            || format!("{:#?}", self.gateway_received()),
+        )
+        .await
     }
 }
 

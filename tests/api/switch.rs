@@ -5,12 +5,9 @@
 use crate::fake_discord::{self as discord, FakeDiscord, MEMBER};
 use crate::fake_zoom::{FakeZoom, TokenMode, CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{at, TestApp, TestDir};
-use crate::openapi::{
-    assert_channel_message, assert_followup, assert_interaction_response, assert_message_edit,
-};
+use crate::openapi::{assert_channel_message, assert_followup, assert_message_edit};
 use cutover::chat::Reply;
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
-use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
 
 const NOW: &str = "2025-11-21T12:00:00Z";
@@ -18,10 +15,6 @@ pub const OWNER: &str = "420000000000000001";
 const OTHER: &str = "430000000000000001";
 pub const SEALING_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const PUBLIC_BASE: &str = "http://cutover.test";
-
-fn key() -> SigningKey {
-    SigningKey::from_bytes(&[7u8; 32])
-}
 
 pub struct World {
     pub app: TestApp,
@@ -75,7 +68,7 @@ impl World {
              [reminders]\nchannel_id = \"{}\"\n",
             zoom.config(),
             key_file.display(),
-            hex::encode(key().verifying_key().to_bytes()),
+            hex::encode(discord::signing_key().verifying_key().to_bytes()),
             discord::APPLICATION_ID,
             discord.base_url,
             token_file.display(),
@@ -107,23 +100,7 @@ impl World {
     }
 
     pub async fn send(&self, interaction: Value) -> Value {
-        let body = serde_json::to_vec(&interaction).expect("json");
-        let timestamp = self.app.clock_now().timestamp().to_string();
-        let mut message = timestamp.as_bytes().to_vec();
-        message.extend_from_slice(&body);
-        let signature = hex::encode(key().sign(&message).to_bytes());
-        let response = reqwest::Client::new()
-            .post(self.app.url("/discord/interactions"))
-            .header("X-Signature-Ed25519", signature)
-            .header("X-Signature-Timestamp", timestamp)
-            .body(body)
-            .send()
-            .await
-            .expect("endpoint");
-        assert_eq!(response.status(), 200);
-        let json: Value = response.json().await.expect("json");
-        assert_interaction_response(&json);
-        json
+        discord::send_signed(&self.app, interaction).await
     }
 
     /// The personal link in an answer.
