@@ -1,5 +1,6 @@
 //! The command line (INTERFACE.md): parses arguments, loads the settings, runs one command.
 
+use crate::celigo::{self, Health, SyncError, SyncProgress};
 use crate::clock::{Clock, SharedClock, SystemClock};
 use crate::discord::{self, gateway::Gateway, registration, AdminPolicy};
 use crate::domain::{Actor, ConnectionSource, ShowFilter, Snowflake};
@@ -10,6 +11,7 @@ use crate::store::{ConnectionQuery, Store};
 use crate::switch::Sealer;
 use crate::{telemetry, terminal};
 use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -65,6 +67,8 @@ enum ConnectionsCommand {
         /// Columns/keys: id,name,integration,owner,auth_type
         file: PathBuf,
     },
+    /// Read the Zoom connections from integrator.io (needs celigo.api_token)
+    Sync,
     /// List connections not yet on OAuth 2.0
     List {
         /// List every connection, migrated ones too
@@ -108,6 +112,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Connections(ConnectionsCommand::List { all, json }) => {
             list(&settings, all, json).await
         }
+        Command::Connections(ConnectionsCommand::Sync) => sync(&settings).await,
         Command::Commands(CommandsCommand::Register { guild }) => {
             register_commands(&settings, guild.as_deref()).await
         }
@@ -293,6 +298,51 @@ async fn import(settings: &Settings, file: &Path) -> anyhow::Result<()> {
         ));
     }
     emit(&report)
+}
+
+async fn sync(settings: &Settings) -> anyhow::Result<()> {
+    let health = Arc::new(Health::new(false));
+    let Some(client) = celigo::client(settings, health)? else {
+        anyhow::bail!(
+            "celigo.api_token is not set: set CUTOVER__CELIGO__API_TOKEN (or celigo.api_token_file) to a Full access \
+             token from integrator.io (Resources › API tokens)"
+        );
+    };
+    let store = Store::open(&settings.database.url).await?;
+    // Progress only where someone watches it: a pipe or a log gets the summary alone.
+    let on_terminal = std::io::stderr().is_terminal();
+    let progress = move |p: SyncProgress| {
+        if on_terminal {
+            let line = match p {
+                SyncProgress::Integrations(n) => {
+                    format!("Reading integrations from integrator.io… {n}")
+                }
+                SyncProgress::Connections(n) => {
+                    format!("Reading connections from integrator.io… {n}")
+                }
+            };
+            eprint!("\r\x1b[2K{line}");
+        }
+    };
+    let result = celigo::sync(
+        &client,
+        &store,
+        Actor::CommandLine,
+        || SystemClock.now(),
+        &progress,
+    )
+    .await;
+    if on_terminal {
+        eprint!("\r\x1b[2K");
+    }
+    store.close().await;
+    match result {
+        Ok(report) => emit(&format!("{}\n", report.describe())),
+        Err(SyncError::Celigo(e)) => {
+            anyhow::bail!("the sync did not run, and nothing was changed: {e}")
+        }
+        Err(SyncError::Store(e)) => Err(e.into()),
+    }
 }
 
 async fn list(settings: &Settings, all: bool, json: bool) -> anyhow::Result<()> {

@@ -1,5 +1,6 @@
 //! The HTTP server's routes. Each capability adds its own router here.
 
+use crate::celigo::{Health, SyncState};
 use crate::store::Store;
 use crate::switch::Switch;
 use axum::extract::State;
@@ -14,6 +15,8 @@ use std::sync::Arc;
 pub struct HttpState {
     pub store: Store,
     pub switch: Arc<Switch>,
+    /// integrator.io, when a token is set.
+    pub celigo: Option<Arc<Health>>,
 }
 
 /// The scheduler runs a round a minute; three missed rounds mean it is stuck.
@@ -32,7 +35,8 @@ async fn healthz() -> &'static str {
 }
 
 /// Readiness: the database answers with every migration applied, and the scheduler
-/// (token refresh) has run within the last few minutes.
+/// (token refresh) has run within the last few minutes. integrator.io's state is reported
+/// but does not make cutover unready: chat and the direct switch work without it.
 async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
     let database = match state.store.readiness().await {
         Ok(()) => true,
@@ -48,6 +52,20 @@ async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    let now = state.switch.clock().now();
+    let (celigo, sync, sync_lag) = match &state.celigo {
+        None => ("not configured", "off", None),
+        Some(health) => (
+            health.token().describe(),
+            match health.sync() {
+                SyncState::Off => "off",
+                SyncState::Starting => "starting",
+                SyncState::Ran { ok: true, .. } => "ok",
+                SyncState::Ran { ok: false, .. } => "failing",
+            },
+            health.sync_lag(now).map(|lag| lag.num_seconds()),
+        ),
+    };
     let body = json!({
         "status": if status == StatusCode::OK { "ready" } else { "not ready" },
         "database": if database { "ok" } else { "unavailable" },
@@ -57,6 +75,9 @@ async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
             Some(_) => "stalled",
         },
         "scheduler_lag_seconds": lag,
+        "celigo": celigo,
+        "sync": sync,
+        "sync_lag_seconds": sync_lag,
     });
     (status, Json(body))
 }

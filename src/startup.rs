@@ -1,14 +1,17 @@
 //! Wiring: builds the store, the chat core and the HTTP server from [`Settings`], and
 //! runs them until told to stop. Tests start it on port 0 exactly as `main` does.
 
-use crate::chat::ChatCore;
+use crate::celigo::{self, Celigo, Health};
+use crate::chat::{Backends, ChatCore};
 use crate::clock::SharedClock;
 use crate::discord::endpoint::{self, EndpointState};
 use crate::discord::AdminPolicy;
 use crate::http::{self, HttpState};
 use crate::settings::Settings;
 use crate::store::Store;
-use crate::switch::{callback, Announcer, RefreshReport, Sealer, Switch, Zoom};
+use crate::switch::{
+    callback, Announcer, CeligoLinks, RefreshReport, Sealer, Switch, Zoom, CELIGO_START_PATH,
+};
 use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -23,6 +26,8 @@ pub struct Application {
     core: Arc<ChatCore>,
     router: axum::Router,
     switch: Arc<Switch>,
+    celigo: Option<Arc<Celigo>>,
+    sync_every: Duration,
 }
 
 impl Application {
@@ -63,6 +68,14 @@ impl Application {
             .sealing_key
             .as_ref()
             .map(|key| Sealer::new(key.bytes()));
+        let sync_every = Duration::from_secs(settings.celigo.sync_every.as_seconds());
+        let health = Arc::new(Health::new(!sync_every.is_zero()));
+        let celigo_client = celigo::client(settings, Arc::clone(&health))
+            .context("building the HTTP client for integrator.io")?;
+        let celigo_links = celigo_client.as_ref().map(|_| CeligoLinks {
+            start_url: settings.server.public_url(CELIGO_START_PATH),
+            redirect_url: settings.celigo.oauth_redirect_url.to_string(),
+        });
         let switch = Arc::new(Switch::new(
             store.clone(),
             Arc::clone(&clock),
@@ -70,19 +83,30 @@ impl Application {
             zoom,
             settings.security.link_ttl,
             announcer,
+            celigo_links,
         ));
+        let celigo = celigo_client
+            .map(|client| Arc::new(Celigo::new(client, Arc::clone(&switch), settings)));
         let core = Arc::new(ChatCore::new(
             store.clone(),
             Arc::clone(&clock),
             settings.deadlines.clone(),
             settings.reminders.timezone,
             Arc::clone(&switch),
+            Backends {
+                choice: settings.switch.backend,
+                celigo: celigo.clone(),
+            },
         ));
         let mut router = http::router(HttpState {
             store: store.clone(),
             switch: Arc::clone(&switch),
+            celigo: celigo.as_ref().map(|_| health),
         })
         .merge(callback::router(Arc::clone(&switch)));
+        if let Some(celigo) = &celigo {
+            router = router.merge(celigo::routes::router(Arc::clone(celigo)));
+        }
         if let (Some(key), Some(rest)) = (&settings.discord.public_key, &discord_rest) {
             let verifier = serenity::interactions_endpoint::Verifier::try_new(key.bytes()).map_err(|_| {
                 anyhow::anyhow!(
@@ -108,6 +132,8 @@ impl Application {
             core,
             router,
             switch,
+            celigo,
+            sync_every,
         })
     }
 
@@ -134,12 +160,20 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.address, "HTTP server listening on http://{}", self.address);
-        let refresher = tokio::spawn(keep_tokens_fresh(Arc::clone(&self.switch)));
+        let mut background = vec![tokio::spawn(keep_tokens_fresh(Arc::clone(&self.switch)))];
+        if let Some(celigo) = &self.celigo {
+            celigo.resume().await;
+            background.push(tokio::spawn(
+                Arc::clone(celigo).keep_in_sync(self.sync_every),
+            ));
+        }
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("the HTTP server failed")?;
-        refresher.abort();
+        for task in background {
+            task.abort();
+        }
         self.store.close().await;
         Ok(())
     }

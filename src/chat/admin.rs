@@ -4,6 +4,7 @@
 use super::markdown::{escape, truncate};
 use super::options::Options;
 use super::{Caller, ChatCore, ChatError, Message, Reply};
+use crate::celigo::SyncError;
 use crate::domain::{parse_due, AuthType, ConnectionId, ConnectionRecord, DisplayName};
 use crate::store::Change;
 
@@ -68,6 +69,22 @@ impl ChatCore {
                 match self.store.remove_connection(&id, actor, now).await? {
                     Change::NotFound => Err(self.no_connection(&id)),
                     _ => done(format!("Removed `{id}` from the inventory.")),
+                }
+            }
+            "cutover connection sync" => {
+                let Some(celigo) = &self.backends.celigo else {
+                    return Err(ChatError::Refused(
+                        "integrator.io is not set up: an admin sets CUTOVER__CELIGO__API_TOKEN (a Full access token) \
+                         and restarts cutover. Until then the inventory comes from `cutover connections import`."
+                            .to_owned(),
+                    ));
+                };
+                match celigo.sync(actor, &|_| {}).await {
+                    Ok(report) => done(report.describe()),
+                    Err(SyncError::Celigo(e)) => Err(ChatError::Refused(format!(
+                        "The sync did not run, and nothing was changed: {e}."
+                    ))),
+                    Err(SyncError::Store(e)) => Err(e.into()),
                 }
             }
             "cutover deadline add" => {

@@ -86,10 +86,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         options: &[
             OptionSpec {
                 name: "show",
-                description: "Which connections: unmigrated (default), migrated or all",
+                description: "Which: unmigrated (default), migrated, all, or removed (gone from integrator.io)",
                 kind: OptionKind::Text,
                 required: false,
-                choices: &["unmigrated", "migrated", "all"],
+                choices: &["unmigrated", "migrated", "all", "removed"],
                 autocomplete: false,
             },
             of_kind(
@@ -141,6 +141,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "cutover connection remove",
         description: "Remove a connection from the inventory",
         options: &[text("id", "The connection's id", true)],
+        admin_only: true,
+    },
+    CommandSpec {
+        name: "cutover connection sync",
+        description: "Read the Zoom connections from integrator.io now (owners set here stay)",
+        options: &[],
         admin_only: true,
     },
     CommandSpec {

@@ -18,13 +18,23 @@ fn line(c: &Connection) -> String {
     } else {
         format!(" · {}", escape(&truncate(&c.integration, 60)))
     };
-    format!(
+    let mut line = format!(
         "• `{}` **{}**{integration} · {owner} · {} · {}",
         c.id,
         escape(&truncate(c.name.as_str(), 80)),
         c.auth_type.label(),
         c.state.label()
-    )
+    );
+    if c.offline == Some(true) {
+        line.push_str(" · offline in integrator.io");
+    }
+    if let Some(at) = c.removed_at {
+        line.push_str(&format!(
+            " · gone from integrator.io <t:{}:R>",
+            at.timestamp()
+        ));
+    }
+    line
 }
 
 impl ChatCore {
@@ -73,6 +83,7 @@ impl ChatCore {
             ShowFilter::Unmigrated => "Connections not yet on OAuth 2.0",
             ShowFilter::Migrated => "Connections switched to OAuth 2.0",
             ShowFilter::All => "All Zoom connections",
+            ShowFilter::Removed => "Connections no longer in integrator.io",
         };
         let whose = owner
             .map(|o| format!(" owned by {}", o.mention()))

@@ -6,8 +6,10 @@ use super::{
     Button, ButtonTarget, Caller, ChatCore, ChatError, Choice, ComponentId, Message, Modal, Reply,
     ReplyHandle, TextInput,
 };
-use crate::domain::{Connection, ConnectionId, ConnectionState};
-use crate::switch::{parse_client_secret, IssueError, Link, ZoomClientId};
+use crate::celigo::{CeligoLink, PrepareError};
+use crate::domain::{Backend, Connection, ConnectionId, ConnectionSource, ConnectionState};
+use crate::settings::BackendChoice;
+use crate::switch::{parse_client_secret, IssueError, Link, ZoomClientId, FINISH_IN_INTEGRATOR_IO};
 
 pub const CLIENT_ID_INPUT: &str = "client_id";
 pub const CLIENT_SECRET_INPUT: &str = "client_secret";
@@ -37,6 +39,13 @@ impl ChatCore {
             return Err(ChatError::NotAllowed(format!(
                 "You cannot switch `{}`: {owner}. Only its owner or an admin can.",
                 connection.id
+            )));
+        }
+        if let Some(at) = connection.removed_at {
+            return Err(ChatError::Refused(format!(
+                "`{}` is no longer in integrator.io (a sync found it gone <t:{}:R>), so there is nothing to switch.",
+                connection.id,
+                at.timestamp()
             )));
         }
         if connection.state == ConnectionState::Migrated {
@@ -135,18 +144,52 @@ impl ChatCore {
             .map_err(|e| ChatError::Refused(e.to_string()))?;
         let secret = parse_client_secret(value(CLIENT_SECRET_INPUT))
             .map_err(|e| ChatError::Refused(e.to_string()))?;
-        let link = self
-            .switch
-            .issue(
-                caller.actor,
-                &connection.id,
-                client_id.as_str(),
-                &secret,
-                reply_to,
-            )
-            .await
-            .map_err(|e| issue_error(e, &connection.id))?;
-        Ok(Reply::Message(link_message(&connection, &link)))
+        match (self.backend_for(&connection), &self.backends.celigo) {
+            (Backend::Celigo, Some(celigo)) => {
+                match celigo
+                    .prepare(caller.actor, &connection, &client_id, &secret, reply_to)
+                    .await
+                {
+                    Ok(prepared) => Ok(Reply::Message(link_message(
+                        &connection,
+                        &prepared.link,
+                        Some(&prepared),
+                    ))),
+                    Err(PrepareError::AlreadySwitched) => Ok(Reply::Message(Message::private(format!(
+                        "`{}` is already on OAuth 2.0 in integrator.io, and authorized: cutover has recorded it as \
+                         migrated. Nothing else to do.",
+                        connection.id
+                    )))),
+                    Err(e) => Err(prepare_error(e, &connection.id)),
+                }
+            }
+            _ => {
+                let link = self
+                    .switch
+                    .issue(
+                        caller.actor,
+                        &connection.id,
+                        client_id.as_str(),
+                        &secret,
+                        reply_to,
+                    )
+                    .await
+                    .map_err(|e| issue_error(e, &connection.id))?;
+                Ok(Reply::Message(link_message(&connection, &link, None)))
+            }
+        }
+    }
+
+    /// Which way a switch of `connection` lands (`switch.backend`).
+    pub(super) fn backend_for(&self, connection: &Connection) -> Backend {
+        match (self.backends.choice, &self.backends.celigo) {
+            (BackendChoice::Direct, _) | (_, None) => Backend::Direct,
+            (BackendChoice::Celigo, Some(_)) => Backend::Celigo,
+            (BackendChoice::Auto, Some(_)) if connection.source == ConnectionSource::Celigo => {
+                Backend::Celigo
+            }
+            (BackendChoice::Auto, Some(_)) => Backend::Direct,
+        }
     }
 
     /// "Get a fresh link": the same credentials, a new link; the old one stops working.
@@ -162,8 +205,55 @@ impl ChatCore {
             .reissue(caller.actor, &connection.id, reply_to)
             .await
             .map_err(|e| issue_error(e, &connection.id))?;
-        Ok(Reply::Update(link_message(&connection, &link)))
+        Ok(Reply::Update(link_message(&connection, &link, None)))
     }
+}
+
+fn prepare_error(error: PrepareError, connection: &ConnectionId) -> ChatError {
+    let unchanged = "Nothing was changed in integrator.io.";
+    match error {
+        PrepareError::Issue(e) => issue_error(e, connection),
+        PrepareError::Internal(e) => ChatError::Internal(e),
+        PrepareError::Celigo(e) => ChatError::Refused(format!(
+            "cutover could not switch `{connection}` in integrator.io: {e}. {unchanged}"
+        )),
+        PrepareError::NotZoom => ChatError::Refused(format!(
+            "integrator.io says `{connection}` is not a Zoom connection, so cutover left it alone. \
+             An admin can run /cutover connection sync to refresh the inventory."
+        )),
+        PrepareError::ManagedByConnector => ChatError::Refused(format!(
+            "`{connection}` is managed by an integration app in integrator.io: switch it in that app's settings. {unchanged}"
+        )),
+        PrepareError::EditedMeanwhile => ChatError::Refused(format!(
+            "Someone changed `{connection}` in integrator.io while cutover was preparing the switch, so cutover stopped \
+             and deleted the iClient it had made. {unchanged} Give them a minute to finish, then run /migrate again."
+        )),
+        PrepareError::NotApplied => ChatError::Refused(format!(
+            "integrator.io did not take the new definition of `{connection}` (it does not use the new iClient), so \
+             cutover deleted the iClient it had made. {unchanged} Try again; if it keeps happening, switch it in \
+             integrator.io: {FINISH_IN_INTEGRATOR_IO}"
+        )),
+        PrepareError::AlreadySwitched => ChatError::Refused(format!(
+            "`{connection}` is already on OAuth 2.0 in integrator.io."
+        )),
+        PrepareError::Definition(e) => ChatError::Refused(format!(
+            "cutover cannot switch `{connection}`: {e}. {unchanged} Switch it in integrator.io instead: {FINISH_IN_INTEGRATOR_IO}"
+        )),
+    }
+}
+
+/// Masked values a person should re-enter: the JWT credentials and tokens are obsolete.
+fn worth_mentioning(dropped: &[String]) -> Vec<&str> {
+    dropped
+        .iter()
+        .map(String::as_str)
+        .filter(|path| {
+            !(path.contains("encrypted")
+                || path.contains("auth.")
+                || path.ends_with("bearerToken")
+                || path.ends_with("refreshToken"))
+        })
+        .collect()
 }
 
 fn issue_error(error: IssueError, connection: &ConnectionId) -> ChatError {
@@ -199,11 +289,27 @@ fn issue_error(error: IssueError, connection: &ConnectionId) -> ChatError {
     }
 }
 
-/// The private answer with the personal link.
-fn link_message(connection: &Connection, link: &Link) -> Message {
+/// The private answer with the personal link: what it does, which redirect URL to
+/// register, and — honestly — what it leaves to do.
+fn link_message(connection: &Connection, link: &Link, celigo: Option<&CeligoLink>) -> Message {
     let expires = link.expires_at.timestamp();
-    let text = format!(
+    let what = match link.backend {
+        Backend::Direct => format!(
+            "With this (direct) switch cutover checks your Zoom app and keeps its token itself: the connection in \
+             integrator.io is **not** changed. Afterwards, finish there. {FINISH_IN_INTEGRATOR_IO}"
+        ),
+        Backend::Celigo => format!(
+            "cutover has switched the connection to OAuth 2.0 in integrator.io{iclient}, holding your app's client ID \
+             and secret; it now awaits your authorization. Zoom will return you to integrator.io, and cutover confirms \
+             the connection works.",
+            iclient = celigo
+                .map(|c| format!(" with the iClient `{}`", escape(&c.iclient_name)))
+                .unwrap_or_default()
+        ),
+    };
+    let mut text = format!(
         "**Your personal link to switch `{id}` {name} to OAuth 2.0**: for you only, it works once and expires <t:{expires}:R>.\n\
+         {what}\n\
          Before you press it, in your Zoom OAuth app (marketplace.zoom.us › Manage › your app):\n\
          1. Under **App Credentials**, set the **Redirect URL for OAuth** to `{redirect}`\n\
          2. Add the same URL to the **OAuth allow list**.\n\
@@ -213,6 +319,25 @@ fn link_message(connection: &Connection, link: &Link) -> Message {
         name = escape(connection.name.as_str()),
         redirect = link.redirect_uri,
     );
+    let re_enter = celigo
+        .map(|c| worth_mentioning(&c.dropped))
+        .unwrap_or_default();
+    if !re_enter.is_empty() {
+        text.push_str(&format!(
+            "\nintegrator.io hides some values, which could not be kept: {}. Re-enter them in integrator.io.",
+            re_enter
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if let Some(warning) = celigo.and_then(|c| c.warning.as_deref()) {
+        text.push_str(&format!(
+            "\n⚠️ integrator.io did not give the authorization address just now ({}); your link asks again when you open it.",
+            escape(warning)
+        ));
+    }
     let mut message = Message::private(text);
     message.buttons = vec![
         Button {

@@ -25,8 +25,10 @@ pub use reply::{
     Button, ButtonTarget, Choice, Field, Message, Modal, Reply, TextInput, Visibility,
 };
 
+use crate::celigo::Celigo;
 use crate::clock::SharedClock;
 use crate::domain::{Actor, Deadline, TimeZoneName, UserId};
+use crate::settings::BackendChoice;
 use crate::store::Store;
 use crate::switch::Switch;
 use options::Options;
@@ -134,6 +136,12 @@ impl std::fmt::Debug for ReplyHandle {
     }
 }
 
+/// How switches land: the backend setting, and integrator.io when a token is set.
+pub struct Backends {
+    pub choice: BackendChoice,
+    pub celigo: Option<Arc<Celigo>>,
+}
+
 /// What the core needs, shared by every adapter.
 pub struct ChatCore {
     store: Store,
@@ -141,6 +149,7 @@ pub struct ChatCore {
     configured_deadlines: Vec<Deadline>,
     timezone: TimeZoneName,
     switch: Arc<Switch>,
+    backends: Backends,
 }
 
 impl ChatCore {
@@ -150,6 +159,7 @@ impl ChatCore {
         configured_deadlines: Vec<Deadline>,
         timezone: TimeZoneName,
         switch: Arc<Switch>,
+        backends: Backends,
     ) -> Self {
         Self {
             store,
@@ -157,6 +167,23 @@ impl ChatCore {
             configured_deadlines,
             timezone,
             switch,
+            backends,
+        }
+    }
+
+    /// Whether answering takes long enough that an adapter should say so at once (Discord:
+    /// defer now and edit later; the terminal: a "working" line): anything that talks to
+    /// integrator.io.
+    pub fn answers_slowly(&self, request: &Request) -> bool {
+        if self.backends.celigo.is_none() {
+            return false;
+        }
+        match &request.action {
+            Action::Command { name, .. } => name == "cutover connection sync",
+            Action::ModalSubmit { id, .. } => {
+                matches!(ComponentId::decode(id), Ok(ComponentId::MigrateForm { .. }))
+            }
+            _ => false,
         }
     }
 

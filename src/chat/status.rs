@@ -3,8 +3,9 @@
 use super::markdown::{escape, truncate};
 use super::options::Options;
 use super::{Caller, ChatCore, ChatError, Message, Reply};
-use crate::domain::{ConnectionState, ShowFilter};
+use crate::domain::{ConnectionSource, ConnectionState, MigratedVia, ShowFilter};
 use crate::store::ConnectionQuery;
+use crate::switch::FINISH_IN_INTEGRATOR_IO;
 
 impl ChatCore {
     pub(super) async fn migration_status(
@@ -28,21 +29,51 @@ impl ChatCore {
             connection.auth_type.label(),
             connection.state.label()
         );
-        match (
-            connection.state,
-            &connection.migrated_by,
-            connection.migrated_at,
-        ) {
-            (ConnectionState::Pending, _, _) => text.push_str(&format!(
+        if connection.source == ConnectionSource::Celigo {
+            text.push_str("\nFrom integrator.io");
+            if connection.offline == Some(true) {
+                text.push_str(" · offline there");
+            }
+        }
+        if let Some(at) = connection.removed_at {
+            text.push_str(&format!(
+                "\nNo longer in integrator.io: a sync found it gone <t:{}:R>.",
+                at.timestamp()
+            ));
+        }
+        let when = connection
+            .migrated_at
+            .map(|at| format!(" <t:{}:R>", at.timestamp()))
+            .unwrap_or_default();
+        let by = connection
+            .migrated_by
+            .as_deref()
+            .map(|by| format!(" by {}", escape(by)))
+            .unwrap_or_default();
+        match (connection.state, connection.migrated_via) {
+            (ConnectionState::Pending, _) => text.push_str(&format!(
                 "\nNot switched yet: its owner or an admin can run `/migrate connection:{}`.",
                 connection.id
             )),
-            (_, Some(by), Some(at)) => text.push_str(&format!(
-                "\nSwitched by {} <t:{}:R>.",
-                escape(by),
-                at.timestamp()
+            (ConnectionState::AwaitingAuthorization, _) => text.push_str(&format!(
+                "\nOn OAuth 2.0 in integrator.io, awaiting authorization: its owner or an admin runs \
+                 `/migrate connection:{}` (or presses \"Get a fresh link\") and allows access in Zoom.",
+                connection.id
             )),
-            _ => {}
+            (_, Some(MigratedVia::Direct)) => text.push_str(&format!(
+                "\nSwitched{by}{when} in cutover only: cutover verified the Zoom app and keeps its token, but the \
+                 connection in integrator.io was not changed. Remaining step: {FINISH_IN_INTEGRATOR_IO}"
+            )),
+            (_, Some(MigratedVia::Celigo)) => {
+                text.push_str(&format!("\nSwitched in integrator.io{by}{when}."))
+            }
+            (_, Some(MigratedVia::IntegratorIo)) => text.push_str(&format!(
+                "\nSwitched in integrator.io, outside cutover (found{when})."
+            )),
+            (_, Some(MigratedVia::Inventory)) => {
+                text.push_str(&format!("\nRecorded as switched by an import{when}."))
+            }
+            (_, None) => {}
         }
         let history = self.store.audit_entries(Some(&id), 10).await?;
         if !history.is_empty() {
@@ -50,6 +81,8 @@ impl ChatCore {
             for entry in history {
                 let detail = if entry.detail.is_empty() {
                     String::new()
+                } else if entry.action == "celigo.definition_before" {
+                    ": the definition as it was, kept in the audit log".to_owned()
                 } else {
                     format!(": {}", escape(&truncate(&entry.detail, 120)))
                 };

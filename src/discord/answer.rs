@@ -36,8 +36,14 @@ pub async fn first_response(
         Interaction::Modal(m) => (Kind::Modal, m.application_id),
         _ => return to_response(Reply::Choices(Vec::new())),
     };
+    // Work that talks to integrator.io is deferred at once: its answer comes as an edit.
+    let wait = if core.answers_slowly(&request) {
+        Duration::ZERO
+    } else {
+        ANSWER_WITHIN
+    };
     let mut work = tokio::spawn(async move { core.handle(request).await });
-    match tokio::time::timeout(ANSWER_WITHIN, &mut work).await {
+    match tokio::time::timeout(wait, &mut work).await {
         Ok(Ok(reply)) => to_response(reply),
         Ok(Err(join)) => {
             tracing::error!(error = %join, "answering an interaction failed");

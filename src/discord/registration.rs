@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(
             groups,
             [
-                (Some("connection"), Some(2), Some(3)),
+                (Some("connection"), Some(2), Some(4)),
                 (Some("deadline"), Some(2), Some(2)),
                 (Some("reminders"), Some(2), Some(3))
             ]

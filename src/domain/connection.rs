@@ -46,20 +46,31 @@ impl FromStr for AuthType {
     }
 }
 
-/// Where the connection stands in the cutover. `Pending` is on JWT; the other two are on
-/// OAuth 2.0, and `NeedsReauthorization` means its tokens stopped working.
+/// Where the connection stands in the cutover. `Pending` is on JWT; the others are on
+/// OAuth 2.0: `AwaitingAuthorization` has been switched in integrator.io but nobody has
+/// authorized it yet (as Celigo's own UI leaves it), and `NeedsReauthorization` means its
+/// tokens stopped working.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionState {
     Pending,
+    AwaitingAuthorization,
     Migrated,
     NeedsReauthorization,
 }
 
 impl ConnectionState {
+    const ALL: [Self; 4] = [
+        Self::Pending,
+        Self::AwaitingAuthorization,
+        Self::Migrated,
+        Self::NeedsReauthorization,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ConnectionState::Pending => "pending",
+            ConnectionState::AwaitingAuthorization => "awaiting_authorization",
             ConnectionState::Migrated => "migrated",
             ConnectionState::NeedsReauthorization => "needs_reauthorization",
         }
@@ -68,15 +79,54 @@ impl ConnectionState {
     pub fn label(self) -> &'static str {
         match self {
             ConnectionState::Pending => "not migrated",
+            ConnectionState::AwaitingAuthorization => "awaiting authorization",
             ConnectionState::Migrated => "migrated",
             ConnectionState::NeedsReauthorization => "needs re-authorization",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Pending, Self::Migrated, Self::NeedsReauthorization]
-            .into_iter()
-            .find(|s| s.as_str() == raw)
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+/// How a connection reached OAuth 2.0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MigratedVia {
+    /// cutover's `direct` switch: the token is verified and kept by cutover, but the
+    /// connection in integrator.io was not changed.
+    #[serde(rename = "direct")]
+    Direct,
+    /// cutover's `celigo` switch, in integrator.io itself.
+    #[serde(rename = "celigo")]
+    Celigo,
+    /// Someone switched it in integrator.io (a sync found it on OAuth 2.0).
+    #[serde(rename = "integrator.io")]
+    IntegratorIo,
+    /// An imported inventory said it is on OAuth 2.0.
+    #[serde(rename = "inventory")]
+    Inventory,
+}
+
+impl MigratedVia {
+    const ALL: [Self; 4] = [
+        Self::Direct,
+        Self::Celigo,
+        Self::IntegratorIo,
+        Self::Inventory,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MigratedVia::Direct => "direct",
+            MigratedVia::Celigo => "celigo",
+            MigratedVia::IntegratorIo => "integrator.io",
+            MigratedVia::Inventory => "inventory",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 }
 
@@ -108,22 +158,27 @@ impl ConnectionSource {
 /// Which connections a listing shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ShowFilter {
-    /// Not yet on a working OAuth 2.0 token: pending, or needing re-authorization.
+    /// Not yet on a working OAuth 2.0 token: pending, awaiting authorization, or needing
+    /// re-authorization.
     #[default]
     Unmigrated,
     Migrated,
+    /// Every connection still in the inventory.
     All,
+    /// Those a sync found gone from integrator.io (kept for the record).
+    Removed,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{0:?} is not a choice for show: use all, migrated or unmigrated")]
+#[error("{0:?} is not a choice for show: use all, migrated, unmigrated or removed")]
 pub struct UnknownShowFilter(pub String);
 
 impl ShowFilter {
-    pub const ALL: [ShowFilter; 3] = [
+    pub const ALL: [ShowFilter; 4] = [
         ShowFilter::Unmigrated,
         ShowFilter::Migrated,
         ShowFilter::All,
+        ShowFilter::Removed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -131,6 +186,7 @@ impl ShowFilter {
             ShowFilter::Unmigrated => "unmigrated",
             ShowFilter::Migrated => "migrated",
             ShowFilter::All => "all",
+            ShowFilter::Removed => "removed",
         }
     }
 }
@@ -213,6 +269,27 @@ pub struct ConnectionRecord {
     pub auth_type: AuthType,
 }
 
+/// How integrator.io reports a Zoom connection's authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteAuth {
+    Jwt,
+    /// On OAuth 2.0; `authorized` when integrator.io holds a token for it.
+    OAuth2 {
+        authorized: bool,
+    },
+}
+
+/// One Zoom connection as a sync from integrator.io delivers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncedConnection {
+    pub id: ConnectionId,
+    pub name: DisplayName,
+    /// The integration's name (empty when it belongs to none).
+    pub integration: String,
+    pub auth: RemoteAuth,
+    pub offline: Option<bool>,
+}
+
 /// One connection as the store holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Connection {
@@ -227,6 +304,11 @@ pub struct Connection {
     pub updated_at: DateTime<Utc>,
     pub migrated_by: Option<String>,
     pub migrated_at: Option<DateTime<Utc>>,
+    pub migrated_via: Option<MigratedVia>,
+    /// integrator.io's `offline` flag, when known.
+    pub offline: Option<bool>,
+    /// When a sync found it gone from integrator.io.
+    pub removed_at: Option<DateTime<Utc>>,
 }
 
 crate::domain::try_from_scalar!(DisplayName);
@@ -248,12 +330,15 @@ mod tests {
 
     #[test]
     fn state_and_source_names_round_trip() {
-        for s in [
-            ConnectionState::Pending,
-            ConnectionState::Migrated,
-            ConnectionState::NeedsReauthorization,
-        ] {
+        for s in ConnectionState::ALL {
             assert_eq!(ConnectionState::parse(s.as_str()), Some(s));
+        }
+        for v in MigratedVia::ALL {
+            assert_eq!(MigratedVia::parse(v.as_str()), Some(v));
+            assert_eq!(
+                serde_json::to_value(v).ok(),
+                Some(serde_json::Value::from(v.as_str()))
+            );
         }
         for s in [
             ConnectionSource::Import,

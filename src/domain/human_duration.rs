@@ -94,7 +94,7 @@ impl fmt::Display for HumanDuration {
     /// The shortest canonical form, such that `parse(display(d)) == d`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.seconds == 0 {
-            return f.write_str("0d");
+            return f.write_str("0s");
         }
         let mut rest = self.seconds;
         // Weeks are left out: "14d" reads better than "2w" in reminder lists.
@@ -179,5 +179,6 @@ mod tests {
             assert_eq!(HumanDuration::parse(&d.to_string()), Ok(d), "{d}");
         }
         assert_eq!(HumanDuration::from_seconds(90_061).to_string(), "1d1h1m1s");
+        assert_eq!(HumanDuration::from_seconds(0).to_string(), "0s");
     }
 }

@@ -1,6 +1,7 @@
 //! Types that can only hold valid values. Each parses, never merely validates.
 
 mod actor;
+mod backend;
 mod connection;
 mod connection_id;
 mod deadline;
@@ -9,9 +10,11 @@ mod scalar;
 mod user_id;
 
 pub use actor::Actor;
+pub use backend::Backend;
 pub use connection::{
     AuthType, Connection, ConnectionRecord, ConnectionSource, ConnectionState, DisplayName,
-    DisplayNameError, ShowFilter, UnknownAuthType, UnknownShowFilter,
+    DisplayNameError, MigratedVia, RemoteAuth, ShowFilter, SyncedConnection, UnknownAuthType,
+    UnknownShowFilter, MAX_NAME_LEN,
 };
 pub use connection_id::{ConnectionId, ConnectionIdError};
 pub use deadline::{

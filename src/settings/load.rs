@@ -18,17 +18,19 @@ struct RawSettings {
     zoom: RawZoom,
     security: RawSecurity,
     celigo: RawCeligo,
+    switch: RawSwitch,
     reminders: RawReminders,
     deadlines: Vec<RawDeadline>,
 }
 
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "database",
     "server",
     "discord",
     "zoom",
     "security",
     "celigo",
+    "switch",
     "reminders",
     "deadlines",
 ];
@@ -82,6 +84,7 @@ fn extract_sections(figment: &Figment, problems: &mut Vec<ConfigProblem>) -> Opt
     let zoom = section(figment, "zoom", problems);
     let security = section(figment, "security", problems);
     let celigo = section(figment, "celigo", problems);
+    let switch = section(figment, "switch", problems);
     let reminders = section(figment, "reminders", problems);
     let deadlines = if figment.contains("deadlines") {
         section(figment, "deadlines", problems)
@@ -95,6 +98,7 @@ fn extract_sections(figment: &Figment, problems: &mut Vec<ConfigProblem>) -> Opt
         zoom: zoom?,
         security: security?,
         celigo: celigo?,
+        switch: switch?,
         reminders: reminders?,
         deadlines: deadlines?,
     })
@@ -152,6 +156,17 @@ struct RawCeligo {
     api_base_url: HttpUrl,
     api_token: Option<SecretString>,
     api_token_file: Option<PathBuf>,
+    sync_every: HumanDuration,
+    oauth_redirect_url: Option<HttpUrl>,
+    return_to_cutover: bool,
+    request_timeout: HumanDuration,
+    ping_every: HumanDuration,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSwitch {
+    backend: BackendChoice,
 }
 
 #[derive(Deserialize)]
@@ -407,6 +422,30 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
             format!("{} is out of range: use 1s to 2m", raw.zoom.request_timeout),
         );
     }
+    if !(1..=120).contains(&raw.celigo.request_timeout.as_seconds()) {
+        problem(
+            "celigo.request_timeout".into(),
+            format!(
+                "{} is out of range: use 1s to 2m",
+                raw.celigo.request_timeout
+            ),
+        );
+    }
+    if !(1..=60).contains(&raw.celigo.ping_every.as_seconds()) {
+        problem(
+            "celigo.ping_every".into(),
+            format!("{} is out of range: use 1s to 1m", raw.celigo.ping_every),
+        );
+    }
+    if (1..60).contains(&raw.celigo.sync_every.as_seconds()) {
+        problem(
+            "celigo.sync_every".into(),
+            format!(
+                "{} is too often: use at least 1m (integrator.io limits requests), or 0s to turn the periodic sync off",
+                raw.celigo.sync_every
+            ),
+        );
+    }
     for (i, scope) in raw.zoom.scopes.iter().enumerate() {
         if scope.is_empty() || scope.chars().any(|c| c.is_whitespace() || c.is_control()) {
             problem(
@@ -456,6 +495,15 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
         raw.celigo.api_token_file,
         problems,
     );
+    if raw.switch.backend == BackendChoice::Celigo && celigo_token.is_none() {
+        problems.push(ConfigProblem {
+            key: "switch.backend".into(),
+            origin: None,
+            message: "is celigo, which needs celigo.api_token: set CUTOVER__CELIGO__API_TOKEN (or celigo.api_token_file) \
+                      to a Full access token, or use auto"
+                .into(),
+        });
+    }
     let sealing_key = secret(
         "security.sealing_key",
         raw.security.sealing_key,
@@ -504,8 +552,20 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
             link_ttl: raw.security.link_ttl,
         },
         celigo: CeligoSettings {
+            oauth_redirect_url: raw.celigo.oauth_redirect_url.unwrap_or_else(|| {
+                // A constant of ours: always a valid URL.
+                HttpUrl::parse(celigo_redirect_for(&raw.celigo.api_base_url))
+                    .unwrap_or_else(|_| raw.celigo.api_base_url.clone())
+            }),
             api_base_url: raw.celigo.api_base_url,
             api_token: celigo_token,
+            sync_every: raw.celigo.sync_every,
+            return_to_cutover: raw.celigo.return_to_cutover,
+            request_timeout: raw.celigo.request_timeout,
+            ping_every: raw.celigo.ping_every,
+        },
+        switch: SwitchSettings {
+            backend: raw.switch.backend,
         },
         reminders: ReminderSettings {
             channel_id: raw.reminders.channel_id,

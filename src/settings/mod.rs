@@ -6,7 +6,7 @@ mod redacted;
 mod values;
 
 pub use load::{ConfigError, ConfigProblem};
-pub use values::{BindAddress, DiscordPublicKey, HttpUrl, SealingKey, TimeOfDay};
+pub use values::{BackendChoice, BindAddress, DiscordPublicKey, HttpUrl, SealingKey, TimeOfDay};
 
 use crate::domain::{Deadline, HumanDuration, Snowflake, TimeZoneName};
 use secrecy::SecretString;
@@ -23,6 +23,7 @@ pub struct Settings {
     pub zoom: ZoomSettings,
     pub security: SecuritySettings,
     pub celigo: CeligoSettings,
+    pub switch: SwitchSettings,
     pub reminders: ReminderSettings,
     pub deadlines: Vec<Deadline>,
 }
@@ -76,6 +77,38 @@ pub struct SecuritySettings {
 pub struct CeligoSettings {
     pub api_base_url: HttpUrl,
     pub api_token: Option<SecretString>,
+    /// How often the inventory is synced from integrator.io; zero: never on its own.
+    pub sync_every: HumanDuration,
+    /// integrator.io's OAuth redirect, to register in the Zoom app (derived from the
+    /// region of `api_base_url` unless set).
+    pub oauth_redirect_url: HttpUrl,
+    /// Set `oauth2RedirectUrl` so the browser comes back to cutover after integrator.io.
+    pub return_to_cutover: bool,
+    /// How long one request to integrator.io may take.
+    pub request_timeout: HumanDuration,
+    /// How often a connection is pinged while its link is open.
+    pub ping_every: HumanDuration,
+}
+
+/// integrator.io's OAuth redirect for the region `api_base_url` belongs to.
+pub fn celigo_redirect_for(api_base_url: &HttpUrl) -> &'static str {
+    let eu = url::Url::parse(api_base_url.as_str())
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.eq_ignore_ascii_case("api.eu.integrator.io"))
+        })
+        .unwrap_or(false);
+    if eu {
+        "https://eu.integrator.io/connection/oauth2callback"
+    } else {
+        "https://integrator.io/connection/oauth2callback"
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SwitchSettings {
+    pub backend: BackendChoice,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +117,13 @@ pub struct ReminderSettings {
     pub timezone: TimeZoneName,
     pub before: Vec<HumanDuration>,
     pub digest_at: Option<TimeOfDay>,
+}
+
+impl ServerSettings {
+    /// Where this server's `path` is, as browsers reach it.
+    pub fn public_url(&self, path: &str) -> String {
+        self.public_base_url.join(path)
+    }
 }
 
 impl Settings {

@@ -75,7 +75,22 @@ pub(super) fn to_toml(s: &Settings) -> String {
     let mut celigo = Table::new();
     celigo.insert("api_base_url".into(), text(&s.celigo.api_base_url));
     put_secret(&mut celigo, "api_token", s.celigo.api_token.as_ref());
+    celigo.insert("sync_every".into(), text(s.celigo.sync_every));
+    celigo.insert(
+        "oauth_redirect_url".into(),
+        text(&s.celigo.oauth_redirect_url),
+    );
+    celigo.insert(
+        "return_to_cutover".into(),
+        Value::Boolean(s.celigo.return_to_cutover),
+    );
+    celigo.insert("request_timeout".into(), text(s.celigo.request_timeout));
+    celigo.insert("ping_every".into(), text(s.celigo.ping_every));
     root.insert("celigo".into(), Value::Table(celigo));
+
+    let mut switch = Table::new();
+    switch.insert("backend".into(), text(s.switch.backend.as_str()));
+    root.insert("switch".into(), Value::Table(switch));
 
     let mut reminders = Table::new();
     put_opt(&mut reminders, "channel_id", s.reminders.channel_id);

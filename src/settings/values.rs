@@ -195,7 +195,55 @@ impl fmt::Debug for SealingKey {
     }
 }
 
-crate::domain::try_from_scalar!(HttpUrl, BindAddress, TimeOfDay, DiscordPublicKey);
+/// `switch.backend`: how a switch lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "crate::domain::Scalar", into = "String")]
+pub enum BackendChoice {
+    /// `celigo` for connections synced from integrator.io when a token is set, else `direct`.
+    Auto,
+    Direct,
+    Celigo,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0:?} is not a switch backend: use auto, direct or celigo")]
+pub struct BadBackend(String);
+
+impl BackendChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendChoice::Auto => "auto",
+            BackendChoice::Direct => "direct",
+            BackendChoice::Celigo => "celigo",
+        }
+    }
+}
+
+impl TryFrom<String> for BackendChoice {
+    type Error = BadBackend;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "direct" => Ok(Self::Direct),
+            "celigo" => Ok(Self::Celigo),
+            _ => Err(BadBackend(value)),
+        }
+    }
+}
+
+impl From<BackendChoice> for String {
+    fn from(value: BackendChoice) -> Self {
+        value.as_str().to_owned()
+    }
+}
+
+crate::domain::try_from_scalar!(
+    HttpUrl,
+    BindAddress,
+    TimeOfDay,
+    DiscordPublicKey,
+    BackendChoice
+);
 
 #[cfg(test)]
 mod tests {
@@ -244,6 +292,18 @@ mod tests {
         for bad in ["9", "24:00", "09:60", "9.30", "09:30:00"] {
             assert!(TimeOfDay::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn backends_are_three_words() {
+        for (text, choice) in [
+            ("auto", BackendChoice::Auto),
+            (" Direct ", BackendChoice::Direct),
+            ("celigo", BackendChoice::Celigo),
+        ] {
+            assert_eq!(BackendChoice::try_from(text.to_owned()), Ok(choice));
+        }
+        assert!(BackendChoice::try_from("zoom".to_owned()).is_err());
     }
 
     #[test]

@@ -1,23 +1,84 @@
 //! Migration attempts: one personal authorization link each, and what became of it.
 
 use super::{audit, Store, StoreError};
-use crate::domain::{Actor, ConnectionId};
+use crate::domain::{Actor, Backend, ConnectionId};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
+
+/// Where an attempt stands (see the `celigo` migration for the life cycle).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptStatus {
+    /// `celigo`: integrator.io is being changed; no link is out yet.
+    Preparing,
+    /// The link is out and unused.
+    Issued,
+    /// `direct`: the browser came back and the code is being exchanged.
+    Exchanging,
+    /// `celigo`: the link was opened; the connection is pinged until it works.
+    Watching,
+    Completed,
+    Failed,
+    Voided,
+    Expired,
+}
+
+impl AttemptStatus {
+    const ALL: [Self; 8] = [
+        Self::Preparing,
+        Self::Issued,
+        Self::Exchanging,
+        Self::Watching,
+        Self::Completed,
+        Self::Failed,
+        Self::Voided,
+        Self::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptStatus::Preparing => "preparing",
+            AttemptStatus::Issued => "issued",
+            AttemptStatus::Exchanging => "exchanging",
+            AttemptStatus::Watching => "watching",
+            AttemptStatus::Completed => "completed",
+            AttemptStatus::Failed => "failed",
+            AttemptStatus::Voided => "voided",
+            AttemptStatus::Expired => "expired",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// Work on the connection is under way: nobody else may start another.
+    fn in_progress(self) -> bool {
+        matches!(
+            self,
+            AttemptStatus::Preparing | AttemptStatus::Exchanging | AttemptStatus::Watching
+        )
+    }
+}
 
 /// What a new link needs stored. Secrets arrive sealed.
 #[derive(Debug, Clone)]
 pub struct NewAttempt {
     pub connection: ConnectionId,
     pub actor: String,
+    pub backend: Backend,
     pub state_hash: Vec<u8>,
     pub client_id: String,
-    pub client_secret_sealed: Vec<u8>,
-    pub pkce_verifier_sealed: Vec<u8>,
+    /// `direct` only: `celigo` hands the secret to integrator.io and keeps none.
+    pub client_secret_sealed: Option<Vec<u8>>,
+    pub pkce_verifier_sealed: Option<Vec<u8>>,
+    /// `celigo`: the iClient the connection uses, when already known (a fresh link).
+    pub iclient_id: Option<String>,
     pub reply_application_id: Option<String>,
     pub reply_token_sealed: Option<Vec<u8>>,
     pub expires_at: DateTime<Utc>,
+    /// `Issued`, or `Preparing` when integrator.io must be changed before the link is out.
+    pub status: AttemptStatus,
 }
 
 /// A stored attempt, secrets still sealed.
@@ -26,21 +87,25 @@ pub struct Attempt {
     pub id: i64,
     pub connection: ConnectionId,
     pub actor: String,
+    pub backend: Backend,
     pub state_hash: Vec<u8>,
     pub client_id: String,
-    pub client_secret_sealed: Vec<u8>,
-    pub pkce_verifier_sealed: Vec<u8>,
+    pub client_secret_sealed: Option<Vec<u8>>,
+    pub pkce_verifier_sealed: Option<Vec<u8>>,
+    pub iclient_id: Option<String>,
     pub reply_application_id: Option<String>,
     pub reply_token_sealed: Option<Vec<u8>>,
-    pub status: String,
+    pub status: AttemptStatus,
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    pub watch_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
 pub enum CreateOutcome {
     Created(Box<Attempt>),
-    /// Someone else holds a live link for this connection, or a switch of it is being
-    /// completed right now (`in_progress`).
+    /// Someone else holds a live link for this connection, or a switch of it is under
+    /// way right now (`in_progress`).
     Busy {
         actor: String,
         expires_at: DateTime<Utc>,
@@ -61,46 +126,98 @@ pub enum NotConsumed {
 /// Longer than the two requests to Zoom an exchange makes can take (2 × the 2-minute
 /// maximum `zoom.request_timeout`).
 const EXCHANGE_GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+/// Longer than the preparation in integrator.io can take with every retry (a handful of
+/// requests, each within `celigo.request_timeout`, at most 2 minutes, retried a few times).
+pub const PREPARE_GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(20);
+
+const LIVE: &str = "('preparing', 'issued', 'exchanging', 'watching')";
 
 /// The connection's live attempt: who holds it, until when, and its status.
 async fn live_attempt(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     connection: &ConnectionId,
-) -> Result<Option<(String, DateTime<Utc>, String)>, StoreError> {
-    Ok(sqlx::query_as(
+) -> Result<Option<(String, DateTime<Utc>, AttemptStatus)>, StoreError> {
+    let row: Option<(String, DateTime<Utc>, String)> = sqlx::query_as(&format!(
         "SELECT user_id, expires_at, status FROM migration_attempts \
-         WHERE connection_id = ? AND status IN ('issued', 'exchanging')",
-    )
+         WHERE connection_id = ? AND status IN {LIVE}"
+    ))
     .bind(connection.as_str())
     .fetch_optional(&mut **tx)
-    .await?)
+    .await?;
+    row.map(|(actor, expires, status)| Ok((actor, expires, parse_status(&status)?)))
+        .transpose()
 }
 
-const COLUMNS: &str = "id, connection_id, user_id, state_hash, client_id, client_secret_sealed, pkce_verifier_sealed, \
-                       reply_application_id, reply_token_sealed, status, expires_at";
+fn parse_status(raw: &str) -> Result<AttemptStatus, StoreError> {
+    AttemptStatus::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("attempt status {raw:?}")))
+}
 
-fn attempt_from_row(row: &SqliteRow) -> Result<Attempt, StoreError> {
+pub(super) const COLUMNS: &str = "id, connection_id, user_id, backend, state_hash, client_id, client_secret_sealed, \
+                       pkce_verifier_sealed, iclient_id, reply_application_id, reply_token_sealed, status, \
+                       created_at, expires_at, watch_until";
+
+pub(super) fn attempt_from_row(row: &SqliteRow) -> Result<Attempt, StoreError> {
     let connection: String = row.try_get("connection_id")?;
+    let backend: String = row.try_get("backend")?;
+    let status: String = row.try_get("status")?;
     Ok(Attempt {
         id: row.try_get("id")?,
         connection: ConnectionId::parse(&connection)
             .map_err(|_| StoreError::Corrupt(format!("connection id {connection:?}")))?,
         actor: row.try_get("user_id")?,
+        backend: Backend::parse(&backend)
+            .ok_or_else(|| StoreError::Corrupt(format!("backend {backend:?}")))?,
         state_hash: row.try_get("state_hash")?,
         client_id: row.try_get("client_id")?,
         client_secret_sealed: row.try_get("client_secret_sealed")?,
         pkce_verifier_sealed: row.try_get("pkce_verifier_sealed")?,
+        iclient_id: row.try_get("iclient_id")?,
         reply_application_id: row.try_get("reply_application_id")?,
         reply_token_sealed: row.try_get("reply_token_sealed")?,
-        status: row.try_get("status")?,
+        status: parse_status(&status)?,
+        created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
+        watch_until: row.try_get("watch_until")?,
     })
 }
 
+/// Ends the connection's attempts whose time is up, so none blocks a new link: a link
+/// past its expiry; an exchange that never finished (the process stopped mid-way) once
+/// every request to Zoom it could still be making has timed out; a watch past its end;
+/// a preparation that cannot still be running.
+async fn release_stale(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    connection: &ConnectionId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE migration_attempts \
+         SET status = CASE status WHEN 'issued' THEN 'expired' ELSE 'failed' END, \
+             outcome = CASE status WHEN 'issued' THEN outcome WHEN 'watching' THEN 'not authorized in time' \
+                       ELSE 'interrupted' END, \
+             finished_at = ? \
+         WHERE connection_id = ? \
+           AND ((status = 'issued' AND expires_at <= ?) \
+             OR (status = 'exchanging' AND expires_at <= ?) \
+             OR (status = 'watching' AND watch_until <= ?) \
+             OR (status = 'preparing' AND created_at <= ?))",
+    )
+    .bind(now)
+    .bind(connection.as_str())
+    .bind(now)
+    .bind(now - EXCHANGE_GRACE)
+    .bind(now)
+    .bind(now - PREPARE_GRACE)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
-    /// Creates a link for `new.connection`, in one transaction: links past their expiry are
-    /// marked expired, the same person's live link is voided (a fresh link replaces it), and
-    /// another person's live link wins. The partial unique index settles two submits racing.
+    /// Creates an attempt for `new.connection`, in one transaction: attempts whose time
+    /// is up are ended, the same person's unused or watched link is voided (a fresh link
+    /// or a fresh form replaces it), and anyone else's live attempt — or work under way —
+    /// wins. The partial unique index settles two submits racing.
     pub async fn create_attempt(
         &self,
         new: &NewAttempt,
@@ -108,55 +225,45 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<CreateOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
-        // A link past its expiry is over; so is an exchange that never finished (the
-        // process stopped mid-way) once its link has expired and every request to Zoom
-        // it could still be making has timed out: neither may block a new link.
-        sqlx::query(
-            "UPDATE migration_attempts \
-             SET status = CASE status WHEN 'issued' THEN 'expired' ELSE 'failed' END, \
-                 outcome = CASE status WHEN 'issued' THEN outcome ELSE 'interrupted' END, finished_at = ? \
-             WHERE connection_id = ? \
-               AND ((status = 'issued' AND expires_at <= ?) OR (status = 'exchanging' AND expires_at <= ?))",
-        )
-        .bind(now)
-        .bind(new.connection.as_str())
-        .bind(now)
-        .bind(now - EXCHANGE_GRACE)
-        .execute(&mut *tx)
-        .await?;
+        release_stale(&mut tx, &new.connection, now).await?;
         match live_attempt(&mut tx, &new.connection).await? {
-            Some(live) if live.2 == "exchanging" || live.0 != new.actor => {
+            Some((holder, expires_at, status)) if status.in_progress() && holder == new.actor => {
+                if status != AttemptStatus::Watching {
+                    return Ok(CreateOutcome::Busy {
+                        actor: holder,
+                        expires_at,
+                        in_progress: true,
+                    });
+                }
+                void_own(&mut tx, &new.connection, now).await?;
+            }
+            Some((holder, expires_at, status)) if holder != new.actor => {
                 return Ok(CreateOutcome::Busy {
-                    actor: live.0,
-                    expires_at: live.1,
-                    in_progress: live.2 == "exchanging",
+                    actor: holder,
+                    expires_at,
+                    in_progress: status.in_progress(),
                 });
             }
-            Some(_) => {
-                sqlx::query(
-                    "UPDATE migration_attempts SET status = 'voided', outcome = 'replaced by a fresh link', finished_at = ? \
-                     WHERE connection_id = ? AND status = 'issued'",
-                )
-                .bind(now)
-                .bind(new.connection.as_str())
-                .execute(&mut *tx)
-                .await?;
-            }
+            Some(_) => void_own(&mut tx, &new.connection, now).await?,
             None => {}
         }
         let inserted = sqlx::query(&format!(
-            "INSERT INTO migration_attempts (connection_id, user_id, state_hash, client_id, client_secret_sealed, \
-             pkce_verifier_sealed, reply_application_id, reply_token_sealed, status, created_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'issued', ?, ?) RETURNING {COLUMNS}"
+            "INSERT INTO migration_attempts (connection_id, user_id, backend, state_hash, client_id, \
+             client_secret_sealed, pkce_verifier_sealed, iclient_id, reply_application_id, reply_token_sealed, \
+             status, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
         ))
         .bind(new.connection.as_str())
         .bind(&new.actor)
+        .bind(new.backend.as_str())
         .bind(&new.state_hash)
         .bind(&new.client_id)
         .bind(&new.client_secret_sealed)
         .bind(&new.pkce_verifier_sealed)
+        .bind(&new.iclient_id)
         .bind(&new.reply_application_id)
         .bind(&new.reply_token_sealed)
+        .bind(new.status.as_str())
         .bind(now)
         .bind(new.expires_at)
         .fetch_one(&mut *tx)
@@ -165,38 +272,29 @@ impl Store {
             Ok(row) => row,
             // Another submit for this connection committed first.
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                let (actor, expires_at, status) = live_attempt(&mut tx, &new.connection)
-                    .await?
-                    .unwrap_or_else(|| ("someone else".into(), new.expires_at, String::new()));
+                let (actor, expires_at, in_progress) =
+                    live_attempt(&mut tx, &new.connection).await?.map_or_else(
+                        || ("someone else".to_owned(), new.expires_at, true),
+                        |(a, e, s)| (a, e, s.in_progress()),
+                    );
                 return Ok(CreateOutcome::Busy {
                     actor,
                     expires_at,
-                    in_progress: status == "exchanging",
+                    in_progress,
                 });
             }
             Err(e) => return Err(e.into()),
         };
         let attempt = attempt_from_row(&row)?;
-        let detail = format!(
-            "link #{} issued, expires {}",
-            attempt.id,
-            new.expires_at.to_rfc3339()
-        );
-        audit::record(
-            &mut tx,
-            now,
-            actor,
-            "migration.link",
-            Some(&new.connection),
-            &detail,
-        )
-        .await?;
+        if new.status == AttemptStatus::Issued {
+            record_issued(&mut tx, &attempt, actor, now).await?;
+        }
         tx.commit().await?;
         Ok(CreateOutcome::Created(Box::new(attempt)))
     }
 
     /// The newest attempt `actor` made for `connection` that did not complete: a fresh
-    /// link reuses its (sealed) credentials.
+    /// link reuses its (sealed) credentials, or its iClient.
     pub async fn latest_attempt(
         &self,
         connection: &ConnectionId,
@@ -213,18 +311,29 @@ impl Store {
         row.as_ref().map(attempt_from_row).transpose()
     }
 
-    /// Takes the link for exchange, atomically: of two callbacks with the same `state`,
-    /// exactly one gets the attempt.
+    /// Takes the link, atomically: of two browsers with the same `state`, exactly one gets
+    /// the attempt. A `direct` link turns to exchanging; a `celigo` one to watching until
+    /// `watch_until`. A link of the other backend is not one this route gave out.
     pub async fn consume_attempt(
         &self,
         state_hash: &[u8],
+        backend: Backend,
         now: DateTime<Utc>,
+        watch_until: Option<DateTime<Utc>>,
     ) -> Result<Result<Attempt, NotConsumed>, StoreError> {
+        let next = match backend {
+            Backend::Direct => AttemptStatus::Exchanging,
+            Backend::Celigo => AttemptStatus::Watching,
+        };
         let row = sqlx::query(&format!(
-            "UPDATE migration_attempts SET status = 'exchanging' \
-             WHERE state_hash = ? AND status = 'issued' AND expires_at > ? RETURNING {COLUMNS}"
+            "UPDATE migration_attempts SET status = ?, opened_at = ?, watch_until = ? \
+             WHERE state_hash = ? AND backend = ? AND status = 'issued' AND expires_at > ? RETURNING {COLUMNS}"
         ))
+        .bind(next.as_str())
+        .bind(now)
+        .bind(watch_until)
         .bind(state_hash)
+        .bind(backend.as_str())
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
@@ -232,17 +341,18 @@ impl Store {
             return Ok(Ok(attempt_from_row(&row)?));
         }
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM migration_attempts WHERE state_hash = ?"
+            "SELECT {COLUMNS} FROM migration_attempts WHERE state_hash = ? AND backend = ?"
         ))
         .bind(state_hash)
+        .bind(backend.as_str())
         .fetch_optional(&self.pool)
         .await?;
         let Some(attempt) = row.as_ref().map(attempt_from_row).transpose()? else {
             return Ok(Err(NotConsumed::Unknown));
         };
-        Ok(Err(match attempt.status.as_str() {
-            "voided" => NotConsumed::Replaced,
-            "issued" | "expired" => {
+        Ok(Err(match attempt.status {
+            AttemptStatus::Voided => NotConsumed::Replaced,
+            AttemptStatus::Issued | AttemptStatus::Expired => {
                 sqlx::query(
                     "UPDATE migration_attempts SET status = 'expired', finished_at = ? WHERE id = ? AND status = 'issued'",
                 )
@@ -252,25 +362,48 @@ impl Store {
                 .await?;
                 NotConsumed::Expired(Box::new(attempt))
             }
+            // Not issued yet: nobody can have been given this link.
+            AttemptStatus::Preparing => NotConsumed::Unknown,
             _ => NotConsumed::AlreadyUsed,
         }))
     }
 
-    /// Closes an attempt that did not switch the connection, with its audit entry.
+    /// Gives a taken `celigo` link back (integrator.io could not say where to send the
+    /// browser), so the person can open it again.
+    pub async fn release_opened_attempt(&self, attempt: &Attempt) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE migration_attempts SET status = 'issued', opened_at = NULL, watch_until = NULL \
+             WHERE id = ? AND status = 'watching'",
+        )
+        .bind(attempt.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Closes a live attempt that did not switch the connection, with its audit entry.
+    /// `false` when it was no longer live (replaced or finished meanwhile).
     pub async fn fail_attempt(
         &self,
         attempt: &Attempt,
         outcome: &str,
         actor: Actor,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE migration_attempts SET status = 'failed', outcome = ?, finished_at = ? WHERE id = ?")
-            .bind(outcome)
-            .bind(now)
-            .bind(attempt.id)
-            .execute(&mut *tx)
-            .await?;
+        let closed = sqlx::query(&format!(
+            "UPDATE migration_attempts SET status = 'failed', outcome = ?, finished_at = ? \
+             WHERE id = ? AND status IN {LIVE}"
+        ))
+        .bind(outcome)
+        .bind(now)
+        .bind(attempt.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if closed == 0 {
+            return Ok(false);
+        }
         let detail = format!("link #{} failed: {outcome}", attempt.id);
         audit::record(
             &mut tx,
@@ -282,6 +415,91 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
+
+    /// The attempt as it is now (a watcher checks it was not replaced meanwhile).
+    pub async fn attempt(&self, id: i64) -> Result<Option<Attempt>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM migration_attempts WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(attempt_from_row).transpose()
+    }
+
+    /// `celigo` attempts with work to pick up after a start: links being watched, and
+    /// preparations that no process can still be running (`prepared_before`).
+    pub async fn celigo_attempts_to_resume(
+        &self,
+        prepared_before: DateTime<Utc>,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM migration_attempts WHERE backend = 'celigo' \
+             AND (status = 'watching' OR (status = 'preparing' AND created_at <= ?)) ORDER BY id"
+        ))
+        .bind(prepared_before)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(attempt_from_row).collect()
+    }
+
+    /// The iClients the latest earlier `celigo` attempts created for `connection`, other
+    /// than `keep` (older ones were cleaned up by the attempts after them).
+    pub async fn earlier_iclients(
+        &self,
+        connection: &ConnectionId,
+        keep: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT iclient_id FROM migration_attempts \
+             WHERE connection_id = ? AND iclient_id IS NOT NULL AND iclient_id != ? \
+             GROUP BY iclient_id ORDER BY MAX(id) DESC LIMIT 5",
+        )
+        .bind(connection.as_str())
+        .bind(keep)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+/// Voids the connection's unused or watched link (the same person asked again).
+async fn void_own(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    connection: &ConnectionId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE migration_attempts SET status = 'voided', outcome = 'replaced by a fresh link', finished_at = ? \
+         WHERE connection_id = ? AND status IN ('issued', 'watching')",
+    )
+    .bind(now)
+    .bind(connection.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn record_issued(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    attempt: &Attempt,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let detail = format!(
+        "link #{} issued ({}), expires {}",
+        attempt.id,
+        attempt.backend,
+        attempt.expires_at.to_rfc3339()
+    );
+    audit::record(
+        tx,
+        now,
+        actor,
+        "migration.link",
+        Some(&attempt.connection),
+        &detail,
+    )
+    .await
 }

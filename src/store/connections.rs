@@ -1,7 +1,7 @@
 use super::{audit, Store, StoreError};
 use crate::domain::{
     Actor, AuthType, Connection, ConnectionId, ConnectionRecord, ConnectionSource, ConnectionState,
-    DisplayName, ShowFilter, Snowflake, UserId,
+    DisplayName, MigratedVia, ShowFilter, Snowflake, UserId,
 };
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -40,13 +40,16 @@ pub struct ConnectionPage {
     pub total: u64,
 }
 
-const COLUMNS: &str = "id, name, integration, owner_id, auth_type, state, source, created_at, updated_at, migrated_by, migrated_at";
+pub(super) const COLUMNS: &str =
+    "id, name, integration, owner_id, auth_type, state, source, created_at, updated_at, \
+                                  migrated_by, migrated_at, migrated_via, offline, removed_at";
 
 fn state_clause(show: ShowFilter) -> &'static str {
     match show {
-        ShowFilter::Unmigrated => "state IN ('pending', 'needs_reauthorization')",
-        ShowFilter::Migrated => "state = 'migrated'",
-        ShowFilter::All => "1 = 1",
+        ShowFilter::Unmigrated => "removed_at IS NULL AND state != 'migrated'",
+        ShowFilter::Migrated => "removed_at IS NULL AND state = 'migrated'",
+        ShowFilter::All => "removed_at IS NULL",
+        ShowFilter::Removed => "removed_at IS NOT NULL",
     }
 }
 
@@ -54,13 +57,14 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
 }
 
-fn connection_from_row(row: &SqliteRow) -> Result<Connection, StoreError> {
+pub(super) fn connection_from_row(row: &SqliteRow) -> Result<Connection, StoreError> {
     let id: String = row.try_get("id")?;
     let name: String = row.try_get("name")?;
     let owner: Option<String> = row.try_get("owner_id")?;
     let auth_type: String = row.try_get("auth_type")?;
     let state: String = row.try_get("state")?;
     let source: String = row.try_get("source")?;
+    let via: Option<String> = row.try_get("migrated_via")?;
     Ok(Connection {
         id: ConnectionId::parse(&id).map_err(|_| corrupt("connection id", &id))?,
         name: DisplayName::parse(&name).map_err(|_| corrupt("connection name", &name))?,
@@ -77,6 +81,11 @@ fn connection_from_row(row: &SqliteRow) -> Result<Connection, StoreError> {
         updated_at: row.try_get("updated_at")?,
         migrated_by: row.try_get("migrated_by")?,
         migrated_at: row.try_get("migrated_at")?,
+        migrated_via: via
+            .map(|v| MigratedVia::parse(&v).ok_or_else(|| corrupt("migrated_via", &v)))
+            .transpose()?,
+        offline: row.try_get("offline")?,
+        removed_at: row.try_get("removed_at")?,
     })
 }
 
@@ -104,17 +113,18 @@ impl Store {
             .await?;
             let owner = record.owner.map(|o| o.to_string());
             let Some(existing) = existing else {
-                let (state, migrated_by, migrated_at) = match record.auth_type {
-                    AuthType::Jwt => (ConnectionState::Pending, None, None),
+                let (state, migrated_by, migrated_at, via) = match record.auth_type {
+                    AuthType::Jwt => (ConnectionState::Pending, None, None, None),
                     AuthType::OAuth2 => (
                         ConnectionState::Migrated,
                         Some(actor.to_string()),
                         Some(now),
+                        Some(MigratedVia::Inventory.as_str()),
                     ),
                 };
                 sqlx::query(
                     "INSERT INTO connections (id, name, integration, owner_id, auth_type, state, source, \
-                     created_at, updated_at, migrated_by, migrated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     created_at, updated_at, migrated_by, migrated_at, migrated_via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(record.id.as_str())
                 .bind(record.name.as_str())
@@ -127,6 +137,7 @@ impl Store {
                 .bind(now)
                 .bind(migrated_by)
                 .bind(migrated_at)
+                .bind(via)
                 .execute(&mut *tx)
                 .await?;
                 summary.inserted += 1;
@@ -159,7 +170,8 @@ impl Store {
                  auth_type = ?, \
                  state = CASE WHEN ? THEN 'migrated' ELSE state END, \
                  migrated_by = CASE WHEN ? THEN ? ELSE migrated_by END, \
-                 migrated_at = CASE WHEN ? THEN ? ELSE migrated_at END \
+                 migrated_at = CASE WHEN ? THEN ? ELSE migrated_at END, \
+                 migrated_via = CASE WHEN ? THEN 'inventory' ELSE migrated_via END \
                  WHERE id = ?",
             )
             .bind(record.name.as_str())
@@ -172,6 +184,7 @@ impl Store {
             .bind(actor.to_string())
             .bind(upgraded)
             .bind(now)
+            .bind(upgraded)
             .bind(record.id.as_str())
             .execute(&mut *tx)
             .await?;
@@ -270,8 +283,8 @@ impl Store {
             AuthType::OAuth2 => ConnectionState::Migrated,
         };
         let inserted = sqlx::query(
-            "INSERT INTO connections (id, name, integration, owner_id, auth_type, state, source, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, 'chat', ?, ?) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO connections (id, name, integration, owner_id, auth_type, state, source, created_at, updated_at, \
+             migrated_via) VALUES (?, ?, ?, ?, ?, ?, 'chat', ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         )
         .bind(record.id.as_str())
         .bind(record.name.as_str())
@@ -281,6 +294,7 @@ impl Store {
         .bind(state.as_str())
         .bind(now)
         .bind(now)
+        .bind((state == ConnectionState::Migrated).then_some(MigratedVia::Inventory.as_str()))
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -368,7 +382,7 @@ impl Store {
                 .replace('_', "\\_")
         );
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM connections WHERE state != 'migrated' AND (?1 IS NULL OR owner_id = ?1) \
+            "SELECT {COLUMNS} FROM connections WHERE state != 'migrated' AND removed_at IS NULL AND (?1 IS NULL OR owner_id = ?1) \
              AND (id LIKE ?2 ESCAPE '\\' OR name LIKE ?2 ESCAPE '\\') ORDER BY name COLLATE NOCASE, id LIMIT ?3"
         ))
         .bind(owner.map(|o| o.to_string()))

@@ -3,14 +3,18 @@
 mod attempts;
 mod audit;
 mod bot_settings;
+mod celigo_switch;
 mod connections;
 mod deadlines;
+mod sync;
 mod tokens;
 
-pub use attempts::{Attempt, CreateOutcome, NewAttempt, NotConsumed};
+pub use attempts::{Attempt, AttemptStatus, CreateOutcome, NewAttempt, NotConsumed, PREPARE_GRACE};
 pub use audit::AuditEntry;
 pub use bot_settings::ReminderState;
+pub use celigo_switch::Prepared;
 pub use connections::{Change, ConnectionPage, ConnectionQuery, ImportSummary, Progress};
+pub use sync::SyncSummary;
 pub use tokens::{SealedTokens, SwitchDone, TokenRecord, ZoomIdentity};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

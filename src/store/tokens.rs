@@ -102,7 +102,7 @@ impl Store {
         .await?;
         sqlx::query(
             "UPDATE connections SET auth_type = 'oauth2', state = 'migrated', migrated_by = ?, migrated_at = ?, \
-             updated_at = ? WHERE id = ?",
+             migrated_via = 'direct', updated_at = ? WHERE id = ?",
         )
         .bind(actor.to_string())
         .bind(now)
@@ -123,14 +123,9 @@ impl Store {
             &detail,
         )
         .await?;
-        let (total, migrated): (i64, i64) =
-            sqlx::query_as("SELECT total, migrated FROM connection_counts WHERE id = 1")
-                .fetch_one(&mut *tx)
-                .await?;
+        let left = super::celigo_switch::left(&mut tx).await?;
         tx.commit().await?;
-        Ok(Some(SwitchDone {
-            left: u64::try_from(total - migrated).unwrap_or(0),
-        }))
+        Ok(Some(SwitchDone { left }))
     }
 
     /// Token sets whose access token expires before `before`, soonest first.

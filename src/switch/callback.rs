@@ -1,7 +1,7 @@
 //! `GET /oauth/zoom/callback`: the redirect that completes the switch.
 
 use super::{attempt_identity, hash_state, token_identity, Outcome, Switch, SwitchEvent};
-use crate::domain::{Actor, Snowflake};
+use crate::domain::{Actor, Backend, Snowflake};
 use crate::store::{Attempt, NotConsumed};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
@@ -41,7 +41,7 @@ async fn callback(
     outcome.page().into_response()
 }
 
-fn actor_of(attempt: &Attempt) -> Actor {
+pub fn actor_of(attempt: &Attempt) -> Actor {
     match attempt
         .actor
         .strip_prefix("discord:")
@@ -61,7 +61,7 @@ impl Switch {
         };
         let attempt = match self
             .store
-            .consume_attempt(&hash_state(&state), self.clock.now())
+            .consume_attempt(&hash_state(&state), Backend::Direct, self.clock.now(), None)
             .await
         {
             Ok(Ok(attempt)) => attempt,
@@ -111,7 +111,8 @@ impl Switch {
         outcome
     }
 
-    fn tell_later(self: &Arc<Self>, attempt: Attempt, outcome: Outcome) {
+    /// Tells people in the background, so a page never waits on Discord.
+    pub fn tell_later(self: &Arc<Self>, attempt: Attempt, outcome: Outcome) {
         let this = Arc::clone(self);
         tokio::spawn(async move { this.tell(&attempt, &outcome).await });
     }
@@ -121,15 +122,20 @@ impl Switch {
         let Some(sealer) = &self.sealer else {
             return Outcome::Internal;
         };
+        let (Some(sealed_secret), Some(sealed_verifier)) =
+            (&attempt.client_secret_sealed, &attempt.pkce_verifier_sealed)
+        else {
+            return Outcome::Internal;
+        };
         let opened = sealer
             .open(
-                &attempt.client_secret_sealed,
+                sealed_secret,
                 &attempt_identity(&attempt.state_hash, "client_secret"),
             )
             .and_then(|secret| {
                 sealer
                     .open(
-                        &attempt.pkce_verifier_sealed,
+                        sealed_verifier,
                         &attempt_identity(&attempt.state_hash, "pkce_verifier"),
                     )
                     .map(|verifier| (secret, verifier))
@@ -183,6 +189,7 @@ impl Switch {
                 Outcome::Switched {
                     connection: attempt.connection.to_string(),
                     left: done.left,
+                    backend: Backend::Direct,
                 }
             }
             // The attempt was given up while Zoom was slow, and a newer link exists.
@@ -195,7 +202,7 @@ impl Switch {
     }
 
     /// After the page: the private message, the terminal, and (on success) the channel.
-    async fn tell(&self, attempt: &Attempt, outcome: &Outcome) {
+    pub async fn tell(&self, attempt: &Attempt, outcome: &Outcome) {
         let reply: Option<(String, SecretString)> = self.open_reply(attempt);
         let event = SwitchEvent {
             actor: attempt.actor.clone(),
@@ -203,7 +210,7 @@ impl Switch {
             text: outcome.message(),
         };
         self.announcer.tell_person(event, reply).await;
-        if let Outcome::Switched { left, .. } = outcome {
+        if let Outcome::Switched { left, backend, .. } = outcome {
             let name = match self.store.get_connection(&attempt.connection).await {
                 Ok(Some(c)) => c.name.to_string(),
                 _ => attempt.connection.to_string(),
@@ -212,8 +219,13 @@ impl Switch {
                 Actor::Discord(id) => id.mention(),
                 _ => "an admin at the terminal".to_owned(),
             };
+            // A direct switch leaves integrator.io as it was: the channel hears that too.
+            let where_ = match backend {
+                Backend::Celigo => "",
+                Backend::Direct => " in cutover (integrator.io still to be switched)",
+            };
             let text = format!(
-                "**{}** (`{}`) switched to OAuth 2.0 by {who} — {left} left",
+                "**{}** (`{}`) switched to OAuth 2.0{where_} by {who} — {left} left",
                 crate::chat::escape_markdown(&name),
                 attempt.connection
             );

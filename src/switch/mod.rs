@@ -3,6 +3,7 @@
 
 mod announce;
 pub mod callback;
+pub use callback::actor_of;
 mod credentials;
 mod outcome;
 mod page;
@@ -11,14 +12,17 @@ mod zoom;
 
 pub use announce::{Announcer, SwitchEvent};
 pub use credentials::{parse_client_secret, ZoomClientId};
-use outcome::Outcome;
+pub use outcome::{Outcome, FINISH_IN_INTEGRATOR_IO};
+pub use page::Page;
 pub use sealing::{SealError, Sealer};
 pub use zoom::Zoom;
 
 use crate::chat::ReplyHandle;
 use crate::clock::SharedClock;
-use crate::domain::{Actor, ConnectionId, HumanDuration, Snowflake};
-use crate::store::{Attempt, CreateOutcome, NewAttempt, SealedTokens, Store, TokenRecord};
+use crate::domain::{Actor, Backend, ConnectionId, HumanDuration, Snowflake};
+use crate::store::{
+    Attempt, AttemptStatus, CreateOutcome, NewAttempt, SealedTokens, Store, TokenRecord,
+};
 use chrono::{DateTime, TimeDelta, Utc};
 use oauth2::{CsrfToken, PkceCodeChallenge};
 use secrecy::{ExposeSecret, SecretString};
@@ -27,17 +31,50 @@ use sha2::{Digest, Sha256};
 /// Refresh access tokens this long before they expire.
 const REFRESH_AHEAD: TimeDelta = TimeDelta::minutes(10);
 
+/// Where a `celigo` switch's personal link leads: this server's route, which checks the
+/// link and sends the browser on to integrator.io's authorization address.
+pub const CELIGO_START_PATH: &str = "/oauth/celigo/start";
+
 /// A personal authorization link. Its URL carries the `state`, so Debug leaves it out.
 #[derive(Clone)]
 pub struct Link {
     pub url: String,
     pub expires_at: DateTime<Utc>,
+    /// The redirect URL to register in the Zoom app: cutover's callback (`direct`) or
+    /// integrator.io's (`celigo`).
     pub redirect_uri: String,
+    pub backend: Backend,
 }
 
 impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Link([redacted], expires {})", self.expires_at)
+        write!(
+            f,
+            "Link([redacted], {}, expires {})",
+            self.backend, self.expires_at
+        )
+    }
+}
+
+/// Where `celigo` links lead and what they ask people to register.
+#[derive(Debug, Clone)]
+pub struct CeligoLinks {
+    /// `server.public_base_url` + [`CELIGO_START_PATH`].
+    pub start_url: String,
+    /// integrator.io's OAuth redirect (`celigo.oauth_redirect_url`).
+    pub redirect_url: String,
+}
+
+/// A `celigo` attempt reserved while integrator.io is being changed; its `state` goes
+/// into the link once the change is done.
+pub struct Reserved {
+    pub attempt: Attempt,
+    state: SecretString,
+}
+
+impl std::fmt::Debug for Reserved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Reserved(#{}, [redacted])", self.attempt.id)
     }
 }
 
@@ -75,6 +112,25 @@ pub struct Switch {
     zoom: Zoom,
     link_ttl: HumanDuration,
     announcer: Announcer,
+    celigo_links: Option<CeligoLinks>,
+}
+
+fn busy_error(outcome: CreateOutcome) -> IssueError {
+    match outcome {
+        CreateOutcome::Busy {
+            actor,
+            expires_at,
+            in_progress,
+        } => IssueError::Busy {
+            actor,
+            expires_at,
+            in_progress,
+        },
+        CreateOutcome::Created(attempt) => IssueError::Internal(anyhow::anyhow!(
+            "attempt #{} was created where none was expected",
+            attempt.id
+        )),
+    }
 }
 
 /// What a sealed value belongs to: the associated data that ties it to its record.
@@ -98,6 +154,7 @@ impl Switch {
         zoom: Zoom,
         link_ttl: HumanDuration,
         announcer: Announcer,
+        celigo_links: Option<CeligoLinks>,
     ) -> Self {
         Self {
             last_round: std::sync::atomic::AtomicI64::new(0),
@@ -107,7 +164,12 @@ impl Switch {
             zoom,
             link_ttl,
             announcer,
+            celigo_links,
         }
+    }
+
+    pub fn link_ttl(&self) -> HumanDuration {
+        self.link_ttl
     }
 
     /// How long ago the last refresh round started, if one has.
@@ -148,15 +210,18 @@ impl Switch {
         let new = NewAttempt {
             connection: connection.clone(),
             actor: actor.to_string(),
+            backend: Backend::Direct,
             state_hash: state_hash.clone(),
             client_id: client_id.to_owned(),
-            client_secret_sealed: seal(client_secret.expose_secret(), "client_secret")?,
-            pkce_verifier_sealed: seal(verifier.secret(), "pkce_verifier")?,
+            client_secret_sealed: Some(seal(client_secret.expose_secret(), "client_secret")?),
+            pkce_verifier_sealed: Some(seal(verifier.secret(), "pkce_verifier")?),
+            iclient_id: None,
             reply_application_id: reply_to.map(|r| r.application_id.clone()),
             reply_token_sealed: reply_to
                 .map(|r| seal(r.token.expose_secret(), "reply_token"))
                 .transpose()?,
             expires_at: now + self.link_ttl.to_chrono(),
+            status: AttemptStatus::Issued,
         };
         let url = self
             .zoom
@@ -172,17 +237,116 @@ impl Switch {
                 url,
                 expires_at: attempt.expires_at,
                 redirect_uri: self.zoom.redirect_uri().to_owned(),
+                backend: Backend::Direct,
             }),
-            CreateOutcome::Busy {
-                actor,
-                expires_at,
-                in_progress,
-            } => Err(IssueError::Busy {
-                actor,
-                expires_at,
-                in_progress,
-            }),
+            busy => Err(busy_error(busy)),
         }
+    }
+
+    /// Claims the connection for a `celigo` switch before integrator.io is changed, so
+    /// two people never change it at once. No client secret is kept: integrator.io gets it.
+    /// Without a sealing key the interaction token is not kept either (the private answer
+    /// is then not updated when the switch completes; the channel still hears of it).
+    pub async fn reserve_celigo(
+        &self,
+        actor: Actor,
+        connection: &ConnectionId,
+        client_id: &str,
+        reply_to: Option<&ReplyHandle>,
+    ) -> Result<Reserved, IssueError> {
+        let (new, state) = self.celigo_attempt(
+            actor,
+            connection,
+            client_id,
+            None,
+            AttemptStatus::Preparing,
+            reply_to,
+        )?;
+        match self
+            .store
+            .create_attempt(&new, actor, self.clock.now())
+            .await
+            .map_err(anyhow::Error::from)?
+        {
+            CreateOutcome::Created(attempt) => Ok(Reserved {
+                attempt: *attempt,
+                state,
+            }),
+            busy => Err(busy_error(busy)),
+        }
+    }
+
+    /// A `celigo` attempt, and the `state` its link will carry. Without a sealing key the
+    /// interaction token is not kept (the private answer is then not updated when the
+    /// switch completes; the channel still hears of it).
+    fn celigo_attempt(
+        &self,
+        actor: Actor,
+        connection: &ConnectionId,
+        client_id: &str,
+        iclient_id: Option<String>,
+        status: AttemptStatus,
+        reply_to: Option<&ReplyHandle>,
+    ) -> Result<(NewAttempt, SecretString), IssueError> {
+        let state = CsrfToken::new_random_len(32);
+        let state_hash = hash_state(state.secret());
+        let reply = match (&self.sealer, reply_to) {
+            (Some(sealer), Some(reply)) => Some((
+                reply.application_id.clone(),
+                sealer
+                    .seal(
+                        reply.token.expose_secret(),
+                        &attempt_identity(&state_hash, "reply_token"),
+                    )
+                    .map_err(|e| IssueError::Internal(e.into()))?,
+            )),
+            _ => None,
+        };
+        let (reply_application_id, reply_token_sealed) = reply.unzip();
+        let new = NewAttempt {
+            connection: connection.clone(),
+            actor: actor.to_string(),
+            backend: Backend::Celigo,
+            state_hash,
+            client_id: client_id.to_owned(),
+            client_secret_sealed: None,
+            pkce_verifier_sealed: None,
+            iclient_id,
+            reply_application_id,
+            reply_token_sealed,
+            expires_at: self.clock.now() + self.link_ttl.to_chrono(),
+            status,
+        };
+        Ok((new, SecretString::from(state.secret().to_owned())))
+    }
+
+    /// The personal link of a `celigo` attempt whose preparation is done.
+    pub fn celigo_link(
+        &self,
+        reserved: &Reserved,
+        expires_at: DateTime<Utc>,
+    ) -> anyhow::Result<Link> {
+        self.celigo_link_for(&reserved.state, expires_at)
+    }
+
+    fn celigo_link_for(
+        &self,
+        state: &SecretString,
+        expires_at: DateTime<Utc>,
+    ) -> anyhow::Result<Link> {
+        let links = self
+            .celigo_links
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("celigo links are not configured"))?;
+        let mut url = url::Url::parse(&links.start_url)?;
+        url.query_pairs_mut()
+            .append_pair("state", state.expose_secret());
+        Ok(Link {
+            url: url.to_string(),
+            expires_at,
+            redirect_uri: links.redirect_url.clone(),
+            backend: Backend::Celigo,
+        })
     }
 
     /// A fresh link from the person's last unfinished attempt's credentials; the old link
@@ -193,21 +357,64 @@ impl Switch {
         connection: &ConnectionId,
         reply_to: Option<&ReplyHandle>,
     ) -> Result<Link, IssueError> {
-        let sealer = self.sealer()?;
         let last = self
             .store
             .latest_attempt(connection, &actor.to_string())
             .await
             .map_err(anyhow::Error::from)?
             .ok_or(IssueError::NothingToRenew)?;
+        if last.backend == Backend::Celigo {
+            return self.reissue_celigo(actor, &last, reply_to).await;
+        }
+        let sealer = self.sealer()?;
+        let sealed = last.client_secret_sealed.as_deref().ok_or_else(|| {
+            IssueError::Internal(anyhow::anyhow!("a direct attempt without its secret"))
+        })?;
         let secret = sealer
-            .open(
-                &last.client_secret_sealed,
-                &attempt_identity(&last.state_hash, "client_secret"),
-            )
+            .open(sealed, &attempt_identity(&last.state_hash, "client_secret"))
             .map_err(|e| IssueError::Internal(e.into()))?;
         self.issue(actor, connection, &last.client_id, &secret, reply_to)
             .await
+    }
+
+    /// A fresh `celigo` link: integrator.io already has the connection on OAuth 2.0 with
+    /// the person's iClient, so only the link is new.
+    async fn reissue_celigo(
+        &self,
+        actor: Actor,
+        last: &Attempt,
+        reply_to: Option<&ReplyHandle>,
+    ) -> Result<Link, IssueError> {
+        let Some(iclient) = last.iclient_id.clone() else {
+            return Err(IssueError::NothingToRenew);
+        };
+        let (new, state) = self.celigo_attempt(
+            actor,
+            &last.connection,
+            &last.client_id,
+            Some(iclient),
+            AttemptStatus::Issued,
+            reply_to,
+        )?;
+        match self
+            .store
+            .create_attempt(&new, actor, self.clock.now())
+            .await
+            .map_err(anyhow::Error::from)?
+        {
+            CreateOutcome::Created(attempt) => self
+                .celigo_link_for(&state, attempt.expires_at)
+                .map_err(IssueError::Internal),
+            busy => Err(busy_error(busy)),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     fn open_reply(&self, attempt: &Attempt) -> Option<(String, SecretString)> {

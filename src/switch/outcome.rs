@@ -2,13 +2,19 @@
 //! their private message alike.
 
 use super::page::Page;
+use crate::domain::Backend;
 use axum::http::StatusCode;
+
+/// What remains to do in integrator.io after a `direct` switch (from Celigo's article).
+pub const FINISH_IN_INTEGRATOR_IO: &str = "In integrator.io: Resources › Connections › the connection's ⋯ › Edit connection › \
+     Authentication type: OAuth 2.0 › + to create an iClient with the same client ID and secret › Save & authorize.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Switched {
         connection: String,
         left: u64,
+        backend: Backend,
     },
     UnknownLink,
     UsedLink,
@@ -21,6 +27,16 @@ pub enum Outcome {
     InvalidGrant,
     TokenEndpointUnavailable,
     VerificationFailed,
+    /// `celigo`: integrator.io could not say where to authorize (why, in plain words).
+    CeligoUnavailable(String),
+    /// `celigo`: the watch ended without integrator.io reporting the connection working.
+    NotAuthorizedInTime,
+    /// `celigo`: the connection stopped using the iClient cutover created.
+    ChangedInCeligo,
+    /// `celigo`: back from integrator.io; the check is still running.
+    StillChecking,
+    /// `celigo`: back from integrator.io, but no link of this connection is open.
+    NotWatched,
     Internal,
 }
 
@@ -28,10 +44,26 @@ impl Outcome {
     fn parts(&self) -> (StatusCode, String, String, String) {
         let again = "Run /migrate again for a new link.";
         match self {
-            Outcome::Switched { connection, left } => (
+            Outcome::Switched {
+                connection,
+                left,
+                backend: Backend::Direct,
+            } => (
                 StatusCode::OK,
                 format!("Done: {connection} is on OAuth 2.0"),
-                "cutover checked the new token with Zoom and switched the connection. The team's channel has been told."
+                "cutover checked the new token with Zoom and keeps it, sealed. The connection in integrator.io was not \
+                 changed: cutover has no integrator.io API token."
+                    .to_owned(),
+                format!("One step is left. {FINISH_IN_INTEGRATOR_IO} {left} connection(s) left to switch."),
+            ),
+            Outcome::Switched {
+                connection,
+                left,
+                backend: Backend::Celigo,
+            } => (
+                StatusCode::OK,
+                format!("Done: {connection} is on OAuth 2.0 in integrator.io"),
+                "integrator.io holds the new token and the connection passes its test (ping). cutover has recorded the switch."
                     .to_owned(),
                 format!("You can close this page. {left} connection(s) left to switch."),
             ),
@@ -96,6 +128,39 @@ impl Outcome {
                 "The new token did not work".to_owned(),
                 "Zoom gave a token, but it failed when cutover checked it, so the connection was not switched.".to_owned(),
                 format!("Check the app's scopes in the Zoom App Marketplace. {again}"),
+            ),
+            Outcome::CeligoUnavailable(why) => (
+                StatusCode::BAD_GATEWAY,
+                "integrator.io did not say where to authorize".to_owned(),
+                format!("cutover asked integrator.io for the address to authorize the connection at: {why}"),
+                "Your link was not used up: open it again in a minute.".to_owned(),
+            ),
+            Outcome::NotAuthorizedInTime => (
+                StatusCode::OK,
+                "The authorization was not completed".to_owned(),
+                "cutover watched the connection until your link's time ran out, and integrator.io never reported it \
+                 working. It stays on OAuth 2.0 in integrator.io, awaiting authorization."
+                    .to_owned(),
+                "Press \"Get a fresh link\", or run /migrate again (new credentials are fine).".to_owned(),
+            ),
+            Outcome::ChangedInCeligo => (
+                StatusCode::CONFLICT,
+                "Someone changed the connection in integrator.io".to_owned(),
+                "It no longer uses the iClient cutover created for you, so cutover stopped watching it. Nothing more was changed."
+                    .to_owned(),
+                "Check the connection in integrator.io, then run /migrate again if it still needs switching.".to_owned(),
+            ),
+            Outcome::StillChecking => (
+                StatusCode::OK,
+                "Thanks: cutover is checking the connection".to_owned(),
+                "integrator.io sent you back; cutover is confirming that the connection works with the new token.".to_owned(),
+                "Your private message from cutover will say when it is done. You can close this page.".to_owned(),
+            ),
+            Outcome::NotWatched => (
+                StatusCode::OK,
+                "cutover is not waiting for this connection".to_owned(),
+                "No personal link for it is open right now: it was not opened, ran out, or was replaced.".to_owned(),
+                "Check /migration status; to authorize it, press \"Get a fresh link\" or run /migrate again.".to_owned(),
             ),
             Outcome::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -95,7 +95,7 @@ pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &C) {
                 }
             }
         };
-        let mut reply = core.handle(Request::new(CALLER, action)).await;
+        let mut reply = answer(core, console, action).await;
         // A form becomes prompts; its submit is one more request.
         while let Reply::Modal(modal) = reply {
             let Some(values) = fill_in(core, clock, console, &modal).await else {
@@ -106,7 +106,7 @@ pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &C) {
                 id: modal.id.encode(),
                 values,
             };
-            reply = core.handle(Request::new(CALLER, action)).await;
+            reply = answer(core, console, action).await;
         }
         let renderer = Renderer {
             now: clock.now(),
@@ -121,6 +121,15 @@ pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &C) {
             Reply::Modal(_) | Reply::Choices(_) => {}
         }
     }
+}
+
+/// The core's answer; work that takes a while says so first.
+async fn answer<C: Console>(core: &ChatCore, console: &C, action: Action) -> Reply {
+    let request = Request::new(CALLER, action);
+    if core.answers_slowly(&request) {
+        console.write("Working on it: this talks to integrator.io…");
+    }
+    core.handle(request).await
 }
 
 async fn fill_in<C: Console>(

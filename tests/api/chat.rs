@@ -201,7 +201,7 @@ async fn connections_filter_by_state_and_owner() {
     assert_eq!(m.visibility, Visibility::Private);
     assert_eq!(
         m.text,
-        "The option show cannot be \"pending\"; choose one of: unmigrated, migrated, all."
+        "The option show cannot be \"pending\"; choose one of: unmigrated, migrated, all, removed."
     );
 
     let reply = app

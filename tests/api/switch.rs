@@ -204,6 +204,12 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
     );
     assert!(text.contains("OAuth allow list"), "{text}");
     assert!(
+        text.contains("the connection in integrator.io is **not** changed")
+            && text.contains("Authentication type: OAuth 2.0")
+            && text.contains("Save & authorize"),
+        "the direct switch says what it leaves to do in integrator.io: {text}"
+    );
+    assert!(
         !answer.to_string().contains(CLIENT_SECRET),
         "the secret is never repeated back"
     );
@@ -232,6 +238,11 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
         );
     }
     assert!(page.contains("Done: z1 is on OAuth 2.0"), "{page}");
+    assert!(
+        page.contains("The connection in integrator.io was not changed")
+            && page.contains("Save &amp; authorize"),
+        "{page}"
+    );
     assert!(csp.starts_with("default-src 'none'"), "{csp}");
 
     // What Zoom received: Basic auth, the verifier, the exact redirect URI, once.
@@ -308,7 +319,9 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
     assert_channel_message(&post.body);
     assert_eq!(
         post.body["content"],
-        "**Zoom one** (`z1`) switched to OAuth 2.0 by <@420000000000000001> — 1 left"
+        "**Zoom one** (`z1`) switched to OAuth 2.0 in cutover (integrator.io still to be switched) \
+         by <@420000000000000001> — 1 left",
+        "a direct switch says integrator.io is unchanged"
     );
     assert_eq!(
         post.body["allowed_mentions"]["parse"],
@@ -325,6 +338,12 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
     assert!(
         text.contains("Authentication: OAuth 2.0 · migrated")
             && text.contains("migration.switched"),
+        "{text}"
+    );
+    assert!(
+        text.contains("in cutover only")
+            && text.contains("integrator.io was not changed")
+            && text.contains("Remaining step"),
         "{text}"
     );
     for secret in [CLIENT_SECRET, &issued[0], &issued[1]] {
@@ -798,7 +817,12 @@ async fn an_exchange_interrupted_by_a_crash_does_not_block_the_connection_foreve
     let taken = w
         .app
         .store
-        .consume_attempt(&cutover::switch::hash_state(&state), at(NOW))
+        .consume_attempt(
+            &cutover::switch::hash_state(&state),
+            cutover::domain::Backend::Direct,
+            at(NOW),
+            None,
+        )
         .await
         .expect("consume");
     assert!(taken.is_ok());

@@ -1,0 +1,615 @@
+//! integrator.io's REST API, as CELIGO.md describes it: Bearer token, JSON, bare arrays
+//! paged by `Link: rel="next"` (204 when empty), a client-side throttle well under the
+//! documented limits, and retries only where repeating is safe.
+
+use super::error::{CeligoError, Problem};
+use super::health::{Health, TokenState};
+use crate::domain::ConnectionId;
+use crate::settings::HttpUrl;
+use reqwest::header::{HeaderMap, ACCEPT, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Tries of one request in all, when repeating it is allowed.
+const TRIES: u32 = 4;
+/// The longest `Retry-After` cutover waits for; past it the answer is "try later".
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// A loop guard for listings: integrator.io pages by 100 or 1,000 (its documents disagree).
+const MAX_PAGES: usize = 1_000;
+/// Requests per second, and the burst allowed: well under both documented limits
+/// (30/s with a bucket of 100 in the old documents, 300/s with 1,000 in the new).
+const RATE_PER_SECOND: f64 = 10.0;
+const BURST: f64 = 10.0;
+
+/// Whether a request may be sent again after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Repeat {
+    /// Reads, full replaces, deletes and pings: the same request twice does no harm.
+    Safe,
+    /// A create: only a 429 (refused before any work was done) is retried.
+    OnlyIfRateLimited,
+}
+
+/// A token bucket: up to `BURST` requests at once, then `RATE_PER_SECOND`.
+#[derive(Debug)]
+struct Throttle {
+    state: tokio::sync::Mutex<(f64, Instant)>,
+}
+
+impl Throttle {
+    fn new() -> Self {
+        Self {
+            state: tokio::sync::Mutex::new((BURST, Instant::now())),
+        }
+    }
+
+    async fn acquire(&self) {
+        let wait = {
+            let mut state = self.state.lock().await;
+            let now = Instant::now();
+            let (tokens, last) = *state;
+            let refilled =
+                (tokens + now.duration_since(last).as_secs_f64() * RATE_PER_SECOND).min(BURST);
+            // Going below zero reserves a later turn, so waiters keep their order.
+            *state = (refilled - 1.0, now);
+            (refilled < 1.0).then(|| Duration::from_secs_f64((1.0 - refilled) / RATE_PER_SECOND))
+        };
+        if let Some(wait) = wait {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+pub struct CeligoClient {
+    http: reqwest::Client,
+    base: String,
+    origin: url::Origin,
+    token: SecretString,
+    throttle: Throttle,
+    health: Arc<Health>,
+    /// Set once integrator.io answers 404/405 to `POST …/ping`: then GET is used.
+    ping_by_get: AtomicBool,
+}
+
+impl std::fmt::Debug for CeligoClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CeligoClient({}, [redacted])", self.base)
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+/// 250 ms, 500 ms, 1 s … with up to a quarter more at random, so clients do not retry
+/// in step.
+fn backoff(try_number: u32) -> Duration {
+    let base = Duration::from_millis(250) * 2u32.saturating_pow(try_number.saturating_sub(1));
+    base + base.mul_f64(rand::random::<f64>() / 4.0)
+}
+
+impl CeligoClient {
+    pub fn new(
+        base: &HttpUrl,
+        token: SecretString,
+        timeout: Duration,
+        health: Arc<Health>,
+    ) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            // The token must never follow a redirect to somewhere else.
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .user_agent(concat!("cutover/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let origin = url::Url::parse(base.as_str())?.origin();
+        Ok(Self {
+            http,
+            base: base.as_str().to_owned(),
+            origin,
+            token,
+            throttle: Throttle::new(),
+            health,
+            ping_by_get: AtomicBool::new(false),
+        })
+    }
+
+    pub fn health(&self) -> &Arc<Health> {
+        &self.health
+    }
+
+    fn url(&self, path: &str) -> Result<url::Url, CeligoError> {
+        url::Url::parse(&format!("{}/{path}", self.base))
+            .map_err(|_| CeligoError::BadAnswer("an address cutover could not form"))
+    }
+
+    /// Sends one request, retrying as `repeat` allows. `token_check`: whether the answer
+    /// says something about the token (a ping's 401 may be Zoom's, not ours).
+    async fn send(
+        &self,
+        method: Method,
+        url: url::Url,
+        body: Option<&Value>,
+        repeat: Repeat,
+        token_check: bool,
+    ) -> Result<Answer, CeligoError> {
+        let mut try_number = 0;
+        loop {
+            try_number += 1;
+            let last = try_number >= TRIES;
+            self.throttle.acquire().await;
+            let mut request = self
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(self.token.expose_secret())
+                .header(ACCEPT, "application/json");
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = match request.send().await {
+                Ok(response) => response,
+                Err(e) => {
+                    tracing::warn!(%method, path = url.path(), error = %short(&e), try_number, "integrator.io request failed");
+                    if repeat == Repeat::Safe && !last {
+                        tokio::time::sleep(backoff(try_number)).await;
+                        continue;
+                    }
+                    self.health.set_token(TokenState::Unreachable);
+                    return Err(CeligoError::Unavailable { status: None });
+                }
+            };
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = match response.bytes().await {
+                Ok(bytes) => bytes.to_vec(),
+                Err(e) => {
+                    tracing::warn!(%method, path = url.path(), error = %short(&e), "integrator.io's answer broke off");
+                    if repeat == Repeat::Safe && !last {
+                        tokio::time::sleep(backoff(try_number)).await;
+                        continue;
+                    }
+                    return Err(CeligoError::Unavailable { status: None });
+                }
+            };
+            tracing::debug!(%method, path = url.path(), status = status.as_u16(), "integrator.io answered");
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                let wait = retry_after(&headers).unwrap_or(Duration::from_secs(1));
+                if last || wait > MAX_RETRY_AFTER {
+                    return Err(CeligoError::RateLimited {
+                        retry_after: Some(wait.as_secs()),
+                    });
+                }
+                tracing::info!(
+                    path = url.path(),
+                    wait_ms = wait.as_millis() as u64,
+                    "integrator.io asks to slow down"
+                );
+                tokio::time::sleep(wait + Duration::from_millis(rand::random::<u64>() % 200)).await;
+                continue;
+            }
+            if status.is_server_error() {
+                if repeat == Repeat::Safe && !last {
+                    tracing::warn!(%method, path = url.path(), status = status.as_u16(), try_number, "integrator.io failed; retrying");
+                    tokio::time::sleep(backoff(try_number)).await;
+                    continue;
+                }
+                return Err(CeligoError::Unavailable {
+                    status: Some(status.as_u16()),
+                });
+            }
+            if token_check {
+                self.health.set_token(
+                    if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+                        TokenState::Refused {
+                            status: status.as_u16(),
+                        }
+                    } else {
+                        TokenState::Accepted
+                    },
+                );
+            }
+            return Ok(Answer {
+                status,
+                headers,
+                body,
+            });
+        }
+    }
+
+    /// A request whose success is a 2xx; anything else becomes its error.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        repeat: Repeat,
+    ) -> Result<Answer, CeligoError> {
+        let answer = self
+            .send(method, self.url(path)?, body, repeat, true)
+            .await?;
+        check(answer)
+    }
+
+    async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        repeat: Repeat,
+    ) -> Result<Value, CeligoError> {
+        let answer = self.call(method, path, body, repeat).await?;
+        if answer.body.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&answer.body).map_err(|_| CeligoError::BadAnswer("not JSON"))
+    }
+
+    /// `GET /tokenInfo`: does integrator.io accept the token?
+    pub async fn token_info(&self) -> Result<(), CeligoError> {
+        self.json(Method::GET, "tokenInfo", None, Repeat::Safe)
+            .await
+            .map(|_| ())
+    }
+
+    /// Every record of a listing, following `Link: rel="next"` (on integrator.io's own
+    /// host only: the token goes nowhere else). `on_page` hears the count so far.
+    pub async fn list_all(
+        &self,
+        path: &str,
+        mut on_page: impl FnMut(usize),
+    ) -> Result<Vec<Value>, CeligoError> {
+        let mut records = Vec::new();
+        let mut next = Some(self.url(path)?);
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(CeligoError::BadAnswer("more pages than any account has"));
+            }
+            let answer = check(
+                self.send(Method::GET, url.clone(), None, Repeat::Safe, true)
+                    .await?,
+            )?;
+            if answer.status == StatusCode::NO_CONTENT
+                || answer.body.iter().all(u8::is_ascii_whitespace)
+            {
+                break;
+            }
+            match serde_json::from_slice::<Value>(&answer.body) {
+                Ok(Value::Array(page)) => records.extend(page),
+                _ => return Err(CeligoError::BadAnswer("a listing that is not an array")),
+            }
+            on_page(records.len());
+            next = self.next_page(&url, &answer.headers)?;
+        }
+        Ok(records)
+    }
+
+    fn next_page(
+        &self,
+        current: &url::Url,
+        headers: &HeaderMap,
+    ) -> Result<Option<url::Url>, CeligoError> {
+        let Some(link) = headers
+            .get(reqwest::header::LINK)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Ok(None);
+        };
+        let links = parse_link_header::parse_with_rel(link)
+            .map_err(|_| CeligoError::BadAnswer("a Link header that does not parse"))?;
+        let Some(next) = links.get("next") else {
+            return Ok(None);
+        };
+        let url = current
+            .join(&next.raw_uri)
+            .map_err(|_| CeligoError::BadAnswer("a next page address that does not parse"))?;
+        if url.origin() != self.origin {
+            return Err(CeligoError::BadAnswer("a next page on another host"));
+        }
+        Ok(Some(url))
+    }
+
+    pub async fn connection(&self, id: &ConnectionId) -> Result<Value, CeligoError> {
+        self.json(
+            Method::GET,
+            &format!("connections/{id}"),
+            None,
+            Repeat::Safe,
+        )
+        .await
+    }
+
+    /// `PUT /connections/{id}`: a full replace, so the same request twice is harmless.
+    pub async fn replace_connection(
+        &self,
+        id: &ConnectionId,
+        body: &Value,
+    ) -> Result<Value, CeligoError> {
+        self.json(
+            Method::PUT,
+            &format!("connections/{id}"),
+            Some(body),
+            Repeat::Safe,
+        )
+        .await
+    }
+
+    /// `POST /iclients`, sent once (a 429 aside): its `_id`.
+    pub async fn create_iclient(&self, body: &Value) -> Result<String, CeligoError> {
+        let created = self
+            .json(
+                Method::POST,
+                "iclients",
+                Some(body),
+                Repeat::OnlyIfRateLimited,
+            )
+            .await?;
+        created
+            .get("_id")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .ok_or(CeligoError::BadAnswer("a created iClient without an _id"))
+    }
+
+    /// The iClient named `name`, if one exists (iClient listings are not paged).
+    pub async fn find_iclient_named(&self, name: &str) -> Result<Option<String>, CeligoError> {
+        let all = self
+            .json(Method::GET, "iclients", None, Repeat::Safe)
+            .await?;
+        Ok(all.as_array().and_then(|items| {
+            items
+                .iter()
+                .find(|i| i.get("name").and_then(Value::as_str) == Some(name))
+                .and_then(|i| i.get("_id").and_then(Value::as_str))
+                .map(str::to_owned)
+        }))
+    }
+
+    /// Whether anything uses the iClient. The shape of `dependencies` is not documented,
+    /// so anything but nothing at all counts as "in use".
+    pub async fn iclient_in_use(&self, id: &str) -> Result<bool, CeligoError> {
+        match self
+            .json(
+                Method::GET,
+                &format!("iclients/{id}/dependencies"),
+                None,
+                Repeat::Safe,
+            )
+            .await
+        {
+            Ok(dependencies) => Ok(!is_nothing(&dependencies)),
+            Err(CeligoError::NotFound) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes an iClient; one already gone is fine.
+    pub async fn delete_iclient(&self, id: &str) -> Result<(), CeligoError> {
+        match self
+            .call(
+                Method::DELETE,
+                &format!("iclients/{id}"),
+                None,
+                Repeat::Safe,
+            )
+            .await
+        {
+            Ok(_) | Err(CeligoError::NotFound) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The address where a person authorizes the connection: `GET /connection/{id}/oauth2`
+    /// (singular, as Celigo's UI and QA call it), the plural on 404; the key spelled
+    /// `authorizationUrl` or `authorizationURL` (the sources disagree).
+    pub async fn authorization_url(&self, id: &ConnectionId) -> Result<String, CeligoError> {
+        let answer = match self
+            .json(
+                Method::GET,
+                &format!("connection/{id}/oauth2"),
+                None,
+                Repeat::Safe,
+            )
+            .await
+        {
+            Err(CeligoError::NotFound) => {
+                self.json(
+                    Method::GET,
+                    &format!("connections/{id}/oauth2"),
+                    None,
+                    Repeat::Safe,
+                )
+                .await?
+            }
+            other => other?,
+        };
+        answer
+            .as_object()
+            .and_then(|object| {
+                object.iter().find_map(|(key, value)| {
+                    let key = key.to_ascii_lowercase();
+                    let named = matches!(
+                        key.as_str(),
+                        "authorizationurl"
+                            | "authorisationurl"
+                            | "authorizationuri"
+                            | "authorisationuri"
+                    );
+                    named.then(|| value.as_str()).flatten()
+                })
+            })
+            .map(str::to_owned)
+            .ok_or(CeligoError::BadAnswer(
+                "no authorization address in the answer",
+            ))
+    }
+
+    /// Asks integrator.io to test the connection: `true` when it works. A 2xx carrying
+    /// `errors`, or a 4xx, is a failed test (CELIGO.md §6); POST, or GET where POST is
+    /// not offered.
+    pub async fn ping(&self, id: &ConnectionId) -> Result<bool, CeligoError> {
+        let path = format!("connections/{id}/ping");
+        let by_get = self.ping_by_get.load(Ordering::Relaxed);
+        let (method, body) = if by_get {
+            (Method::GET, None)
+        } else {
+            (Method::POST, Some(json!({})))
+        };
+        let answer = self
+            .send(method, self.url(&path)?, body.as_ref(), Repeat::Safe, false)
+            .await?;
+        if !by_get
+            && matches!(
+                answer.status,
+                StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+            )
+        {
+            self.ping_by_get.store(true, Ordering::Relaxed);
+            let answer = self
+                .send(Method::GET, self.url(&path)?, None, Repeat::Safe, false)
+                .await?;
+            if answer.status == StatusCode::NOT_FOUND {
+                return Err(CeligoError::NotFound);
+            }
+            return Ok(ping_worked(&answer));
+        }
+        Ok(ping_worked(&answer))
+    }
+}
+
+fn ping_worked(answer: &Answer) -> bool {
+    if !answer.status.is_success() {
+        return false;
+    }
+    match serde_json::from_slice::<Value>(&answer.body) {
+        Ok(Value::Object(object)) => match object.get("errors") {
+            None | Some(Value::Null) => true,
+            Some(Value::Array(errors)) => errors.is_empty(),
+            Some(_) => false,
+        },
+        // An empty or non-object success carries no errors.
+        _ => true,
+    }
+}
+
+fn check(answer: Answer) -> Result<Answer, CeligoError> {
+    match answer.status {
+        s if s.is_success() => Ok(answer),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(CeligoError::TokenRefused {
+            status: answer.status.as_u16(),
+        }),
+        StatusCode::NOT_FOUND => Err(CeligoError::NotFound),
+        s => Err(CeligoError::Rejected {
+            status: s.as_u16(),
+            problem: Problem::from_body(&answer.body),
+        }),
+    }
+}
+
+/// Empty arrays and objects all the way down.
+fn is_nothing(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.iter().all(is_nothing),
+        Value::Object(object) => object.values().all(is_nothing),
+        _ => false,
+    }
+}
+
+/// The innermost cause of a reqwest error, without its URL.
+fn short(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependencies_count_only_when_something_is_listed() {
+        for nothing in [
+            json!(null),
+            json!([]),
+            json!({}),
+            json!({"connections": [], "flows": []}),
+        ] {
+            assert!(is_nothing(&nothing), "{nothing}");
+        }
+        for something in [
+            json!({"connections": [{"_id": "x"}]}),
+            json!(["x"]),
+            json!({"count": 1}),
+        ] {
+            assert!(!is_nothing(&something), "{something}");
+        }
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, "2".parse().expect("header"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().expect("header"),
+        );
+        assert_eq!(
+            retry_after(&headers),
+            Some(Duration::ZERO),
+            "a past date: go now"
+        );
+        headers.insert(RETRY_AFTER, "soon".parse().expect("header"));
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_bounded() {
+        let first = backoff(1);
+        assert!(first >= Duration::from_millis(250) && first <= Duration::from_millis(313));
+        let third = backoff(3);
+        assert!(third >= Duration::from_secs(1) && third <= Duration::from_millis(1250));
+    }
+
+    #[test]
+    fn a_ping_fails_on_errors_or_a_client_error() {
+        let answer = |status: u16, body: &str| Answer {
+            status: StatusCode::from_u16(status).expect("status"),
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        };
+        assert!(ping_worked(&answer(200, "{}")));
+        assert!(ping_worked(&answer(200, "")));
+        assert!(ping_worked(&answer(200, r#"{"errors":[]}"#)));
+        assert!(!ping_worked(&answer(
+            200,
+            r#"{"errors":[{"code":401,"message":"Invalid access token"}]}"#
+        )));
+        assert!(!ping_worked(&answer(401, r#"{"errors":[{"code":401}]}"#)));
+        assert!(!ping_worked(&answer(422, "")));
+    }
+}

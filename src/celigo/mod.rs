@@ -1,0 +1,142 @@
+//! integrator.io: the inventory from the source of truth (sync), and the `celigo` switch
+//! backend, which makes the switch in integrator.io itself — the way Celigo's own "Edit
+//! connection → OAuth 2.0 → iClient → Save & authorize" does — finished by the person's
+//! own click. What is known of the API, and what is only inferred, is in CELIGO.md.
+
+mod client;
+mod definition;
+mod document;
+mod error;
+mod health;
+mod prepare;
+pub mod routes;
+mod sync;
+mod watch;
+
+pub use client::CeligoClient;
+pub use error::{CeligoError, TOKEN_ADVICE};
+pub use health::{Health, SyncState, TokenState};
+pub use prepare::{CeligoLink, PrepareError};
+pub use sync::{sync, SyncError, SyncProgress, SyncReport};
+
+use crate::clock::SharedClock;
+use crate::domain::Actor;
+use crate::settings::{HttpUrl, Settings};
+use crate::store::Store;
+use crate::switch::Switch;
+use chrono::TimeDelta;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long after its link's life a watch goes on: the person may still be on Zoom's
+/// consent page when the link expires (Zoom's codes live 5 minutes).
+const WATCH_GRACE: TimeDelta = TimeDelta::minutes(10);
+
+/// Builds the client for `settings`, if a token is set.
+pub fn client(settings: &Settings, health: Arc<Health>) -> anyhow::Result<Option<CeligoClient>> {
+    let Some(token) = settings.celigo.api_token.clone() else {
+        return Ok(None);
+    };
+    CeligoClient::new(
+        &settings.celigo.api_base_url,
+        token,
+        Duration::from_secs(settings.celigo.request_timeout.as_seconds()),
+        health,
+    )
+    .map(Some)
+}
+
+/// integrator.io, for the running bot: the client, the switch backend and the watches.
+pub struct Celigo {
+    client: CeligoClient,
+    switch: Arc<Switch>,
+    store: Store,
+    clock: SharedClock,
+    authorize_url: HttpUrl,
+    token_url: HttpUrl,
+    /// `server.public_base_url`, when `celigo.return_to_cutover` asks the browser back.
+    return_base: Option<HttpUrl>,
+    ping_every: Duration,
+    watches: Mutex<HashMap<i64, Arc<watch::Watch>>>,
+    /// One sync at a time (the periodic one and an admin's may meet).
+    syncing: tokio::sync::Mutex<()>,
+}
+
+impl Celigo {
+    pub fn new(client: CeligoClient, switch: Arc<Switch>, settings: &Settings) -> Self {
+        Self {
+            store: switch.store().clone(),
+            clock: Arc::clone(switch.clock()),
+            client,
+            switch,
+            authorize_url: settings.zoom.authorize_url.clone(),
+            token_url: settings.zoom.token_url.clone(),
+            return_base: settings
+                .celigo
+                .return_to_cutover
+                .then(|| settings.server.public_base_url.clone()),
+            ping_every: Duration::from_secs(settings.celigo.ping_every.as_seconds()),
+            watches: Mutex::new(HashMap::new()),
+            syncing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    pub fn health(&self) -> &Arc<Health> {
+        self.client.health()
+    }
+
+    /// How long a watch runs once a link is opened.
+    fn watch_window(&self) -> TimeDelta {
+        self.switch.link_ttl().to_chrono() + WATCH_GRACE
+    }
+
+    /// Asks integrator.io whether it accepts the token; the answer shows in `/readyz`.
+    pub async fn check_token(&self) {
+        match self.client.token_info().await {
+            Ok(()) => tracing::info!("integrator.io accepts the API token"),
+            Err(e) => tracing::warn!("{e}"),
+        }
+    }
+
+    /// A sync, one at a time.
+    pub async fn sync(
+        &self,
+        actor: Actor,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    ) -> Result<SyncReport, SyncError> {
+        let _one_at_a_time = self.syncing.lock().await;
+        let clock = Arc::clone(&self.clock);
+        sync(
+            &self.client,
+            &self.store,
+            actor,
+            move || clock.now(),
+            progress,
+        )
+        .await
+    }
+
+    /// The periodic sync (`celigo.sync_every`; zero: none), once at start and then on
+    /// schedule. A failed round is logged and shows in `/readyz`; the next one tries again.
+    pub async fn keep_in_sync(self: Arc<Self>, every: Duration) {
+        self.check_token().await;
+        if every.is_zero() {
+            return;
+        }
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let result = self.sync(Actor::System, &|_| {}).await;
+            let ok = result.is_ok();
+            match result {
+                Ok(report) => tracing::info!("{}", report.describe()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the periodic sync from integrator.io failed; it runs again later")
+                }
+            }
+            self.health().sync_ran(self.clock.now(), ok);
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! A `/migrate` submit with the `celigo` backend: integrator.io is changed the way its own
+//! UI would ("Edit connection → OAuth 2.0 → iClient → Save"), leaving the authorization
+//! to the person's click. A change that fails leaves the connection as it was and no
+//! iClient behind.
+
+use super::definition::{switched_definition, DefinitionError, OAuthTarget};
+use super::document::{Document, Scheme};
+use super::error::CeligoError;
+use super::Celigo;
+use crate::chat::ReplyHandle;
+use crate::domain::{Actor, Connection, ConnectionId};
+use crate::store::Prepared;
+use crate::switch::{IssueError, Link, Reserved, ZoomClientId};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+
+/// The link, and what the person should know about the change made.
+#[derive(Debug)]
+pub struct CeligoLink {
+    pub link: Link,
+    /// The iClient's name in integrator.io.
+    pub iclient_name: String,
+    /// Masked values integrator.io would not show, left out of the new definition.
+    pub dropped: Vec<String>,
+    /// integrator.io could not give the authorization address just now (the link asks
+    /// again when opened).
+    pub warning: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error(transparent)]
+    Issue(#[from] IssueError),
+    #[error("{0}")]
+    Celigo(#[from] CeligoError),
+    #[error("integrator.io says this is not a Zoom connection")]
+    NotZoom,
+    #[error(
+        "it is managed by an integration app: switch it in the app's settings in integrator.io"
+    )]
+    ManagedByConnector,
+    #[error("integrator.io already has it on OAuth 2.0, authorized")]
+    AlreadySwitched,
+    #[error("someone changed it in integrator.io while cutover was preparing the switch")]
+    EditedMeanwhile,
+    #[error("integrator.io did not take the new definition (it does not use the new iClient)")]
+    NotApplied,
+    #[error("{0}")]
+    Definition(#[from] DefinitionError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl PrepareError {
+    /// The attempt's outcome, for the record.
+    fn outcome(&self) -> String {
+        match self {
+            PrepareError::Internal(_) => "internal error".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Whether `doc` is on OAuth 2.0 with `iclient`.
+fn uses(doc: &Value, iclient: &str) -> bool {
+    let d = Document(doc);
+    d.auth() == Some(Scheme::OAuth) && d.iclient() == Some(iclient)
+}
+
+fn host(url: &str) -> Option<String> {
+    url::Url::parse(url).ok()?.host_str().map(str::to_owned)
+}
+
+impl Celigo {
+    /// Switches `connection` to OAuth 2.0 in integrator.io with a new iClient holding the
+    /// person's Zoom app credentials, and gives them their personal link.
+    pub async fn prepare(
+        &self,
+        actor: Actor,
+        connection: &Connection,
+        client_id: &ZoomClientId,
+        secret: &SecretString,
+        reply_to: Option<&ReplyHandle>,
+    ) -> Result<CeligoLink, PrepareError> {
+        let reserved = self
+            .switch
+            .reserve_celigo(actor, &connection.id, client_id.as_str(), reply_to)
+            .await?;
+        let result = self
+            .prepare_reserved(actor, connection, client_id, secret, &reserved)
+            .await;
+        if let Err(failure) = &result {
+            tracing::info!(connection = %connection.id, outcome = %failure.outcome(), "a celigo switch was not prepared");
+            if !matches!(failure, PrepareError::AlreadySwitched) {
+                if let Err(e) = self
+                    .store
+                    .fail_attempt(
+                        &reserved.attempt,
+                        &failure.outcome(),
+                        actor,
+                        self.clock.now(),
+                    )
+                    .await
+                {
+                    tracing::error!(error = %e, "could not close an attempt that failed");
+                }
+            }
+        }
+        result
+    }
+
+    async fn prepare_reserved(
+        &self,
+        actor: Actor,
+        connection: &Connection,
+        client_id: &ZoomClientId,
+        secret: &SecretString,
+        reserved: &Reserved,
+    ) -> Result<CeligoLink, PrepareError> {
+        let id = &connection.id;
+        let before = self.client.connection(id).await?;
+        let doc = Document(&before);
+        if !doc.is_zoom() {
+            return Err(PrepareError::NotZoom);
+        }
+        if doc.managed_by_connector() {
+            return Err(PrepareError::ManagedByConnector);
+        }
+        match doc.auth() {
+            Some(Scheme::OAuth) if doc.has_token() => {
+                self.store
+                    .record_switched_elsewhere(&reserved.attempt, actor, self.clock.now())
+                    .await
+                    .map_err(anyhow::Error::from)?;
+                return Err(PrepareError::AlreadySwitched);
+            }
+            Some(Scheme::Other(_)) => {
+                self.store
+                    .record_switched_elsewhere(&reserved.attempt, actor, self.clock.now())
+                    .await
+                    .map_err(anyhow::Error::from)?;
+                return Err(PrepareError::AlreadySwitched);
+            }
+            None => return Err(PrepareError::Definition(DefinitionError::NoAuthPart)),
+            Some(Scheme::Jwt | Scheme::OAuth) => {}
+        }
+        let stamp = doc.last_modified().map(str::to_owned);
+
+        let iclient_name = format!(
+            "cutover · {} · #{}",
+            connection
+                .name
+                .as_str()
+                .chars()
+                .take(60)
+                .collect::<String>(),
+            reserved.attempt.id
+        );
+        let iclient = self
+            .create_iclient(&iclient_name, client_id, secret)
+            .await?;
+        self.store
+            .set_attempt_iclient(&reserved.attempt, &iclient)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let dropped = match self.switch_definition(id, stamp.as_deref(), &iclient).await {
+            Ok(dropped) => dropped,
+            Err(e) => {
+                self.discard_iclient(&iclient).await;
+                return Err(e);
+            }
+        };
+
+        // The address is fetched afresh when the link is opened; asking now finds a
+        // connection integrator.io cannot authorize before anyone clicks.
+        let warning = self.authorization_url(id).await.err();
+        let now = self.clock.now();
+        let expires_at = now + self.switch.link_ttl().to_chrono();
+        let prepared = Prepared {
+            iclient_id: iclient.clone(),
+            definition_before: before.to_string(),
+            dropped: dropped.clone(),
+        };
+        let issued = self
+            .store
+            .issue_prepared_attempt(&reserved.attempt, &prepared, expires_at, actor, now)
+            .await
+            .map_err(anyhow::Error::from)?
+            .ok_or_else(|| {
+                anyhow::anyhow!("the attempt was given up while integrator.io was being changed")
+            })?;
+        self.discard_earlier_iclients(id, &iclient).await;
+        let link = self.switch.celigo_link(reserved, issued.expires_at)?;
+        Ok(CeligoLink {
+            link,
+            iclient_name,
+            dropped,
+            warning,
+        })
+    }
+
+    /// A `custom_oauth2` iClient with the person's credentials, Zoom's endpoints and HTTP
+    /// Basic client authentication (as Zoom's token endpoint wants). A create is never
+    /// sent twice: if the answer is lost, a look for its (unique) name tells whether it
+    /// was made.
+    async fn create_iclient(
+        &self,
+        name: &str,
+        client_id: &ZoomClientId,
+        secret: &SecretString,
+    ) -> Result<String, PrepareError> {
+        let mut domains: Vec<String> = [self.authorize_url.as_str(), self.token_url.as_str()]
+            .into_iter()
+            .filter_map(host)
+            .collect();
+        domains.dedup();
+        let body = json!({
+            "name": name,
+            "provider": "custom_oauth2",
+            "oauth2": {
+                "clientId": client_id.as_str(),
+                "clientSecret": secret.expose_secret(),
+                "grantType": "authorizecode",
+                "clientCredentialsLocation": "basicauthheader",
+                "auth": { "uri": self.authorize_url.as_str() },
+                "token": { "uri": self.token_url.as_str() },
+                "validDomainNames": domains,
+            }
+        });
+        match self.client.create_iclient(&body).await {
+            Ok(id) => Ok(id),
+            Err(e @ CeligoError::Unavailable { .. }) => {
+                match self.client.find_iclient_named(name).await {
+                    Ok(Some(id)) => {
+                        tracing::info!(iclient = %id, "the iClient was created though the answer was lost");
+                        Ok(id)
+                    }
+                    _ => Err(e.into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Re-reads the connection, refuses if it moved since it was first read, and PUTs the
+    /// switched definition. Returns the masked values that had to be left out.
+    async fn switch_definition(
+        &self,
+        id: &ConnectionId,
+        stamp: Option<&str>,
+        iclient: &str,
+    ) -> Result<Vec<String>, PrepareError> {
+        let fresh = self.client.connection(id).await?;
+        if Document(&fresh).last_modified() != stamp {
+            return Err(PrepareError::EditedMeanwhile);
+        }
+        let return_to = self
+            .return_base
+            .as_ref()
+            .map(|base| base.join(&format!("{}/{id}", super::routes::RETURN_PREFIX)));
+        let switched = switched_definition(
+            &fresh,
+            &OAuthTarget {
+                iclient_id: iclient,
+                authorize_url: self.authorize_url.as_str(),
+                token_url: self.token_url.as_str(),
+                redirect_to: return_to.as_deref(),
+            },
+        )?;
+        match self.client.replace_connection(id, &switched.body).await {
+            Ok(answer) if uses(&answer, iclient) => {}
+            // An answer without the document: look.
+            Ok(_) => {
+                if !uses(&self.client.connection(id).await?, iclient) {
+                    return Err(PrepareError::NotApplied);
+                }
+            }
+            // The PUT may have landed before the failure: look before cleaning up.
+            Err(e @ CeligoError::Unavailable { .. }) => match self.client.connection(id).await {
+                Ok(now) if uses(&now, iclient) => {}
+                _ => return Err(e.into()),
+            },
+            Err(e) => return Err(e.into()),
+        }
+        Ok(switched.dropped)
+    }
+
+    /// integrator.io's authorization address for the connection, checked to lead to
+    /// Zoom's authorize endpoint (the origin of `zoom.authorize_url`: https://zoom.us).
+    pub(super) async fn authorization_url(&self, id: &ConnectionId) -> Result<String, String> {
+        let raw = self
+            .client
+            .authorization_url(id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let url = url::Url::parse(&raw)
+            .map_err(|_| "integrator.io gave an address that does not parse".to_owned())?;
+        let expected = url::Url::parse(self.authorize_url.as_str())
+            .map_err(|_| "zoom.authorize_url does not parse".to_owned())?;
+        if url.origin() != expected.origin() {
+            return Err(format!(
+                "integrator.io gave an address on {}, not on Zoom's {}; cutover does not send people there",
+                url.host_str().unwrap_or("no host"),
+                expected.host_str().unwrap_or("host")
+            ));
+        }
+        Ok(url.to_string())
+    }
+
+    /// Deletes an iClient cutover made, unless something uses it. Best effort: one left
+    /// behind is logged for an admin.
+    pub(super) async fn discard_iclient(&self, iclient: &str) {
+        let result = match self.client.iclient_in_use(iclient).await {
+            Ok(false) => self.client.delete_iclient(iclient).await,
+            Ok(true) => {
+                tracing::info!(iclient, "an iClient cutover made is in use; it is kept");
+                Ok(())
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::warn!(iclient, error = %e, "an iClient cutover made could not be deleted; delete it in integrator.io (Resources › iClients)");
+        }
+    }
+
+    /// The iClients earlier attempts made for this connection, now replaced.
+    async fn discard_earlier_iclients(&self, id: &ConnectionId, keep: &str) {
+        match self.store.earlier_iclients(id, keep).await {
+            Ok(earlier) => {
+                for iclient in earlier {
+                    self.discard_iclient(&iclient).await;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not list earlier iClients"),
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! The inventory from the source of truth: every connection integrator.io lists, the
+//! Zoom ones kept (CELIGO.md's detection rule), with their integration's name, applied to
+//! the store in one transaction.
+
+use super::client::CeligoClient;
+use super::document::{Document, Scheme};
+use super::error::CeligoError;
+use crate::domain::{Actor, ConnectionId, DisplayName, RemoteAuth, SyncedConnection, MAX_NAME_LEN};
+use crate::store::{Store, StoreError, SyncSummary};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Where a sync is, for a progress line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncProgress {
+    Integrations(usize),
+    Connections(usize),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("{0}")]
+    Celigo(#[from] CeligoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a sync saw and did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Connections of every kind integrator.io listed.
+    pub listed: usize,
+    pub zoom: usize,
+    /// Zoom connections managed by an integration app: switched in the app, not here.
+    pub managed: usize,
+    /// Records that are not readable connections (no id, or no auth type on a Zoom one).
+    pub unreadable: usize,
+    pub summary: SyncSummary,
+}
+
+impl SyncReport {
+    /// One paragraph for people: the counts that matter, then what to know.
+    pub fn describe(&self) -> String {
+        let s = &self.summary;
+        let mut text = format!(
+            "Synced {} Zoom connection(s) from integrator.io (of {} connection(s) listed): {} new, {} changed, \
+             {} switched in integrator.io, {} removed, {} offline.",
+            self.zoom, self.listed, s.new, s.changed, s.switched_elsewhere, s.removed, s.offline
+        );
+        if s.restored > 0 {
+            text.push_str(&format!(
+                " {} are back in integrator.io after being removed.",
+                s.restored
+            ));
+        }
+        if s.kept_direct > 0 {
+            text.push_str(&format!(
+                " {} switched by cutover without integrator.io stay migrated, though integrator.io still shows JWT.",
+                s.kept_direct
+            ));
+        }
+        if self.managed > 0 {
+            text.push_str(&format!(
+                " {} Zoom connection(s) managed by an integration app were left out: switch those in the app's settings.",
+                self.managed
+            ));
+        }
+        if self.unreadable > 0 {
+            text.push_str(&format!(
+                " {} record(s) could not be read and were left out (see cutover's log).",
+                self.unreadable
+            ));
+        }
+        text
+    }
+}
+
+/// What one listed record is, for cutover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Listed {
+    Zoom(SyncedConnection),
+    NotZoom,
+    Managed,
+    Unreadable(String),
+}
+
+/// Text from integrator.io made fit to show: one line, no control characters, bounded.
+fn clean(raw: &str) -> String {
+    let one_line: String = raw
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let trimmed = one_line.trim();
+    match trimmed.char_indices().nth(MAX_NAME_LEN - 1) {
+        Some((cut, _)) => format!("{}…", &trimmed[..cut]),
+        None => trimmed.to_owned(),
+    }
+}
+
+fn classify(doc: &Value, integrations: &HashMap<String, String>) -> Listed {
+    let d = Document(doc);
+    if !doc.is_object() {
+        return Listed::Unreadable("a record that is not an object".into());
+    }
+    if !d.is_zoom() {
+        return Listed::NotZoom;
+    }
+    let Some(id) = d.id().and_then(|raw| ConnectionId::parse(raw).ok()) else {
+        return Listed::Unreadable(format!(
+            "a Zoom connection without a usable _id ({:?})",
+            d.id()
+        ));
+    };
+    if d.managed_by_connector() {
+        return Listed::Managed;
+    }
+    let auth = match d.auth() {
+        Some(Scheme::Jwt) => RemoteAuth::Jwt,
+        Some(Scheme::OAuth) => RemoteAuth::OAuth2 {
+            authorized: d.has_token(),
+        },
+        // Off JWT by another way (Zoom Server-to-Server is `custom`): nothing to switch.
+        Some(Scheme::Other(_)) => RemoteAuth::OAuth2 { authorized: true },
+        None => return Listed::Unreadable(format!("Zoom connection {id} has no auth type")),
+    };
+    let name = d
+        .name()
+        .map(clean)
+        .and_then(|n| DisplayName::parse(&n).ok())
+        .or_else(|| DisplayName::parse(&format!("Zoom connection {id}")).ok());
+    let Some(name) = name else {
+        return Listed::Unreadable(format!("Zoom connection {id} has no usable name"));
+    };
+    let integration = d
+        .integration_id()
+        .and_then(|i| integrations.get(i))
+        .cloned()
+        .unwrap_or_default();
+    Listed::Zoom(SyncedConnection {
+        id,
+        name,
+        integration,
+        auth,
+        offline: d.offline(),
+    })
+}
+
+/// Reads every connection (and integration name) from integrator.io and applies the
+/// Zoom ones to the store. Nothing is written unless the whole listing was read.
+pub async fn sync(
+    client: &CeligoClient,
+    store: &Store,
+    actor: Actor,
+    now: impl FnOnce() -> DateTime<Utc>,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+) -> Result<SyncReport, SyncError> {
+    let integrations: HashMap<String, String> = client
+        .list_all("integrations", |n| progress(SyncProgress::Integrations(n)))
+        .await?
+        .iter()
+        .filter_map(|i| {
+            let d = Document(i);
+            Some((d.id()?.to_owned(), clean(d.name()?)))
+        })
+        .collect();
+    let listed = client
+        .list_all("connections", |n| progress(SyncProgress::Connections(n)))
+        .await?;
+    let mut report = SyncReport {
+        listed: listed.len(),
+        ..SyncReport::default()
+    };
+    let mut records = Vec::new();
+    for doc in &listed {
+        match classify(doc, &integrations) {
+            Listed::Zoom(record) => records.push(record),
+            Listed::NotZoom => {}
+            Listed::Managed => report.managed += 1,
+            Listed::Unreadable(why) => {
+                tracing::warn!(why, "an integrator.io record was left out of the sync");
+                report.unreadable += 1;
+            }
+        }
+    }
+    // The same id listed twice (a page boundary that moved) counts once.
+    let mut seen = std::collections::HashSet::new();
+    records.retain(|r| seen.insert(r.id.clone()));
+    report.zoom = records.len();
+    report.summary = store.sync_from_celigo(&records, actor, now()).await?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn names() -> HashMap<String, String> {
+        HashMap::from([("int1".to_owned(), "Sales sync".to_owned())])
+    }
+
+    #[test]
+    fn zoom_connections_carry_their_integrations_name_and_state() {
+        let doc = json!({ "_id": "64b7f1c2a9e3d40012345678", "name": " Zoom\tsales ", "assistant": "zoom", "type": "http",
+                          "_integrationId": "int1", "offline": true, "http": { "auth": { "type": "jwt" } } });
+        let Listed::Zoom(record) = classify(&doc, &names()) else {
+            panic!("a Zoom connection");
+        };
+        assert_eq!(record.name.as_str(), "Zoom sales");
+        assert_eq!(record.integration, "Sales sync");
+        assert_eq!(record.auth, RemoteAuth::Jwt);
+        assert_eq!(record.offline, Some(true));
+    }
+
+    #[test]
+    fn oauth_is_authorized_only_with_a_token() {
+        let waiting = json!({ "_id": "a", "name": "Z", "assistant": "zoom", "http": { "auth": { "type": "oauth" } } });
+        let done = json!({ "_id": "b", "name": "Z", "assistant": "zoom",
+                           "http": { "auth": { "type": "oauth", "token": { "token": "******" } } } });
+        let s2s = json!({ "_id": "c", "name": "Z", "assistant": "zoom", "http": { "auth": { "type": "custom" } } });
+        let auth = |doc: &Value| match classify(doc, &names()) {
+            Listed::Zoom(r) => Some(r.auth),
+            _ => None,
+        };
+        assert_eq!(
+            auth(&waiting),
+            Some(RemoteAuth::OAuth2 { authorized: false })
+        );
+        assert_eq!(auth(&done), Some(RemoteAuth::OAuth2 { authorized: true }));
+        assert_eq!(auth(&s2s), Some(RemoteAuth::OAuth2 { authorized: true }));
+    }
+
+    #[test]
+    fn others_are_left_out_with_a_reason() {
+        assert_eq!(
+            classify(&json!({ "_id": "x", "type": "netsuite" }), &names()),
+            Listed::NotZoom
+        );
+        assert_eq!(
+            classify(
+                &json!({ "_id": "x", "assistant": "zoom", "_connectorId": "app", "http": { "auth": { "type": "jwt" } } }),
+                &names()
+            ),
+            Listed::Managed
+        );
+        assert!(matches!(
+            classify(&json!({ "assistant": "zoom" }), &names()),
+            Listed::Unreadable(_)
+        ));
+        assert!(matches!(
+            classify(&json!({ "_id": "x y", "assistant": "zoom" }), &names()),
+            Listed::Unreadable(_)
+        ));
+        assert!(matches!(
+            classify(&json!({ "_id": "x", "assistant": "zoom" }), &names()),
+            Listed::Unreadable(_)
+        ));
+        assert!(matches!(
+            classify(&json!("zoom"), &names()),
+            Listed::Unreadable(_)
+        ));
+    }
+
+    #[test]
+    fn long_or_missing_names_still_make_a_name() {
+        let long = json!({ "_id": "x", "name": "n".repeat(500), "assistant": "zoom", "http": { "auth": { "type": "jwt" } } });
+        let Listed::Zoom(record) = classify(&long, &names()) else {
+            panic!("kept");
+        };
+        assert_eq!(record.name.as_str().chars().count(), MAX_NAME_LEN);
+        let unnamed =
+            json!({ "_id": "x", "assistant": "zoom", "http": { "auth": { "type": "jwt" } } });
+        let Listed::Zoom(record) = classify(&unnamed, &names()) else {
+            panic!("kept");
+        };
+        assert_eq!(record.name.as_str(), "Zoom connection x");
+    }
+}

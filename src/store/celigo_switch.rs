@@ -1,0 +1,223 @@
+//! The `celigo` switch's records: a prepared attempt becomes a link, a watched one a
+//! switch; a connection found already on OAuth 2.0 is recorded as such.
+
+use super::attempts::{attempt_from_row, record_issued, Attempt, COLUMNS};
+use super::tokens::SwitchDone;
+use super::{audit, Store, StoreError};
+use crate::domain::{Actor, ConnectionId};
+use chrono::{DateTime, Utc};
+
+/// What preparing the switch in integrator.io did, for the record.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub iclient_id: String,
+    /// The connection's definition as it was (integrator.io masks its secrets).
+    pub definition_before: String,
+    /// Masked fields that had to be left out of the new definition.
+    pub dropped: Vec<String>,
+}
+
+impl Store {
+    /// Notes the iClient a preparation created, so it can be cleaned up if the
+    /// preparation is interrupted.
+    pub async fn set_attempt_iclient(
+        &self,
+        attempt: &Attempt,
+        iclient: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE migration_attempts SET iclient_id = ? WHERE id = ?")
+            .bind(iclient)
+            .bind(attempt.id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// integrator.io now has the connection on OAuth 2.0 with the new iClient: in one
+    /// transaction the attempt becomes a link valid until `expires_at`, the connection
+    /// awaits authorization, and the audit log keeps the definition as it was. `None` when
+    /// the attempt is no longer being prepared (it was given up meanwhile).
+    pub async fn issue_prepared_attempt(
+        &self,
+        attempt: &Attempt,
+        prepared: &Prepared,
+        expires_at: DateTime<Utc>,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Attempt>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(&format!(
+            "UPDATE migration_attempts SET status = 'issued', iclient_id = ?, expires_at = ? \
+             WHERE id = ? AND status = 'preparing' RETURNING {COLUMNS}"
+        ))
+        .bind(&prepared.iclient_id)
+        .bind(expires_at)
+        .bind(attempt.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let issued = attempt_from_row(&row)?;
+        sqlx::query(
+            "UPDATE connections SET auth_type = 'oauth2', state = 'awaiting_authorization', migrated_by = NULL, \
+             migrated_at = NULL, migrated_via = NULL, celigo_iclient_id = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(&prepared.iclient_id)
+        .bind(now)
+        .bind(attempt.connection.as_str())
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            "celigo.definition_before",
+            Some(&attempt.connection),
+            &prepared.definition_before,
+        )
+        .await?;
+        let mut detail = format!(
+            "link #{}: iClient {} created; the connection is on OAuth 2.0 in integrator.io, awaiting authorization",
+            attempt.id, prepared.iclient_id
+        );
+        if !prepared.dropped.is_empty() {
+            detail.push_str(&format!(
+                "; masked values left out: {}",
+                prepared.dropped.join(", ")
+            ));
+        }
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            "migration.prepared",
+            Some(&attempt.connection),
+            &detail,
+        )
+        .await?;
+        record_issued(&mut tx, &issued, actor, now).await?;
+        tx.commit().await?;
+        Ok(Some(issued))
+    }
+
+    /// The connection works on OAuth 2.0 in integrator.io: in one transaction the watched
+    /// attempt completes, other unused links are voided, the connection is migrated, the
+    /// audit log says so. `None` when the attempt stopped being watched meanwhile.
+    pub async fn complete_celigo_switch(
+        &self,
+        attempt: &Attempt,
+        detail: &str,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SwitchDone>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let closed = sqlx::query(
+            "UPDATE migration_attempts SET status = 'completed', outcome = 'switched', finished_at = ? \
+             WHERE id = ? AND status = 'watching'",
+        )
+        .bind(now)
+        .bind(attempt.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if closed == 0 {
+            return Ok(None);
+        }
+        sqlx::query(
+            "UPDATE migration_attempts SET status = 'voided', outcome = 'the connection was switched', finished_at = ? \
+             WHERE connection_id = ? AND status = 'issued'",
+        )
+        .bind(now)
+        .bind(attempt.connection.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE connections SET auth_type = 'oauth2', state = 'migrated', migrated_by = ?, migrated_at = ?, \
+             migrated_via = 'celigo', offline = 0, updated_at = ? WHERE id = ?",
+        )
+        .bind(actor.to_string())
+        .bind(now)
+        .bind(now)
+        .bind(attempt.connection.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let detail = format!(
+            "link #{}: switched to OAuth 2.0 in integrator.io ({detail})",
+            attempt.id
+        );
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            "migration.switched",
+            Some(&attempt.connection),
+            &detail,
+        )
+        .await?;
+        let left = left(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Some(SwitchDone { left }))
+    }
+
+    /// A fresh read of integrator.io found the connection already on OAuth 2.0 and
+    /// authorized: it is recorded as switched there, and the attempt that found it closed.
+    pub async fn record_switched_elsewhere(
+        &self,
+        attempt: &Attempt,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE migration_attempts SET status = 'failed', outcome = 'already on OAuth 2.0 in integrator.io', \
+             finished_at = ? WHERE id = ? AND status = 'preparing'",
+        )
+        .bind(now)
+        .bind(attempt.id)
+        .execute(&mut *tx)
+        .await?;
+        switched_elsewhere(&mut tx, &attempt.connection, actor, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn switched_elsewhere(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    connection: &ConnectionId,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let changed = sqlx::query(
+        "UPDATE connections SET auth_type = 'oauth2', state = 'migrated', migrated_by = 'integrator.io', \
+         migrated_at = ?, migrated_via = 'integrator.io', updated_at = ? WHERE id = ? AND state != 'migrated'",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(connection.as_str())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if changed > 0 {
+        audit::record(
+            tx,
+            now,
+            actor,
+            "migration.switched_elsewhere",
+            Some(connection),
+            "integrator.io already has it on OAuth 2.0, authorized: switched there outside cutover",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Connections still to switch, read inside the transaction that changed the count.
+pub(super) async fn left(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<u64, StoreError> {
+    let (total, migrated): (i64, i64) =
+        sqlx::query_as("SELECT total, migrated FROM connection_counts WHERE id = 1")
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(u64::try_from(total - migrated).unwrap_or(0))
+}
