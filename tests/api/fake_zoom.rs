@@ -16,6 +16,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 pub const CLIENT_ID: &str = "ZoomClientId0123456789";
 pub const CLIENT_SECRET: &str = "ZoomClientSecret0123456789abcdef";
+/// A second OAuth app, for a person who tries again with other credentials.
+pub const OTHER_CLIENT_ID: &str = "OtherZoomApp0123456789";
+pub const OTHER_CLIENT_SECRET: &str = "OtherZoomAppSecret0123456789abcd";
 
 /// How the token endpoint behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -42,8 +45,9 @@ struct Code {
     used: bool,
 }
 
-#[derive(Default)]
 struct Zoom {
+    /// Registered OAuth apps: client id → secret.
+    clients: HashMap<String, String>,
     codes: HashMap<String, Code>,
     access_tokens: HashMap<String, String>,
     /// Refresh token → still valid.
@@ -57,6 +61,29 @@ struct Zoom {
     counter: u64,
     arrived: Arc<tokio::sync::Notify>,
     release: Arc<tokio::sync::Notify>,
+}
+
+impl Default for Zoom {
+    fn default() -> Self {
+        Self {
+            clients: HashMap::from([
+                (CLIENT_ID.to_owned(), CLIENT_SECRET.to_owned()),
+                (OTHER_CLIENT_ID.to_owned(), OTHER_CLIENT_SECRET.to_owned()),
+            ]),
+            codes: HashMap::new(),
+            access_tokens: HashMap::new(),
+            refresh_tokens: HashMap::new(),
+            issued: Vec::new(),
+            token_requests: Vec::new(),
+            userinfo_requests: Vec::new(),
+            token_mode: TokenMode::default(),
+            deny: false,
+            reject_userinfo: false,
+            counter: 0,
+            arrived: Arc::default(),
+            release: Arc::default(),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -150,7 +177,7 @@ async fn authorize(
     let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
     if get("response_type") != "code"
-        || get("client_id") != CLIENT_ID
+        || !zoom.clients.contains_key(&get("client_id"))
         || get("redirect_uri").is_empty()
     {
         return (StatusCode::BAD_REQUEST, "invalid authorization request").into_response();
@@ -240,17 +267,24 @@ async fn token(
         TokenMode::Normal => {}
     }
     let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
-    let expected = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
-    );
-    if authorization.as_deref() != Some(expected.as_str()) || form.contains_key("client_secret") {
+    // HTTP Basic with a registered app's id and secret, and never the secret in the form.
+    let client = authorization
+        .as_deref()
+        .and_then(|a| a.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|pair| {
+            pair.split_once(':')
+                .map(|(id, secret)| (id.to_owned(), secret.to_owned()))
+        })
+        .filter(|(id, secret)| zoom.clients.get(id) == Some(secret));
+    let Some((client_id, _)) = client.filter(|_| !form.contains_key("client_secret")) else {
         return error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "Invalid client_id or client_secret",
         );
-    }
+    };
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     match get("grant_type").as_str() {
         "authorization_code" => {
@@ -271,7 +305,7 @@ async fn token(
             }
             let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .encode(Sha256::digest(get("code_verifier").as_bytes()));
-            if code.client_id != CLIENT_ID
+            if code.client_id != client_id
                 || code.redirect_uri != get("redirect_uri")
                 || code.challenge != challenge
             {

@@ -1,11 +1,14 @@
 //! One integration-test binary: the real program (in-process on port 0, or the built
 //! binary), a fresh SQLite file per test, the clock pinned where output depends on it.
 
+mod celigo;
+mod celigo_sync;
 mod chat;
 mod cli_inventory;
 mod cli_settings;
 mod discord_endpoint;
 mod discord_gateway;
+mod fake_celigo;
 mod fake_discord;
 mod fake_zoom;
 mod health;

@@ -1,0 +1,756 @@
+//! The celigo switch end to end: signed interactions over the HTTP endpoint, the real
+//! program changing the loopback integrator.io, the personal link followed like a
+//! browser through cutover, the fake Zoom and back to the fake integrator.io (which
+//! exchanges the code itself), and what every fake received.
+
+use crate::fake_celigo::{docs, FakeCeligo, Fault, TOKEN};
+use crate::fake_discord::{self as discord, FakeDiscord, MANAGE_GUILD, MEMBER};
+use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET};
+use crate::helpers::{at, TestApp, TestDir};
+use crate::openapi::assert_channel_message;
+use crate::switch::{OWNER, SEALING_KEY};
+use axum::http::Method;
+use cutover::domain::{ConnectionId, ConnectionState, MigratedVia};
+use serde_json::{json, Value};
+
+const NOW: &str = "2025-11-21T12:00:00Z";
+pub const Z1: &str = "64b7f1c2a9e3d40000000001";
+const ADMIN: &str = "410000000000000001";
+const PUBLIC_BASE: &str = "http://cutover.test";
+
+pub struct CeligoWorld {
+    pub app: TestApp,
+    pub celigo: FakeCeligo,
+    pub zoom: FakeZoom,
+    pub discord: FakeDiscord,
+    browser: reqwest::Client,
+    token: String,
+    extra: String,
+}
+
+impl CeligoWorld {
+    /// Starts the fakes, then cutover with `token` for integrator.io and `extra` keys in
+    /// `[celigo]`; `seed` fills the fake integrator.io first.
+    pub async fn start_with(token: &str, extra: &str, seed: impl FnOnce(&FakeCeligo)) -> Self {
+        let zoom = FakeZoom::start().await;
+        let celigo = FakeCeligo::start(&zoom.base_url).await;
+        seed(&celigo);
+        let discord = FakeDiscord::start().await;
+        let dir = TestDir::new();
+        let config = Self::config(&dir, &zoom, &celigo, &discord, token, extra);
+        let app = TestApp::spawn_with(dir, &config, NOW).await;
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("browser");
+        Self {
+            app,
+            celigo,
+            zoom,
+            discord,
+            browser,
+            token: token.to_owned(),
+            extra: extra.to_owned(),
+        }
+    }
+
+    /// One Zoom connection on JWT in integrator.io, synced into cutover and owned by OWNER.
+    pub async fn start() -> Self {
+        Self::start_extra("").await
+    }
+
+    pub async fn start_extra(extra: &str) -> Self {
+        let w = Self::start_with(TOKEN, &format!("sync_every = \"0s\"\n{extra}"), |c| {
+            c.add_integration("int1", "Sales sync");
+            c.put(docs::rest_shaped(Z1, "Zoom one", Some("int1"), "jwt"));
+        })
+        .await;
+        let summary = w.admin_sync("801").await;
+        assert!(summary.contains("1 new"), "{summary}");
+        w.app
+            .store
+            .assign_owner(
+                &id(Z1),
+                cutover::domain::Snowflake::parse(OWNER).expect("owner"),
+                cutover::domain::Actor::Terminal,
+                at(NOW),
+            )
+            .await
+            .expect("assign");
+        w
+    }
+
+    fn config(
+        dir: &TestDir,
+        zoom: &FakeZoom,
+        celigo: &FakeCeligo,
+        discord: &FakeDiscord,
+        token: &str,
+        extra: &str,
+    ) -> std::path::PathBuf {
+        let key_file = dir.write("sealing.key", SEALING_KEY);
+        let discord_token = dir.write("discord.token", "discord-bot-token-for-tests");
+        let celigo_token = dir.write("celigo.token", token);
+        let rest = format!(
+            "{}{}[security]\nsealing_key_file = \"{}\"\n\
+             [discord]\npublic_key = \"{}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\ntoken_file = \"{}\"\nguild_id = \"{}\"\n\
+             [reminders]\nchannel_id = \"{}\"\n",
+            zoom.config(),
+            celigo.config(&celigo_token, extra),
+            key_file.display(),
+            hex::encode(discord::signing_key().verifying_key().to_bytes()),
+            discord::APPLICATION_ID,
+            discord.base_url,
+            discord_token.display(),
+            discord::GUILD_ID,
+            discord::CHANNEL_ID,
+        );
+        dir.config_with_server(&format!("public_base_url = \"{PUBLIC_BASE}\"\n"), &rest)
+    }
+
+    /// Stops cutover and starts it again on the same database, fakes and settings.
+    pub async fn restart(self) -> Self {
+        let Self {
+            app,
+            celigo,
+            zoom,
+            discord,
+            browser,
+            token,
+            extra,
+        } = self;
+        let now = app.clock_now();
+        let dir = app.stop().await;
+        let config = Self::config(&dir, &zoom, &celigo, &discord, &token, &extra);
+        let app = TestApp::spawn_with(dir, &config, &now.to_rfc3339()).await;
+        Self {
+            app,
+            celigo,
+            zoom,
+            discord,
+            browser,
+            token,
+            extra,
+        }
+    }
+
+    pub async fn send(&self, interaction: Value) -> Value {
+        discord::send_signed(&self.app, interaction).await
+    }
+
+    /// The first edit of a deferred answer whose text contains `wanted`.
+    pub async fn edit_saying(&self, interaction: &str, wanted: &str) -> String {
+        let path = format!(
+            "/api/v10/webhooks/{}/token-{interaction}/messages/@original",
+            discord::APPLICATION_ID
+        );
+        let edit = self
+            .discord
+            .wait_for_request(|r| {
+                r.method == "PATCH"
+                    && r.path == path
+                    && r.body["content"]
+                        .as_str()
+                        .is_some_and(|t| t.contains(wanted))
+            })
+            .await;
+        crate::openapi::assert_message_edit(&edit.body);
+        edit.body["content"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The deferred answer's first edit, whatever it says.
+    pub async fn first_edit(&self, interaction: &str) -> Value {
+        let path = format!(
+            "/api/v10/webhooks/{}/token-{interaction}/messages/@original",
+            discord::APPLICATION_ID
+        );
+        let edit = self
+            .discord
+            .wait_for_request(|r| r.method == "PATCH" && r.path == path)
+            .await;
+        crate::openapi::assert_message_edit(&edit.body);
+        edit.body
+    }
+
+    /// `/cutover connection sync` by an admin: deferred at once, the summary as an edit.
+    pub async fn admin_sync(&self, interaction: &str) -> String {
+        let options = json!([{ "name": "connection", "type": 2, "options": [{ "name": "sync", "type": 1, "options": [] }] }]);
+        let answer = self
+            .send(discord::command(
+                interaction,
+                "cutover",
+                options,
+                ADMIN,
+                MANAGE_GUILD,
+            ))
+            .await;
+        assert_eq!(answer["type"], 5, "deferred at once: {answer}");
+        assert_eq!(answer["data"]["flags"], 64, "privately");
+        let edit = self.first_edit(interaction).await;
+        edit["content"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The owner submits the /migrate form with these credentials; returns the private
+    /// answer (the deferred response's edit).
+    pub async fn submit(&self, interaction: &str, client_id: &str, secret: &str) -> Value {
+        let answer = self
+            .send(discord::modal_submit(
+                interaction,
+                &format!("c1:mf:{Z1}"),
+                &[("client_id", client_id), ("client_secret", secret)],
+                OWNER,
+            ))
+            .await;
+        assert_eq!(
+            answer["type"], 5,
+            "a celigo submit is deferred at once: {answer}"
+        );
+        assert_eq!(answer["data"]["flags"], 64, "privately");
+        self.first_edit(interaction).await
+    }
+
+    /// The personal link in an answer.
+    pub fn link(answer: &Value) -> String {
+        let button = &answer["components"][0]["components"][0];
+        assert_eq!(button["style"], 5, "a link button: {answer}");
+        assert_eq!(button["label"], "Authorize with Zoom");
+        button["url"].as_str().expect("url").to_owned()
+    }
+
+    /// A browser opening a link or page (cutover's addresses are fetched from the app).
+    pub async fn open(&self, url: &str) -> reqwest::Response {
+        let url = match url.strip_prefix(PUBLIC_BASE) {
+            Some(path) => self.app.url(path),
+            None => url.to_owned(),
+        };
+        self.browser.get(url).send().await.expect("browser request")
+    }
+
+    fn location(response: &reqwest::Response) -> String {
+        response.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned()
+    }
+
+    /// Opens the personal link and gives consent at Zoom: the browser ends on
+    /// integrator.io's callback (or wherever it sends it). Returns that last response.
+    pub async fn authorize(&self, link: &str) -> reqwest::Response {
+        let start = self.open(link).await;
+        assert_eq!(start.status(), 303, "cutover sends the browser on");
+        assert_eq!(start.headers()["cache-control"], "no-store");
+        let to_zoom = Self::location(&start);
+        assert!(to_zoom.starts_with(&self.zoom.base_url), "{to_zoom}");
+        let at_zoom = self.open(&to_zoom).await;
+        assert_eq!(at_zoom.status(), 303, "Zoom redirects back");
+        let back = Self::location(&at_zoom);
+        assert!(
+            back.starts_with(&format!(
+                "{}/connection/oauth2callback",
+                self.celigo.base_url
+            )),
+            "Zoom returns the person to integrator.io: {back}"
+        );
+        self.open(&back).await
+    }
+
+    pub async fn connection(&self) -> cutover::domain::Connection {
+        self.app
+            .store
+            .get_connection(&id(Z1))
+            .await
+            .expect("read")
+            .expect("exists")
+    }
+}
+
+pub fn id(raw: &str) -> ConnectionId {
+    ConnectionId::parse(raw).expect("id")
+}
+
+fn text(value: &Value) -> &str {
+    value["content"].as_str().unwrap_or_default()
+}
+
+/// Every non-auth field of the definition as it was, read-only keys and the JWT
+/// credentials aside.
+fn assert_kept(original: &Value, sent: &Value) {
+    for key in [
+        "name",
+        "type",
+        "assistant",
+        "sandbox",
+        "_integrationId",
+        "debugDate",
+    ] {
+        assert_eq!(sent[key], original[key], "{key} is kept");
+    }
+    for key in ["formType", "mediaType", "baseURI", "ping", "headers"] {
+        assert_eq!(
+            sent["http"][key], original["http"][key],
+            "http.{key} is kept"
+        );
+    }
+    for key in ["baseURI", "mediaType", "pingRelativeURI", "pingMethod"] {
+        assert_eq!(
+            sent["rest"][key], original["rest"][key],
+            "rest.{key} is kept"
+        );
+    }
+    for key in [
+        "_id",
+        "lastModified",
+        "createdAt",
+        "queues",
+        "isHTTP",
+        "offline",
+    ] {
+        assert!(sent.get(key).is_none(), "read-only {key} is not sent");
+    }
+    let body = sent.to_string();
+    assert!(!body.contains("**"), "no masked value is sent back: {body}");
+    assert!(
+        !body.contains("encrypted"),
+        "the obsolete JWT credentials are dropped"
+    );
+}
+
+#[tokio::test]
+async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_click() {
+    let w = CeligoWorld::start().await;
+    let original = w.celigo.connection(Z1);
+    let answer = w.submit("901", CLIENT_ID, CLIENT_SECRET).await;
+    let message = text(&answer);
+    assert!(
+        message.contains("switched the connection to OAuth 2.0 in integrator.io")
+            && message.contains("awaits your authorization"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "`{}/connection/oauth2callback`",
+            w.celigo.base_url
+        )),
+        "the redirect URL to register is integrator.io's: {message}"
+    );
+    assert!(
+        !answer.to_string().contains(CLIENT_SECRET),
+        "never repeated back"
+    );
+    let link = CeligoWorld::link(&answer);
+    assert!(
+        link.starts_with("http://cutover.test/oauth/celigo/start?state="),
+        "{link}"
+    );
+
+    // What integrator.io received: the iClient, then the whole definition switched.
+    let requests = w.celigo.requests();
+    assert!(requests.iter().all(|r| r.authorization.as_deref()
+        == Some(&format!("Bearer {TOKEN}"))
+        || r.path.starts_with("/connection/")));
+    assert!(requests
+        .iter()
+        .filter(|r| r.path.starts_with("/v1/"))
+        .all(|r| r.accept.as_deref() == Some("application/json")));
+    let create = requests
+        .iter()
+        .find(|r| r.method == "POST" && r.path == "/v1/iclients")
+        .expect("iClient created");
+    let oauth2 = &create.body["oauth2"];
+    assert_eq!(create.body["provider"], "custom_oauth2");
+    assert_eq!(
+        (oauth2["clientId"].as_str(), oauth2["clientSecret"].as_str()),
+        (Some(CLIENT_ID), Some(CLIENT_SECRET))
+    );
+    assert_eq!(oauth2["clientCredentialsLocation"], "basicauthheader");
+    assert_eq!(
+        oauth2["auth"]["uri"],
+        format!("{}/oauth/authorize", w.zoom.base_url)
+    );
+    assert_eq!(
+        oauth2["token"]["uri"],
+        format!("{}/oauth/token", w.zoom.base_url)
+    );
+    assert_eq!(oauth2["validDomainNames"], json!(["127.0.0.1"]));
+    let iclient = w.celigo.iclients()[0]["_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let put = requests
+        .iter()
+        .find(|r| r.method == "PUT")
+        .expect("the definition PUT");
+    assert_eq!(put.path, format!("/v1/connections/{Z1}"));
+    assert_kept(&original, &put.body);
+    assert_eq!(put.body["http"]["auth"]["type"], "oauth");
+    assert_eq!(put.body["http"]["_iClientId"], iclient);
+    assert_eq!(put.body["rest"]["authType"], "oauth");
+    assert_eq!(put.body["rest"]["_iClientId"], iclient);
+    assert_eq!(
+        put.body["http"]["auth"]["oauth"]["authURI"],
+        format!("{}/oauth/authorize", w.zoom.base_url)
+    );
+    assert!(
+        put.body["http"]["auth"]["oauth"]
+            .get("oauth2RedirectUrl")
+            .is_none(),
+        "return_to_cutover is off"
+    );
+
+    // Awaiting authorization, as Celigo's UI would leave it, with the definition kept.
+    let c = w.connection().await;
+    assert_eq!(c.state, ConnectionState::AwaitingAuthorization);
+    let audit = w
+        .app
+        .store
+        .audit_entries(Some(&id(Z1)), 20)
+        .await
+        .expect("audit");
+    let before = audit
+        .iter()
+        .find(|e| e.action == "celigo.definition_before")
+        .expect("kept");
+    let kept: Value = serde_json::from_str(&before.detail).expect("the definition as JSON");
+    assert_eq!(kept["name"], "Zoom one");
+    assert!(
+        !before.detail.contains("jwt-api-key-secret"),
+        "only the masked GET is kept"
+    );
+    let listing = w
+        .send(discord::command(
+            "902",
+            "connections",
+            json!([]),
+            OWNER,
+            MEMBER,
+        ))
+        .await;
+    assert!(listing["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("awaiting authorization"));
+
+    // The person clicks: cutover → integrator.io's address → Zoom → integrator.io.
+    let landed = w.authorize(&link).await;
+    assert_eq!(landed.status(), 200);
+    let exchange = &w.zoom.token_requests()[0];
+    assert_eq!(
+        exchange.authorization.as_deref(),
+        Some(format!("Basic {}", base64_pair(CLIENT_ID, CLIENT_SECRET)).as_str()),
+        "integrator.io exchanged the code with the iClient's credentials"
+    );
+
+    let done = w.edit_saying("901", "Done").await;
+    assert!(
+        done.contains(&format!("Done: {Z1} is on OAuth 2.0 in integrator.io")),
+        "{done}"
+    );
+    let path = format!("/api/v10/channels/{}/messages", discord::CHANNEL_ID);
+    let post = w
+        .discord
+        .wait_for_request(|r| r.method == "POST" && r.path == path)
+        .await;
+    assert_channel_message(&post.body);
+    assert_eq!(
+        post.body["content"],
+        format!("**Zoom one** (`{Z1}`) switched to OAuth 2.0 by <@{OWNER}> — 0 left")
+    );
+    let c = w.connection().await;
+    assert_eq!(
+        (c.state, c.migrated_via),
+        (ConnectionState::Migrated, Some(MigratedVia::Celigo))
+    );
+    let pings: Vec<u16> = w
+        .celigo
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/ping"))
+        .map(|r| r.status)
+        .collect();
+    assert!(
+        pings.len() >= 2 && pings.last() == Some(&200),
+        "pinged until it worked: {pings:?}"
+    );
+
+    let status = json!([{ "name": "status", "type": 1, "options": [{ "name": "connection", "type": 3, "value": Z1 }] }]);
+    let r = w
+        .send(discord::command("903", "migration", status, OWNER, MEMBER))
+        .await;
+    let t = r["data"]["content"].as_str().unwrap_or_default();
+    assert!(
+        t.contains("Switched in integrator.io by discord:") && t.contains("migration.prepared"),
+        "{t}"
+    );
+    for request in w.discord.requests() {
+        assert!(
+            !request.body.to_string().contains(CLIENT_SECRET),
+            "the secret never goes to Discord"
+        );
+    }
+}
+
+fn base64_pair(id: &str, secret: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+}
+
+#[tokio::test]
+async fn someone_editing_the_connection_meanwhile_stops_the_switch_and_leaves_no_iclient() {
+    let w = CeligoWorld::start().await;
+    w.celigo.edit_after_next_iclient(Z1);
+    let answer = w.submit("911", CLIENT_ID, CLIENT_SECRET).await;
+    let message = text(&answer);
+    assert!(
+        message.contains("Someone changed")
+            && message.contains("Nothing was changed in integrator.io"),
+        "{message}"
+    );
+    assert!(
+        !w.celigo.requests().iter().any(|r| r.method == "PUT"),
+        "no PUT after the race"
+    );
+    assert!(w.celigo.iclients().is_empty(), "the new iClient is deleted");
+    assert_eq!(w.celigo.connection(Z1)["http"]["auth"]["type"], "jwt");
+    assert_eq!(w.connection().await.state, ConnectionState::Pending);
+}
+
+#[tokio::test]
+async fn a_put_that_fails_leaves_the_connection_as_it_was_and_no_iclient_behind() {
+    let w = CeligoWorld::start().await;
+    let before = w.celigo.connection(Z1);
+    w.celigo
+        .fail(Method::PUT, "/connections/", usize::MAX, Fault::Status(500));
+    let answer = w.submit("912", CLIENT_ID, CLIENT_SECRET).await;
+    let message = text(&answer);
+    assert!(
+        message.contains("integrator.io is not answering properly (HTTP 500)")
+            && message.contains("Nothing was changed in integrator.io"),
+        "{message}"
+    );
+    assert!(!message.contains("Something went wrong\""), "no raw body");
+    let puts = w
+        .celigo
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT")
+        .count();
+    assert!(puts > 1, "a full replace is safe to retry: {puts}");
+    assert_eq!(
+        w.celigo.connection(Z1),
+        before,
+        "the connection is as it was"
+    );
+    assert!(w.celigo.iclients().is_empty(), "no iClient behind");
+    assert_eq!(w.connection().await.state, ConnectionState::Pending);
+    let audit = w
+        .app
+        .store
+        .audit_entries(Some(&id(Z1)), 5)
+        .await
+        .expect("audit");
+    assert_eq!(audit[0].action, "migration.failed");
+}
+
+#[tokio::test]
+async fn a_rate_limit_is_waited_out_and_the_create_is_posted_once() {
+    let w = CeligoWorld::start().await;
+    w.celigo.fail(
+        Method::POST,
+        "/iclients",
+        1,
+        Fault::RateLimited { retry_after: 1 },
+    );
+    let answer = w.submit("913", CLIENT_ID, CLIENT_SECRET).await;
+    assert!(
+        text(&answer).contains("awaits your authorization"),
+        "{answer}"
+    );
+    let creates: Vec<u16> = w
+        .celigo
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/v1/iclients")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        creates,
+        [429, 201],
+        "retried after Retry-After, and created once"
+    );
+    assert_eq!(w.celigo.iclients().len(), 1);
+}
+
+#[tokio::test]
+async fn an_error_body_with_only_a_message_is_shown_plainly() {
+    let w = CeligoWorld::start().await;
+    w.celigo.fail(
+        Method::POST,
+        "/iclients",
+        1,
+        Fault::Message(400, "CSRF token mismatch"),
+    );
+    let answer = w.submit("914", CLIENT_ID, CLIENT_SECRET).await;
+    let message = text(&answer);
+    assert!(
+        message.contains("integrator.io rejected the request (HTTP 400): CSRF token mismatch"),
+        "{message}"
+    );
+    assert_eq!(w.connection().await.state, ConnectionState::Pending);
+}
+
+#[tokio::test]
+async fn an_abandoned_link_leaves_it_awaiting_and_a_retry_with_new_credentials_switches() {
+    let w = CeligoWorld::start().await;
+    w.celigo.fail_pings_with_status();
+    let answer = w.submit("921", CLIENT_ID, CLIENT_SECRET).await;
+    let first_iclient = w.celigo.iclients()[0]["_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // Opened, then left at Zoom's consent page.
+    let start = w.open(&CeligoWorld::link(&answer)).await;
+    assert_eq!(start.status(), 303);
+    w.celigo
+        .wait_for("a failing ping", |r| {
+            r.path.ends_with("/ping") && r.status == 401
+        })
+        .await;
+    // The link's life (10 minutes) and the grace (10 more) pass.
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(21));
+    let over = w.edit_saying("921", "not completed").await;
+    assert!(over.contains("awaiting authorization"), "{over}");
+    assert_eq!(
+        w.connection().await.state,
+        ConnectionState::AwaitingAuthorization
+    );
+    let listing = w
+        .send(discord::command(
+            "922",
+            "connections",
+            json!([]),
+            OWNER,
+            MEMBER,
+        ))
+        .await;
+    assert!(listing["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("awaiting authorization"));
+
+    // Another Zoom app this time; integrator.io spells the key otherwise and only knows
+    // the plural path.
+    w.celigo.spell_key("authorizationURL");
+    w.celigo.only_plural_oauth2_path();
+    let answer = w.submit("923", OTHER_CLIENT_ID, OTHER_CLIENT_SECRET).await;
+    assert!(
+        text(&answer).contains("awaits your authorization"),
+        "{answer}"
+    );
+    let iclients = w.celigo.iclients();
+    assert_eq!(
+        iclients.len(),
+        1,
+        "the old iClient is deleted once nothing uses it: {iclients:#?}"
+    );
+    assert_eq!(iclients[0]["oauth2"]["clientId"], OTHER_CLIENT_ID);
+    assert_ne!(iclients[0]["_id"], first_iclient);
+    assert!(w.celigo.requests().iter().any(|r| r.method == "DELETE"
+        && r.path == format!("/v1/iclients/{first_iclient}")
+        && r.status == 204));
+
+    let landed = w.authorize(&CeligoWorld::link(&answer)).await;
+    assert_eq!(landed.status(), 200);
+    let done = w.edit_saying("923", "Done").await;
+    assert!(done.contains("on OAuth 2.0 in integrator.io"), "{done}");
+    assert_eq!(w.connection().await.state, ConnectionState::Migrated);
+}
+
+#[tokio::test]
+async fn a_watch_survives_a_restart() {
+    let w = CeligoWorld::start().await;
+    let answer = w.submit("931", CLIENT_ID, CLIENT_SECRET).await;
+    let start = w.open(&CeligoWorld::link(&answer)).await;
+    assert_eq!(start.status(), 303);
+    let to_zoom = start.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let w = w.restart().await;
+    // Consent after the restart: the watch picked up at start sees it.
+    let at_zoom = w.open(&to_zoom).await;
+    let back = at_zoom.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert_eq!(w.open(&back).await.status(), 200);
+    let done = w.edit_saying("931", "Done").await;
+    assert!(done.contains("in integrator.io"), "{done}");
+}
+
+#[tokio::test]
+async fn returning_to_cutover_checks_at_once() {
+    let w = CeligoWorld::start_extra("return_to_cutover = true\n").await;
+    let answer = w.submit("941", CLIENT_ID, CLIENT_SECRET).await;
+    let put = w
+        .celigo
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PUT")
+        .expect("PUT");
+    let back_to = format!("{PUBLIC_BASE}/oauth/celigo/return/{Z1}");
+    assert_eq!(
+        put.body["http"]["auth"]["oauth"]["oauth2RedirectUrl"],
+        back_to
+    );
+    let landed = w.authorize(&CeligoWorld::link(&answer)).await;
+    assert_eq!(
+        landed.status(),
+        303,
+        "integrator.io sends the browser back to cutover"
+    );
+    assert_eq!(landed.headers()["location"], back_to.as_str());
+    let page = w.open(&back_to).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.expect("page");
+    assert!(page.contains("is on OAuth 2.0 in integrator.io"), "{page}");
+}
+
+#[tokio::test]
+async fn a_used_or_unknown_link_is_refused() {
+    let w = CeligoWorld::start().await;
+    let answer = w.submit("951", CLIENT_ID, CLIENT_SECRET).await;
+    let link = CeligoWorld::link(&answer);
+    assert_eq!(w.open(&link).await.status(), 303);
+    let again = w.open(&link).await;
+    assert_eq!(again.status(), 409);
+    assert!(again.text().await.expect("page").contains("already used"));
+    let unknown = w
+        .open(&format!("{PUBLIC_BASE}/oauth/celigo/start?state=not-ours"))
+        .await;
+    assert_eq!(unknown.status(), 400);
+    // A direct link's state is not a celigo link, nor the other way round.
+    let zoom_callback = w
+        .open(&format!(
+            "{PUBLIC_BASE}/oauth/zoom/callback?code=x&{}",
+            link.split('?').nth(1).unwrap_or_default()
+        ))
+        .await;
+    assert_eq!(zoom_callback.status(), 400);
+}
+
+#[tokio::test]
+async fn a_connection_already_authorized_in_integrator_io_is_recorded_not_switched() {
+    let w = CeligoWorld::start().await;
+    w.celigo.put(docs::authorized_elsewhere(Z1, "Zoom one"));
+    let answer = w.submit("961", CLIENT_ID, CLIENT_SECRET).await;
+    assert!(
+        text(&answer).contains("already on OAuth 2.0 in integrator.io"),
+        "{answer}"
+    );
+    assert!(w.celigo.iclients().is_empty());
+    let c = w.connection().await;
+    assert_eq!(
+        (c.state, c.migrated_via),
+        (ConnectionState::Migrated, Some(MigratedVia::IntegratorIo))
+    );
+}
