@@ -11,6 +11,8 @@
 
 CREATE TABLE attempts_copy AS SELECT * FROM migration_attempts;
 CREATE TABLE tokens_copy AS SELECT * FROM oauth_tokens;
+-- Attempt numbers ("link #N") are never reused, even past the newest row: keep the counter.
+CREATE TABLE sequence_copy AS SELECT seq FROM sqlite_sequence WHERE name = 'migration_attempts';
 DROP TABLE oauth_tokens;
 DROP TABLE migration_attempts;
 
@@ -89,6 +91,12 @@ SELECT id, connection_id, user_id, 'direct', state_hash, client_id, client_secre
        status, outcome, created_at, expires_at, finished_at, reply_application_id, reply_token_sealed
 FROM attempts_copy;
 
+UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT seq FROM sequence_copy))
+WHERE name = 'migration_attempts' AND EXISTS (SELECT 1 FROM sequence_copy);
+INSERT INTO sqlite_sequence (name, seq)
+SELECT 'migration_attempts', seq FROM sequence_copy
+WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'migration_attempts');
+
 -- At most one live link per connection: the schema decides races between two submits.
 CREATE UNIQUE INDEX one_live_attempt_per_connection
     ON migration_attempts (connection_id) WHERE status IN ('preparing', 'issued', 'exchanging', 'watching');
@@ -115,6 +123,7 @@ CREATE INDEX oauth_tokens_by_expiry ON oauth_tokens (access_expires_at);
 
 DROP TABLE attempts_copy;
 DROP TABLE tokens_copy;
+DROP TABLE sequence_copy;
 
 -- Progress counts only connections still in integrator.io (or never from it).
 CREATE TRIGGER connection_counts_after_insert AFTER INSERT ON connections

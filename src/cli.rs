@@ -338,10 +338,8 @@ async fn sync(settings: &Settings) -> anyhow::Result<()> {
     store.close().await;
     match result {
         Ok(report) => emit(&format!("{}\n", report.describe())),
-        Err(SyncError::Celigo(e)) => {
-            anyhow::bail!("the sync did not run, and nothing was changed: {e}")
-        }
         Err(SyncError::Store(e)) => Err(e.into()),
+        Err(e) => anyhow::bail!("the sync did not run, and nothing was changed: {e}"),
     }
 }
 

@@ -77,7 +77,7 @@ pub struct CeligoClient {
     token: SecretString,
     throttle: Throttle,
     health: Arc<Health>,
-    /// Set once integrator.io answers 404/405 to `POST …/ping`: then GET is used.
+    /// Set once `POST …/ping` was answered 405 and a GET worked: then GET is used.
     ping_by_get: AtomicBool,
 }
 
@@ -313,13 +313,11 @@ impl CeligoClient {
         else {
             return Ok(None);
         };
-        let links = parse_link_header::parse_with_rel(link)
-            .map_err(|_| CeligoError::BadAnswer("a Link header that does not parse"))?;
-        let Some(next) = links.get("next") else {
+        let Some(next) = next_link(link) else {
             return Ok(None);
         };
         let url = current
-            .join(&next.raw_uri)
+            .join(next)
             .map_err(|_| CeligoError::BadAnswer("a next page address that does not parse"))?;
         if url.origin() != self.origin {
             return Err(CeligoError::BadAnswer("a next page on another host"));
@@ -464,36 +462,76 @@ impl CeligoClient {
     }
 
     /// Asks integrator.io to test the connection: `true` when it works. A 2xx carrying
-    /// `errors`, or a 4xx, is a failed test (CELIGO.md §6); POST, or GET where POST is
-    /// not offered.
+    /// `errors`, or a 4xx, is a failed test (CELIGO.md §6). POST is what Celigo's UI and
+    /// QA use; GET (what one page documents) only where POST is answered 405, and kept
+    /// once it has worked. A 404 is a connection that is gone, whatever the method.
     pub async fn ping(&self, id: &ConnectionId) -> Result<bool, CeligoError> {
-        let path = format!("connections/{id}/ping");
-        let by_get = self.ping_by_get.load(Ordering::Relaxed);
-        let (method, body) = if by_get {
-            (Method::GET, None)
+        let url = self.url(&format!("connections/{id}/ping"))?;
+        let answer = if self.ping_by_get.load(Ordering::Relaxed) {
+            self.send(Method::GET, url, None, Repeat::Safe, false)
+                .await?
         } else {
-            (Method::POST, Some(json!({})))
-        };
-        let answer = self
-            .send(method, self.url(&path)?, body.as_ref(), Repeat::Safe, false)
-            .await?;
-        if !by_get
-            && matches!(
-                answer.status,
-                StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
-            )
-        {
-            self.ping_by_get.store(true, Ordering::Relaxed);
-            let answer = self
-                .send(Method::GET, self.url(&path)?, None, Repeat::Safe, false)
+            let posted = self
+                .send(
+                    Method::POST,
+                    url.clone(),
+                    Some(&json!({})),
+                    Repeat::Safe,
+                    false,
+                )
                 .await?;
-            if answer.status == StatusCode::NOT_FOUND {
-                return Err(CeligoError::NotFound);
+            if posted.status == StatusCode::METHOD_NOT_ALLOWED {
+                let got = self
+                    .send(Method::GET, url, None, Repeat::Safe, false)
+                    .await?;
+                if !matches!(
+                    got.status,
+                    StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_FOUND
+                ) {
+                    self.ping_by_get.store(true, Ordering::Relaxed);
+                }
+                got
+            } else {
+                posted
             }
-            return Ok(ping_worked(&answer));
+        };
+        if answer.status == StatusCode::NOT_FOUND {
+            return Err(CeligoError::NotFound);
         }
         Ok(ping_worked(&answer))
     }
+}
+
+/// The target of `rel="next"` in an RFC 8288 `Link` header. Lenient on purpose: a
+/// parameter without a value or a link without `rel` elsewhere in the header does not
+/// stop a listing; commas inside `<…>` are part of the address.
+fn next_link(header: &str) -> Option<&str> {
+    let mut rest = header;
+    while let Some(open) = rest.find('<') {
+        let after = &rest[open + 1..];
+        let close = after.find('>')?;
+        let target = &after[..close];
+        let params_and_more = &after[close + 1..];
+        let params = &params_and_more[..params_and_more.find('<').unwrap_or(params_and_more.len())];
+        let is_next = params.split(';').any(|param| {
+            let Some((key, value)) = param.split_once('=') else {
+                return false;
+            };
+            key.trim().eq_ignore_ascii_case("rel")
+                && value
+                    .trim()
+                    .trim_end_matches(',')
+                    .trim()
+                    .trim_matches('"')
+                    .split_ascii_whitespace()
+                    .any(|rel| rel.eq_ignore_ascii_case("next"))
+        });
+        if is_next {
+            return Some(target.trim());
+        }
+        rest = params_and_more;
+    }
+    None
 }
 
 fn ping_worked(answer: &Answer) -> bool {
@@ -567,6 +605,22 @@ mod tests {
         ] {
             assert!(!is_nothing(&something), "{something}");
         }
+    }
+
+    #[test]
+    fn the_next_page_is_found_however_the_header_is_written() {
+        let documented = r#"<https://api.integrator.io/v1/integrations?skip=100&limit=1000>; rel="next",
+        <https://api.integrator.io/v1/integrations?skip=0&limit=1000>;   rel="prev""#;
+        assert_eq!(
+            next_link(documented),
+            Some("https://api.integrator.io/v1/integrations?skip=100&limit=1000")
+        );
+        assert_eq!(next_link(r#"</v1/c?a=1,2>; rel=next"#), Some("/v1/c?a=1,2"));
+        assert_eq!(next_link(r#"<x>; title; rel="prev next""#), Some("x"));
+        assert_eq!(next_link(r#"<a>; foo=bar, <b>; REL="Next""#), Some("b"));
+        assert_eq!(next_link(r#"<a>; rel="prev""#), None);
+        assert_eq!(next_link("garbage"), None);
+        assert_eq!(next_link("<unclosed; rel=next"), None);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub use error::{CeligoError, TOKEN_ADVICE};
 pub use health::{Health, SyncState, TokenState};
 pub use prepare::{CeligoLink, PrepareError};
 pub use sync::{sync, SyncError, SyncProgress, SyncReport};
+pub use watch::Checked;
 
 use crate::clock::SharedClock;
 use crate::domain::Actor;
@@ -30,8 +31,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How long after its link's life a watch goes on: the person may still be on Zoom's
-/// consent page when the link expires (Zoom's codes live 5 minutes).
-const WATCH_GRACE: TimeDelta = TimeDelta::minutes(10);
+/// consent page when the link expires. With the default 10-minute link that ends 14
+/// minutes after the form was sent, inside the 15 minutes Discord lets the private
+/// answer be updated.
+const WATCH_GRACE: TimeDelta = TimeDelta::minutes(4);
 
 /// Builds the client for `settings`, if a token is set.
 pub fn client(settings: &Settings, health: Arc<Health>) -> anyhow::Result<Option<CeligoClient>> {
@@ -86,11 +89,6 @@ impl Celigo {
         self.client.health()
     }
 
-    /// How long a watch runs once a link is opened.
-    fn watch_window(&self) -> TimeDelta {
-        self.switch.link_ttl().to_chrono() + WATCH_GRACE
-    }
-
     /// Asks integrator.io whether it accepts the token; the answer shows in `/readyz`.
     pub async fn check_token(&self) {
         match self.client.token_info().await {
@@ -128,6 +126,8 @@ impl Celigo {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            // Watches and preparations a stopped process left are picked up here too.
+            self.resume().await;
             let result = self.sync(Actor::System, &|_| {}).await;
             let ok = result.is_ok();
             match result {

@@ -6,20 +6,24 @@
 use super::definition::{switched_definition, DefinitionError, OAuthTarget};
 use super::document::{Document, Scheme};
 use super::error::CeligoError;
+use super::watch::Checked;
 use super::Celigo;
 use crate::chat::ReplyHandle;
-use crate::domain::{Actor, Connection, ConnectionId};
+use crate::domain::{Actor, Connection, ConnectionId, ConnectionState};
 use crate::store::Prepared;
-use crate::switch::{IssueError, Link, Reserved, ZoomClientId};
+use crate::switch::{IssueError, Link, Outcome, Reserved, ZoomClientId};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
+
+/// How long "Get a fresh link" waits for a last look at a watched connection.
+const FINAL_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The link, and what the person should know about the change made.
 #[derive(Debug)]
 pub struct CeligoLink {
     pub link: Link,
-    /// The iClient's name in integrator.io.
-    pub iclient_name: String,
+    /// The iClient's name in integrator.io, when this answer created it.
+    pub iclient_name: Option<String>,
     /// Masked values integrator.io would not show, left out of the new definition.
     pub dropped: Vec<String>,
     /// integrator.io could not give the authorization address just now (the link asks
@@ -41,6 +45,10 @@ pub enum PrepareError {
     ManagedByConnector,
     #[error("integrator.io already has it on OAuth 2.0, authorized")]
     AlreadySwitched,
+    #[error("integrator.io has it on `{0}` authentication, not JWT")]
+    OffJwt(String),
+    #[error("integrator.io did not confirm whether it took the new definition ({0})")]
+    Unconfirmed(CeligoError),
     #[error("someone changed it in integrator.io while cutover was preparing the switch")]
     EditedMeanwhile,
     #[error("integrator.io did not take the new definition (it does not use the new iClient)")]
@@ -91,7 +99,10 @@ impl Celigo {
             .await;
         if let Err(failure) = &result {
             tracing::info!(connection = %connection.id, outcome = %failure.outcome(), "a celigo switch was not prepared");
-            if !matches!(failure, PrepareError::AlreadySwitched) {
+            if !matches!(
+                failure,
+                PrepareError::AlreadySwitched | PrepareError::OffJwt(_)
+            ) {
                 if let Err(e) = self
                     .store
                     .fail_attempt(
@@ -126,23 +137,24 @@ impl Celigo {
         if doc.managed_by_connector() {
             return Err(PrepareError::ManagedByConnector);
         }
-        match doc.auth() {
-            Some(Scheme::OAuth) if doc.has_token() => {
-                self.store
-                    .record_switched_elsewhere(&reserved.attempt, actor, self.clock.now())
-                    .await
-                    .map_err(anyhow::Error::from)?;
-                return Err(PrepareError::AlreadySwitched);
-            }
-            Some(Scheme::Other(_)) => {
-                self.store
-                    .record_switched_elsewhere(&reserved.attempt, actor, self.clock.now())
-                    .await
-                    .map_err(anyhow::Error::from)?;
-                return Err(PrepareError::AlreadySwitched);
-            }
+        let already = match doc.auth() {
             None => return Err(PrepareError::Definition(DefinitionError::NoAuthPart)),
-            Some(Scheme::Jwt | Scheme::OAuth) => {}
+            Some(Scheme::Jwt) => None,
+            Some(Scheme::Other(kind)) => Some(PrepareError::OffJwt(kind)),
+            Some(Scheme::OAuth) if doc.has_token() => Some(PrepareError::AlreadySwitched),
+            // On OAuth 2.0 without a token in sight: where integrator.io keeps it is not
+            // documented, so a working connection is left alone rather than re-switched.
+            Some(Scheme::OAuth) => match self.client.ping(id).await {
+                Ok(true) => Some(PrepareError::AlreadySwitched),
+                _ => None,
+            },
+        };
+        if let Some(already) = already {
+            self.store
+                .record_switched_elsewhere(&reserved.attempt, actor, self.clock.now())
+                .await
+                .map_err(anyhow::Error::from)?;
+            return Err(already);
         }
         let stamp = doc.last_modified().map(str::to_owned);
 
@@ -165,6 +177,8 @@ impl Celigo {
             .map_err(anyhow::Error::from)?;
         let dropped = match self.switch_definition(id, stamp.as_deref(), &iclient).await {
             Ok(dropped) => dropped,
+            // The connection may use it: it stays (a later switch cleans it up if not).
+            Err(e @ PrepareError::Unconfirmed(_)) => return Err(e),
             Err(e) => {
                 self.discard_iclient(&iclient).await;
                 return Err(e);
@@ -193,9 +207,45 @@ impl Celigo {
         let link = self.switch.celigo_link(reserved, issued.expires_at)?;
         Ok(CeligoLink {
             link,
-            iclient_name,
+            iclient_name: Some(iclient_name),
             dropped,
             warning,
+        })
+    }
+
+    /// "Get a fresh link" for a connection switched in integrator.io and awaiting
+    /// authorization: a new link for the iClient already in place. A watched link is
+    /// checked once more first: the person may have authorized it just now.
+    pub async fn fresh_link(
+        &self,
+        actor: Actor,
+        connection: &Connection,
+        reply_to: Option<&ReplyHandle>,
+    ) -> Result<CeligoLink, PrepareError> {
+        let nothing = || PrepareError::Issue(IssueError::NothingToRenew);
+        if connection.state != ConnectionState::AwaitingAuthorization {
+            return Err(nothing());
+        }
+        let (iclient, client_id) = self
+            .store
+            .celigo_iclient(&connection.id)
+            .await
+            .map_err(anyhow::Error::from)?
+            .ok_or_else(nothing)?;
+        if let Checked::Watched(Some(Outcome::Switched { .. })) =
+            self.check_now(&connection.id, FINAL_CHECK).await
+        {
+            return Err(PrepareError::AlreadySwitched);
+        }
+        let link = self
+            .switch
+            .reissue_celigo(actor, &connection.id, &client_id, &iclient, reply_to)
+            .await?;
+        Ok(CeligoLink {
+            link,
+            iclient_name: None,
+            dropped: Vec::new(),
+            warning: None,
         })
     }
 
@@ -278,7 +328,8 @@ impl Celigo {
             // The PUT may have landed before the failure: look before cleaning up.
             Err(e @ CeligoError::Unavailable { .. }) => match self.client.connection(id).await {
                 Ok(now) if uses(&now, iclient) => {}
-                _ => return Err(e.into()),
+                Ok(_) => return Err(e.into()),
+                Err(_) => return Err(PrepareError::Unconfirmed(e)),
             },
             Err(e) => return Err(e.into()),
         }
@@ -297,6 +348,11 @@ impl Celigo {
             .map_err(|_| "integrator.io gave an address that does not parse".to_owned())?;
         let expected = url::Url::parse(self.authorize_url.as_str())
             .map_err(|_| "zoom.authorize_url does not parse".to_owned())?;
+        // https only, and on Zoom's host: the origin of zoom.authorize_url (which only a
+        // loopback stand-in for Zoom in tests makes plain http).
+        if url.scheme() != "https" && expected.scheme() == "https" {
+            return Err("integrator.io gave an address that is not https; cutover does not send people there".to_owned());
+        }
         if url.origin() != expected.origin() {
             return Err(format!(
                 "integrator.io gave an address on {}, not on Zoom's {}; cutover does not send people there",

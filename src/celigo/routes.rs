@@ -3,6 +3,7 @@
 //! authorization address; and, with `celigo.return_to_cutover`, the page integrator.io
 //! sends the browser back to (`GET /oauth/celigo/return/{connection}`), which checks at once.
 
+use super::watch::Checked;
 use super::Celigo;
 use crate::domain::{Backend, ConnectionId, ConnectionState};
 use crate::store::NotConsumed;
@@ -25,11 +26,14 @@ struct StartParams {
     state: Option<String>,
 }
 
+/// The start route always; the return page only when `celigo.return_to_cutover` sends
+/// browsers there.
 pub fn router(celigo: Arc<Celigo>) -> Router {
-    Router::new()
-        .route(CELIGO_START_PATH, get(start))
-        .route(&format!("{RETURN_PREFIX}/{{connection}}"), get(back))
-        .with_state(celigo)
+    let mut router = Router::new().route(CELIGO_START_PATH, get(start));
+    if celigo.return_base.is_some() {
+        router = router.route(&format!("{RETURN_PREFIX}/{{connection}}"), get(back));
+    }
+    router.with_state(celigo)
 }
 
 /// A 303 to integrator.io's address; like every page here, never cached or referred on.
@@ -58,14 +62,13 @@ async fn start(
     let Some(state) = params.state.filter(|s| !s.is_empty() && s.len() <= 256) else {
         return Outcome::UnknownLink.page().into_response();
     };
-    let now = celigo.clock.now();
     let taken = celigo
         .store
         .consume_attempt(
             &hash_state(&state),
             Backend::Celigo,
-            now,
-            Some(now + celigo.watch_window()),
+            celigo.clock.now(),
+            Some(super::WATCH_GRACE),
         )
         .await;
     let attempt = match taken {
@@ -82,20 +85,26 @@ async fn start(
             return Outcome::Internal.page().into_response();
         }
     };
-    match celigo.authorization_url(&attempt.connection).await {
-        Ok(url) => {
-            tracing::info!(connection = %attempt.connection, "a celigo link was opened; watching the connection");
-            celigo.start_watch(attempt);
-            redirect(&url)
-        }
-        Err(why) => {
-            tracing::warn!(connection = %attempt.connection, why, "no authorization address from integrator.io");
-            if let Err(e) = celigo.store.release_opened_attempt(&attempt).await {
-                tracing::error!(error = %e, "could not give a link back");
+    // The rest runs to its end even if the browser goes away, so a taken link is always
+    // either watched or given back.
+    let work = tokio::spawn(async move {
+        match celigo.authorization_url(&attempt.connection).await {
+            Ok(url) => {
+                tracing::info!(connection = %attempt.connection, "a celigo link was opened; watching the connection");
+                celigo.start_watch(attempt);
+                redirect(&url)
             }
-            Outcome::CeligoUnavailable(why).page().into_response()
+            Err(why) => {
+                tracing::warn!(connection = %attempt.connection, why, "no authorization address from integrator.io");
+                if let Err(e) = celigo.store.release_opened_attempt(&attempt).await {
+                    tracing::error!(error = %e, "could not give a link back");
+                }
+                Outcome::CeligoUnavailable(why).page().into_response()
+            }
         }
-    }
+    });
+    work.await
+        .unwrap_or_else(|_| Outcome::Internal.page().into_response())
 }
 
 /// integrator.io sent the browser back: check now, and say how it stands.
@@ -103,14 +112,11 @@ async fn back(State(celigo): State<Arc<Celigo>>, Path(raw): Path<String>) -> Res
     let Ok(id) = ConnectionId::parse(&raw) else {
         return Outcome::UnknownLink.page().into_response();
     };
-    if let Some(mut outcome) = celigo.wake(&id) {
-        let waited = tokio::time::timeout(RETURN_WAIT, outcome.wait_for(Option::is_some)).await;
-        return match waited {
-            Ok(Ok(done)) => done.clone().unwrap_or(Outcome::StillChecking),
-            _ => Outcome::StillChecking,
-        }
-        .page()
-        .into_response();
+    if let Checked::Watched(outcome) = celigo.check_now(&id, RETURN_WAIT).await {
+        return outcome
+            .unwrap_or(Outcome::StillChecking)
+            .page()
+            .into_response();
     }
     let outcome = match celigo.store.get_connection(&id).await {
         Ok(Some(c)) if c.state == ConnectionState::Migrated => {

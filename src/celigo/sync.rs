@@ -9,7 +9,7 @@ use crate::domain::{Actor, ConnectionId, DisplayName, RemoteAuth, SyncedConnecti
 use crate::store::{Store, StoreError, SyncSummary};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Where a sync is, for a progress line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +22,12 @@ pub enum SyncProgress {
 pub enum SyncError {
     #[error("{0}")]
     Celigo(#[from] CeligoError),
+    #[error(
+        "integrator.io no longer lists {missing} connections cutover synced from it; that looks like another \
+         account or region, so nothing was marked removed. Check celigo.api_base_url and whose token \
+         celigo.api_token is"
+    )]
+    TooManyMissing { missing: usize },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -146,15 +152,22 @@ fn classify(doc: &Value, integrations: &HashMap<String, String>) -> Listed {
     })
 }
 
+/// More connections than this missing from one listing is not a clean-up but a sign
+/// of the wrong account or region: nothing is marked removed, and the sync says so.
+const MAX_REMOVED: usize = 100;
+
 /// Reads every connection (and integration name) from integrator.io and applies the
-/// Zoom ones to the store. Nothing is written unless the whole listing was read.
+/// Zoom ones to the store. Nothing is written unless the whole listing was read. A
+/// connection the listing lacks is marked removed only once integrator.io answers 404
+/// for it (paging by skip can miss a record when the account changes meanwhile).
 pub async fn sync(
     client: &CeligoClient,
     store: &Store,
     actor: Actor,
-    now: impl FnOnce() -> DateTime<Utc>,
+    now: impl Fn() -> DateTime<Utc>,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
 ) -> Result<SyncReport, SyncError> {
+    let listed_at = now();
     let integrations: HashMap<String, String> = client
         .list_all("integrations", |n| progress(SyncProgress::Integrations(n)))
         .await?
@@ -172,7 +185,11 @@ pub async fn sync(
         ..SyncReport::default()
     };
     let mut records = Vec::new();
+    let mut listed_ids = HashSet::new();
     for doc in &listed {
+        if let Some(id) = Document(doc).id() {
+            listed_ids.insert(id.to_owned());
+        }
         match classify(doc, &integrations) {
             Listed::Zoom(record) => records.push(record),
             Listed::NotZoom => {}
@@ -183,11 +200,39 @@ pub async fn sync(
             }
         }
     }
+    let missing: Vec<String> = store
+        .celigo_connection_ids()
+        .await?
+        .into_iter()
+        .filter(|id| !listed_ids.contains(id))
+        .collect();
+    if missing.len() > MAX_REMOVED {
+        return Err(SyncError::TooManyMissing {
+            missing: missing.len(),
+        });
+    }
+    let mut removed = Vec::new();
+    for raw in missing {
+        let Ok(id) = ConnectionId::parse(&raw) else {
+            continue;
+        };
+        match client.connection(&id).await {
+            Err(CeligoError::NotFound) => removed.push(id),
+            Ok(doc) => {
+                if let Listed::Zoom(record) = classify(&doc, &integrations) {
+                    records.push(record);
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     // The same id listed twice (a page boundary that moved) counts once.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     records.retain(|r| seen.insert(r.id.clone()));
     report.zoom = records.len();
-    report.summary = store.sync_from_celigo(&records, actor, now()).await?;
+    report.summary = store
+        .sync_from_celigo(&records, &removed, listed_at, actor, now())
+        .await?;
     Ok(report)
 }
 

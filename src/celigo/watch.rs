@@ -12,13 +12,28 @@ use crate::domain::{Backend, ConnectionId};
 use crate::store::{Attempt, AttemptStatus, PREPARE_GRACE};
 use crate::switch::{actor_of, Outcome};
 use std::sync::{Arc, PoisonError};
+use std::time::Duration;
 use tokio::sync::{watch as channel, Notify};
+use tokio::time::Instant;
 
-/// One running watch: a way to wake it (the browser came back), and its outcome.
+/// However often a watch is woken, it pings at most this often.
+const MIN_GAP: Duration = Duration::from_secs(1);
+
+/// One running watch: a way to wake it (the browser came back, or a fresh link is asked
+/// for), the rounds it has made, and its outcome.
 pub(super) struct Watch {
     connection: ConnectionId,
     wake: Notify,
+    rounds: channel::Sender<u64>,
     outcome: channel::Sender<Option<Outcome>>,
+}
+
+/// What checking a connection at once found.
+pub enum Checked {
+    /// No link of it is being watched.
+    NotWatched,
+    /// The watch made a round (or ended): its outcome, if it has one.
+    Watched(Option<Outcome>),
 }
 
 enum Confirmed {
@@ -35,9 +50,11 @@ impl Celigo {
     /// Watches an opened link's connection in the background (once per attempt).
     pub fn start_watch(self: &Arc<Self>, attempt: Attempt) {
         let (outcome, _) = channel::channel(None);
+        let (rounds, _) = channel::channel(0);
         let watch = Arc::new(Watch {
             connection: attempt.connection.clone(),
             wake: Notify::new(),
+            rounds,
             outcome,
         });
         {
@@ -61,12 +78,27 @@ impl Celigo {
         });
     }
 
-    /// Wakes the watch of `connection`, if one runs: its outcome will show on the receiver.
-    pub fn wake(&self, connection: &ConnectionId) -> Option<channel::Receiver<Option<Outcome>>> {
-        let watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
-        let watch = watches.values().find(|w| &w.connection == connection)?;
-        watch.wake.notify_one();
-        Some(watch.outcome.subscribe())
+    /// Wakes the watch of `connection`, if one runs, and waits (at most `within`) for the
+    /// round that follows.
+    pub async fn check_now(&self, connection: &ConnectionId, within: Duration) -> Checked {
+        let (mut outcome, mut rounds) = {
+            let watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(watch) = watches.values().find(|w| &w.connection == connection) else {
+                return Checked::NotWatched;
+            };
+            watch.wake.notify_one();
+            (watch.outcome.subscribe(), watch.rounds.subscribe())
+        };
+        rounds.borrow_and_update();
+        let _ = tokio::time::timeout(within, async {
+            tokio::select! {
+                _ = outcome.wait_for(Option::is_some) => {}
+                _ = rounds.changed() => {}
+            }
+        })
+        .await;
+        let result = outcome.borrow().clone();
+        Checked::Watched(result)
     }
 
     /// Pings until the switch is confirmed, the watch's time is up, or the attempt is no
@@ -120,9 +152,11 @@ impl Celigo {
                     tracing::warn!(connection = %id, error = %e, "could not ping the connection; trying again")
                 }
             }
+            let pinged = Instant::now();
+            watch.rounds.send_modify(|round| *round += 1);
             tokio::select! {
                 () = tokio::time::sleep(self.ping_every) => {}
-                () = watch.wake.notified() => {}
+                () = watch.wake.notified() => tokio::time::sleep_until(pinged + MIN_GAP).await,
             }
         }
     }

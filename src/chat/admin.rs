@@ -81,10 +81,10 @@ impl ChatCore {
                 };
                 match celigo.sync(actor, &|_| {}).await {
                     Ok(report) => done(report.describe()),
-                    Err(SyncError::Celigo(e)) => Err(ChatError::Refused(format!(
+                    Err(SyncError::Store(e)) => Err(e.into()),
+                    Err(e) => Err(ChatError::Refused(format!(
                         "The sync did not run, and nothing was changed: {e}."
                     ))),
-                    Err(SyncError::Store(e)) => Err(e.into()),
                 }
             }
             "cutover deadline add" => {

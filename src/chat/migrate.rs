@@ -160,6 +160,12 @@ impl ChatCore {
                          migrated. Nothing else to do.",
                         connection.id
                     )))),
+                    Err(PrepareError::OffJwt(kind)) => Ok(Reply::Message(Message::private(format!(
+                        "`{}` is no longer on JWT in integrator.io (it uses `{}` authentication): cutover has \
+                         recorded it as switched. Nothing else to do.",
+                        connection.id,
+                        escape(&kind)
+                    )))),
                     Err(e) => Err(prepare_error(e, &connection.id)),
                 }
             }
@@ -192,7 +198,8 @@ impl ChatCore {
         }
     }
 
-    /// "Get a fresh link": the same credentials, a new link; the old one stops working.
+    /// "Get a fresh link": the same credentials (or, in integrator.io, the same iClient),
+    /// a new link; the old one stops working.
     pub(super) async fn fresh_link(
         &self,
         caller: Caller,
@@ -200,6 +207,18 @@ impl ChatCore {
         reply_to: Option<&ReplyHandle>,
     ) -> Result<Reply, ChatError> {
         let connection = self.migratable(caller, connection.as_str()).await?;
+        if let (Backend::Celigo, Some(celigo)) =
+            (self.backend_for(&connection), &self.backends.celigo)
+        {
+            return match celigo.fresh_link(caller.actor, &connection, reply_to).await {
+                Ok(renewed) => Ok(Reply::Update(link_message(&connection, &renewed.link, Some(&renewed)))),
+                Err(PrepareError::AlreadySwitched) => Ok(Reply::Update(Message::private(format!(
+                    "Your authorization went through: `{}` is on OAuth 2.0 in integrator.io. Nothing else to do.",
+                    connection.id
+                )))),
+                Err(e) => Err(prepare_error(e, &connection.id)),
+            };
+        }
         let link = self
             .switch
             .reissue(caller.actor, &connection.id, reply_to)
@@ -235,6 +254,15 @@ fn prepare_error(error: PrepareError, connection: &ConnectionId) -> ChatError {
         )),
         PrepareError::AlreadySwitched => ChatError::Refused(format!(
             "`{connection}` is already on OAuth 2.0 in integrator.io."
+        )),
+        PrepareError::OffJwt(kind) => ChatError::Refused(format!(
+            "`{connection}` is no longer on JWT in integrator.io (it uses `{}` authentication).",
+            escape(&kind)
+        )),
+        PrepareError::Unconfirmed(e) => ChatError::Refused(format!(
+            "integrator.io did not confirm whether it took the switch of `{connection}` ({e}). cutover kept the new \
+             iClient in case it did. Check the connection in integrator.io, then run /migrate again if it still \
+             needs switching (cutover then deletes the iClient if nothing uses it)."
         )),
         PrepareError::Definition(e) => ChatError::Refused(format!(
             "cutover cannot switch `{connection}`: {e}. {unchanged} Switch it in integrator.io instead: {FINISH_IN_INTEGRATOR_IO}"
@@ -303,7 +331,8 @@ fn link_message(connection: &Connection, link: &Link, celigo: Option<&CeligoLink
              and secret; it now awaits your authorization. Zoom will return you to integrator.io, and cutover confirms \
              the connection works.",
             iclient = celigo
-                .map(|c| format!(" with the iClient `{}`", escape(&c.iclient_name)))
+                .and_then(|c| c.iclient_name.as_deref())
+                .map(|name| format!(" with the iClient `{}`", escape(name)))
                 .unwrap_or_default()
         ),
     };

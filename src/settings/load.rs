@@ -392,6 +392,20 @@ fn secret(
     }
 }
 
+/// https, or plain http only to this machine (a proxy or a test stand-in on loopback).
+fn is_https_or_loopback(url: &HttpUrl) -> bool {
+    let Ok(parsed) = url::Url::parse(url.as_str()) else {
+        return false;
+    };
+    parsed.scheme() == "https"
+        || match parsed.host() {
+            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
+}
+
 fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
     let mut problem = |key: String, message: String| {
         problems.push(ConfigProblem {
@@ -420,6 +434,16 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
         problem(
             "zoom.request_timeout".into(),
             format!("{} is out of range: use 1s to 2m", raw.zoom.request_timeout),
+        );
+    }
+    if !is_https_or_loopback(&raw.celigo.api_base_url) {
+        problem(
+            "celigo.api_base_url".into(),
+            format!(
+                "{} is not https: the API token would cross the network in clear; use https://api.integrator.io/v1 \
+                 (EU: https://api.eu.integrator.io/v1)",
+                raw.celigo.api_base_url
+            ),
         );
     }
     if !(1..=120).contains(&raw.celigo.request_timeout.as_seconds()) {

@@ -181,13 +181,13 @@ pub(super) fn attempt_from_row(row: &SqliteRow) -> Result<Attempt, StoreError> {
     })
 }
 
-/// Ends the connection's attempts whose time is up, so none blocks a new link: a link
-/// past its expiry; an exchange that never finished (the process stopped mid-way) once
-/// every request to Zoom it could still be making has timed out; a watch past its end;
-/// a preparation that cannot still be running.
-async fn release_stale(
+/// Ends attempts whose time is up (of one connection, or all), so none blocks a new link
+/// or a sync: a link past its expiry; an exchange that never finished (the process
+/// stopped mid-way) once every request to Zoom it could still be making has timed out;
+/// a watch past its end; a preparation that cannot still be running.
+pub(super) async fn release_stale(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    connection: &ConnectionId,
+    connection: Option<&ConnectionId>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     sqlx::query(
@@ -195,18 +195,16 @@ async fn release_stale(
          SET status = CASE status WHEN 'issued' THEN 'expired' ELSE 'failed' END, \
              outcome = CASE status WHEN 'issued' THEN outcome WHEN 'watching' THEN 'not authorized in time' \
                        ELSE 'interrupted' END, \
-             finished_at = ? \
-         WHERE connection_id = ? \
-           AND ((status = 'issued' AND expires_at <= ?) \
-             OR (status = 'exchanging' AND expires_at <= ?) \
-             OR (status = 'watching' AND watch_until <= ?) \
-             OR (status = 'preparing' AND created_at <= ?))",
+             finished_at = ?1 \
+         WHERE (?2 IS NULL OR connection_id = ?2) \
+           AND ((status = 'issued' AND expires_at <= ?1) \
+             OR (status = 'exchanging' AND expires_at <= ?3) \
+             OR (status = 'watching' AND watch_until <= ?1) \
+             OR (status = 'preparing' AND created_at <= ?4))",
     )
     .bind(now)
-    .bind(connection.as_str())
-    .bind(now)
+    .bind(connection.map(ConnectionId::as_str))
     .bind(now - EXCHANGE_GRACE)
-    .bind(now)
     .bind(now - PREPARE_GRACE)
     .execute(&mut **tx)
     .await?;
@@ -225,7 +223,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<CreateOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
-        release_stale(&mut tx, &new.connection, now).await?;
+        release_stale(&mut tx, Some(&new.connection), now).await?;
         match live_attempt(&mut tx, &new.connection).await? {
             Some((holder, expires_at, status)) if status.in_progress() && holder == new.actor => {
                 if status != AttemptStatus::Watching {
@@ -313,17 +311,29 @@ impl Store {
 
     /// Takes the link, atomically: of two browsers with the same `state`, exactly one gets
     /// the attempt. A `direct` link turns to exchanging; a `celigo` one to watching until
-    /// `watch_until`. A link of the other backend is not one this route gave out.
+    /// `watch_grace` after the link's expiry. A link of the other backend is not one this
+    /// route gave out.
     pub async fn consume_attempt(
         &self,
         state_hash: &[u8],
         backend: Backend,
         now: DateTime<Utc>,
-        watch_until: Option<DateTime<Utc>>,
+        watch_grace: Option<chrono::TimeDelta>,
     ) -> Result<Result<Attempt, NotConsumed>, StoreError> {
         let next = match backend {
             Backend::Direct => AttemptStatus::Exchanging,
             Backend::Celigo => AttemptStatus::Watching,
+        };
+        let watch_until = match watch_grace {
+            Some(grace) => sqlx::query_scalar::<_, DateTime<Utc>>(
+                "SELECT expires_at FROM migration_attempts WHERE state_hash = ? AND backend = ?",
+            )
+            .bind(state_hash)
+            .bind(backend.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|expires| expires + grace),
+            None => None,
         };
         let row = sqlx::query(&format!(
             "UPDATE migration_attempts SET status = ?, opened_at = ?, watch_until = ? \

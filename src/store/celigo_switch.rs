@@ -18,6 +18,22 @@ pub struct Prepared {
 }
 
 impl Store {
+    /// The iClient cutover put on the connection in integrator.io, with the Zoom client
+    /// id it holds, if any.
+    pub async fn celigo_iclient(
+        &self,
+        connection: &ConnectionId,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT c.celigo_iclient_id, a.client_id FROM connections c \
+             JOIN migration_attempts a ON a.connection_id = c.id AND a.iclient_id = c.celigo_iclient_id \
+             WHERE c.id = ? ORDER BY a.id DESC LIMIT 1",
+        )
+        .bind(connection.as_str())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Notes the iClient a preparation created, so it can be cleaned up if the
     /// preparation is interrupted.
     pub async fn set_attempt_iclient(

@@ -1,12 +1,13 @@
 //! A sync from integrator.io, applied in one transaction: integrator.io is the source of
 //! truth for name, integration, authentication and offline state; owners are cutover's.
 
+use super::attempts::release_stale;
 use super::{audit, Store, StoreError};
 use crate::domain::{
     Actor, ConnectionId, ConnectionState, MigratedVia, RemoteAuth, SyncedConnection,
 };
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// What a sync changed in cutover's inventory.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,6 +39,7 @@ struct KnownRow {
     offline: Option<bool>,
     removed_at: Option<DateTime<Utc>>,
     migrated_via: Option<String>,
+    updated_at: DateTime<Utc>,
     busy: bool,
 }
 
@@ -50,40 +52,72 @@ struct Known {
     offline: Option<bool>,
     removed: bool,
     via: Option<MigratedVia>,
-    /// A link or switch is under way: the attempt decides its state, not the sync.
-    busy: bool,
+    /// A live link or switch decides its state, not the sync; so does a change made
+    /// after the listing was read (the listing may predate it).
+    settled_elsewhere: bool,
 }
 
-/// Where a connection should stand given what integrator.io says, the audit line for a
-/// change of state, and whether a `direct` switch was kept against integrator.io's word.
-fn target(known: &Known, remote: RemoteAuth) -> (ConnectionState, Option<&'static str>, bool) {
+/// Where a connection should stand given what integrator.io says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Target {
+    state: ConnectionState,
+    /// The audit line for a change of state.
+    why: Option<&'static str>,
+    /// It is now on OAuth 2.0 by integrator.io's doing.
+    by_integrator: bool,
+    /// A `direct` switch kept against integrator.io's word.
+    kept_direct: bool,
+}
+
+fn target(known: &Known, record: &SyncedConnection) -> Target {
     use ConnectionState::*;
-    let direct = known.via == Some(MigratedVia::Direct) && known.state != Pending;
-    if known.busy {
-        return (known.state, None, false);
-    }
-    if direct && remote != (RemoteAuth::OAuth2 { authorized: true }) {
-        return (known.state, None, true);
-    }
-    let (state, why) = match (remote, known.state) {
-        (RemoteAuth::Jwt, Pending) => (Pending, None),
-        (RemoteAuth::Jwt, _) => (Pending, Some("integrator.io shows it on JWT")),
-        (RemoteAuth::OAuth2 { authorized: true }, Pending | AwaitingAuthorization) => (
-            Migrated,
-            Some("switched to OAuth 2.0 and authorized in integrator.io, outside cutover"),
-        ),
-        (RemoteAuth::OAuth2 { authorized: true }, state) => (state, None),
-        (RemoteAuth::OAuth2 { authorized: false }, Pending) => (
-            AwaitingAuthorization,
-            Some("switched to OAuth 2.0 in integrator.io, not authorized yet"),
-        ),
-        (RemoteAuth::OAuth2 { authorized: false }, Migrated) => (
-            AwaitingAuthorization,
-            Some("integrator.io no longer holds a token for it"),
-        ),
-        (RemoteAuth::OAuth2 { authorized: false }, state) => (state, None),
+    let keep = |kept_direct| Target {
+        state: known.state,
+        why: None,
+        by_integrator: false,
+        kept_direct,
     };
-    (state, why, false)
+    let change = |state, why: &'static str, by_integrator| Target {
+        state,
+        why: Some(why),
+        by_integrator,
+        kept_direct: false,
+    };
+    if known.settled_elsewhere {
+        return keep(false);
+    }
+    let direct = known.via == Some(MigratedVia::Direct) && known.state != Pending;
+    match (record.auth, known.state) {
+        (RemoteAuth::OAuth2 { authorized: true }, _) if direct => change(
+            Migrated,
+            "integrator.io now has it on OAuth 2.0 too, authorized",
+            true,
+        ),
+        (_, _) if direct => keep(true),
+        (RemoteAuth::Jwt, Pending) => keep(false),
+        (RemoteAuth::Jwt, _) => change(Pending, "integrator.io shows it on JWT", false),
+        (RemoteAuth::OAuth2 { authorized: true }, Pending | AwaitingAuthorization) => change(
+            Migrated,
+            "switched to OAuth 2.0 and authorized in integrator.io, outside cutover",
+            true,
+        ),
+        (RemoteAuth::OAuth2 { authorized: true }, _) => keep(false),
+        (RemoteAuth::OAuth2 { authorized: false }, Pending) => change(
+            AwaitingAuthorization,
+            "switched to OAuth 2.0 in integrator.io, not authorized yet",
+            false,
+        ),
+        // Where integrator.io keeps a token is not documented: a working connection
+        // without a visible token stays migrated; only one that is offline goes back.
+        (RemoteAuth::OAuth2 { authorized: false }, Migrated) if record.offline == Some(true) => {
+            change(
+                AwaitingAuthorization,
+                "integrator.io holds no token for it and has it offline",
+                false,
+            )
+        }
+        (RemoteAuth::OAuth2 { authorized: false }, _) => keep(false),
+    }
 }
 
 fn auth_of(state: ConnectionState) -> &'static str {
@@ -94,19 +128,31 @@ fn auth_of(state: ConnectionState) -> &'static str {
 }
 
 impl Store {
-    /// Applies a complete listing of integrator.io's Zoom connections. Connections it
-    /// lists are inserted or updated (by id, whatever their source); celigo connections it
-    /// no longer lists are marked removed. Owners are never touched.
+    /// The connections a sync from integrator.io brought in and it still lists.
+    pub async fn celigo_connection_ids(&self) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM connections WHERE source = 'celigo' AND removed_at IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Applies integrator.io's listing, read from `listed_at` on: connections it lists
+    /// are inserted or updated (by id, whatever their source); those in `removed` (gone,
+    /// as integrator.io confirmed) are marked removed. Owners are never touched.
     pub async fn sync_from_celigo(
         &self,
         records: &[SyncedConnection],
+        removed: &[ConnectionId],
+        listed_at: DateTime<Utc>,
         actor: Actor,
         now: DateTime<Utc>,
     ) -> Result<SyncSummary, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        release_stale(&mut tx, None, now).await?;
         let rows: Vec<KnownRow> = sqlx::query_as(
             "SELECT c.id, c.name, c.integration, c.state, c.source, c.offline, c.removed_at, c.migrated_via, \
-             EXISTS (SELECT 1 FROM migration_attempts a WHERE a.connection_id = c.id \
+             c.updated_at, EXISTS (SELECT 1 FROM migration_attempts a WHERE a.connection_id = c.id \
                      AND a.status IN ('preparing', 'issued', 'exchanging', 'watching')) AS busy \
              FROM connections c",
         )
@@ -123,15 +169,13 @@ impl Store {
                 offline: row.offline,
                 removed: row.removed_at.is_some(),
                 via: row.migrated_via.as_deref().and_then(MigratedVia::parse),
-                busy: row.busy,
+                settled_elsewhere: row.busy || row.updated_at > listed_at,
             };
             known.insert(row.id, parsed);
         }
 
         let mut summary = SyncSummary::default();
-        let mut seen = HashSet::with_capacity(records.len());
         for record in records {
-            seen.insert(record.id.as_str());
             if record.offline == Some(true) {
                 summary.offline += 1;
             }
@@ -140,22 +184,22 @@ impl Store {
                 summary.new += 1;
                 continue;
             };
-            let (state, why, kept_direct) = target(existing, record.auth);
+            let target = target(existing, record);
+            if target.kept_direct {
+                summary.kept_direct += 1;
+            }
             let same = existing.name == record.name.as_str()
                 && existing.integration == record.integration
                 && existing.offline == record.offline
                 && existing.source == "celigo"
                 && !existing.removed
-                && existing.state == state;
-            if kept_direct {
-                summary.kept_direct += 1;
-            }
+                && target.why.is_none();
             if same {
                 summary.unchanged += 1;
                 continue;
             }
             summary.changed += 1;
-            let switched = state == ConnectionState::Migrated && existing.state != state;
+            let switched = target.by_integrator && existing.state != ConnectionState::Migrated;
             sqlx::query(
                 "UPDATE connections SET name = ?1, integration = ?2, offline = ?3, source = 'celigo', removed_at = NULL, \
                  updated_at = ?4, auth_type = ?5, state = ?6, \
@@ -163,17 +207,18 @@ impl Store {
                                     WHEN ?6 IN ('migrated', 'needs_reauthorization') THEN migrated_by END, \
                  migrated_at = CASE WHEN ?7 THEN ?4 \
                                     WHEN ?6 IN ('migrated', 'needs_reauthorization') THEN migrated_at END, \
-                 migrated_via = CASE WHEN ?7 THEN 'integrator.io' \
+                 migrated_via = CASE WHEN ?7 OR ?8 THEN 'integrator.io' \
                                      WHEN ?6 IN ('migrated', 'needs_reauthorization') THEN migrated_via END \
-                 WHERE id = ?8",
+                 WHERE id = ?9",
             )
             .bind(record.name.as_str())
             .bind(&record.integration)
             .bind(record.offline)
             .bind(now)
-            .bind(auth_of(state))
-            .bind(state.as_str())
+            .bind(auth_of(target.state))
+            .bind(target.state.as_str())
             .bind(switched)
+            .bind(target.by_integrator)
             .bind(record.id.as_str())
             .execute(&mut *tx)
             .await?;
@@ -192,37 +237,39 @@ impl Store {
                 )
                 .await?;
             }
-            if let Some(why) = why {
+            if let Some(why) = target.why {
                 let action = if switched {
                     "migration.switched_elsewhere"
                 } else {
                     "connection.state"
                 };
-                let detail = format!("{why}: now {}", state.label());
+                let detail = format!("{why}: now {}", target.state.label());
                 audit::record(&mut tx, now, actor, action, Some(&record.id), &detail).await?;
             }
         }
 
-        for (id, existing) in &known {
-            if existing.source != "celigo" || existing.removed || seen.contains(id.as_str()) {
+        for id in removed {
+            let marked = sqlx::query(
+                "UPDATE connections SET removed_at = ?, updated_at = ? \
+                 WHERE id = ? AND source = 'celigo' AND removed_at IS NULL",
+            )
+            .bind(now)
+            .bind(now)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if marked == 0 {
                 continue;
             }
-            sqlx::query("UPDATE connections SET removed_at = ?, updated_at = ? WHERE id = ?")
-                .bind(now)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
             summary.removed += 1;
-            let connection = ConnectionId::parse(id)
-                .map_err(|_| StoreError::Corrupt(format!("connection id {id:?}")))?;
             audit::record(
                 &mut tx,
                 now,
                 actor,
                 "connection.removed",
-                Some(&connection),
-                "no longer listed by integrator.io; kept for the record",
+                Some(id),
+                "gone from integrator.io; kept for the record",
             )
             .await?;
         }
@@ -271,4 +318,73 @@ async fn insert(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::DisplayName;
+
+    fn known(state: ConnectionState, via: Option<MigratedVia>) -> Known {
+        Known {
+            name: "Z".into(),
+            integration: String::new(),
+            state,
+            source: "celigo".into(),
+            offline: None,
+            removed: false,
+            via,
+            settled_elsewhere: false,
+        }
+    }
+
+    fn record(auth: RemoteAuth, offline: Option<bool>) -> SyncedConnection {
+        SyncedConnection {
+            id: ConnectionId::parse("c").expect("id"),
+            name: DisplayName::parse("Z").expect("name"),
+            integration: String::new(),
+            auth,
+            offline,
+        }
+    }
+
+    #[test]
+    fn integrator_io_decides_unless_something_else_does() {
+        use ConnectionState::*;
+        let jwt = record(RemoteAuth::Jwt, None);
+        let waiting = record(RemoteAuth::OAuth2 { authorized: false }, None);
+        let waiting_offline = record(RemoteAuth::OAuth2 { authorized: false }, Some(true));
+        let done = record(RemoteAuth::OAuth2 { authorized: true }, Some(false));
+        let to = |k: &Known, r: &SyncedConnection| target(k, r).state;
+        assert_eq!(to(&known(Pending, None), &done), Migrated);
+        assert!(target(&known(Pending, None), &done).by_integrator);
+        assert_eq!(to(&known(Pending, None), &waiting), AwaitingAuthorization);
+        assert_eq!(to(&known(AwaitingAuthorization, None), &jwt), Pending);
+        let celigo = known(Migrated, Some(MigratedVia::Celigo));
+        assert_eq!(
+            to(&celigo, &waiting),
+            Migrated,
+            "a hidden token is no reason to demote"
+        );
+        assert_eq!(to(&celigo, &waiting_offline), AwaitingAuthorization);
+        let direct = known(Migrated, Some(MigratedVia::Direct));
+        assert!(
+            target(&direct, &jwt).kept_direct,
+            "integrator.io was never switched"
+        );
+        assert_eq!(to(&direct, &jwt), Migrated);
+        let later = target(&direct, &done);
+        assert!(later.by_integrator && later.state == Migrated && later.why.is_some());
+        let mut busy = known(Pending, None);
+        busy.settled_elsewhere = true;
+        assert_eq!(
+            target(&busy, &done),
+            Target {
+                state: Pending,
+                why: None,
+                by_integrator: false,
+                kept_direct: false
+            }
+        );
+    }
 }

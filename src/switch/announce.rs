@@ -52,7 +52,14 @@ impl Announcer {
     }
 
     /// The person's private answer says what happened (Discord), and so does the terminal.
-    pub async fn tell_person(&self, event: SwitchEvent, reply: Option<(String, SecretString)>) {
+    /// `false` when there was a private answer to update and Discord refused (its token
+    /// lives 15 minutes).
+    pub async fn tell_person(
+        &self,
+        event: SwitchEvent,
+        reply: Option<(String, SecretString)>,
+    ) -> bool {
+        let mut delivered = true;
         if let (Some(http), Some((application, token))) = (&self.discord, reply) {
             if let Ok(id) = application.parse::<u64>() {
                 if id != 0 {
@@ -67,12 +74,13 @@ impl Announcer {
                 .edit_original_interaction_response(token.expose_secret(), &edit, Vec::new())
                 .await
             {
-                // The token lives 15 minutes; past that the page has told them.
                 tracing::info!(error = %e, connection = %event.connection, "could not update the private message");
+                delivered = false;
             }
         }
         // Nobody listening (no terminal) is fine.
         let _ = self.events.send(event);
+        delivered
     }
 
     /// A line in the reminders channel, when one is set and the bot can post.

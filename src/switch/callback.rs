@@ -209,7 +209,25 @@ impl Switch {
             connection: attempt.connection.clone(),
             text: outcome.message(),
         };
-        self.announcer.tell_person(event, reply).await;
+        let delivered = self.announcer.tell_person(event, reply).await;
+        // A watch can end after Discord stopped taking edits of the private answer: what
+        // the person must act on then goes to the channel, to them.
+        if !delivered
+            && matches!(
+                outcome,
+                Outcome::NotAuthorizedInTime | Outcome::ChangedInCeligo
+            )
+        {
+            if let Actor::Discord(person) = actor_of(attempt) {
+                let text = format!(
+                    "{}: about `{}` — {}",
+                    person.mention(),
+                    attempt.connection,
+                    outcome.message()
+                );
+                self.announcer.post(&text, Some(person)).await;
+            }
+        }
         if let Outcome::Switched { left, backend, .. } = outcome {
             let name = match self.store.get_connection(&attempt.connection).await {
                 Ok(Some(c)) => c.name.to_string(),

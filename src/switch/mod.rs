@@ -349,8 +349,8 @@ impl Switch {
         })
     }
 
-    /// A fresh link from the person's last unfinished attempt's credentials; the old link
-    /// stops working.
+    /// A fresh `direct` link from the person's last unfinished attempt's credentials; the
+    /// old link stops working. (A `celigo` link is renewed by the celigo backend.)
     pub async fn reissue(
         &self,
         actor: Actor,
@@ -362,10 +362,8 @@ impl Switch {
             .latest_attempt(connection, &actor.to_string())
             .await
             .map_err(anyhow::Error::from)?
+            .filter(|last| last.backend == Backend::Direct)
             .ok_or(IssueError::NothingToRenew)?;
-        if last.backend == Backend::Celigo {
-            return self.reissue_celigo(actor, &last, reply_to).await;
-        }
         let sealer = self.sealer()?;
         let sealed = last.client_secret_sealed.as_deref().ok_or_else(|| {
             IssueError::Internal(anyhow::anyhow!("a direct attempt without its secret"))
@@ -378,21 +376,23 @@ impl Switch {
     }
 
     /// A fresh `celigo` link: integrator.io already has the connection on OAuth 2.0 with
-    /// the person's iClient, so only the link is new.
-    async fn reissue_celigo(
+    /// `iclient`, so only the link is new; the person's unused or watched link is voided.
+    pub async fn reissue_celigo(
         &self,
         actor: Actor,
-        last: &Attempt,
+        connection: &ConnectionId,
+        client_id: &str,
+        iclient: &str,
         reply_to: Option<&ReplyHandle>,
     ) -> Result<Link, IssueError> {
-        let Some(iclient) = last.iclient_id.clone() else {
+        if self.celigo_links.is_none() {
             return Err(IssueError::NothingToRenew);
-        };
+        }
         let (new, state) = self.celigo_attempt(
             actor,
-            &last.connection,
-            &last.client_id,
-            Some(iclient),
+            connection,
+            client_id,
+            Some(iclient.to_owned()),
             AttemptStatus::Issued,
             reply_to,
         )?;
@@ -464,7 +464,9 @@ impl Switch {
                     self.announcer.post(&text, owner).await;
                     let actor = owner
                         .map_or_else(|| "terminal".to_owned(), |o| Actor::Discord(o).to_string());
-                    self.announcer
+                    // No private answer to update: only the terminal hears it.
+                    let _ = self
+                        .announcer
                         .tell_person(
                             SwitchEvent {
                                 actor,

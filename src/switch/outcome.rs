@@ -51,8 +51,8 @@ impl Outcome {
             } => (
                 StatusCode::OK,
                 format!("Done: {connection} is on OAuth 2.0"),
-                "cutover checked the new token with Zoom and keeps it, sealed. The connection in integrator.io was not \
-                 changed: cutover has no integrator.io API token."
+                "cutover checked the new token with Zoom and keeps it, sealed. This was the direct switch: the \
+                 connection in integrator.io was not changed."
                     .to_owned(),
                 format!("One step is left. {FINISH_IN_INTEGRATOR_IO} {left} connection(s) left to switch."),
             ),

@@ -272,31 +272,55 @@ fn text(value: &Value) -> &str {
     value["content"].as_str().unwrap_or_default()
 }
 
-/// Every non-auth field of the definition as it was, read-only keys and the JWT
-/// credentials aside.
-fn assert_kept(original: &Value, sent: &Value) {
+/// The definition without what a switch may change: the auth parts, the read-only
+/// keys, and the obsolete JWT credentials.
+fn non_auth(doc: &Value) -> Value {
+    let mut doc = doc.clone();
+    let Some(root) = doc.as_object_mut() else {
+        return doc;
+    };
     for key in [
-        "name",
-        "type",
-        "assistant",
-        "sandbox",
-        "_integrationId",
-        "debugDate",
+        "_id",
+        "lastModified",
+        "createdAt",
+        "queues",
+        "isHTTP",
+        "offline",
     ] {
-        assert_eq!(sent[key], original[key], "{key} is kept");
+        root.remove(key);
     }
-    for key in ["formType", "mediaType", "baseURI", "ping", "headers"] {
-        assert_eq!(
-            sent["http"][key], original["http"][key],
-            "http.{key} is kept"
-        );
+    if let Some(Value::Object(http)) = root.get_mut("http") {
+        for key in ["auth", "_iClientId", "encrypted"] {
+            http.remove(key);
+        }
     }
-    for key in ["baseURI", "mediaType", "pingRelativeURI", "pingMethod"] {
-        assert_eq!(
-            sent["rest"][key], original["rest"][key],
-            "rest.{key} is kept"
-        );
+    if let Some(Value::Object(rest)) = root.get_mut("rest") {
+        for key in [
+            "authType",
+            "authURI",
+            "oauthTokenURI",
+            "tokenLocation",
+            "authHeader",
+            "authScheme",
+            "refreshTokenMethod",
+            "refreshTokenMediaType",
+            "_iClientId",
+            "oauth",
+            "encrypted",
+        ] {
+            rest.remove(key);
+        }
     }
+    doc
+}
+
+/// Every non-auth field of the definition as it was is in the PUT, and nothing masked.
+fn assert_kept(original: &Value, sent: &Value) {
+    assert_eq!(
+        non_auth(sent),
+        non_auth(original),
+        "every non-auth field is kept"
+    );
     for key in [
         "_id",
         "lastModified",
@@ -307,6 +331,10 @@ fn assert_kept(original: &Value, sent: &Value) {
     ] {
         assert!(sent.get(key).is_none(), "read-only {key} is not sent");
     }
+    assert_eq!(
+        sent["type"], original["type"],
+        "the type is never converted"
+    );
     let body = sent.to_string();
     assert!(!body.contains("**"), "no masked value is sent back: {body}");
     assert!(
@@ -565,17 +593,17 @@ async fn a_rate_limit_is_waited_out_and_the_create_is_posted_once() {
         text(&answer).contains("awaits your authorization"),
         "{answer}"
     );
-    let creates: Vec<u16> = w
+    let creates: Vec<_> = w
         .celigo
         .requests()
-        .iter()
+        .into_iter()
         .filter(|r| r.method == "POST" && r.path == "/v1/iclients")
-        .map(|r| r.status)
         .collect();
-    assert_eq!(
-        creates,
-        [429, 201],
-        "retried after Retry-After, and created once"
+    let statuses: Vec<u16> = creates.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [429, 201], "retried, and created once");
+    assert!(
+        creates[1].at.duration_since(creates[0].at) >= std::time::Duration::from_secs(1),
+        "not before Retry-After: 1 has passed"
     );
     assert_eq!(w.celigo.iclients().len(), 1);
 }
@@ -615,8 +643,8 @@ async fn an_abandoned_link_leaves_it_awaiting_and_a_retry_with_new_credentials_s
             r.path.ends_with("/ping") && r.status == 401
         })
         .await;
-    // The link's life (10 minutes) and the grace (10 more) pass.
-    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(21));
+    // The link's life (10 minutes) and the grace (4 more) pass.
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(15));
     let over = w.edit_saying("921", "not completed").await;
     assert!(over.contains("awaiting authorization"), "{over}");
     assert_eq!(
@@ -689,7 +717,8 @@ async fn a_watch_survives_a_restart() {
 
 #[tokio::test]
 async fn returning_to_cutover_checks_at_once() {
-    let w = CeligoWorld::start_extra("return_to_cutover = true\n").await;
+    // Pings a minute apart: only the return page's own check can answer in time.
+    let w = CeligoWorld::start_extra("return_to_cutover = true\nping_every = \"1m\"\n").await;
     let answer = w.submit("941", CLIENT_ID, CLIENT_SECRET).await;
     let put = w
         .celigo
@@ -752,5 +781,147 @@ async fn a_connection_already_authorized_in_integrator_io_is_recorded_not_switch
     assert_eq!(
         (c.state, c.migrated_via),
         (ConnectionState::Migrated, Some(MigratedVia::IntegratorIo))
+    );
+}
+
+#[tokio::test]
+async fn a_watch_ending_after_discord_stops_taking_edits_tells_the_person_in_the_channel() {
+    let w = CeligoWorld::start().await;
+    let answer = w.submit("971", CLIENT_ID, CLIENT_SECRET).await;
+    assert_eq!(w.open(&CeligoWorld::link(&answer)).await.status(), 303);
+    w.discord.expire_interaction_token("token-971");
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(15));
+    let path = format!("/api/v10/channels/{}/messages", discord::CHANNEL_ID);
+    let post = w
+        .discord
+        .wait_for_request(|r| r.method == "POST" && r.path == path)
+        .await;
+    assert_channel_message(&post.body);
+    let content = post.body["content"].as_str().unwrap_or_default();
+    assert!(
+        content.starts_with(&format!("<@{OWNER}>: about `{Z1}`"))
+            && content.contains("was not completed"),
+        "{content}"
+    );
+    assert_eq!(
+        post.body["allowed_mentions"]["users"],
+        json!([OWNER]),
+        "only the person is pinged"
+    );
+}
+
+#[tokio::test]
+async fn a_fresh_link_renews_the_link_and_not_the_iclient() {
+    let w = CeligoWorld::start().await;
+    let answer = w.submit("981", CLIENT_ID, CLIENT_SECRET).await;
+    let first = CeligoWorld::link(&answer);
+    // Opened and abandoned at Zoom: the person asks for a fresh link.
+    assert_eq!(w.open(&first).await.status(), 303);
+    let renewed = w
+        .send(discord::button("982", &format!("c1:fl:{Z1}"), OWNER))
+        .await;
+    assert_eq!(
+        renewed["type"], 7,
+        "the private message is updated: {renewed}"
+    );
+    let second = renewed["data"]["components"][0]["components"][0]["url"]
+        .as_str()
+        .expect("a link")
+        .to_owned();
+    assert_ne!(first, second);
+    assert_eq!(w.celigo.iclients().len(), 1, "the same iClient");
+    assert_eq!(
+        w.celigo
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PUT")
+            .count(),
+        1,
+        "integrator.io is not changed again"
+    );
+    let landed = w.authorize(&second).await;
+    assert_eq!(landed.status(), 200);
+    // The private message now shows the fresh link: that is the one told.
+    let done = w.edit_saying("982", "Done").await;
+    assert!(done.contains("in integrator.io"), "{done}");
+    let again = w.open(&first).await;
+    assert_eq!(again.status(), 410);
+    assert!(again
+        .text()
+        .await
+        .expect("page")
+        .contains("replaced by a newer one"));
+}
+
+#[tokio::test]
+async fn a_sync_leaves_a_connection_with_a_live_link_alone_until_the_link_is_over() {
+    let w = CeligoWorld::start().await;
+    let _answer = w.submit("991", CLIENT_ID, CLIENT_SECRET).await;
+    // Someone authorizes it in integrator.io's own UI meanwhile.
+    w.celigo.put(docs::authorized_elsewhere(Z1, "Zoom one"));
+    let summary = w.admin_sync("992").await;
+    assert!(summary.contains("0 switched in integrator.io"), "{summary}");
+    assert_eq!(
+        w.connection().await.state,
+        ConnectionState::AwaitingAuthorization,
+        "the link decides"
+    );
+    // The link was never opened and has expired: the next sync records what happened.
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(11));
+    let summary = w.admin_sync("993").await;
+    assert!(summary.contains("1 switched in integrator.io"), "{summary}");
+    let c = w.connection().await;
+    assert_eq!(
+        (c.state, c.migrated_via),
+        (ConnectionState::Migrated, Some(MigratedVia::IntegratorIo))
+    );
+}
+
+#[tokio::test]
+async fn pings_fall_back_to_get_where_post_is_not_allowed() {
+    let w = CeligoWorld::start().await;
+    w.celigo.refuse_post_pings();
+    let answer = w.submit("1001", CLIENT_ID, CLIENT_SECRET).await;
+    let landed = w.authorize(&CeligoWorld::link(&answer)).await;
+    assert_eq!(landed.status(), 200);
+    w.edit_saying("1001", "Done").await;
+    let pings: Vec<(String, u16)> = w
+        .celigo
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/ping"))
+        .map(|r| (r.method.clone(), r.status))
+        .collect();
+    assert_eq!(pings[0], ("POST".to_owned(), 405), "{pings:?}");
+    assert!(
+        pings[1..].iter().all(|(method, _)| method == "GET"),
+        "GET from then on: {pings:?}"
+    );
+    assert_eq!(pings.last().map(|p| p.1), Some(200));
+}
+
+#[tokio::test]
+async fn a_put_whose_answer_is_lost_after_it_landed_still_gives_the_link() {
+    let w = CeligoWorld::start().await;
+    w.celigo.fail(
+        Method::PUT,
+        "/connections/",
+        usize::MAX,
+        Fault::AfterApplying(502),
+    );
+    let answer = w.submit("1011", CLIENT_ID, CLIENT_SECRET).await;
+    assert!(
+        text(&answer).contains("awaits your authorization"),
+        "{answer}"
+    );
+    let iclient = w.celigo.iclients()[0]["_id"].clone();
+    assert_eq!(
+        w.celigo.connection(Z1)["http"]["_iClientId"],
+        iclient,
+        "integrator.io took it"
+    );
+    assert_eq!(
+        w.connection().await.state,
+        ConnectionState::AwaitingAuthorization
     );
 }

@@ -29,6 +29,8 @@ pub enum Fault {
     RateLimited { retry_after: u64 },
     /// This status with a `{"message": …}` body.
     Message(u16, &'static str),
+    /// Does the work, then answers this status anyway (a response lost on the way).
+    AfterApplying(u16),
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +44,7 @@ struct Armed {
 
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    pub at: std::time::Instant,
     pub method: String,
     pub path: String,
     pub status: u16,
@@ -65,6 +68,7 @@ struct Celigo {
     key: &'static str,
     plural_only: bool,
     ping_fails_with_status: bool,
+    post_ping_not_allowed: bool,
     faults: Vec<Armed>,
     /// Someone else edits this connection right after an iClient is created.
     edit_after_iclient: Option<String>,
@@ -150,6 +154,7 @@ impl FakeCeligo {
             key: "authorizationUrl",
             plural_only: false,
             ping_fails_with_status: false,
+            post_ping_not_allowed: false,
             faults: Vec::new(),
             edit_after_iclient: None,
             consents: HashMap::new(),
@@ -172,11 +177,17 @@ impl FakeCeligo {
         f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// The `[celigo]` settings that point cutover here (`extra`: more keys).
+    /// The `[celigo]` settings that point cutover here (`extra`: more keys); pings a
+    /// second apart unless `extra` says otherwise.
     pub fn config(&self, token_file: &std::path::Path, extra: &str) -> String {
+        let ping = if extra.contains("ping_every") {
+            ""
+        } else {
+            "ping_every = \"1s\"\n"
+        };
         format!(
             "[celigo]\napi_base_url = \"{0}/v1\"\napi_token_file = \"{1}\"\noauth_redirect_url = \"{0}/connection/oauth2callback\"\n\
-             ping_every = \"1s\"\n{extra}",
+             {ping}{extra}",
             self.base_url,
             token_file.display()
         )
@@ -230,6 +241,11 @@ impl FakeCeligo {
 
     pub fn fail_pings_with_status(&self) {
         self.with(|c| c.ping_fails_with_status = true);
+    }
+
+    /// `POST …/ping` answers 405: only GET is offered (as one Celigo page documents).
+    pub fn refuse_post_pings(&self) {
+        self.with(|c| c.post_ping_not_allowed = true);
     }
 
     pub fn edit_after_next_iclient(&self, connection: &str) {
@@ -311,6 +327,7 @@ async fn handle(
     };
     let mut celigo = state.lock().unwrap_or_else(PoisonError::into_inner);
     celigo.requests.push(Recorded {
+        at: std::time::Instant::now(),
         method: method.to_string(),
         path: path.clone(),
         status: response.status().as_u16(),
@@ -341,6 +358,15 @@ fn api(
     {
         armed.remaining -= 1;
         return match armed.fault {
+            Fault::AfterApplying(status) => {
+                let _applied = route(c, method, path, query, body);
+                errors(
+                    status,
+                    "server_error",
+                    "Something went wrong after the change",
+                    None,
+                )
+            }
             Fault::Status(status) => errors(status, "server_error", "Something went wrong", None),
             Fault::RateLimited { retry_after } => {
                 let mut response = errors(
@@ -362,6 +388,16 @@ fn api(
                 .into_response(),
         };
     }
+    route(c, method, path, query, body)
+}
+
+fn route(
+    c: &mut Celigo,
+    method: &Method,
+    path: &str,
+    query: &HashMap<String, String>,
+    body: &Value,
+) -> Response {
     // The iClient endpoints are case-insensitive (D7).
     let lowered = path.to_ascii_lowercase();
     let parts: Vec<&str> = lowered.trim_start_matches("/v1/").split('/').collect();
@@ -383,6 +419,9 @@ fn api(
             None => errors(404, "not_found", "Connection not found", None),
         },
         ("PUT", ["connections", _]) => replace(c, original[1], body),
+        ("POST", ["connections", _, "ping"]) if c.post_ping_not_allowed => {
+            errors(405, "method_not_allowed", "Use GET", None)
+        }
         ("POST" | "GET", ["connections", _, "ping"]) => ping(c, original[1]),
         ("GET", ["connection", _, "oauth2"]) if !c.plural_only => authorization_url(c, original[1]),
         ("GET", ["connections", _, "oauth2"]) => authorization_url(c, original[1]),

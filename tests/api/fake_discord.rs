@@ -32,6 +32,8 @@ pub struct Received {
 #[derive(Default)]
 struct Log {
     requests: Mutex<Vec<Received>>,
+    /// Interaction tokens past Discord's 15 minutes: edits with them are refused.
+    expired: Mutex<Vec<String>>,
     gateway: Mutex<Vec<Value>>,
     changed: Notify,
 }
@@ -120,6 +122,15 @@ impl FakeDiscord {
     /// Sends a gateway dispatch (e.g. INTERACTION_CREATE) to the connected bot.
     pub fn dispatch(&self, event: &str, data: Value) {
         let _ = self.events.send(json!({ "t": event, "d": data }));
+    }
+
+    /// Discord stops taking edits with this interaction token (15 minutes passed).
+    pub fn expire_interaction_token(&self, token: &str) {
+        self.log
+            .expired
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(token.to_owned());
     }
 
     pub fn requests(&self) -> Vec<Received> {
@@ -225,6 +236,20 @@ async fn rest_handler(
             let mut message = bot_message();
             message["content"] = body_json["content"].clone();
             Json(message).into_response()
+        }
+        ("PATCH", ["webhooks", _, token, "messages", "@original"])
+            if log
+                .expired
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .any(|t| t == token) =>
+        {
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({ "message": "Unknown Webhook", "code": 10015 })),
+            )
+                .into_response()
         }
         ("PATCH", ["webhooks", _, _, "messages", "@original"]) => {
             let mut message = bot_message();

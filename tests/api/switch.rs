@@ -239,7 +239,7 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
     }
     assert!(page.contains("Done: z1 is on OAuth 2.0"), "{page}");
     assert!(
-        page.contains("The connection in integrator.io was not changed")
+        page.contains("the connection in integrator.io was not changed")
             && page.contains("Save &amp; authorize"),
         "{page}"
     );
