@@ -171,10 +171,14 @@ impl Celigo {
         let iclient = self
             .create_iclient(&iclient_name, client_id, secret)
             .await?;
-        self.store
+        if let Err(e) = self
+            .store
             .set_attempt_iclient(&reserved.attempt, &iclient)
             .await
-            .map_err(anyhow::Error::from)?;
+        {
+            self.discard_iclient(&iclient).await;
+            return Err(anyhow::Error::from(e).into());
+        }
         let dropped = match self.switch_definition(id, stamp.as_deref(), &iclient).await {
             Ok(dropped) => dropped,
             // The connection may use it: it stays (a later switch cleans it up if not).

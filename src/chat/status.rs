@@ -7,6 +7,15 @@ use crate::domain::{ConnectionSource, ConnectionState, MigratedVia, ShowFilter};
 use crate::store::ConnectionQuery;
 use crate::switch::FINISH_IN_INTEGRATOR_IO;
 
+/// Who did it, as the audit log names them: a Discord user as a mention (the answer is
+/// private and pings nobody), anyone else by name.
+fn person(actor: &str) -> String {
+    actor
+        .strip_prefix("discord:")
+        .and_then(|id| crate::domain::Snowflake::parse(id).ok())
+        .map_or_else(|| escape(actor), |id| id.mention())
+}
+
 impl ChatCore {
     pub(super) async fn migration_status(
         &self,
@@ -48,7 +57,7 @@ impl ChatCore {
         let by = connection
             .migrated_by
             .as_deref()
-            .map(|by| format!(" by {}", escape(by)))
+            .map(|by| format!(" by {}", person(by)))
             .unwrap_or_default();
         match (connection.state, connection.migrated_via) {
             (ConnectionState::Pending, _) => text.push_str(&format!(

@@ -506,7 +506,8 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
         .await;
     let t = r["data"]["content"].as_str().unwrap_or_default();
     assert!(
-        t.contains("Switched in integrator.io by discord:") && t.contains("migration.prepared"),
+        t.contains(&format!("Switched in integrator.io by <@{OWNER}>"))
+            && t.contains("migration.prepared"),
         "{t}"
     );
     for request in w.discord.requests() {

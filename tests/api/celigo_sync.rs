@@ -375,3 +375,21 @@ async fn a_refused_token_is_explained_to_whoever_runs_migrate() {
         "nothing changed"
     );
 }
+
+#[tokio::test]
+async fn the_terminal_says_it_is_working_then_gives_the_summary() {
+    let w = CeligoWorld::start_with(TOKEN, "sync_every = \"0s\"\n", |c| {
+        c.put(docs::http_shaped(Z1, "Zoom one", None, "jwt"));
+    })
+    .await;
+    let console = crate::helpers::ScriptedConsole::new(&["/cutover connection sync"]);
+    cutover::terminal::run(&w.app.core, &w.app.clock, &console).await;
+    let out = console.output();
+    let working = out
+        .find("Working on it: this talks to integrator.io")
+        .expect(&out);
+    let summary = out
+        .find("Synced 1 Zoom connection(s) from integrator.io")
+        .expect(&out);
+    assert!(working < summary, "{out}");
+}

@@ -234,3 +234,76 @@ async fn a_secret_in_a_file_is_refused_even_when_the_environment_sets_it_too() {
     assert!(err.contains("discord.token (from "), "{err}");
     assert!(!err.contains("committed-token") && !err.contains("from-env"));
 }
+
+#[tokio::test]
+async fn integrator_io_settings_default_sensibly_and_refuse_what_cannot_work() {
+    let dir = TestDir::new();
+    let (ok, out, err) = check_config(&dir, &[], &[]).await;
+    assert!(ok, "{err}");
+    for line in [
+        "api_base_url = \"https://api.integrator.io/v1\"",
+        "sync_every = \"1h\"",
+        "oauth_redirect_url = \"https://integrator.io/connection/oauth2callback\"",
+        "return_to_cutover = false",
+        "[switch]\nbackend = \"auto\"",
+    ] {
+        assert!(out.contains(line), "{line} in {out}");
+    }
+    assert!(!out.contains("api_token"), "no token, none shown");
+
+    // EU: the redirect to register follows the region.
+    let (ok, out, err) = check_config(
+        &dir,
+        &[],
+        &[
+            (
+                "CUTOVER__CELIGO__API_BASE_URL",
+                "https://api.eu.integrator.io/v1",
+            ),
+            ("CUTOVER__CELIGO__API_TOKEN", "celigo-secret-token-value"),
+            ("CUTOVER__CELIGO__SYNC_EVERY", "0s"),
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("oauth_redirect_url = \"https://eu.integrator.io/connection/oauth2callback\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("api_token = \"[redacted]\"") && !out.contains("celigo-secret-token-value")
+    );
+    assert!(
+        out.contains("sync_every = \"0s\""),
+        "zero reads back as written: {out}"
+    );
+
+    let (ok, _, err) = check_config(
+        &dir,
+        &[],
+        &[
+            (
+                "CUTOVER__CELIGO__API_BASE_URL",
+                "http://api.integrator.io/v1",
+            ),
+            ("CUTOVER__CELIGO__SYNC_EVERY", "30s"),
+            ("CUTOVER__CELIGO__PING_EVERY", "5m"),
+            ("CUTOVER__SWITCH__BACKEND", "celigo"),
+        ],
+    )
+    .await;
+    assert!(!ok);
+    for expected in [
+        "celigo.api_base_url: http://api.integrator.io/v1 is not https",
+        "celigo.sync_every: 30s is too often: use at least 1m",
+        "celigo.ping_every: 5m is out of range: use 1s to 1m",
+        "switch.backend: is celigo, which needs celigo.api_token",
+    ] {
+        assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
+    }
+    let (ok, _, err) = check_config(&dir, &[], &[("CUTOVER__SWITCH__BACKEND", "zoom")]).await;
+    assert!(
+        !ok && err.contains("\"zoom\" is not a switch backend: use auto, direct or celigo"),
+        "{err}"
+    );
+}
