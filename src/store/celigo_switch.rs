@@ -1,10 +1,11 @@
 //! The `celigo` switch's records: a prepared attempt becomes a link, a watched one a
 //! switch; a connection found already on OAuth 2.0 is recorded as such.
 
-use super::attempts::{attempt_from_row, record_issued, Attempt, COLUMNS};
+use super::attempts::{attempt_from_row, record_issued, Attempt, AttemptStatus, COLUMNS};
+use super::switch_record::record_switch;
 use super::tokens::SwitchDone;
 use super::{audit, Store, StoreError};
-use crate::domain::{Actor, ConnectionId};
+use crate::domain::{Actor, ConnectionId, MigratedVia};
 use chrono::{DateTime, Utc};
 
 /// What preparing the switch in integrator.io did, for the record.
@@ -128,52 +129,24 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<SwitchDone>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let closed = sqlx::query(
-            "UPDATE migration_attempts SET status = 'completed', outcome = 'switched', finished_at = ? \
-             WHERE id = ? AND status = 'watching'",
-        )
-        .bind(now)
-        .bind(attempt.id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if closed == 0 {
-            return Ok(None);
-        }
-        sqlx::query(
-            "UPDATE migration_attempts SET status = 'voided', outcome = 'the connection was switched', finished_at = ? \
-             WHERE connection_id = ? AND status = 'issued'",
-        )
-        .bind(now)
-        .bind(attempt.connection.as_str())
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE connections SET auth_type = 'oauth2', state = 'migrated', migrated_by = ?, migrated_at = ?, \
-             migrated_via = 'celigo', offline = 0, updated_at = ? WHERE id = ?",
-        )
-        .bind(actor.to_string())
-        .bind(now)
-        .bind(now)
-        .bind(attempt.connection.as_str())
-        .execute(&mut *tx)
-        .await?;
         let detail = format!(
             "link #{}: switched to OAuth 2.0 in integrator.io ({detail})",
             attempt.id
         );
-        audit::record(
+        let done = record_switch(
             &mut tx,
-            now,
-            actor,
-            "migration.switched",
-            Some(&attempt.connection),
+            attempt,
+            AttemptStatus::Watching,
+            MigratedVia::Celigo,
             &detail,
+            actor,
+            now,
         )
         .await?;
-        let left = left(&mut tx).await?;
-        tx.commit().await?;
-        Ok(Some(SwitchDone { left }))
+        if done.is_some() {
+            tx.commit().await?;
+        }
+        Ok(done)
     }
 
     /// A fresh read of integrator.io found the connection already on OAuth 2.0 and
@@ -227,13 +200,4 @@ async fn switched_elsewhere(
         .await?;
     }
     Ok(())
-}
-
-/// Connections still to switch, read inside the transaction that changed the count.
-pub(super) async fn left(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<u64, StoreError> {
-    let (total, migrated): (i64, i64) =
-        sqlx::query_as("SELECT total, migrated FROM connection_counts WHERE id = 1")
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok(u64::try_from(total - migrated).unwrap_or(0))
 }

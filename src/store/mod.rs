@@ -6,6 +6,7 @@ mod bot_settings;
 mod celigo_switch;
 mod connections;
 mod deadlines;
+mod switch_record;
 mod sync;
 mod tokens;
 

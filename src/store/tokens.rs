@@ -1,8 +1,9 @@
 //! The OAuth tokens a switch produced, all secrets sealed, and the switch itself.
 
-use super::attempts::Attempt;
+use super::attempts::{Attempt, AttemptStatus};
+use super::switch_record::record_switch;
 use super::{audit, Store, StoreError};
-use crate::domain::{Actor, ConnectionId};
+use crate::domain::{Actor, ConnectionId, MigratedVia};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
@@ -53,29 +54,23 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<SwitchDone>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        // Only the exchange that took the link may finish it: if the attempt was given up
-        // meanwhile (and a newer link issued), nothing here is stored.
-        let closed = sqlx::query(
-            "UPDATE migration_attempts SET status = 'completed', outcome = 'switched', finished_at = ? \
-             WHERE id = ? AND status = 'exchanging'",
+        let detail = format!(
+            "link #{}: switched to OAuth 2.0 (Zoom user {}, account {})",
+            attempt.id, identity.user_id, identity.account_id
+        );
+        let Some(done) = record_switch(
+            &mut tx,
+            attempt,
+            AttemptStatus::Exchanging,
+            MigratedVia::Direct,
+            &detail,
+            actor,
+            now,
         )
-        .bind(now)
-        .bind(attempt.id)
-        .execute(&mut *tx)
         .await?
-        .rows_affected();
-        if closed == 0 {
+        else {
             return Ok(None);
-        }
-        // A switched connection needs no other link.
-        sqlx::query(
-            "UPDATE migration_attempts SET status = 'voided', outcome = 'the connection was switched', finished_at = ? \
-             WHERE connection_id = ? AND status = 'issued'",
-        )
-        .bind(now)
-        .bind(attempt.connection.as_str())
-        .execute(&mut *tx)
-        .await?;
+        };
         sqlx::query(
             "INSERT INTO oauth_tokens (connection_id, client_id, client_secret_sealed, access_token_sealed, \
              refresh_token_sealed, access_expires_at, scope, zoom_user_id, zoom_email, zoom_account_id, created_at, updated_at) \
@@ -100,32 +95,8 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE connections SET auth_type = 'oauth2', state = 'migrated', migrated_by = ?, migrated_at = ?, \
-             migrated_via = 'direct', updated_at = ? WHERE id = ?",
-        )
-        .bind(actor.to_string())
-        .bind(now)
-        .bind(now)
-        .bind(attempt.connection.as_str())
-        .execute(&mut *tx)
-        .await?;
-        let detail = format!(
-            "link #{}: switched to OAuth 2.0 (Zoom user {}, account {})",
-            attempt.id, identity.user_id, identity.account_id
-        );
-        audit::record(
-            &mut tx,
-            now,
-            actor,
-            "migration.switched",
-            Some(&attempt.connection),
-            &detail,
-        )
-        .await?;
-        let left = super::celigo_switch::left(&mut tx).await?;
         tx.commit().await?;
-        Ok(Some(SwitchDone { left }))
+        Ok(Some(done))
     }
 
     /// Token sets whose access token expires before `before`, soonest first.

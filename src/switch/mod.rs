@@ -115,24 +115,6 @@ pub struct Switch {
     celigo_links: Option<CeligoLinks>,
 }
 
-fn busy_error(outcome: CreateOutcome) -> IssueError {
-    match outcome {
-        CreateOutcome::Busy {
-            actor,
-            expires_at,
-            in_progress,
-        } => IssueError::Busy {
-            actor,
-            expires_at,
-            in_progress,
-        },
-        CreateOutcome::Created(attempt) => IssueError::Internal(anyhow::anyhow!(
-            "attempt #{} was created where none was expected",
-            attempt.id
-        )),
-    }
-}
-
 /// What a sealed value belongs to: the associated data that ties it to its record.
 fn attempt_identity(state_hash: &[u8], what: &str) -> String {
     format!("attempt:{}:{what}", hex::encode(state_hash))
@@ -227,19 +209,33 @@ impl Switch {
             .zoom
             .authorize_url(client_id, state.secret(), challenge)
             .map_err(|e| IssueError::Internal(e.into()))?;
+        let attempt = self.create(&new, actor).await?;
+        Ok(Link {
+            url,
+            expires_at: attempt.expires_at,
+            redirect_uri: self.zoom.redirect_uri().to_owned(),
+            backend: Backend::Direct,
+        })
+    }
+
+    /// Stores a new attempt; someone else's live link, or work under way, is `Busy`.
+    async fn create(&self, new: &NewAttempt, actor: Actor) -> Result<Attempt, IssueError> {
         match self
             .store
-            .create_attempt(&new, actor, now)
+            .create_attempt(new, actor, self.clock.now())
             .await
             .map_err(anyhow::Error::from)?
         {
-            CreateOutcome::Created(attempt) => Ok(Link {
-                url,
-                expires_at: attempt.expires_at,
-                redirect_uri: self.zoom.redirect_uri().to_owned(),
-                backend: Backend::Direct,
+            CreateOutcome::Created(attempt) => Ok(*attempt),
+            CreateOutcome::Busy {
+                actor,
+                expires_at,
+                in_progress,
+            } => Err(IssueError::Busy {
+                actor,
+                expires_at,
+                in_progress,
             }),
-            busy => Err(busy_error(busy)),
         }
     }
 
@@ -262,18 +258,8 @@ impl Switch {
             AttemptStatus::Preparing,
             reply_to,
         )?;
-        match self
-            .store
-            .create_attempt(&new, actor, self.clock.now())
-            .await
-            .map_err(anyhow::Error::from)?
-        {
-            CreateOutcome::Created(attempt) => Ok(Reserved {
-                attempt: *attempt,
-                state,
-            }),
-            busy => Err(busy_error(busy)),
-        }
+        let attempt = self.create(&new, actor).await?;
+        Ok(Reserved { attempt, state })
     }
 
     /// A `celigo` attempt, and the `state` its link will carry. Without a sealing key the
@@ -396,17 +382,9 @@ impl Switch {
             AttemptStatus::Issued,
             reply_to,
         )?;
-        match self
-            .store
-            .create_attempt(&new, actor, self.clock.now())
-            .await
-            .map_err(anyhow::Error::from)?
-        {
-            CreateOutcome::Created(attempt) => self
-                .celigo_link_for(&state, attempt.expires_at)
-                .map_err(IssueError::Internal),
-            busy => Err(busy_error(busy)),
-        }
+        let attempt = self.create(&new, actor).await?;
+        self.celigo_link_for(&state, attempt.expires_at)
+            .map_err(IssueError::Internal)
     }
 
     pub fn store(&self) -> &Store {
