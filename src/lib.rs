@@ -9,6 +9,7 @@ pub mod discord;
 pub mod domain;
 pub mod http;
 pub mod inventory;
+pub mod markdown;
 pub mod settings;
 pub mod startup;
 pub mod store;

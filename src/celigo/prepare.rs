@@ -8,10 +8,9 @@ use super::document::{Document, Scheme};
 use super::error::CeligoError;
 use super::watch::Checked;
 use super::Celigo;
-use crate::chat::ReplyHandle;
 use crate::domain::{Actor, Connection, ConnectionId, ConnectionState};
 use crate::store::Prepared;
-use crate::switch::{IssueError, Link, Outcome, Reserved, ZoomClientId};
+use crate::switch::{IssueError, Link, Outcome, ReplyHandle, Reserved, ZoomClientId};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 

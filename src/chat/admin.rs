@@ -1,11 +1,11 @@
 //! `/cutover …`: the admins' commands for the inventory, deadlines and reminders.
 //! The core checks the caller is an admin before any of these run.
 
-use super::markdown::{escape, truncate};
 use super::options::Options;
 use super::{Caller, ChatCore, ChatError, Message, Reply};
 use crate::celigo::SyncError;
 use crate::domain::{parse_due, AuthType, ConnectionId, ConnectionRecord, DisplayName};
+use crate::markdown::{escape, truncate};
 use crate::store::Change;
 
 fn done(text: String) -> Result<Reply, ChatError> {

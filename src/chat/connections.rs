@@ -1,9 +1,9 @@
 //! `/connections`: the inventory, one page at a time.
 
-use super::markdown::{escape, truncate};
 use super::options::Options;
 use super::{Button, ButtonTarget, ChatCore, ChatError, ComponentId, Message, Reply};
 use crate::domain::{Connection, ShowFilter, UserId};
+use crate::markdown::{escape, truncate};
 use crate::store::ConnectionQuery;
 
 pub const PAGE_SIZE: u32 = 10;

@@ -1,8 +1,8 @@
 //! `/deadlines`: a countdown to each deadline, with progress so far.
 
-use super::markdown::{escape, truncate};
 use super::{ChatCore, ChatError, Field, Message, Reply};
 use crate::domain::{distance, Deadline, DeadlineOrigin};
+use crate::markdown::{escape, truncate};
 use crate::store::Progress;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

@@ -1,6 +1,5 @@
 //! `/migrate`: the private form that collects a Zoom OAuth app's credentials.
 
-use super::markdown::{escape, truncate};
 use super::options::Options;
 use super::{
     Button, ButtonTarget, Caller, ChatCore, ChatError, Choice, ComponentId, Message, Modal, Reply,
@@ -8,6 +7,7 @@ use super::{
 };
 use crate::celigo::{CeligoLink, PrepareError};
 use crate::domain::{Backend, Connection, ConnectionId, ConnectionSource, ConnectionState};
+use crate::markdown::{escape, truncate};
 use crate::settings::BackendChoice;
 use crate::switch::{parse_client_secret, IssueError, Link, ZoomClientId, FINISH_IN_INTEGRATOR_IO};
 

@@ -8,7 +8,6 @@ mod connections;
 mod deadlines;
 mod error;
 mod help;
-mod markdown;
 mod migrate;
 mod options;
 mod reply;
@@ -19,7 +18,6 @@ pub use commands::{
 };
 pub use component_id::{ComponentId, StaleComponent};
 pub use error::ChatError;
-pub use markdown::escape as escape_markdown;
 pub use options::OptionValue;
 pub use reply::{
     Button, ButtonTarget, Choice, Field, Message, Modal, Reply, TextInput, Visibility,
@@ -30,7 +28,7 @@ use crate::clock::SharedClock;
 use crate::domain::{Actor, Deadline, TimeZoneName, UserId};
 use crate::settings::BackendChoice;
 use crate::store::Store;
-use crate::switch::Switch;
+use crate::switch::{ReplyHandle, Switch};
 use options::Options;
 use std::sync::Arc;
 
@@ -119,20 +117,6 @@ impl Request {
             action,
             reply_to: None,
         }
-    }
-}
-
-/// A Discord interaction's application and token: enough to edit the answer for the
-/// 15 minutes the token lives. The token is a secret.
-#[derive(Clone)]
-pub struct ReplyHandle {
-    pub application_id: String,
-    pub token: secrecy::SecretString,
-}
-
-impl std::fmt::Debug for ReplyHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ReplyHandle({}, [redacted])", self.application_id)
     }
 }
 

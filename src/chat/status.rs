@@ -1,9 +1,9 @@
 //! `/migration status`: where a connection's switch stands, and what happened to it.
 
-use super::markdown::{escape, truncate};
 use super::options::Options;
 use super::{Caller, ChatCore, ChatError, Message, Reply};
 use crate::domain::{ConnectionSource, ConnectionState, MigratedVia, ShowFilter};
+use crate::markdown::{escape, truncate};
 use crate::store::ConnectionQuery;
 use crate::switch::FINISH_IN_INTEGRATOR_IO;
 

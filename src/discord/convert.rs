@@ -1,7 +1,8 @@
 //! Interactions as the chat core's requests.
 
-use crate::chat::{Action, Caller, OptionValue, ReplyHandle, Request};
+use crate::chat::{Action, Caller, OptionValue, Request};
 use crate::domain::{Actor, Snowflake};
+use crate::switch::ReplyHandle;
 use secrecy::SecretString;
 use serenity::all::{
     ActionRowComponent, CommandDataOption, CommandDataOptionValue, CommandInteraction, GuildId,

@@ -176,6 +176,8 @@ struct RawReminders {
     timezone: TimeZoneName,
     before: Vec<HumanDuration>,
     digest_at: Option<TimeOfDay>,
+    #[serde(default)]
+    skip_dates: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -484,6 +486,16 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
             "more than 20 milestones; keep the list short".into(),
         );
     }
+    let mut skip_dates = Vec::new();
+    for (i, text) in raw.reminders.skip_dates.iter().enumerate() {
+        match chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+            Ok(date) => skip_dates.push(date),
+            Err(_) => problem(
+                format!("reminders.skip_dates[{i}]"),
+                format!("{text:?} is not a date: write YYYY-MM-DD, like 2026-12-25"),
+            ),
+        }
+    }
     let tz = raw.reminders.timezone.tz();
     let mut deadlines = Vec::new();
     for (i, d) in raw.deadlines.into_iter().enumerate() {
@@ -596,6 +608,7 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
             timezone: raw.reminders.timezone,
             before: raw.reminders.before,
             digest_at: raw.reminders.digest_at,
+            skip_dates,
         },
         deadlines,
     }

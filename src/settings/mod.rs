@@ -117,6 +117,8 @@ pub struct ReminderSettings {
     pub timezone: TimeZoneName,
     pub before: Vec<HumanDuration>,
     pub digest_at: Option<TimeOfDay>,
+    /// Dates with no digest (holidays).
+    pub skip_dates: Vec<chrono::NaiveDate>,
 }
 
 impl ServerSettings {

@@ -101,6 +101,7 @@ pub(super) fn to_toml(s: &Settings) -> String {
         "digest_at",
         s.reminders.digest_at.map(String::from),
     );
+    reminders.insert("skip_dates".into(), list(&s.reminders.skip_dates));
     root.insert("reminders".into(), Value::Table(reminders));
 
     let deadlines = s

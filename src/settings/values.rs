@@ -109,6 +109,10 @@ impl TimeOfDay {
             .map(Self)
             .map_err(|_| BadTimeOfDay(raw.to_owned()))
     }
+
+    pub fn time(self) -> chrono::NaiveTime {
+        self.0
+    }
 }
 
 impl TryFrom<String> for TimeOfDay {

@@ -6,6 +6,7 @@ mod bot_settings;
 mod celigo_switch;
 mod connections;
 mod deadlines;
+mod reminders;
 mod switch_record;
 mod sync;
 mod tokens;
@@ -15,6 +16,7 @@ pub use audit::AuditEntry;
 pub use bot_settings::ReminderState;
 pub use celigo_switch::Prepared;
 pub use connections::{Change, ConnectionPage, ConnectionQuery, ImportSummary, Progress};
+pub use reminders::{PostClaim, PostKind};
 pub use sync::SyncSummary;
 pub use tokens::{SealedTokens, SwitchDone, TokenRecord, ZoomIdentity};
 

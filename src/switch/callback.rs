@@ -244,7 +244,7 @@ impl Switch {
             };
             let text = format!(
                 "**{}** (`{}`) switched to OAuth 2.0{where_} by {who} — {left} left",
-                crate::chat::escape_markdown(&name),
+                crate::markdown::escape(&name),
                 attempt.connection
             );
             self.announcer.post(&text, None).await;

@@ -17,7 +17,6 @@ pub use page::Page;
 pub use sealing::{SealError, Sealer};
 pub use zoom::Zoom;
 
-use crate::chat::ReplyHandle;
 use crate::clock::SharedClock;
 use crate::domain::{Actor, Backend, ConnectionId, HumanDuration, Snowflake};
 use crate::store::{
@@ -30,6 +29,20 @@ use sha2::{Digest, Sha256};
 
 /// Refresh access tokens this long before they expire.
 const REFRESH_AHEAD: TimeDelta = TimeDelta::minutes(10);
+
+/// A Discord interaction's application and token: enough to edit the answer for the
+/// 15 minutes the token lives. The token is a secret.
+#[derive(Clone)]
+pub struct ReplyHandle {
+    pub application_id: String,
+    pub token: SecretString,
+}
+
+impl std::fmt::Debug for ReplyHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ReplyHandle({}, [redacted])", self.application_id)
+    }
+}
 
 /// Where a `celigo` switch's personal link leads: this server's route, which checks the
 /// link and sends the browser on to integrator.io's authorization address.

@@ -1,5 +1,6 @@
-//! Discord Markdown helpers: text from outside (connection names, notes) is escaped so
-//! it reads as itself, never as formatting or a mention.
+//! Discord Markdown helpers, for everything that writes chat text (the chat core, the
+//! switch's announcements, reminders): text from outside (connection names, notes) is
+//! escaped so it reads as itself, never as formatting or a mention.
 
 /// Escapes Markdown control characters and defuses mentions.
 pub fn escape(text: &str) -> String {

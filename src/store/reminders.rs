@@ -1,0 +1,280 @@
+//! Reminder posts, claimed before they are sent so each goes out exactly once, and the
+//! scheduler's watermark (the last instant a round considered).
+
+use super::{audit, Store, StoreError};
+use crate::domain::Actor;
+use chrono::{DateTime, TimeDelta, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use std::collections::HashSet;
+
+const WATERMARK: &str = "reminders.watermark";
+const NOTICE: &str = "reminders.notice";
+const PAUSED: &str = "reminders.paused";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostKind {
+    Milestone,
+    Digest,
+    CatchUp,
+}
+
+impl PostKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostKind::Milestone => "milestone",
+            PostKind::Digest => "digest",
+            PostKind::CatchUp => "catch-up",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        [Self::Milestone, Self::Digest, Self::CatchUp]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+    }
+}
+
+/// A post this process has claimed and must send (or give up).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostClaim {
+    pub key: String,
+    pub channel: String,
+    pub kind: PostKind,
+    pub due_at: DateTime<Utc>,
+    /// 1 for a first claim; more when a stale claim was taken over.
+    pub tries: i64,
+}
+
+const CLAIM_COLUMNS: &str = "key, channel_id, kind, due_at, tries";
+
+fn claim_from_row(row: &SqliteRow) -> Result<PostClaim, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    Ok(PostClaim {
+        key: row.try_get("key")?,
+        channel: row.try_get("channel_id")?,
+        kind: PostKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("reminder kind {kind:?}")))?,
+        due_at: row.try_get("due_at")?,
+        tries: row.try_get("tries")?,
+    })
+}
+
+impl Store {
+    /// The last instant a scheduler round considered, if any round ever ran.
+    pub async fn reminder_watermark(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let value: Option<String> =
+            sqlx::query_scalar("SELECT value FROM bot_settings WHERE key = ?")
+                .bind(WATERMARK)
+                .fetch_optional(&self.pool)
+                .await?;
+        value
+            .map(|v| {
+                DateTime::parse_from_rfc3339(&v)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| StoreError::Corrupt(format!("reminders watermark {v:?}")))
+            })
+            .transpose()
+    }
+
+    /// Moves the watermark to `to`, never back (two instances may both run rounds).
+    pub async fn advance_reminder_watermark(&self, to: DateTime<Utc>) -> Result<(), StoreError> {
+        // A fixed format, so that text order is time order.
+        let text = to.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        sqlx::query(
+            "INSERT INTO bot_settings (key, value, updated_by, updated_at) VALUES (?1, ?2, 'cutover', ?2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at \
+             WHERE excluded.value > bot_settings.value",
+        )
+        .bind(WATERMARK)
+        .bind(&text)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The keys claimed for `channel` whose posts fall after `since`.
+    pub async fn claimed_reminders(
+        &self,
+        channel: &str,
+        since: DateTime<Utc>,
+    ) -> Result<HashSet<String>, StoreError> {
+        let keys: Vec<String> = sqlx::query_scalar(
+            "SELECT key FROM reminder_posts WHERE channel_id = ? AND due_at > ?",
+        )
+        .bind(channel)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(keys.into_iter().collect())
+    }
+
+    /// Claims a post: `Some` for the one process that gets to send it.
+    pub async fn claim_reminder(
+        &self,
+        key: &str,
+        channel: &str,
+        kind: PostKind,
+        due_at: DateTime<Utc>,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PostClaim>, StoreError> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO reminder_posts (key, channel_id, kind, due_at, claimed_at, claimed_by) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING {CLAIM_COLUMNS}"
+        ))
+        .bind(key)
+        .bind(channel)
+        .bind(kind.as_str())
+        .bind(due_at)
+        .bind(now)
+        .bind(by)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(claim_from_row).transpose()
+    }
+
+    /// Claims the catch-up post and, in the same transaction, records the posts it names
+    /// as missed, so they are never replayed.
+    pub async fn claim_catch_up(
+        &self,
+        key: &str,
+        channel: &str,
+        missed: &[(String, DateTime<Utc>)],
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PostClaim>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(&format!(
+            "INSERT INTO reminder_posts (key, channel_id, kind, due_at, claimed_at, claimed_by) \
+             VALUES (?, ?, 'catch-up', ?, ?, ?) ON CONFLICT DO NOTHING RETURNING {CLAIM_COLUMNS}"
+        ))
+        .bind(key)
+        .bind(channel)
+        .bind(now)
+        .bind(now)
+        .bind(by)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        for (missed_key, due_at) in missed {
+            sqlx::query(
+                "INSERT INTO reminder_posts (key, channel_id, kind, due_at, claimed_at, claimed_by, sent_at, outcome) \
+                 VALUES (?, ?, 'missed', ?, ?, ?, ?, 'missed') ON CONFLICT DO NOTHING",
+            )
+            .bind(missed_key)
+            .bind(channel)
+            .bind(due_at)
+            .bind(now)
+            .bind(by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let claim = claim_from_row(&row)?;
+        tx.commit().await?;
+        Ok(Some(claim))
+    }
+
+    /// Takes over claims of `channel` left unsent longer than `lease` (their process
+    /// stopped, or gave up for a while): this process sends them now.
+    pub async fn take_over_stale_reminders(
+        &self,
+        channel: &str,
+        lease: TimeDelta,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PostClaim>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "UPDATE reminder_posts SET claimed_at = ?, claimed_by = ?, tries = tries + 1 \
+             WHERE channel_id = ? AND outcome IS NULL AND claimed_at <= ? RETURNING {CLAIM_COLUMNS}"
+        ))
+        .bind(now)
+        .bind(by)
+        .bind(channel)
+        .bind(now - lease)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(claim_from_row).collect()
+    }
+
+    pub async fn mark_reminder_sent(
+        &self,
+        claim: &PostClaim,
+        message_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE reminder_posts SET sent_at = ?, message_id = ?, outcome = 'sent' WHERE key = ? AND channel_id = ?",
+        )
+        .bind(now)
+        .bind(message_id)
+        .bind(&claim.key)
+        .bind(&claim.channel)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Discord refused the post for good: it is not sent again. When the channel itself
+    /// is the problem (gone, or no permission), reminders are paused and the next admin
+    /// is told; the audit log keeps it. One transaction.
+    pub async fn fail_reminder(
+        &self,
+        claim: &PostClaim,
+        problem: &str,
+        pause: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE reminder_posts SET outcome = 'failed' WHERE key = ? AND channel_id = ?",
+        )
+        .bind(&claim.key)
+        .bind(&claim.channel)
+        .execute(&mut *tx)
+        .await?;
+        if pause {
+            for (key, value) in [(PAUSED, "true"), (NOTICE, problem)] {
+                sqlx::query(
+                    "INSERT INTO bot_settings (key, value, updated_by, updated_at) VALUES (?, ?, 'cutover', ?) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(key)
+                .bind(value)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let action = if pause {
+            "reminders.paused_on_error"
+        } else {
+            "reminders.failed"
+        };
+        audit::record(
+            &mut tx,
+            now,
+            Actor::System,
+            action,
+            None,
+            &format!("{}: {problem}", claim.key),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// What went wrong with reminders that no admin has been told yet; reading it tells.
+    pub async fn take_reminder_notice(&self) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("DELETE FROM bot_settings WHERE key = ? RETURNING value")
+                .bind(NOTICE)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+}
