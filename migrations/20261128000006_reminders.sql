@@ -19,3 +19,8 @@ CREATE TABLE reminder_posts (
 
 CREATE INDEX reminder_posts_unsent ON reminder_posts (channel_id, claimed_at) WHERE outcome IS NULL;
 CREATE INDEX reminder_posts_by_due ON reminder_posts (channel_id, due_at);
+
+-- The burndown is drawn from the audit log: each entry records how many connections
+-- were left to switch once its change was made (NULL for entries older than this).
+ALTER TABLE audit_log ADD COLUMN unmigrated INTEGER;
+CREATE INDEX audit_log_progress ON audit_log (at) WHERE unmigrated IS NOT NULL;

@@ -1,6 +1,7 @@
 //! The HTTP server's routes. Each capability adds its own router here.
 
 use crate::celigo::{Health, SyncState};
+use crate::reminders::Reminders;
 use crate::store::Store;
 use crate::switch::Switch;
 use axum::extract::State;
@@ -17,6 +18,7 @@ pub struct HttpState {
     pub switch: Arc<Switch>,
     /// integrator.io, when a token is set.
     pub celigo: Option<Arc<Health>>,
+    pub reminders: Arc<Reminders>,
 }
 
 /// The scheduler runs a round a minute; three missed rounds mean it is stuck.
@@ -47,7 +49,10 @@ async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
     };
     let lag = state.switch.scheduler_lag().map(|lag| lag.num_seconds());
     let scheduler = lag.is_none_or(|seconds| seconds <= MAX_SCHEDULER_LAG_SECONDS);
-    let status = if database && scheduler {
+    // Reminders round at least once a minute too: stuck, they would go silent.
+    let reminder_lag = state.reminders.lag().map(|lag| lag.num_seconds());
+    let reminders = reminder_lag.is_none_or(|seconds| seconds <= MAX_SCHEDULER_LAG_SECONDS);
+    let status = if database && scheduler && reminders {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -75,6 +80,12 @@ async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
             Some(_) => "stalled",
         },
         "scheduler_lag_seconds": lag,
+        "reminders": match reminder_lag {
+            None => "starting",
+            Some(_) if reminders => "ok",
+            Some(_) => "stalled",
+        },
+        "reminders_lag_seconds": reminder_lag,
         "celigo": celigo,
         "sync": sync,
         "sync_lag_seconds": sync_lag,

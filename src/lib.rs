@@ -10,6 +10,7 @@ pub mod domain;
 pub mod http;
 pub mod inventory;
 pub mod markdown;
+pub mod reminders;
 pub mod settings;
 pub mod startup;
 pub mod store;

@@ -7,6 +7,7 @@ use crate::clock::SharedClock;
 use crate::discord::endpoint::{self, EndpointState};
 use crate::discord::AdminPolicy;
 use crate::http::{self, HttpState};
+use crate::reminders::Reminders;
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::switch::{
@@ -15,6 +16,7 @@ use crate::switch::{
 use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -28,6 +30,7 @@ pub struct Application {
     switch: Arc<Switch>,
     celigo: Option<Arc<Celigo>>,
     sync_every: Duration,
+    reminders: Arc<Reminders>,
 }
 
 impl Application {
@@ -87,21 +90,35 @@ impl Application {
         ));
         let celigo = celigo_client
             .map(|client| Arc::new(Celigo::new(client, Arc::clone(&switch), settings)));
+        let reminders = Arc::new(Reminders::new(
+            store.clone(),
+            Arc::clone(&clock),
+            settings.reminders.clone(),
+            settings.deadlines.clone(),
+            discord_rest
+                .as_ref()
+                .filter(|_| settings.discord.token.is_some())
+                .map(Arc::clone),
+            crate::store::folder_of(&settings.database.url)
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("charts"),
+        ));
         let core = Arc::new(ChatCore::new(
             store.clone(),
             Arc::clone(&clock),
             settings.deadlines.clone(),
-            settings.reminders.timezone,
             Arc::clone(&switch),
             Backends {
                 choice: settings.switch.backend,
                 celigo: celigo.clone(),
             },
+            Arc::clone(&reminders),
         ));
         let mut router = http::router(HttpState {
             store: store.clone(),
             switch: Arc::clone(&switch),
             celigo: celigo.as_ref().map(|_| health),
+            reminders: Arc::clone(&reminders),
         })
         .merge(callback::router(Arc::clone(&switch)));
         if let Some(celigo) = &celigo {
@@ -134,7 +151,12 @@ impl Application {
             switch,
             celigo,
             sync_every,
+            reminders,
         })
+    }
+
+    pub fn reminders(&self) -> Arc<Reminders> {
+        Arc::clone(&self.reminders)
     }
 
     /// The address actually bound (with port 0, the one the system picked).
@@ -160,7 +182,10 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.address, "HTTP server listening on http://{}", self.address);
-        let mut background = vec![tokio::spawn(keep_tokens_fresh(Arc::clone(&self.switch)))];
+        let mut background = vec![
+            tokio::spawn(keep_tokens_fresh(Arc::clone(&self.switch))),
+            tokio::spawn(Arc::clone(&self.reminders).run()),
+        ];
         if let Some(celigo) = &self.celigo {
             celigo.resume().await;
             background.push(tokio::spawn(

@@ -105,6 +105,7 @@ impl ChatCore {
                     .store
                     .add_deadline(&title, due, &note, false, actor, now)
                     .await?;
+                self.reminders.wake();
                 let unix = due.timestamp();
                 done(format!(
                     "Added deadline #{id} **{}**, due <t:{unix}:F> (<t:{unix}:R>).",
@@ -118,7 +119,10 @@ impl ChatCore {
                         "There is no deadline #{id} added from chat. /deadlines shows their numbers; \
                          the ones without a number come from the configuration file."
                     ))),
-                    _ => done(format!("Removed deadline #{id}.")),
+                    _ => {
+                        self.reminders.wake();
+                        done(format!("Removed deadline #{id}."))
+                    }
                 }
             }
             "cutover reminders channel" => {
@@ -129,10 +133,12 @@ impl ChatCore {
                 self.store
                     .set_reminders_channel(channel, actor, now)
                     .await?;
+                self.reminders.wake();
                 done(format!("Reminders will be posted in <#{channel}>."))
             }
             "cutover reminders pause" => {
                 self.store.set_reminders_paused(true, actor, now).await?;
+                self.reminders.wake();
                 done(
                     "Reminders are paused until an admin runs /cutover reminders resume."
                         .to_owned(),
@@ -140,8 +146,10 @@ impl ChatCore {
             }
             "cutover reminders resume" => {
                 self.store.set_reminders_paused(false, actor, now).await?;
+                self.reminders.wake();
                 done("Reminders are on again.".to_owned())
             }
+            "cutover reminders preview" => self.reminders_preview().await,
             other => Err(ChatError::UnknownCommand(other.to_owned())),
         }
     }

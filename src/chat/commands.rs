@@ -193,6 +193,18 @@ pub const COMMANDS: &[CommandSpec] = &[
         admin_only: true,
     },
     CommandSpec {
+        name: "cutover reminders preview",
+        description: "The next reminder posts, with their local times",
+        options: &[],
+        admin_only: true,
+    },
+    CommandSpec {
+        name: "progress",
+        description: "The burndown chart: what is left, each deadline, the projected finish",
+        options: &[],
+        admin_only: false,
+    },
+    CommandSpec {
         name: "help",
         description: "What cutover can do and how to use each command",
         options: &[],

@@ -21,6 +21,10 @@ pub enum ComponentId {
     MigrateForm { connection: ConnectionId },
     /// "Get a fresh link" under a personal authorization link.
     FreshLink { connection: ConnectionId },
+    /// "Migrate mine" under a reminder: the presser's own connections.
+    MigrateMine,
+    /// Opens the `/migrate` form for one connection (a choice after "Migrate mine").
+    OpenForm { connection: ConnectionId },
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -56,6 +60,10 @@ impl ComponentId {
             (Some("fl"), Some(connection), None, None) => ComponentId::FreshLink {
                 connection: ConnectionId::parse(connection).map_err(|_| stale())?,
             },
+            (Some("mm"), None, None, None) => ComponentId::MigrateMine,
+            (Some("of"), Some(connection), None, None) => ComponentId::OpenForm {
+                connection: ConnectionId::parse(connection).map_err(|_| stale())?,
+            },
             _ => return Err(stale()),
         };
         if parts.next().is_some() {
@@ -74,6 +82,8 @@ impl fmt::Display for ComponentId {
             }
             ComponentId::MigrateForm { connection } => write!(f, "{VERSION}:mf:{connection}"),
             ComponentId::FreshLink { connection } => write!(f, "{VERSION}:fl:{connection}"),
+            ComponentId::MigrateMine => write!(f, "{VERSION}:mm"),
+            ComponentId::OpenForm { connection } => write!(f, "{VERSION}:of:{connection}"),
         }
     }
 }
@@ -100,6 +110,10 @@ mod tests {
             ComponentId::FreshLink {
                 connection: ConnectionId::parse(&"y".repeat(64)).expect("longest id"),
             },
+            ComponentId::MigrateMine,
+            ComponentId::OpenForm {
+                connection: ConnectionId::parse(&"z".repeat(64)).expect("longest id"),
+            },
         ]
     }
 
@@ -110,6 +124,14 @@ mod tests {
             assert!(encoded.len() <= MAX_LEN, "{encoded}");
             assert_eq!(ComponentId::decode(&encoded), Ok(id));
         }
+    }
+
+    #[test]
+    fn the_reminders_button_is_the_one_reminders_post() {
+        assert_eq!(
+            ComponentId::MigrateMine.encode(),
+            crate::reminders::post::MIGRATE_MINE
+        );
     }
 
     #[test]

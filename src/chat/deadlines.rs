@@ -3,24 +3,9 @@
 use super::{ChatCore, ChatError, Field, Message, Reply};
 use crate::domain::{distance, Deadline, DeadlineOrigin};
 use crate::markdown::{escape, truncate};
-use crate::store::Progress;
+use crate::reminders::post::progress_line;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-
-/// The progress line shared by `/deadlines` and reminders.
-pub fn progress_line(progress: Progress) -> String {
-    if progress.total == 0 {
-        return "No connections in the inventory yet: an admin can import them with \
-                `cutover connections import FILE`."
-            .to_owned();
-    }
-    let percent = progress.migrated * 100 / progress.total;
-    let left = progress.total - progress.migrated;
-    format!(
-        "Progress: **{} of {}** connections switched to OAuth 2.0 ({percent}%), {left} to go.",
-        progress.migrated, progress.total
-    )
-}
 
 /// Discord's limits on one embed: 25 fields, 6,000 characters in all (kept under, for
 /// the rest of the embed).
@@ -137,18 +122,5 @@ mod tests {
         let mut sorted = kept.clone();
         sorted.sort_by_key(|f| f.name[1..].parse::<i32>().unwrap_or_default());
         assert_eq!(sorted, kept, "shown in date order");
-    }
-
-    #[test]
-    fn progress_says_how_many_are_left() {
-        let line = progress_line(Progress {
-            migrated: 3,
-            total: 12,
-        });
-        assert_eq!(
-            line,
-            "Progress: **3 of 12** connections switched to OAuth 2.0 (25%), 9 to go."
-        );
-        assert!(progress_line(Progress::default()).contains("import"));
     }
 }

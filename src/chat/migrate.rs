@@ -68,7 +68,16 @@ impl ChatCore {
         caller: Caller,
         options: &Options<'_>,
     ) -> Result<Reply, ChatError> {
-        let raw_id = options.text("connection").unwrap_or_default();
+        self.migrate_form(caller, options.text("connection").unwrap_or_default())
+            .await
+    }
+
+    /// The private form for one connection the caller may switch.
+    pub(super) async fn migrate_form(
+        &self,
+        caller: Caller,
+        raw_id: &str,
+    ) -> Result<Reply, ChatError> {
         let connection = self.migratable(caller, raw_id).await?;
         Ok(Reply::Modal(Modal {
             id: ComponentId::MigrateForm {

@@ -10,6 +10,7 @@ mod error;
 mod help;
 mod migrate;
 mod options;
+mod reminders;
 mod reply;
 mod status;
 
@@ -20,12 +21,13 @@ pub use component_id::{ComponentId, StaleComponent};
 pub use error::ChatError;
 pub use options::OptionValue;
 pub use reply::{
-    Button, ButtonTarget, Choice, Field, Message, Modal, Reply, TextInput, Visibility,
+    Attachment, Button, ButtonTarget, Choice, Field, Message, Modal, Reply, TextInput, Visibility,
 };
 
 use crate::celigo::Celigo;
 use crate::clock::SharedClock;
-use crate::domain::{Actor, Deadline, TimeZoneName, UserId};
+use crate::domain::{Actor, Deadline, Snowflake, TimeZoneName, UserId};
+use crate::reminders::Reminders;
 use crate::settings::BackendChoice;
 use crate::store::Store;
 use crate::switch::{ReplyHandle, Switch};
@@ -134,6 +136,9 @@ pub struct ChatCore {
     timezone: TimeZoneName,
     switch: Arc<Switch>,
     backends: Backends,
+    reminders: Arc<Reminders>,
+    /// `reminders.channel_id` from the configuration (admins may set another from chat).
+    reminders_channel: Option<Snowflake>,
 }
 
 impl ChatCore {
@@ -141,28 +146,48 @@ impl ChatCore {
         store: Store,
         clock: SharedClock,
         configured_deadlines: Vec<Deadline>,
-        timezone: TimeZoneName,
         switch: Arc<Switch>,
         backends: Backends,
+        reminders: Arc<Reminders>,
     ) -> Self {
         Self {
             store,
             clock,
             configured_deadlines,
-            timezone,
+            timezone: reminders.timezone(),
+            reminders_channel: reminders.configured_channel(),
             switch,
             backends,
+            reminders,
         }
+    }
+
+    /// Reminders as they fall due (the terminal prints them).
+    pub fn reminder_events(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<crate::reminders::ReminderEvent> {
+        self.reminders.subscribe()
+    }
+
+    /// Saves a file a reply carries, for the terminal; its path.
+    pub fn save_file(&self, file: &Attachment) -> std::io::Result<std::path::PathBuf> {
+        self.reminders.save_chart(&file.bytes)
+    }
+
+    /// Whether the answer is for the channel (a deferred answer must say so up front).
+    pub fn answers_publicly(&self, request: &Request) -> bool {
+        matches!(&request.action, Action::Command { name, .. } if name == "progress")
     }
 
     /// Whether answering takes long enough that an adapter should say so at once (Discord:
     /// defer now and edit later; the terminal: a "working" line): anything that talks to
     /// integrator.io.
     pub fn answers_slowly(&self, request: &Request) -> bool {
-        if self.backends.celigo.is_none() {
-            return false;
-        }
+        let celigo = self.backends.celigo.is_some();
         match &request.action {
+            // A chart is drawn and sent as a file: both take a moment.
+            Action::Command { name, .. } if name == "progress" => true,
+            _ if !celigo => false,
             Action::Command { name, .. } => name == "cutover connection sync",
             Action::ModalSubmit { id, .. } => {
                 matches!(ComponentId::decode(id), Ok(ComponentId::MigrateForm { .. }))
@@ -183,10 +208,11 @@ impl ChatCore {
     /// Answers one request. Never fails: problems become a private explanation.
     #[tracing::instrument(skip_all, fields(actor = %request.caller.actor))]
     pub async fn handle(&self, request: Request) -> Reply {
-        match self.dispatch(&request).await {
+        let reply = match self.dispatch(&request).await {
             Ok(reply) => reply,
             Err(error) => Reply::Message(error.into_message()),
-        }
+        };
+        self.tell_admin(request.caller, reply).await
     }
 
     async fn dispatch(&self, request: &Request) -> Result<Reply, ChatError> {
@@ -207,6 +233,7 @@ impl ChatCore {
                     "connections" => self.connections(&options).await,
                     "migrate" => self.migrate(caller, &options).await,
                     "migration status" => self.migration_status(caller, &options).await,
+                    "progress" => self.progress().await,
                     "help" => Ok(help::help(caller)),
                     admin if admin.starts_with("cutover ") => {
                         self.admin(caller, admin, &options).await
@@ -225,6 +252,10 @@ impl ChatCore {
                             .await
                     }
                     ComponentId::MigrateForm { .. } => Err(ChatError::StaleComponent),
+                    ComponentId::MigrateMine => self.migrate_mine(caller).await,
+                    ComponentId::OpenForm { connection } => {
+                        self.migrate_form(caller, connection.as_str()).await
+                    }
                 }
             }
             Action::ModalSubmit { id, values } => {

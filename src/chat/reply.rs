@@ -37,6 +37,21 @@ pub struct Message {
     pub fields: Vec<Field>,
     pub buttons: Vec<Button>,
     pub visibility: Visibility,
+    /// Files sent with it (Discord attaches them; the terminal saves them).
+    pub files: Vec<Attachment>,
+}
+
+/// A file that goes with a message, e.g. the burndown chart.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Attachment({}, {} bytes)", self.name, self.bytes.len())
+    }
 }
 
 impl Message {
@@ -46,6 +61,7 @@ impl Message {
             fields: Vec::new(),
             buttons: Vec::new(),
             visibility: Visibility::Public,
+            files: Vec::new(),
         }
     }
 

@@ -5,8 +5,8 @@ use super::respond::{to_edit, to_followup};
 use super::to_response;
 use crate::chat::{ChatCore, Message, Reply, Request};
 use serenity::all::{
-    CreateAutocompleteResponse, CreateInteractionResponse, CreateInteractionResponseMessage, Http,
-    Interaction,
+    Builder, CreateAutocompleteResponse, CreateInteractionResponse,
+    CreateInteractionResponseMessage, Http, Interaction,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,7 +36,8 @@ pub async fn first_response(
         Interaction::Modal(m) => (Kind::Modal, m.application_id),
         _ => return to_response(Reply::Choices(Vec::new())),
     };
-    // Work that talks to integrator.io is deferred at once: its answer comes as an edit.
+    // Slow work (integrator.io, a chart) is deferred at once: its answer comes as an edit.
+    let public = core.answers_publicly(&request);
     let wait = if core.answers_slowly(&request) {
         Duration::ZERO
     } else {
@@ -61,26 +62,20 @@ pub async fn first_response(
             let token = interaction.token().to_owned();
             tokio::spawn(async move {
                 let Ok(reply) = work.await else { return };
+                // Through the builders, which send attached files as multipart.
                 let delivered = match (kind, reply) {
                     // A page turn: the message the button is on changes.
-                    (Kind::Component, Reply::Update(message)) => rest
-                        .edit_original_interaction_response(
-                            &token,
-                            &to_edit(Reply::Update(message)),
-                            vec![],
-                        )
+                    (Kind::Component, Reply::Update(message)) => to_edit(Reply::Update(message))
+                        .execute(&*rest, &token)
                         .await
                         .map(|_| ()),
                     // Anything else after a button stays private, and leaves that message alone.
-                    (Kind::Component, reply) => rest
-                        .create_followup_message(&token, &to_followup(reply), vec![])
+                    (Kind::Component, reply) => to_followup(reply)
+                        .execute(&*rest, (None, &token))
                         .await
                         .map(|_| ()),
-                    // The deferred (private) answer itself.
-                    (_, reply) => rest
-                        .edit_original_interaction_response(&token, &to_edit(reply), vec![])
-                        .await
-                        .map(|_| ()),
+                    // The deferred answer itself.
+                    (_, reply) => to_edit(reply).execute(&*rest, &token).await.map(|_| ()),
                 };
                 if let Err(e) = delivered {
                     tracing::warn!(error = %e, "could not finish a deferred interaction");
@@ -89,9 +84,10 @@ pub async fn first_response(
             if kind == Kind::Component {
                 CreateInteractionResponse::Acknowledge
             } else {
-                // Private, since the answer's visibility is not known yet.
+                // Private unless the answer is known to be public (an error is then public
+                // too, but says nothing private).
                 CreateInteractionResponse::Defer(
-                    CreateInteractionResponseMessage::new().ephemeral(true),
+                    CreateInteractionResponseMessage::new().ephemeral(!public),
                 )
             }
         }

@@ -4,7 +4,7 @@
 use super::answer::first_response;
 use super::{registration, to_request, AdminPolicy};
 use crate::chat::ChatCore;
-use serenity::all::{Context, EventHandler, GatewayIntents, Http, Interaction, Ready};
+use serenity::all::{Builder, Context, EventHandler, GatewayIntents, Http, Interaction, Ready};
 use serenity::client::ClientBuilder;
 use std::sync::Arc;
 
@@ -35,9 +35,9 @@ impl EventHandler for Handler {
             Arc::clone(&ctx.http),
         )
         .await;
-        if let Err(e) = ctx
-            .http
-            .create_interaction_response(interaction.id(), interaction.token(), &response, vec![])
+        // Through the builder, which sends attached files as multipart.
+        if let Err(e) = response
+            .execute(&ctx.http, (interaction.id(), interaction.token()))
             .await
         {
             tracing::warn!(error = %e, "could not answer an interaction");

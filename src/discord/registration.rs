@@ -124,6 +124,7 @@ mod tests {
                 "migrate",
                 "migration",
                 "cutover",
+                "progress",
                 "help"
             ]
         );
@@ -146,7 +147,7 @@ mod tests {
             [
                 (Some("connection"), Some(2), Some(4)),
                 (Some("deadline"), Some(2), Some(2)),
-                (Some("reminders"), Some(2), Some(3))
+                (Some("reminders"), Some(2), Some(4))
             ]
         );
         let migration = &json[3];

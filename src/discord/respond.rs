@@ -3,9 +3,10 @@
 use crate::chat::{Button, Modal};
 use crate::chat::{ButtonTarget, Message, Reply, Visibility};
 use serenity::all::{
-    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAutocompleteResponse, CreateButton,
-    CreateEmbed, CreateInputText, CreateInteractionResponse, CreateInteractionResponseFollowup,
-    CreateInteractionResponseMessage, CreateModal, EditInteractionResponse, InputTextStyle,
+    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAttachment,
+    CreateAutocompleteResponse, CreateButton, CreateEmbed, CreateInputText,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    CreateModal, EditInteractionResponse, InputTextStyle,
 };
 
 const MAX_CONTENT: usize = 2000;
@@ -39,6 +40,7 @@ struct Parts {
     content: String,
     embed: Option<CreateEmbed>,
     rows: Vec<CreateActionRow>,
+    files: Vec<CreateAttachment>,
 }
 
 fn parts(message: &Message) -> Parts {
@@ -65,6 +67,11 @@ fn parts(message: &Message) -> Parts {
         content: fit(&message.text, MAX_CONTENT),
         embed,
         rows,
+        files: message
+            .files
+            .iter()
+            .map(|f| CreateAttachment::bytes(f.bytes.clone(), f.name.clone()))
+            .collect(),
     }
 }
 
@@ -76,7 +83,8 @@ fn message(message: Message) -> CreateInteractionResponseMessage {
         // Replies never ping anyone: a listing that names owners must not notify them.
         .allowed_mentions(CreateAllowedMentions::new())
         // Always set, so a page turn with no buttons left clears the old ones.
-        .components(parts.rows);
+        .components(parts.rows)
+        .add_files(parts.files);
     match parts.embed {
         Some(embed) => built.embed(embed),
         None => built,
@@ -96,6 +104,7 @@ pub fn to_followup(reply: Reply) -> CreateInteractionResponseFollowup {
         .content(parts.content)
         .embeds(parts.embed.into_iter().collect())
         .components(parts.rows)
+        .add_files(parts.files)
         .ephemeral(true)
         .allowed_mentions(CreateAllowedMentions::new())
 }
@@ -110,11 +119,14 @@ pub fn to_edit(reply: Reply) -> EditInteractionResponse {
         }
     };
     let parts = parts(&message);
-    EditInteractionResponse::new()
-        .content(parts.content)
-        .embeds(parts.embed.into_iter().collect())
-        .components(parts.rows)
-        .allowed_mentions(CreateAllowedMentions::new())
+    parts.files.into_iter().fold(
+        EditInteractionResponse::new()
+            .content(parts.content)
+            .embeds(parts.embed.into_iter().collect())
+            .components(parts.rows)
+            .allowed_mentions(CreateAllowedMentions::new()),
+        EditInteractionResponse::new_attachment,
+    )
 }
 
 fn modal(modal: Modal) -> CreateModal {

@@ -31,7 +31,10 @@ pub struct Calendar<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SlotKind {
     /// `before` ahead of `deadlines[deadline]`.
-    Milestone { deadline: usize, before: HumanDuration },
+    Milestone {
+        deadline: usize,
+        before: HumanDuration,
+    },
     /// The working-day digest of `date` (local).
     Digest { date: NaiveDate },
 }
@@ -219,7 +222,9 @@ mod tests {
     }
 
     fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).expect("instant").with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(s)
+            .expect("instant")
+            .with_timezone(&Utc)
     }
 
     fn deadline(due: &str, zone: Tz) -> Deadline {
@@ -241,16 +246,44 @@ mod tests {
         let berlin = tz("Europe/Berlin");
         // 09:00 on 2 April (summer time); a week earlier is 09:00 winter time.
         let d = [deadline("2024-04-02T09:00", berlin)];
-        let before = [days(7), HumanDuration::from_seconds(3_600), HumanDuration::from_seconds(0)];
-        let cal = Calendar { deadlines: &d, before: &before, digest_at: None, timezone: berlin, skip_dates: &[] };
-        assert_eq!(cal.milestone_at(&d[0], days(7)), utc("2024-03-26T08:00:00Z"));
-        assert_eq!(cal.milestone_at(&d[0], HumanDuration::from_seconds(3_600)), utc("2024-04-02T06:00:00Z"));
-        assert_eq!(cal.milestone_at(&d[0], HumanDuration::from_seconds(0)), utc("2024-04-02T07:00:00Z"));
+        let before = [
+            days(7),
+            HumanDuration::from_seconds(3_600),
+            HumanDuration::from_seconds(0),
+        ];
+        let cal = Calendar {
+            deadlines: &d,
+            before: &before,
+            digest_at: None,
+            timezone: berlin,
+            skip_dates: &[],
+        };
+        assert_eq!(
+            cal.milestone_at(&d[0], days(7)),
+            utc("2024-03-26T08:00:00Z")
+        );
+        assert_eq!(
+            cal.milestone_at(&d[0], HumanDuration::from_seconds(3_600)),
+            utc("2024-04-02T06:00:00Z")
+        );
+        assert_eq!(
+            cal.milestone_at(&d[0], HumanDuration::from_seconds(0)),
+            utc("2024-04-02T07:00:00Z")
+        );
         let ny = tz("America/New_York");
         // Across the fall-back of 3 November 2024.
         let d = [deadline("2024-11-05T10:00", ny)];
-        let cal = Calendar { deadlines: &d, before: &before, digest_at: None, timezone: ny, skip_dates: &[] };
-        assert_eq!(cal.milestone_at(&d[0], days(7)), utc("2024-10-29T14:00:00Z"));
+        let cal = Calendar {
+            deadlines: &d,
+            before: &before,
+            digest_at: None,
+            timezone: ny,
+            skip_dates: &[],
+        };
+        assert_eq!(
+            cal.milestone_at(&d[0], days(7)),
+            utc("2024-10-29T14:00:00Z")
+        );
     }
 
     #[test]
@@ -309,16 +342,29 @@ mod tests {
         };
         let gap = NaiveDate::from_ymd_opt(2024, 3, 10).expect("date");
         assert_eq!(
-            local_to_utc(gap.and_time(NaiveTime::from_hms_opt(2, 30, 0).expect("time")), ny),
+            local_to_utc(
+                gap.and_time(NaiveTime::from_hms_opt(2, 30, 0).expect("time")),
+                ny
+            ),
             Some(utc("2024-03-10T07:00:00Z")),
             "the first minute after the gap"
         );
-        let fold_cal = Calendar { digest_at: NaiveTime::from_hms_opt(1, 30, 0), ..cal };
+        let fold_cal = Calendar {
+            digest_at: NaiveTime::from_hms_opt(1, 30, 0),
+            ..cal
+        };
         // Monday 4 November 2024 has no fold, Sunday 3 November does; across it, one digest
         // a working day and none doubled.
         let slots = fold_cal.between(utc("2024-11-01T00:00:00Z"), utc("2024-11-06T00:00:00Z"));
         let keys: Vec<_> = slots.iter().map(|s| s.key.as_str()).collect();
-        assert_eq!(keys, ["digest:2024-11-01", "digest:2024-11-04", "digest:2024-11-05"]);
+        assert_eq!(
+            keys,
+            [
+                "digest:2024-11-01",
+                "digest:2024-11-04",
+                "digest:2024-11-05"
+            ]
+        );
     }
 
     #[test]
@@ -326,25 +372,54 @@ mod tests {
         let zone = tz("UTC");
         let d = [deadline("2025-12-31T09:00", zone)];
         let before = [days(3), days(2), days(1), days(0)];
-        let cal = Calendar { deadlines: &d, before: &before, digest_at: None, timezone: zone, skip_dates: &[] };
+        let cal = Calendar {
+            deadlines: &d,
+            before: &before,
+            digest_at: None,
+            timezone: zone,
+            skip_dates: &[],
+        };
+        // The last round ran just before the instant; the next one, just after.
         let now = utc("2025-12-30T09:00:05Z");
-        let watermark = utc("2025-12-30T09:00:00Z");
+        let watermark = utc("2025-12-30T08:59:30Z");
         let p = plan(&cal, &HashSet::new(), watermark, now, 5);
         assert_eq!(p.due.len(), 1);
-        assert_eq!(p.due[0].at, utc("2025-12-30T09:00:00Z"), "exactly at its instant");
+        assert_eq!(
+            p.due[0].at,
+            utc("2025-12-30T09:00:00Z"),
+            "exactly at its instant"
+        );
         assert!(p.missed.is_empty());
         assert_eq!(p.next, Some(utc("2025-12-31T09:00:00Z")));
         let claimed: HashSet<String> = p.due.iter().map(|s| s.key.clone()).collect();
-        assert!(plan(&cal, &claimed, watermark, now, 5).due.is_empty(), "claimed: not again");
+        assert!(
+            plan(&cal, &claimed, watermark, now, 5).due.is_empty(),
+            "claimed: not again"
+        );
 
         // Away for three milestones: one catch-up, nothing replayed.
-        let away = plan(&cal, &HashSet::new(), utc("2025-12-27T00:00:00Z"), utc("2025-12-31T12:00:00Z"), 5);
+        let away = plan(
+            &cal,
+            &HashSet::new(),
+            utc("2025-12-27T00:00:00Z"),
+            utc("2025-12-31T12:00:00Z"),
+            5,
+        );
         assert!(away.due.is_empty());
         assert_eq!(away.missed.len(), 4);
-        assert_eq!(catch_up_key(&away.missed), catch_up_key(&away.missed.clone()));
+        assert_eq!(
+            catch_up_key(&away.missed),
+            catch_up_key(&away.missed.clone())
+        );
 
         // A fresh install (the watermark is now) announces nothing of the past.
-        let fresh = plan(&cal, &HashSet::new(), utc("2026-01-05T00:00:00Z"), utc("2026-01-05T00:00:00Z"), 5);
+        let fresh = plan(
+            &cal,
+            &HashSet::new(),
+            utc("2026-01-05T00:00:00Z"),
+            utc("2026-01-05T00:00:00Z"),
+            5,
+        );
         assert!(fresh.due.is_empty() && fresh.missed.is_empty() && fresh.next.is_none());
     }
 
@@ -361,7 +436,9 @@ mod tests {
         let now = utc("2025-12-01T09:30:00Z");
         let watermark = utc("2025-12-01T09:00:00Z");
         assert_eq!(plan(&cal, &HashSet::new(), watermark, now, 1).due.len(), 1);
-        assert!(plan(&cal, &HashSet::new(), watermark, now, 0).due.is_empty());
+        assert!(plan(&cal, &HashSet::new(), watermark, now, 0)
+            .due
+            .is_empty());
         let upcoming = cal.upcoming(utc("2025-12-05T10:00:00Z"), 2);
         assert_eq!(
             upcoming.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(),

@@ -13,8 +13,11 @@ pub(super) async fn record(
     connection: Option<&ConnectionId>,
     detail: &str,
 ) -> Result<(), StoreError> {
+    // With the count of connections still to switch, as this change leaves it: the
+    // burndown's data.
     sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, connection_id, detail) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (at, actor, action, connection_id, detail, unmigrated) \
+         VALUES (?, ?, ?, ?, ?, (SELECT total - migrated FROM connection_counts WHERE id = 1))",
     )
     .bind(at)
     .bind(actor.to_string())
@@ -37,6 +40,24 @@ pub struct AuditEntry {
 }
 
 impl super::Store {
+    /// The burndown's points: (when, how many were left), oldest first, one per change
+    /// of the count.
+    pub async fn progress_history(&self) -> Result<Vec<(DateTime<Utc>, u64)>, StoreError> {
+        let rows: Vec<(DateTime<Utc>, i64)> = sqlx::query_as(
+            "SELECT at, unmigrated FROM audit_log WHERE unmigrated IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut points: Vec<(DateTime<Utc>, u64)> = Vec::with_capacity(rows.len());
+        for (at, left) in rows {
+            let left = u64::try_from(left).unwrap_or(0);
+            if points.last().map(|(_, n)| *n) != Some(left) {
+                points.push((at, left));
+            }
+        }
+        Ok(points)
+    }
+
     /// The newest `limit` entries, newest first; only one connection's when given.
     pub async fn audit_entries(
         &self,

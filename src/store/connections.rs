@@ -235,6 +235,19 @@ impl Store {
         })
     }
 
+    /// Up to `limit` connections still to switch, grouped by owner (no owner last), by
+    /// name within: who still has work, for reminders.
+    pub async fn pending_by_owner(&self, limit: u32) -> Result<Vec<Connection>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM connections WHERE removed_at IS NULL AND state != 'migrated' \
+             ORDER BY owner_id IS NULL, owner_id, name COLLATE NOCASE, id LIMIT ?"
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(connection_from_row).collect()
+    }
+
     /// Kept current by triggers (see the connection_counts migration).
     pub async fn progress(&self) -> Result<Progress, StoreError> {
         let (total, migrated): (i64, i64) =

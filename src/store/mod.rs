@@ -54,6 +54,13 @@ pub struct Store {
     pool: SqlitePool,
 }
 
+/// The folder the database file is in (files cutover saves, like charts, go beside it).
+pub fn folder_of(url: &str) -> Option<std::path::PathBuf> {
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let folder = options.get_filename().parent()?;
+    (!folder.as_os_str().is_empty()).then(|| folder.to_path_buf())
+}
+
 impl Store {
     /// Opens (creating the file and its folder if needed) and migrates the database.
     pub async fn open(url: &str) -> Result<Self, StoreError> {

@@ -178,6 +178,21 @@ impl Store {
         Ok(Some(claim))
     }
 
+    /// The posts a catch-up named as missed (recorded with it, at its instant).
+    pub async fn missed_with(
+        &self,
+        catch_up: &PostClaim,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT key, due_at FROM reminder_posts WHERE channel_id = ? AND kind = 'missed' AND claimed_at = ? \
+             ORDER BY due_at",
+        )
+        .bind(&catch_up.channel)
+        .bind(catch_up.due_at)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Takes over claims of `channel` left unsent longer than `lease` (their process
     /// stopped, or gave up for a while): this process sends them now.
     pub async fn take_over_stale_reminders(

@@ -12,6 +12,7 @@ use render::Renderer;
 use crate::chat::{Action, Button, ButtonTarget, Caller, ChatCore, Modal, Reply, Request};
 use crate::clock::Clock;
 use crate::domain::Actor;
+use crate::reminders::ReminderEvent;
 use crate::switch::SwitchEvent;
 use tokio::sync::broadcast;
 
@@ -23,24 +24,45 @@ const CALLER: Caller = Caller {
     is_admin: true,
 };
 
-/// The next line; meanwhile, prints how the terminal's switches turn out as they do.
+/// What happens on its own while the terminal waits for a line.
+struct Events {
+    switches: broadcast::Receiver<SwitchEvent>,
+    reminders: broadcast::Receiver<ReminderEvent>,
+}
+
+/// The next line; meanwhile, prints how the terminal's switches turn out, and reminders
+/// as they fall due.
 async fn next_line<C: Console>(
     core: &ChatCore,
     clock: &dyn Clock,
     console: &C,
-    events: &mut broadcast::Receiver<SwitchEvent>,
+    events: &mut Events,
 ) -> Option<String> {
     let line = console.read_line("cutover> ");
     tokio::pin!(line);
     loop {
+        let renderer = Renderer {
+            now: clock.now(),
+            tz: core.timezone().tz(),
+        };
         tokio::select! {
             line = &mut line => return line,
-            event = events.recv() => match event {
+            event = events.switches.recv() => match event {
                 Ok(event) if event.actor == TERMINAL => {
-                    let renderer = Renderer { now: clock.now(), tz: core.timezone().tz() };
                     console.write(&format!("\n{}\n", renderer.markup(&event.text)));
                 }
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return line.await,
+            },
+            reminder = events.reminders.recv() => match reminder {
+                Ok(reminder) => {
+                    let mut text = format!("\n── reminder ──\n{}", renderer.markup(&reminder.text));
+                    if let Some(chart) = reminder.chart {
+                        text.push_str(&format!("\nBurndown chart saved to {}", chart.display()));
+                    }
+                    console.write(&format!("{text}\n"));
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
                 Err(broadcast::error::RecvError::Closed) => return line.await,
             },
         }
@@ -51,7 +73,10 @@ async fn next_line<C: Console>(
 pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &C) {
     console.write("cutover terminal: type /help for the commands, /exit or Ctrl-D to leave.\n");
     let mut buttons: Vec<Button> = Vec::new();
-    let mut events = core.switch_events();
+    let mut events = Events {
+        switches: core.switch_events(),
+        reminders: core.reminder_events(),
+    };
     while let Some(line) = next_line(core, clock, console, &mut events).await {
         let line = line.trim();
         if line.is_empty() {
@@ -114,7 +139,18 @@ pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &C) {
         };
         match reply {
             Reply::Message(message) | Reply::Update(message) => {
-                console.write(&format!("{}\n", renderer.message(&message)));
+                let mut text = renderer.message(&message);
+                for file in &message.files {
+                    match core.save_file(file) {
+                        Ok(path) => {
+                            text.push_str(&format!("\n{} saved to {}", file.name, path.display()))
+                        }
+                        Err(e) => {
+                            text.push_str(&format!("\n{} could not be saved: {e}", file.name))
+                        }
+                    }
+                }
+                console.write(&format!("{text}\n"));
                 buttons = message.buttons;
             }
             // Suggestions are for clients that show them as someone types.

@@ -210,6 +210,7 @@ mod tests {
                 },
             ],
             visibility: crate::chat::Visibility::Public,
+            files: Vec::new(),
         };
         assert_eq!(
             renderer(Tz::UTC).message(&message),

@@ -83,6 +83,7 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
             "migrate",
             "migration",
             "cutover",
+            "progress",
             "help"
         ]
     );
@@ -215,7 +216,7 @@ async fn commands_register_puts_the_commands_globally_or_in_a_guild() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "Registered 6 slash command(s) globally (may take up to an hour to appear).\n"
+        "Registered 7 slash command(s) globally (may take up to an hour to appear).\n"
     );
     let global = discord
         .wait_for_request(|r| {

@@ -1,0 +1,516 @@
+//! Reminders that post themselves: a milestone post at each `reminders.before` offset of
+//! each deadline and a working-day digest, each exactly once — across restarts, outages
+//! and a second instance on the same database — with a burndown chart. Discord gets them
+//! in the reminders channel; without a bot token, the terminal prints them.
+
+pub mod chart;
+mod deliver;
+pub mod post;
+pub mod schedule;
+
+use crate::clock::SharedClock;
+use crate::domain::{Deadline, HumanDuration, Snowflake, TimeZoneName};
+use crate::markdown::escape;
+use crate::settings::ReminderSettings;
+use crate::store::{PostClaim, PostKind, Progress, Store};
+use chart::Burndown;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use deliver::SendError;
+use post::{Pending, Post};
+use schedule::{Calendar, Slot, SlotKind, LATE};
+use serenity::all::Http;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, watch, Notify};
+
+/// The scheduler never sleeps longer than this: the wall clock is asked again.
+const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// A claim not marked sent after this long is taken over (its process stopped). Longer
+/// than a send can take, shorter than Discord keeps nonces.
+pub const LEASE: TimeDelta = TimeDelta::seconds(60);
+/// Sends of one post within a round, before its claim is left for a later round.
+const TRIES: u32 = 3;
+/// Who still has work, listed in a post (the rest is counted).
+const PENDING_LISTED: u32 = 300;
+
+/// A reminder for the terminal: its text, and where the chart was saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderEvent {
+    pub text: String,
+    pub chart: Option<PathBuf>,
+}
+
+/// A post the schedule will make, for `/cutover reminders preview`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upcoming {
+    pub at: DateTime<Utc>,
+    pub what: String,
+}
+
+/// Where this round's posts go.
+enum Outlet {
+    Discord(Arc<Http>, Snowflake),
+    Terminal,
+}
+
+impl Outlet {
+    /// The claims' channel: posts are claimed per place they go.
+    fn channel(&self) -> String {
+        match self {
+            Outlet::Discord(_, channel) => channel.to_string(),
+            Outlet::Terminal => "terminal".to_owned(),
+        }
+    }
+}
+
+/// Everything a round needs to say things.
+struct Context {
+    deadlines: Vec<Deadline>,
+    progress: Progress,
+    pending: Vec<crate::domain::Connection>,
+}
+
+pub struct Reminders {
+    store: Store,
+    clock: SharedClock,
+    settings: ReminderSettings,
+    configured_deadlines: Vec<Deadline>,
+    /// With a bot token: posts go to the reminders channel.
+    discord: Option<Arc<Http>>,
+    events: broadcast::Sender<ReminderEvent>,
+    /// Where the terminal's charts are saved.
+    chart_dir: PathBuf,
+    wake: Notify,
+    rounds: watch::Sender<u64>,
+    /// When the last round started (unix seconds; 0 before the first), for /readyz.
+    last_round: AtomicI64,
+    /// Names this process in its claims.
+    instance: String,
+}
+
+impl Reminders {
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        settings: ReminderSettings,
+        configured_deadlines: Vec<Deadline>,
+        discord: Option<Arc<Http>>,
+        chart_dir: PathBuf,
+    ) -> Self {
+        let (events, _) = broadcast::channel(16);
+        let (rounds, _) = watch::channel(0);
+        Self {
+            store,
+            clock,
+            settings,
+            configured_deadlines,
+            discord,
+            events,
+            chart_dir,
+            wake: Notify::new(),
+            rounds,
+            last_round: AtomicI64::new(0),
+            instance: format!("cutover-{:08x}", rand::random::<u32>()),
+        }
+    }
+
+    pub fn timezone(&self) -> TimeZoneName {
+        self.settings.timezone
+    }
+
+    /// `reminders.channel_id` from the configuration (admins may set another from chat).
+    pub fn configured_channel(&self) -> Option<Snowflake> {
+        self.settings.channel_id
+    }
+
+    /// Deadlines or settings changed: the scheduler looks again at once.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Wakes the scheduler and waits until it has made a round (tests move the clock and
+    /// then tick; a round is bounded by the sends it makes).
+    pub async fn tick(&self) {
+        let mut rounds = self.rounds.subscribe();
+        rounds.borrow_and_update();
+        self.wake();
+        let _ = rounds.changed().await;
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<ReminderEvent> {
+        self.events.subscribe()
+    }
+
+    /// How long ago the last round started, if one has.
+    pub fn lag(&self) -> Option<TimeDelta> {
+        match self.last_round.load(Ordering::Relaxed) {
+            0 => None,
+            at => Some(self.clock.now() - DateTime::from_timestamp(at, 0).unwrap_or_default()),
+        }
+    }
+
+    /// The scheduler: a round, then sleep until the next post is due (a minute at most,
+    /// then the wall clock is asked again) or until woken.
+    pub async fn run(self: Arc<Self>) {
+        loop {
+            let next = match self.round().await {
+                Ok(next) => next,
+                Err(e) => {
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        "a reminders round failed; trying again"
+                    );
+                    None
+                }
+            };
+            self.rounds.send_modify(|n| *n += 1);
+            let wait = next
+                .and_then(|at| (at - self.clock.now()).to_std().ok())
+                .unwrap_or(MAX_SLEEP)
+                .min(MAX_SLEEP);
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.wake.notified() => {}
+            }
+        }
+    }
+
+    fn calendar<'a>(&'a self, deadlines: &'a [Deadline]) -> Calendar<'a> {
+        Calendar {
+            deadlines,
+            before: &self.settings.before,
+            digest_at: self.settings.digest_at.map(|t| t.time()),
+            timezone: self.settings.timezone.tz(),
+            skip_dates: &self.settings.skip_dates,
+        }
+    }
+
+    async fn deadlines(&self) -> anyhow::Result<Vec<Deadline>> {
+        let mut all = self.configured_deadlines.clone();
+        all.extend(self.store.list_deadlines().await?);
+        all.sort_by_key(|d| d.due);
+        Ok(all)
+    }
+
+    async fn outlet(&self) -> anyhow::Result<Option<Outlet>> {
+        let state = self.store.reminder_state().await?;
+        if state.paused {
+            return Ok(None);
+        }
+        Ok(match &self.discord {
+            Some(http) => state
+                .channel
+                .or(self.settings.channel_id)
+                .map(|channel| Outlet::Discord(Arc::clone(http), channel)),
+            None if self.events.receiver_count() > 0 => Some(Outlet::Terminal),
+            None => None,
+        })
+    }
+
+    /// One round: what is due is claimed and sent; what fell due while cutover was away
+    /// becomes one catch-up post; the watermark moves to now. The next slot's instant.
+    pub async fn round(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let now = self.clock.now();
+        self.last_round.store(now.timestamp(), Ordering::Relaxed);
+        let watermark = match self.store.reminder_watermark().await? {
+            Some(watermark) => watermark,
+            // A fresh install announces nothing of the past.
+            None => now,
+        };
+        let deadlines = self.deadlines().await?;
+        let calendar = self.calendar(&deadlines);
+        let Some(outlet) = self.outlet().await? else {
+            // Paused, or nowhere to post: what falls due meanwhile is not replayed.
+            self.store.advance_reminder_watermark(now).await?;
+            return Ok(calendar.upcoming(now, 1).first().map(|s| s.at));
+        };
+        let channel = outlet.channel();
+        let progress = self.store.progress().await?;
+        let claimed = self
+            .store
+            .claimed_reminders(&channel, watermark.min(now - LATE) - TimeDelta::seconds(1))
+            .await?;
+        let plan = schedule::plan(
+            &calendar,
+            &claimed,
+            watermark,
+            now,
+            progress.total.saturating_sub(progress.migrated),
+        );
+        let context = Context {
+            progress,
+            pending: self.store.pending_by_owner(PENDING_LISTED).await?,
+            deadlines: deadlines.clone(),
+        };
+
+        for claim in self
+            .store
+            .take_over_stale_reminders(&channel, LEASE, &self.instance, now)
+            .await?
+        {
+            tracing::info!(key = %claim.key, tries = claim.tries, "sending a reminder whose claim went stale");
+            if let Some(post) = self.post_for(&claim, &calendar, &context).await? {
+                self.send(&outlet, &claim, &post).await?;
+            }
+        }
+        if !plan.missed.is_empty() {
+            let missed: Vec<(String, DateTime<Utc>)> =
+                plan.missed.iter().map(|s| (s.key.clone(), s.at)).collect();
+            let key = schedule::catch_up_key(&plan.missed);
+            if let Some(claim) = self
+                .store
+                .claim_catch_up(&key, &channel, &missed, &self.instance, now)
+                .await?
+            {
+                let named: Vec<(String, DateTime<Utc>)> = plan
+                    .missed
+                    .iter()
+                    .map(|s| (describe(&calendar, s), s.at))
+                    .collect();
+                let post = post::catch_up(&named, context.progress, self.pending(&context));
+                self.send(&outlet, &claim, &post).await?;
+            }
+        }
+        for slot in &plan.due {
+            let kind = match slot.kind {
+                SlotKind::Milestone { .. } => PostKind::Milestone,
+                SlotKind::Digest { .. } => PostKind::Digest,
+            };
+            let Some(claim) = self
+                .store
+                .claim_reminder(&slot.key, &channel, kind, slot.at, &self.instance, now)
+                .await?
+            else {
+                continue;
+            };
+            if let Some(post) = self.slot_post(&calendar, slot, &context) {
+                self.send(&outlet, &claim, &post).await?;
+            }
+        }
+        self.store.advance_reminder_watermark(now).await?;
+        Ok(plan.next)
+    }
+
+    fn pending<'a>(&self, context: &'a Context) -> Pending<'a> {
+        Pending {
+            connections: &context.pending,
+            left: context
+                .progress
+                .total
+                .saturating_sub(context.progress.migrated),
+        }
+    }
+
+    fn slot_post(&self, calendar: &Calendar<'_>, slot: &Slot, context: &Context) -> Option<Post> {
+        Some(match &slot.kind {
+            SlotKind::Milestone { deadline, before } => post::milestone(
+                calendar.deadlines.get(*deadline)?,
+                *before,
+                context.progress,
+                self.pending(context),
+            ),
+            SlotKind::Digest { .. } => post::digest(
+                &context.deadlines,
+                self.clock.now(),
+                context.progress,
+                self.pending(context),
+            ),
+        })
+    }
+
+    /// The post a claim taken over stands for, rebuilt from its key.
+    async fn post_for(
+        &self,
+        claim: &PostClaim,
+        calendar: &Calendar<'_>,
+        context: &Context,
+    ) -> anyhow::Result<Option<Post>> {
+        if claim.kind == PostKind::CatchUp {
+            let missed = self.store.missed_with(claim).await?;
+            let named: Vec<(String, DateTime<Utc>)> = missed
+                .iter()
+                .map(|(key, at)| {
+                    let what = calendar
+                        .between(*at - TimeDelta::seconds(1), *at)
+                        .into_iter()
+                        .find(|s| &s.key == key)
+                        .map_or_else(|| "a reminder".to_owned(), |s| describe(calendar, &s));
+                    (what, *at)
+                })
+                .collect();
+            return Ok(Some(post::catch_up(
+                &named,
+                context.progress,
+                self.pending(context),
+            )));
+        }
+        let slot = calendar
+            .between(claim.due_at - TimeDelta::seconds(1), claim.due_at)
+            .into_iter()
+            .find(|s| s.key == claim.key);
+        Ok(slot.and_then(|slot| self.slot_post(calendar, &slot, context)))
+    }
+
+    /// Sends a claimed post; Discord failures that may pass are retried with backoff,
+    /// then left to a later round (the claim goes stale and is taken over).
+    async fn send(&self, outlet: &Outlet, claim: &PostClaim, post: &Post) -> anyhow::Result<()> {
+        let chart = if post.chart {
+            match self.chart().await {
+                Ok(png) => Some(png),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the burndown chart could not be drawn; posting without it");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let (http, channel) = match outlet {
+            Outlet::Terminal => {
+                let saved = match &chart {
+                    Some(png) => self
+                        .save_chart(png)
+                        .map_err(|e| {
+                            tracing::warn!(error = %e, "could not save the chart");
+                        })
+                        .ok(),
+                    None => None,
+                };
+                let _ = self.events.send(ReminderEvent {
+                    text: post.text.clone(),
+                    chart: saved,
+                });
+                self.store
+                    .mark_reminder_sent(claim, "terminal", self.clock.now())
+                    .await?;
+                return Ok(());
+            }
+            Outlet::Discord(http, channel) => (http, *channel),
+        };
+        for try_number in 1..=TRIES {
+            match deliver::to_discord(http, channel, claim, post, chart.as_deref()).await {
+                Ok(message) => {
+                    self.store
+                        .mark_reminder_sent(claim, &message, self.clock.now())
+                        .await?;
+                    tracing::info!(key = %claim.key, channel = %channel, "reminder posted");
+                    return Ok(());
+                }
+                Err(SendError::Retry(why)) => {
+                    tracing::warn!(key = %claim.key, why, try_number, "a reminder did not go out; retrying");
+                    if try_number < TRIES {
+                        tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(try_number - 1)))
+                            .await;
+                    }
+                }
+                Err(SendError::Channel(why)) => {
+                    let problem = format!(
+                        "Reminders are paused: posting in <#{channel}> failed ({}). Check that the channel \
+                         exists and that cutover may post there, then run /cutover reminders channel (or resume).",
+                        escape(&why)
+                    );
+                    tracing::error!(key = %claim.key, why, "reminders paused: the channel refused the post");
+                    self.store
+                        .fail_reminder(claim, &problem, true, self.clock.now())
+                        .await?;
+                    return Ok(());
+                }
+                Err(SendError::Refused(why)) => {
+                    tracing::error!(key = %claim.key, why, "Discord refused a reminder");
+                    self.store
+                        .fail_reminder(claim, &why, false, self.clock.now())
+                        .await?;
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The burndown as it stands: the audit log's history up to now.
+    pub async fn burndown(&self) -> anyhow::Result<Burndown> {
+        let progress = self.store.progress().await?;
+        let now = self.clock.now();
+        let mut points = self.store.progress_history().await?;
+        let left = progress.total.saturating_sub(progress.migrated);
+        points.push((now, left));
+        let deadlines = self
+            .deadlines()
+            .await?
+            .into_iter()
+            .map(|d| (d.due, d.title.to_string()))
+            .collect();
+        Ok(Burndown {
+            points,
+            deadlines,
+            now,
+            timezone: self.settings.timezone.tz(),
+        })
+    }
+
+    async fn chart(&self) -> anyhow::Result<Vec<u8>> {
+        let burndown = self.burndown().await?;
+        Ok(tokio::task::spawn_blocking(move || chart::render(&burndown)).await??)
+    }
+
+    /// The chart as a PNG (for `/progress`).
+    pub async fn chart_png(&self) -> anyhow::Result<(Vec<u8>, Option<DateTime<Utc>>)> {
+        let burndown = self.burndown().await?;
+        let finish = chart::projected_finish(&burndown.points, burndown.now);
+        let png = tokio::task::spawn_blocking(move || chart::render(&burndown)).await??;
+        Ok((png, finish))
+    }
+
+    /// Saves a chart for the terminal; its path.
+    pub fn save_chart(&self, png: &[u8]) -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(&self.chart_dir)?;
+        let path = self.chart_dir.join(format!(
+            "burndown-{}.png",
+            self.clock.now().format("%Y%m%d-%H%M%S")
+        ));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// The next `count` posts, as `/cutover reminders preview` lists them.
+    pub async fn preview(&self, count: usize) -> anyhow::Result<Vec<Upcoming>> {
+        let deadlines = self.deadlines().await?;
+        let calendar = self.calendar(&deadlines);
+        let progress = self.store.progress().await?;
+        let left = progress.total.saturating_sub(progress.migrated);
+        Ok(calendar
+            .upcoming(self.clock.now(), count)
+            .iter()
+            .filter(|s| left > 0 || matches!(s.kind, SlotKind::Milestone { .. }))
+            .map(|s| Upcoming {
+                at: s.at,
+                what: describe(&calendar, s),
+            })
+            .collect())
+    }
+}
+
+/// A slot in words: "7 days before **Zoom disables JWT**", "the digest".
+fn describe(calendar: &Calendar<'_>, slot: &Slot) -> String {
+    match &slot.kind {
+        SlotKind::Milestone { deadline, before } => {
+            let title = calendar
+                .deadlines
+                .get(*deadline)
+                .map(|d| escape(d.title.as_str()))
+                .unwrap_or_default();
+            if *before == HumanDuration::from_seconds(0) {
+                format!("**{title}** falls due")
+            } else {
+                format!("{} before **{title}**", post::spoken(*before))
+            }
+        }
+        SlotKind::Digest { date } => format!("the digest of {}", weekday(*date)),
+    }
+}
+
+fn weekday(date: NaiveDate) -> String {
+    date.format("%A %-d %B").to_string()
+}
