@@ -20,7 +20,7 @@ use post::{Pending, Post};
 use schedule::{Calendar, Slot, SlotKind, LATE};
 use serenity::all::Http;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch, Notify};
@@ -83,6 +83,8 @@ pub struct Reminders {
     /// Where the terminal's charts are saved.
     chart_dir: PathBuf,
     wake: Notify,
+    /// Rounds started, and (watched) rounds finished.
+    started: AtomicU64,
     rounds: watch::Sender<u64>,
     /// When the last round started (unix seconds; 0 before the first), for /readyz.
     last_round: AtomicI64,
@@ -110,6 +112,7 @@ impl Reminders {
             events,
             chart_dir,
             wake: Notify::new(),
+            started: AtomicU64::new(0),
             rounds,
             last_round: AtomicI64::new(0),
             instance: format!("cutover-{:08x}", rand::random::<u32>()),
@@ -130,13 +133,13 @@ impl Reminders {
         self.wake.notify_one();
     }
 
-    /// Wakes the scheduler and waits until it has made a round (tests move the clock and
-    /// then tick; a round is bounded by the sends it makes).
+    /// Wakes the scheduler and waits until a round that started after this call has
+    /// finished (tests move the clock, then tick; a round is bounded by its sends).
     pub async fn tick(&self) {
+        let target = self.started.load(Ordering::SeqCst) + 1;
         let mut rounds = self.rounds.subscribe();
-        rounds.borrow_and_update();
         self.wake();
-        let _ = rounds.changed().await;
+        let _ = rounds.wait_for(|finished| *finished >= target).await;
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<ReminderEvent> {
@@ -155,6 +158,7 @@ impl Reminders {
     /// then the wall clock is asked again) or until woken.
     pub async fn run(self: Arc<Self>) {
         loop {
+            self.started.fetch_add(1, Ordering::SeqCst);
             let next = match self.round().await {
                 Ok(next) => next,
                 Err(e) => {

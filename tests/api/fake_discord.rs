@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::{SinkExt, StreamExt};
@@ -26,12 +26,38 @@ pub const MEMBER: &str = "3072";
 pub struct Received {
     pub method: String,
     pub path: String,
+    /// The JSON body (`payload_json` of a multipart body).
     pub body: Value,
+    /// Files of a multipart body: (file name, bytes).
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// A message the fake created in a channel.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub id: String,
+    pub channel: String,
+    pub body: Value,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// How the next channel posts are answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostFault {
+    /// 429, as Discord limits: retry after a tenth of a second.
+    RateLimited,
+    /// 404 Unknown Channel.
+    UnknownChannel,
+    /// The message is created, and the answer held until the test releases it.
+    HoldAnswer,
 }
 
 #[derive(Default)]
 struct Log {
     requests: Mutex<Vec<Received>>,
+    created: Mutex<Vec<Created>>,
+    faults: Mutex<Vec<PostFault>>,
+    release: Notify,
     /// Interaction tokens past Discord's 15 minutes: edits with them are refused.
     expired: Mutex<Vec<String>>,
     gateway: Mutex<Vec<Value>>,
@@ -133,6 +159,43 @@ impl FakeDiscord {
             .push(token.to_owned());
     }
 
+    /// The next channel posts meet these faults, in order.
+    pub fn fail_channel_posts(&self, faults: &[PostFault]) {
+        self.log
+            .faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(faults);
+    }
+
+    /// Lets a held answer go.
+    pub fn release_answer(&self) {
+        self.log.release.notify_one();
+    }
+
+    /// The messages created in channels, in order (a post de-duplicated by its nonce
+    /// is not created twice).
+    pub fn created(&self) -> Vec<Created> {
+        self.log
+            .created
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Waits until `count` channel messages exist (bounded, like every wait here).
+    pub async fn wait_for_created(&self, count: usize) -> Vec<Created> {
+        self.wait_until(
+            "channel messages",
+            || {
+                let created = self.created();
+                (created.len() >= count).then_some(created)
+            },
+            || format!("{:#?}", self.created()),
+        )
+        .await
+    }
+
     pub fn requests(&self) -> Vec<Received> {
         self.log
             .requests
@@ -195,18 +258,112 @@ impl FakeDiscord {
     }
 }
 
+/// A JSON body, or a multipart one's `payload_json` and files.
+async fn read_body(headers: &HeaderMap, body: Bytes) -> (Value, Vec<(String, Vec<u8>)>) {
+    let boundary = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| multer::parse_boundary(ct).ok());
+    let Some(boundary) = boundary else {
+        return (
+            serde_json::from_slice(&body).unwrap_or(Value::Null),
+            Vec::new(),
+        );
+    };
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut json = Value::Null;
+    let mut files = Vec::new();
+    while let Ok(Some(field)) = multipart.next_field().await {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        match file_name {
+            Some(file_name) => files.push((file_name, bytes)),
+            None if name == "payload_json" => {
+                json = serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+            }
+            None => {}
+        }
+    }
+    (json, files)
+}
+
+/// A channel post: faults first, then Discord's nonce rule (with `enforce_nonce`, the same
+/// nonce from the bot within minutes returns the message already made).
+async fn channel_post(
+    log: &Log,
+    channel: &str,
+    body: &Value,
+    files: &[(String, Vec<u8>)],
+) -> Response {
+    let fault = {
+        let mut faults = log.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        (!faults.is_empty()).then(|| faults.remove(0))
+    };
+    match fault {
+        Some(PostFault::RateLimited) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(json!({ "message": "You are being rate limited.", "retry_after": 0.1, "global": false, "code": 0 })),
+            )
+                .into_response()
+        }
+        Some(PostFault::UnknownChannel) => {
+            return (StatusCode::NOT_FOUND, Json(json!({ "message": "Unknown Channel", "code": 10003 }))).into_response()
+        }
+        Some(PostFault::HoldAnswer) | None => {}
+    }
+    let nonce = body["nonce"].as_str().map(str::to_owned);
+    let existing = {
+        let created = log.created.lock().unwrap_or_else(PoisonError::into_inner);
+        match (&nonce, body["enforce_nonce"].as_bool()) {
+            (Some(nonce), Some(true)) => created
+                .iter()
+                .find(|c| c.channel == channel && c.body["nonce"].as_str() == Some(nonce.as_str()))
+                .cloned(),
+            _ => None,
+        }
+    };
+    let made = match existing {
+        Some(made) => made,
+        None => {
+            let mut created = log.created.lock().unwrap_or_else(PoisonError::into_inner);
+            let made = Created {
+                id: format!("53000000000000{:04}", created.len() + 1),
+                channel: channel.to_owned(),
+                body: body.clone(),
+                files: files.to_vec(),
+            };
+            created.push(made.clone());
+            made
+        }
+    };
+    log.changed.notify_waiters();
+    if fault == Some(PostFault::HoldAnswer) {
+        log.release.notified().await;
+    }
+    let mut message = bot_message();
+    message["id"] = json!(made.id);
+    message["channel_id"] = json!(channel);
+    message["content"] = body["content"].clone();
+    Json(message).into_response()
+}
+
 async fn rest_handler(
     State((log, ws_url)): State<(Arc<Log>, String)>,
     method: Method,
     uri: Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_owned();
-    let body_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let (body_json, files) = read_body(&headers, body).await;
     log.push_request(Received {
         method: method.to_string(),
         path: path.clone(),
         body: body_json.clone(),
+        files: files.clone(),
     });
     let parts: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
     match (method.as_str(), parts.as_slice()) {
@@ -232,7 +389,10 @@ async fn rest_handler(
             Json(Value::Array(commands)).into_response()
         }
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
-        ("POST", ["channels", _, "messages"]) | ("POST", ["webhooks", _, _]) => {
+        ("POST", ["channels", channel, "messages"]) => {
+            channel_post(&log, channel, &body_json, &files).await
+        }
+        ("POST", ["webhooks", _, _]) => {
             let mut message = bot_message();
             message["content"] = body_json["content"].clone();
             Json(message).into_response()

@@ -83,6 +83,7 @@ pub struct TestApp {
     pub core: Arc<ChatCore>,
     pub store: Store,
     pub switch: Arc<cutover::switch::Switch>,
+    pub reminders: Arc<cutover::reminders::Reminders>,
     pub clock: ManualClock,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -111,6 +112,7 @@ impl TestApp {
         let core = app.core();
         let store = app.store();
         let switch = app.switch();
+        let reminders = app.reminders();
         let server = tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
         }));
@@ -119,6 +121,7 @@ impl TestApp {
             core,
             store,
             switch,
+            reminders,
             clock,
             stop: Some(stop),
             server: Some(server),

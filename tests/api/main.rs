@@ -14,6 +14,7 @@ mod fake_zoom;
 mod health;
 mod helpers;
 mod openapi;
+mod reminders;
 mod switch;
 mod switch_terminal;
 mod terminal;

@@ -1,0 +1,555 @@
+//! Reminders through the real program: the scheduler posting to the loopback Discord
+//! REST at instants set by the injected clock (each round driven by a tick), across DST,
+//! restarts, a stop between send and mark, downtime, a second instance on the same
+//! database, Discord refusing, and the chart.
+
+use crate::fake_discord::{self as discord, FakeDiscord, PostFault, MEMBER};
+use crate::helpers::{admin, at, message, TestApp, TestDir};
+use crate::openapi::assert_channel_message;
+use cutover::chat::Reply;
+use cutover::domain::AuthType;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+const OWNER: &str = "420000000000000001";
+
+struct World {
+    app: TestApp,
+    discord: FakeDiscord,
+    config: PathBuf,
+}
+
+/// `reminders` and `deadlines`: TOML for those sections.
+fn config(dir: &TestDir, discord: &FakeDiscord, reminders: &str, deadlines: &str) -> PathBuf {
+    let token = dir.write("discord.token", "discord-bot-token-for-tests");
+    let rest = format!(
+        "[discord]\npublic_key = \"{}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\ntoken_file = \"{}\"\nguild_id = \"{}\"\n\
+         [reminders]\nchannel_id = \"{}\"\n{reminders}\n{deadlines}",
+        hex::encode(discord::signing_key().verifying_key().to_bytes()),
+        discord::APPLICATION_ID,
+        discord.base_url,
+        token.display(),
+        discord::GUILD_ID,
+        discord::CHANNEL_ID,
+    );
+    dir.config(&rest)
+}
+
+impl World {
+    async fn start(reminders: &str, deadlines: &str, now: &str) -> Self {
+        let discord = FakeDiscord::start().await;
+        let dir = TestDir::new();
+        let config = config(&dir, &discord, reminders, deadlines);
+        let app = TestApp::spawn_with(dir, &config, now).await;
+        app.seed(&[
+            ("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt),
+            ("z2", "Zoom two", Some(430000000000000001), AuthType::Jwt),
+            ("z3", "Zoom three", None, AuthType::OAuth2),
+        ])
+        .await;
+        // The first round has run at start: from here on, ticks drive the rounds.
+        app.reminders.tick().await;
+        Self {
+            app,
+            discord,
+            config,
+        }
+    }
+
+    /// Moves the clock to `now` and lets a round run.
+    async fn at(&self, now: &str) {
+        self.app.clock.set(at(now));
+        self.app.reminders.tick().await;
+    }
+
+    fn posts(&self) -> Vec<Value> {
+        self.discord.created().into_iter().map(|c| c.body).collect()
+    }
+
+    async fn restart(self, now: &str) -> Self {
+        let Self {
+            app,
+            discord,
+            config,
+        } = self;
+        let dir = app.stop().await;
+        let app = TestApp::spawn_with(dir, &config, now).await;
+        app.reminders.tick().await;
+        Self {
+            app,
+            discord,
+            config,
+        }
+    }
+}
+
+fn content(post: &Value) -> &str {
+    post["content"].as_str().unwrap_or_default()
+}
+
+const BERLIN: &str = "timezone = \"Europe/Berlin\"\nbefore = [\"7d\", \"1d\", \"0s\"]";
+const BERLIN_DEADLINE: &str =
+    "[[deadlines]]\ntitle = \"Team cut-off\"\ndue = \"2025-04-02T09:00\"\nnote = \"Switch before the spring release.\"";
+
+#[tokio::test]
+async fn milestones_fire_at_their_wall_clock_instants_across_dst_in_berlin() {
+    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    // 7 days before 09:00 summer time is 09:00 winter time: 08:00 UTC on 26 March.
+    w.at("2025-03-26T07:59:59Z").await;
+    assert!(w.posts().is_empty(), "not a second early");
+    w.at("2025-03-26T08:00:00Z").await;
+    let posts = w.posts();
+    assert_eq!(posts.len(), 1);
+    let due = at("2025-04-02T07:00:00Z").timestamp();
+    assert_eq!(
+        content(&posts[0]).lines().next(),
+        Some(format!("⏰ **Team cut-off** in 7 days: <t:{due}:F> (<t:{due}:R>).").as_str())
+    );
+    // Across the change (30 March): 1 day before is 09:00 summer time again.
+    w.at("2025-04-01T06:59:59Z").await;
+    assert_eq!(w.posts().len(), 1);
+    w.at("2025-04-01T07:00:00Z").await;
+    w.at("2025-04-02T07:00:00Z").await;
+    let posts = w.posts();
+    assert_eq!(posts.len(), 3, "{posts:#?}");
+    assert!(content(&posts[1]).starts_with("⏰ **Team cut-off** in 1 day:"));
+    assert!(content(&posts[2]).starts_with("⏰ **Team cut-off** is due now:"));
+    for post in &posts {
+        assert_channel_message(post);
+        assert_eq!(post["enforce_nonce"], true);
+        assert!(post["nonce"].as_str().is_some_and(|n| n.len() <= 25));
+        let text = content(post);
+        assert!(
+            text.contains("Progress: **1 of 3**")
+                && text.contains("• <@420000000000000001>: `z1` Zoom one"),
+            "{text}"
+        );
+        assert!(
+            text.contains("• <@430000000000000001>: `z2` Zoom two"),
+            "{text}"
+        );
+        assert_eq!(
+            post["allowed_mentions"],
+            json!({ "parse": [], "roles": [], "users": ["420000000000000001", "430000000000000001"] }),
+            "owners only: never @everyone or roles"
+        );
+        assert_eq!(post["components"][0]["components"][0]["custom_id"], "c1:mm");
+        assert_eq!(
+            post["components"][0]["components"][0]["label"],
+            "Migrate mine"
+        );
+    }
+}
+
+#[tokio::test]
+async fn milestones_keep_their_wall_clock_time_across_the_fall_back_in_new_york() {
+    let w = World::start(
+        "timezone = \"America/New_York\"\nbefore = [\"7d\", \"1d\", \"1h\"]",
+        "[[deadlines]]\ntitle = \"NY cut-off\"\ndue = \"2025-11-04T10:00\"",
+        "2025-10-20T00:00:00Z",
+    )
+    .await;
+    // 10:00 EDT a week before (14:00 UTC), 10:00 EST the day before (15:00 UTC), and an
+    // hour before as a span of time (14:00 UTC on the day).
+    for (instant, expected) in [
+        ("2025-10-28T14:00:00Z", "in 7 days"),
+        ("2025-11-03T15:00:00Z", "in 1 day"),
+        ("2025-11-04T14:00:00Z", "in 1 hour"),
+    ] {
+        let before = w.posts().len();
+        let early = (at(instant) - chrono::TimeDelta::seconds(1)).to_rfc3339();
+        w.at(&early).await;
+        assert_eq!(w.posts().len(), before, "not before {instant}");
+        w.at(instant).await;
+        let posts = w.posts();
+        assert_eq!(posts.len(), before + 1, "at {instant}");
+        assert!(
+            content(&posts[before]).contains(expected),
+            "{}",
+            content(&posts[before])
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_preview_lists_what_is_then_posted() {
+    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    let reply = w
+        .app
+        .command(admin(1), "cutover reminders preview", &[])
+        .await;
+    let text = message(&reply).text.clone();
+    assert!(
+        text.contains("(times in Europe/Berlin)")
+            && text.contains(&format!("<#{}>", discord::CHANNEL_ID)),
+        "{text}"
+    );
+    let first = text.lines().nth(2).expect("a first post");
+    assert!(
+        first.starts_with(
+            "• Wed 26 Mar 2025 09:00 CET (<t:1742976000:R>): 7 days before **Team cut-off**"
+        ),
+        "{text}"
+    );
+    w.at("2025-03-26T08:00:00Z").await;
+    assert!(
+        content(&w.posts()[0]).contains("in 7 days"),
+        "what the preview said"
+    );
+    let reply = w
+        .app
+        .command(admin(1), "cutover reminders preview", &[])
+        .await;
+    assert!(
+        message(&reply)
+            .text
+            .lines()
+            .nth(2)
+            .is_some_and(|l| l.contains("1 day before **Team cut-off**")),
+        "the next one now"
+    );
+}
+
+#[tokio::test]
+async fn a_restart_right_after_a_post_does_not_repeat_it() {
+    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    w.at("2025-03-26T08:00:00Z").await;
+    assert_eq!(w.posts().len(), 1);
+    let w = w.restart("2025-03-26T08:00:30Z").await;
+    w.at("2025-03-26T08:01:00Z").await;
+    assert_eq!(w.posts().len(), 1, "posted once");
+}
+
+#[tokio::test]
+async fn a_stop_between_sending_and_marking_does_not_post_twice() {
+    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    w.discord.fail_channel_posts(&[PostFault::HoldAnswer]);
+    w.app.clock.set(at("2025-03-26T08:00:00Z"));
+    w.app.reminders.wake();
+    // Discord made the message; the answer never reaches cutover, which stops now.
+    w.discord.wait_for_created(1).await;
+    let World {
+        app,
+        discord,
+        config,
+    } = w;
+    let dir = app.stop().await;
+    discord.release_answer();
+    // Back after the claim's lease: the post is sent again, with the same nonce.
+    let app = TestApp::spawn_with(dir, &config, "2025-03-26T08:02:00Z").await;
+    app.reminders.tick().await;
+    let tries: Vec<Value> = discord
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(tries.len(), 2, "sent again after the restart");
+    assert_eq!(tries[0]["nonce"], tries[1]["nonce"]);
+    assert_eq!(discord.created().len(), 1, "Discord kept one message");
+    // And it is marked sent now: another round sends nothing.
+    app.clock.set(at("2025-03-26T08:05:00Z"));
+    app.reminders.tick().await;
+    assert_eq!(
+        discord
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn three_milestones_missed_while_away_make_one_catch_up_post() {
+    let w = World::start(
+        "before = [\"3d\", \"2d\", \"1d\"]",
+        "[[deadlines]]\ntitle = \"Cut-off\"\ndue = \"2025-12-10T09:00:00Z\"",
+        "2025-12-01T00:00:00Z",
+    )
+    .await;
+    let w = w.restart("2025-12-09T12:00:00Z").await;
+    let posts = w.posts();
+    assert_eq!(posts.len(), 1, "{posts:#?}");
+    let text = content(&posts[0]);
+    assert!(
+        text.starts_with("🔁 **While cutover was away**, 3 reminder(s) fell due:"),
+        "{text}"
+    );
+    for what in [
+        "3 days before **Cut-off**",
+        "2 days before **Cut-off**",
+        "1 day before **Cut-off**",
+    ] {
+        assert!(text.contains(what), "{text}");
+    }
+    assert_channel_message(&posts[0]);
+    w.at("2025-12-09T12:05:00Z").await;
+    assert_eq!(w.posts().len(), 1, "never replayed");
+    // A fresh install announces none of the past (the seed deadlines are from 2023).
+    assert!(!text.contains("Zoom disables JWT"));
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_post_once() {
+    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    let second_dir = TestDir::new();
+    let second_config = second_dir.write(
+        "second.toml",
+        &std::fs::read_to_string(&w.config).expect("config"),
+    );
+    let second = TestApp::spawn_with(second_dir, &second_config, "2025-03-20T00:00:00Z").await;
+    for app in [&w.app, &second] {
+        app.clock.set(at("2025-03-26T08:00:00Z"));
+    }
+    tokio::join!(w.app.reminders.tick(), second.reminders.tick());
+    assert_eq!(w.posts().len(), 1);
+    let sends = w
+        .discord
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
+        .count();
+    assert_eq!(sends, 1, "the claim decided: one send");
+}
+
+#[tokio::test]
+async fn a_rate_limit_then_success_posts_once() {
+    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    w.discord.fail_channel_posts(&[PostFault::RateLimited]);
+    w.at("2025-03-26T08:00:00Z").await;
+    let sends = w
+        .discord
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
+        .count();
+    assert_eq!(sends, 2, "retried");
+    assert_eq!(w.posts().len(), 1, "posted once");
+}
+
+#[tokio::test]
+async fn a_channel_that_is_gone_pauses_reminders_and_the_next_admin_is_told() {
+    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    w.discord.fail_channel_posts(&[PostFault::UnknownChannel]);
+    w.at("2025-03-26T08:00:00Z").await;
+    assert!(w.posts().is_empty());
+    let state = w.app.store.reminder_state().await.expect("state");
+    assert!(state.paused, "paused");
+    let audit = w.app.store.audit_entries(None, 5).await.expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "reminders.paused_on_error" && e.detail.contains("404")),
+        "{audit:#?}"
+    );
+    // The next admin hears of it, once; a member does not.
+    let member = w
+        .app
+        .command(crate::helpers::user(9), "deadlines", &[])
+        .await;
+    assert!(!message(&member).text.contains("paused"));
+    let reply = w.app.command(admin(1), "deadlines", &[]).await;
+    let text = &message(&reply).text;
+    assert!(
+        text.starts_with(&format!(
+            "⚠️ Reminders are paused: posting in <#{}> failed (Discord answered 404 (Unknown Channel))",
+            discord::CHANNEL_ID
+        )),
+        "{text}"
+    );
+    let again = w.app.command(admin(1), "deadlines", &[]).await;
+    assert!(!message(&again).text.contains("paused"), "told once");
+    // Paused: nothing more is sent.
+    w.at("2025-04-01T07:00:00Z").await;
+    assert!(w.posts().is_empty());
+}
+
+#[tokio::test]
+async fn digests_skip_weekends_and_holidays_and_carry_the_chart() {
+    let w = World::start(
+        "timezone = \"America/New_York\"\nbefore = []\ndigest_at = \"09:30\"\nskip_dates = [\"2025-12-01\"]",
+        "",
+        "2025-11-27T12:00:00Z",
+    )
+    .await;
+    // Fri 28 Nov, the weekend, Mon 1 Dec (a holiday), Tue 2 Dec.
+    for day in [
+        "2025-11-28",
+        "2025-11-29",
+        "2025-11-30",
+        "2025-12-01",
+        "2025-12-02",
+    ] {
+        w.at(&format!("{day}T14:30:00Z")).await;
+    }
+    let created = w.discord.created();
+    assert_eq!(created.len(), 2, "{created:#?}");
+    for post in &created {
+        assert!(content(&post.body).starts_with("📋 **Cutover digest**"));
+        assert_channel_message(&post.body);
+        let (name, png) = &post.files[0];
+        assert_eq!(name, "burndown.png");
+        let chart = image::load_from_memory(png).expect("a PNG").to_rgb8();
+        assert_eq!(chart.dimensions(), (960, 480));
+    }
+}
+
+#[tokio::test]
+async fn a_digest_time_in_the_spring_forward_gap_comes_once_after_it() {
+    // Cairo sprang forward at midnight on Friday 26 April 2024: 00:30 never happened.
+    let w = World::start(
+        "timezone = \"Africa/Cairo\"\nbefore = []\ndigest_at = \"00:30\"",
+        "",
+        "2024-04-25T12:00:00Z",
+    )
+    .await;
+    w.at("2024-04-25T21:59:59Z").await;
+    assert!(w.posts().is_empty());
+    w.at("2024-04-25T22:00:00Z").await;
+    w.at("2024-04-25T22:30:00Z").await;
+    assert_eq!(w.posts().len(), 1, "01:00 local, once");
+}
+
+#[tokio::test]
+async fn migrate_mine_opens_the_form_offers_a_choice_or_says_nothing_is_left() {
+    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    let one = discord::send_signed(&w.app, discord::button("700", "c1:mm", OWNER)).await;
+    assert_eq!(one["type"], 9, "the form at once: {one}");
+    assert_eq!(one["data"]["custom_id"], "c1:mf:z1");
+    let none = discord::send_signed(
+        &w.app,
+        discord::button("701", "c1:mm", "440000000000000001"),
+    )
+    .await;
+    assert_eq!(none["data"]["flags"], 64, "privately");
+    assert!(
+        none["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Nothing left for you"),
+        "{none}"
+    );
+    w.app
+        .seed(&[("z4", "Zoom four", Some(420000000000000001), AuthType::Jwt)])
+        .await;
+    let several = discord::send_signed(&w.app, discord::button("702", "c1:mm", OWNER)).await;
+    assert_eq!(several["data"]["flags"], 64, "privately");
+    let ids: Vec<&str> = several["data"]["components"][0]["components"]
+        .as_array()
+        .map(|b| b.iter().filter_map(|b| b["custom_id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, ["c1:of:z4", "c1:of:z1"], "{several}");
+    let form = discord::send_signed(&w.app, discord::button("703", "c1:of:z4", OWNER)).await;
+    assert_eq!(
+        (form["type"].as_u64(), form["data"]["custom_id"].as_str()),
+        (Some(9), Some("c1:mf:z4"))
+    );
+}
+
+#[tokio::test]
+async fn progress_answers_with_the_chart_and_its_points_follow_the_audit_history() {
+    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    // The seed left 2 to switch; an import adds one on JWT, another switches z2.
+    w.app.clock.set(at("2025-03-21T10:00:00Z"));
+    w.app
+        .seed(&[
+            ("z5", "Zoom five", None, AuthType::Jwt),
+            ("z2", "Zoom two", Some(430000000000000001), AuthType::OAuth2),
+        ])
+        .await;
+    let history = w.app.store.progress_history().await.expect("history");
+    assert_eq!(
+        history,
+        [(at("2025-03-20T00:00:00Z"), 2)],
+        "one import adding one and switching one leaves the count at 2: no new point"
+    );
+    w.app.clock.set(at("2025-03-22T10:00:00Z"));
+    w.app
+        .seed(&[("z5", "Zoom five", None, AuthType::OAuth2)])
+        .await;
+    let history = w.app.store.progress_history().await.expect("history");
+    assert_eq!(
+        history,
+        [
+            (at("2025-03-20T00:00:00Z"), 2),
+            (at("2025-03-22T10:00:00Z"), 1)
+        ]
+    );
+
+    let reply = w
+        .app
+        .command(crate::helpers::user(9), "progress", &[])
+        .await;
+    let Reply::Message(m) = reply else {
+        panic!("a message")
+    };
+    assert!(m.text.contains("Progress: **3 of 4**"), "{}", m.text);
+    let chart = image::load_from_memory(&m.files[0].bytes)
+        .expect("a PNG")
+        .to_rgb8();
+    assert_eq!(chart.dimensions(), (960, 480));
+    assert!(
+        chart.pixels().filter(|p| p.0 != [255, 255, 255]).count() > 5_000,
+        "not blank"
+    );
+
+    // Through the HTTP endpoint: deferred in public, the chart as a file on the edit.
+    let deferred = discord::send_signed(
+        &w.app,
+        discord::command("710", "progress", json!([]), OWNER, MEMBER),
+    )
+    .await;
+    assert_eq!(deferred["type"], 5);
+    assert!(
+        deferred["data"]["flags"].as_u64().unwrap_or(0) & 64 == 0,
+        "public: {deferred}"
+    );
+    let edit = w
+        .discord
+        .wait_for_request(|r| r.method == "PATCH" && r.path.contains("token-710"))
+        .await;
+    crate::openapi::assert_message_edit(&edit.body);
+    assert_eq!(edit.files.len(), 1);
+    assert!(image::load_from_memory(&edit.files[0].1).is_ok());
+}
+
+#[tokio::test]
+async fn the_terminal_prints_reminders_as_they_fall_due_with_the_chart_saved() {
+    let dir = TestDir::new();
+    let app = TestApp::spawn_in(
+        dir,
+        "[reminders]\nbefore = [\"1d\"]\ndigest_at = \"09:00\"\n[[deadlines]]\ntitle = \"Cut-off\"\ndue = \"2025-12-10T09:00:00Z\"\n",
+        "2025-12-08T12:00:00Z",
+    )
+    .await;
+    app.seed(&[("z1", "Zoom one", Some(42), AuthType::Jwt)])
+        .await;
+    let console = std::sync::Arc::new(crate::helpers::ScriptedConsole::open());
+    let terminal = {
+        let (core, clock, console) = (app.core.clone(), app.clock.clone(), console.clone());
+        tokio::spawn(async move { cutover::terminal::run(&core, &clock, console.as_ref()).await })
+    };
+    // Once the terminal listens (it has answered a command), reminders go to it.
+    console.type_line("/help");
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while !console.output().contains("/deadlines") {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the terminal answers");
+    app.clock.set(at("2025-12-09T09:00:00Z"));
+    app.reminders.tick().await;
+    console.end_input();
+    terminal.await.expect("terminal");
+    let out = console.output();
+    assert!(out.contains("── reminder ──\n⏰ Cut-off in 1 day"), "{out}");
+    assert!(out.contains("── reminder ──\n📋 Cutover digest"), "{out}");
+    let saved = out
+        .split("Burndown chart saved to ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .expect(&out);
+    assert!(image::load_from_memory(&std::fs::read(saved).expect("the chart file")).is_ok());
+}
