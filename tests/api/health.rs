@@ -23,6 +23,7 @@ async fn health_and_readiness_answer() {
 
     // A scheduler that stopped running makes the instance not ready.
     app.switch.refresh_due().await.expect("a round");
+    app.reminders.tick().await;
     let body: serde_json::Value = client
         .get(app.url("/readyz"))
         .send()
@@ -38,6 +39,14 @@ async fn health_and_readiness_answer() {
         ),
         (Some("ok"), Some(0))
     );
+    assert_eq!(
+        (
+            body["reminders"].as_str(),
+            body["reminders_lag_seconds"].as_i64()
+        ),
+        (Some("ok"), Some(0)),
+        "the reminders' scheduler beside the refresh one"
+    );
     app.clock.set(crate::helpers::at("2025-11-21T12:04:00Z"));
     let stalled = client.get(app.url("/readyz")).send().await.expect("readyz");
     assert_eq!(stalled.status(), 503);
@@ -49,6 +58,7 @@ async fn health_and_readiness_answer() {
         ),
         (Some("stalled"), Some(240))
     );
+    assert_eq!(body["reminders"], "stalled", "{body}");
     let missing = client.get(app.url("/nope")).send().await.expect("404");
     assert_eq!(missing.status(), 404);
 }
