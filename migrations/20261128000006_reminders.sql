@@ -7,12 +7,17 @@ CREATE TABLE reminder_posts (
     channel_id  TEXT NOT NULL,
     kind        TEXT NOT NULL CHECK (kind IN ('milestone', 'digest', 'catch-up', 'missed')),
     due_at      TEXT NOT NULL,
+    -- When it was first claimed: Discord remembers a nonce for a few minutes only, so a
+    -- claim left unsent is sent again only shortly after; later it counts as missed.
+    first_claimed_at TEXT NOT NULL,
+    -- Renewed before each try by the process sending it (its lease).
     claimed_at  TEXT NOT NULL,
     claimed_by  TEXT NOT NULL,
     tries       INTEGER NOT NULL DEFAULT 1,
     sent_at     TEXT,
     message_id  TEXT,
-    -- sent; missed (named by a catch-up post instead); failed (Discord refused it for good)
+    -- sent; missed (named by a catch-up post instead); failed (Discord refused it for good,
+    -- or it can no longer be said: its deadline was removed)
     outcome     TEXT CHECK (outcome IN ('sent', 'missed', 'failed')),
     PRIMARY KEY (key, channel_id)
 );

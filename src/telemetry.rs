@@ -18,3 +18,24 @@ pub fn init(running_the_bot: bool) {
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
+
+/// A Discord error for a log line, without the request's address: an interaction's
+/// address holds its token, which is a secret.
+pub fn discord_error(error: &serenity::Error) -> String {
+    use serenity::http::HttpError;
+    match error {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => format!(
+            "Discord answered {} ({})",
+            response.status_code.as_u16(),
+            response.error.message
+        ),
+        serenity::Error::Http(HttpError::Request(e)) if e.is_timeout() => {
+            "the request to Discord timed out".to_owned()
+        }
+        serenity::Error::Http(HttpError::Request(e)) if e.is_connect() => {
+            "Discord could not be reached".to_owned()
+        }
+        serenity::Error::Http(_) => "the request to Discord failed".to_owned(),
+        other => other.to_string(),
+    }
+}

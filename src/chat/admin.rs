@@ -134,7 +134,14 @@ impl ChatCore {
                     .set_reminders_channel(channel, actor, now)
                     .await?;
                 self.reminders.wake();
-                done(format!("Reminders will be posted in <#{channel}>."))
+                if self.store.reminder_state().await?.paused {
+                    done(format!(
+                        "Reminders will be posted in <#{channel}> once resumed: they are paused. \
+                         /cutover reminders resume turns them on."
+                    ))
+                } else {
+                    done(format!("Reminders will be posted in <#{channel}>."))
+                }
             }
             "cutover reminders pause" => {
                 self.store.set_reminders_paused(true, actor, now).await?;

@@ -3,6 +3,7 @@
 
 use super::{
     Attachment, Button, ButtonTarget, Caller, ChatCore, ChatError, ComponentId, Message, Reply,
+    Visibility,
 };
 use crate::domain::ShowFilter;
 use crate::markdown::truncate;
@@ -45,11 +46,19 @@ impl ChatCore {
         let tz = self.timezone.tz();
         let upcoming = self.reminders.preview(PREVIEW).await?;
         let mut text = format!("**Next reminder posts** (times in {})", tz.name());
-        text.push_str(&match (state.paused, state.channel.or(self.reminders_channel)) {
-            (true, _) => "\nReminders are **paused**: /cutover reminders resume turns them on again.".to_owned(),
-            (false, Some(channel)) => format!("\nThey go to <#{channel}>."),
-            (false, None) => "\nNo channel is set yet: /cutover reminders channel picks one (the terminal prints them meanwhile).".to_owned(),
-        });
+        text.push_str(
+            &match (state.paused, state.channel.or(self.reminders_channel)) {
+                (true, _) => {
+                    "\nReminders are **paused**: /cutover reminders resume turns them on again."
+                        .to_owned()
+                }
+                (false, Some(channel)) => format!("\nThey go to <#{channel}>."),
+                (false, None) if self.reminders.posts_to_discord() => {
+                    "\nNo channel is set yet: /cutover reminders channel picks one.".to_owned()
+                }
+                (false, None) => "\nThe terminal prints them as they fall due.".to_owned(),
+            },
+        );
         if upcoming.is_empty() {
             text.push_str(
                 "\nNone: no deadline is ahead, and no digest is set (reminders.digest_at).",
@@ -115,26 +124,29 @@ impl ChatCore {
     }
 
     /// Something went wrong with reminders that no admin has heard of: said once, at the
-    /// top of the next admin's answer.
+    /// top of the next admin's private answer (never in a public one, nor lost on a form
+    /// or a suggestion).
     pub(super) async fn tell_admin(&self, caller: Caller, reply: Reply) -> Reply {
-        if !caller.is_admin {
+        let Reply::Message(mut message) = reply else {
             return reply;
+        };
+        if !caller.is_admin || message.visibility != Visibility::Private {
+            return Reply::Message(message);
         }
-        let notice = match self.store.take_reminder_notice().await {
-            Ok(Some(notice)) => notice,
-            Ok(None) => return reply,
+        match self.store.has_reminder_notice().await {
+            Ok(true) => {}
+            Ok(false) => return Reply::Message(message),
             Err(e) => {
                 tracing::warn!(error = %e, "could not read the reminders notice");
-                return reply;
+                return Reply::Message(message);
             }
-        };
-        match reply {
-            Reply::Message(mut m) => {
-                // The notice is cutover's own text (what Discord said is escaped in it).
-                m.text = format!("⚠️ {notice}\n\n{}", m.text);
-                Reply::Message(m)
-            }
-            other => other,
         }
+        match self.store.take_reminder_notice().await {
+            // The notice is cutover's own text (what Discord said is escaped in it).
+            Ok(Some(notice)) => message.text = format!("⚠️ {notice}\n\n{}", message.text),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "could not read the reminders notice"),
+        }
+        Reply::Message(message)
     }
 }

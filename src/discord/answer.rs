@@ -78,7 +78,10 @@ pub async fn first_response(
                     (_, reply) => to_edit(reply).execute(&*rest, &token).await.map(|_| ()),
                 };
                 if let Err(e) = delivered {
-                    tracing::warn!(error = %e, "could not finish a deferred interaction");
+                    tracing::warn!(
+                        error = crate::telemetry::discord_error(&e),
+                        "could not finish a deferred interaction"
+                    );
                 }
             });
             if kind == Kind::Component {

@@ -40,7 +40,10 @@ impl EventHandler for Handler {
             .execute(&ctx.http, (interaction.id(), interaction.token()))
             .await
         {
-            tracing::warn!(error = %e, "could not answer an interaction");
+            tracing::warn!(
+                error = crate::telemetry::discord_error(&e),
+                "could not answer an interaction"
+            );
         }
     }
 }

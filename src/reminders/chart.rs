@@ -138,8 +138,12 @@ pub fn render(burndown: &Burndown) -> Result<Vec<u8>, ChartError> {
             .draw()
             .map_err(error)?;
 
-        // The count holds until it changes: a step line.
-        let mut steps = Vec::with_capacity(burndown.points.len() * 2);
+        // The count holds until it changes: a step line. With one point only (a new
+        // install), it is a level line across the chart up to now.
+        let mut steps = Vec::with_capacity(burndown.points.len() * 2 + 1);
+        if let [(_, only)] = burndown.points.as_slice() {
+            steps.push((days(start), *only as f64));
+        }
         for (i, (at, n)) in burndown.points.iter().enumerate() {
             if i > 0 {
                 steps.push((days(*at), steps.last().map_or(0.0, |p: &(f64, f64)| p.1)));
@@ -173,10 +177,11 @@ pub fn render(burndown: &Burndown) -> Result<Vec<u8>, ChartError> {
         }
 
         let red = RGBColor(200, 40, 40);
-        for (at, title) in &burndown.deadlines {
-            if *at < start || *at > end {
-                continue;
-            }
+        let shown = burndown
+            .deadlines
+            .iter()
+            .filter(|(at, _)| *at >= start && *at <= end);
+        for (i, (at, title)) in shown.enumerate() {
             let x = days(*at);
             chart
                 .draw_series(DashedLineSeries::new(
@@ -194,8 +199,10 @@ pub fn render(burndown: &Burndown) -> Result<Vec<u8>, ChartError> {
                 Pos::new(HPos::Left, VPos::Top)
             };
             let style = (FONT, 13).into_font().color(&red).pos(anchor);
+            // Staggered, so deadlines close together keep readable labels.
+            let y = top * (0.97 - 0.06 * (i % 4) as f64);
             chart
-                .draw_series([Text::new(short, (x, top * 0.97), style)])
+                .draw_series([Text::new(short, (x, y), style)])
                 .map_err(error)?;
         }
         let grey = RGBColor(90, 90, 90);
@@ -262,6 +269,30 @@ mod tests {
     }
 
     #[test]
+    fn one_point_is_a_level_line_and_no_point_no_line() {
+        let mut burndown = Burndown {
+            points: vec![(at(0), 12)],
+            deadlines: vec![],
+            now: at(0),
+            timezone: "UTC".parse().expect("zone"),
+        };
+        let blue = |png: &[u8]| {
+            image::load_from_memory(png)
+                .expect("a PNG")
+                .to_rgb8()
+                .pixels()
+                .filter(|p| p.0 == [31, 98, 181])
+                .count()
+        };
+        assert!(blue(&render(&burndown).expect("renders")) > 1_000);
+        burndown.points.clear();
+        assert!(
+            blue(&render(&burndown).expect("renders")) < 100,
+            "only the legend's sample"
+        );
+    }
+
+    #[test]
     fn it_renders_a_png_of_the_expected_size_that_is_not_blank() {
         let burndown = Burndown {
             points: vec![(at(-20), 40), (at(-12), 31), (at(-3), 22), (at(0), 18)],
@@ -275,7 +306,8 @@ mod tests {
         let png = render(&burndown).expect("renders");
         let decoded = image::load_from_memory(&png).expect("a PNG").to_rgb8();
         assert_eq!(decoded.dimensions(), (WIDTH, HEIGHT));
-        let non_white = decoded.pixels().filter(|p| p.0 != [255, 255, 255]).count();
-        assert!(non_white > 5_000, "drawn on: {non_white} pixels");
+        // The grid alone is not enough: the step line's blue must be there.
+        let line = decoded.pixels().filter(|p| p.0 == [31, 98, 181]).count();
+        assert!(line > 1_000, "the line is drawn: {line} pixels");
     }
 }

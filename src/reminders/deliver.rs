@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 /// How long one send may take before it is given up (and retried later).
-pub const SEND_TIMEOUT: Duration = Duration::from_secs(20);
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -52,7 +52,9 @@ fn classify(error: serenity::Error) -> SendError {
         serenity::Error::Http(HttpError::Request(_)) => {
             SendError::Retry("Discord could not be reached".into())
         }
-        other => SendError::Retry(other.to_string()),
+        // serenity refused to send it (too long, too many parts): it never will.
+        serenity::Error::Model(e) => SendError::Refused(e.to_string()),
+        other => SendError::Retry(crate::telemetry::discord_error(&other)),
     }
 }
 

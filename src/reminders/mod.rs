@@ -12,7 +12,7 @@ use crate::clock::SharedClock;
 use crate::domain::{Deadline, HumanDuration, Snowflake, TimeZoneName};
 use crate::markdown::escape;
 use crate::settings::ReminderSettings;
-use crate::store::{PostClaim, PostKind, Progress, Store};
+use crate::store::{PostClaim, PostKind, Progress, ReminderState, Store};
 use chart::Burndown;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use deliver::SendError;
@@ -27,9 +27,14 @@ use tokio::sync::{broadcast, watch, Notify};
 
 /// The scheduler never sleeps longer than this: the wall clock is asked again.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
-/// A claim not marked sent after this long is taken over (its process stopped). Longer
-/// than a send can take, shorter than Discord keeps nonces.
-pub const LEASE: TimeDelta = TimeDelta::seconds(60);
+/// A claim not renewed for this long is taken over (its process stopped). A sender
+/// renews it before each try, and a try lasts at most `deliver::SEND_TIMEOUT` and a
+/// backoff: well within.
+pub const LEASE: TimeDelta = TimeDelta::seconds(45);
+/// A claim left unsent is sent again only this soon after it was first claimed: Discord
+/// de-duplicates a nonce for "a few minutes". Later, whether it went out cannot be known,
+/// so the catch-up post names it instead of a possible second message.
+const RESEND_WINDOW: TimeDelta = TimeDelta::seconds(150);
 /// Sends of one post within a round, before its claim is left for a later round.
 const TRIES: u32 = 3;
 /// Who still has work, listed in a post (the rest is counted).
@@ -63,6 +68,15 @@ impl Outlet {
             Outlet::Terminal => "terminal".to_owned(),
         }
     }
+}
+
+/// What came of a send, for the round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    /// Sent, given up, left for a later round, or taken over: the round goes on.
+    Done,
+    /// The channel refused (gone, or no permission): reminders are paused.
+    ChannelRefused,
 }
 
 /// Everything a round needs to say things.
@@ -142,8 +156,12 @@ impl Reminders {
         let _ = rounds.wait_for(|finished| *finished >= target).await;
     }
 
+    /// Reminders for a terminal. Subscribing wakes the scheduler, so the terminal's first
+    /// round (from which on it is told what falls due) happens as it starts.
     pub fn subscribe(&self) -> broadcast::Receiver<ReminderEvent> {
-        self.events.subscribe()
+        let receiver = self.events.subscribe();
+        self.wake();
+        receiver
     }
 
     /// How long ago the last round started, if one has.
@@ -198,19 +216,22 @@ impl Reminders {
         Ok(all)
     }
 
-    async fn outlet(&self) -> anyhow::Result<Option<Outlet>> {
-        let state = self.store.reminder_state().await?;
-        if state.paused {
-            return Ok(None);
-        }
-        Ok(match &self.discord {
+    /// Where posts go: the reminders channel (with a bot token), else a terminal that
+    /// listens. `None`: nowhere, and no channel's watermark moves.
+    fn outlet(&self, state: ReminderState) -> Option<Outlet> {
+        match &self.discord {
             Some(http) => state
                 .channel
                 .or(self.settings.channel_id)
                 .map(|channel| Outlet::Discord(Arc::clone(http), channel)),
             None if self.events.receiver_count() > 0 => Some(Outlet::Terminal),
             None => None,
-        })
+        }
+    }
+
+    /// Whether reminders go to Discord (a bot token is set) rather than the terminal.
+    pub fn posts_to_discord(&self) -> bool {
+        self.discord.is_some()
     }
 
     /// One round: what is due is claimed and sent; what fell due while cutover was away
@@ -218,19 +239,24 @@ impl Reminders {
     pub async fn round(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
         let now = self.clock.now();
         self.last_round.store(now.timestamp(), Ordering::Relaxed);
-        let watermark = match self.store.reminder_watermark().await? {
-            Some(watermark) => watermark,
-            // A fresh install announces nothing of the past.
-            None => now,
-        };
         let deadlines = self.deadlines().await?;
         let calendar = self.calendar(&deadlines);
-        let Some(outlet) = self.outlet().await? else {
-            // Paused, or nowhere to post: what falls due meanwhile is not replayed.
-            self.store.advance_reminder_watermark(now).await?;
-            return Ok(calendar.upcoming(now, 1).first().map(|s| s.at));
+        let next = calendar.upcoming(now, 1, true).first().map(|s| s.at);
+        let state = self.store.reminder_state().await?;
+        let Some(outlet) = self.outlet(state) else {
+            return Ok(next);
         };
         let channel = outlet.channel();
+        let Some(watermark) = self.store.reminder_watermark(&channel).await? else {
+            // The first round for this channel: nothing of the past is announced.
+            self.store.advance_reminder_watermark(&channel, now).await?;
+            return Ok(next);
+        };
+        if state.paused {
+            // Paused: what falls due meanwhile is not replayed on resume.
+            self.store.advance_reminder_watermark(&channel, now).await?;
+            return Ok(next);
+        }
         let progress = self.store.progress().await?;
         let claimed = self
             .store
@@ -248,33 +274,36 @@ impl Reminders {
             pending: self.store.pending_by_owner(PENDING_LISTED).await?,
             deadlines: deadlines.clone(),
         };
-
-        for claim in self
+        let (stale, too_old) = self
             .store
-            .take_over_stale_reminders(&channel, LEASE, &self.instance, now)
-            .await?
-        {
-            tracing::info!(key = %claim.key, tries = claim.tries, "sending a reminder whose claim went stale");
-            if let Some(post) = self.post_for(&claim, &calendar, &context).await? {
-                self.send(&outlet, &claim, &post).await?;
+            .take_over_stale_reminders(&channel, LEASE, RESEND_WINDOW, &self.instance, now)
+            .await?;
+
+        // What fell due while away (and claims left unsent too long to send safely):
+        // one post, keyed by where this channel's last round stopped, so that two
+        // instances catching up at once make one.
+        let mut missed: Vec<(String, DateTime<Utc>)> =
+            plan.missed.iter().map(|s| (s.key.clone(), s.at)).collect();
+        for (key, at) in too_old {
+            if !missed.iter().any(|(k, _)| *k == key) {
+                missed.push((key, at));
             }
         }
-        if !plan.missed.is_empty() {
-            let missed: Vec<(String, DateTime<Utc>)> =
-                plan.missed.iter().map(|s| (s.key.clone(), s.at)).collect();
-            let key = schedule::catch_up_key(&plan.missed);
+        if !missed.is_empty() {
+            let key = schedule::catch_up_key(watermark);
             if let Some(claim) = self
                 .store
-                .claim_catch_up(&key, &channel, &missed, &self.instance, now)
+                .claim_catch_up(&key, &channel, &missed, &self.instance, self.clock.now())
                 .await?
             {
-                let named: Vec<(String, DateTime<Utc>)> = plan
-                    .missed
-                    .iter()
-                    .map(|s| (describe(&calendar, s), s.at))
-                    .collect();
-                let post = post::catch_up(&named, context.progress, self.pending(&context));
-                self.send(&outlet, &claim, &post).await?;
+                let post = post::catch_up(
+                    &self.named(&calendar, &missed),
+                    context.progress,
+                    self.pending(&context),
+                );
+                if self.send(&outlet, &claim, &post).await? == Delivery::ChannelRefused {
+                    return Ok(next);
+                }
             }
         }
         for slot in &plan.due {
@@ -284,16 +313,43 @@ impl Reminders {
             };
             let Some(claim) = self
                 .store
-                .claim_reminder(&slot.key, &channel, kind, slot.at, &self.instance, now)
+                .claim_reminder(
+                    &slot.key,
+                    &channel,
+                    kind,
+                    slot.at,
+                    &self.instance,
+                    self.clock.now(),
+                )
                 .await?
             else {
                 continue;
             };
-            if let Some(post) = self.slot_post(&calendar, slot, &context) {
-                self.send(&outlet, &claim, &post).await?;
+            let Some(post) = self.slot_post(&calendar, slot, &context) else {
+                continue;
+            };
+            if self.send(&outlet, &claim, &post).await? == Delivery::ChannelRefused {
+                return Ok(next);
             }
         }
-        self.store.advance_reminder_watermark(now).await?;
+        // Sent again last: they are late already; fresh posts go first.
+        for claim in stale {
+            tracing::info!(key = %claim.key, tries = claim.tries, "sending a reminder whose claim went stale");
+            match self.post_for(&claim, &calendar, &context).await? {
+                Some(post) => {
+                    if self.send(&outlet, &claim, &post).await? == Delivery::ChannelRefused {
+                        return Ok(next);
+                    }
+                }
+                None => {
+                    // Its deadline was removed or changed: it can no longer be said.
+                    self.store
+                        .fail_reminder(&claim, "its deadline is gone", false, self.clock.now())
+                        .await?
+                }
+            }
+        }
+        self.store.advance_reminder_watermark(&channel, now).await?;
         Ok(plan.next)
     }
 
@@ -305,6 +361,25 @@ impl Reminders {
                 .total
                 .saturating_sub(context.progress.migrated),
         }
+    }
+
+    /// What missed posts were, in words.
+    fn named(
+        &self,
+        calendar: &Calendar<'_>,
+        missed: &[(String, DateTime<Utc>)],
+    ) -> Vec<(String, DateTime<Utc>)> {
+        missed
+            .iter()
+            .map(|(key, at)| {
+                let what = calendar
+                    .between(*at - TimeDelta::seconds(1), *at)
+                    .into_iter()
+                    .find(|s| &s.key == key)
+                    .map_or_else(|| "a reminder".to_owned(), |s| describe(calendar, &s));
+                (what, *at)
+            })
+            .collect()
     }
 
     fn slot_post(&self, calendar: &Calendar<'_>, slot: &Slot, context: &Context) -> Option<Post> {
@@ -333,19 +408,8 @@ impl Reminders {
     ) -> anyhow::Result<Option<Post>> {
         if claim.kind == PostKind::CatchUp {
             let missed = self.store.missed_with(claim).await?;
-            let named: Vec<(String, DateTime<Utc>)> = missed
-                .iter()
-                .map(|(key, at)| {
-                    let what = calendar
-                        .between(*at - TimeDelta::seconds(1), *at)
-                        .into_iter()
-                        .find(|s| &s.key == key)
-                        .map_or_else(|| "a reminder".to_owned(), |s| describe(calendar, &s));
-                    (what, *at)
-                })
-                .collect();
             return Ok(Some(post::catch_up(
-                &named,
+                &self.named(calendar, &missed),
                 context.progress,
                 self.pending(context),
             )));
@@ -357,9 +421,15 @@ impl Reminders {
         Ok(slot.and_then(|slot| self.slot_post(calendar, &slot, context)))
     }
 
-    /// Sends a claimed post; Discord failures that may pass are retried with backoff,
-    /// then left to a later round (the claim goes stale and is taken over).
-    async fn send(&self, outlet: &Outlet, claim: &PostClaim, post: &Post) -> anyhow::Result<()> {
+    /// Sends a claimed post. Failures that may pass are retried with backoff, each try
+    /// renewing the claim (so no other process takes it over meanwhile), then left to a
+    /// later round; a channel that refuses pauses reminders.
+    async fn send(
+        &self,
+        outlet: &Outlet,
+        claim: &PostClaim,
+        post: &Post,
+    ) -> anyhow::Result<Delivery> {
         let chart = if post.chart {
             match self.chart().await {
                 Ok(png) => Some(png),
@@ -376,9 +446,7 @@ impl Reminders {
                 let saved = match &chart {
                     Some(png) => self
                         .save_chart(png)
-                        .map_err(|e| {
-                            tracing::warn!(error = %e, "could not save the chart");
-                        })
+                        .map_err(|e| tracing::warn!(error = %e, "could not save the chart"))
                         .ok(),
                     None => None,
                 };
@@ -389,18 +457,26 @@ impl Reminders {
                 self.store
                     .mark_reminder_sent(claim, "terminal", self.clock.now())
                     .await?;
-                return Ok(());
+                return Ok(Delivery::Done);
             }
             Outlet::Discord(http, channel) => (http, *channel),
         };
         for try_number in 1..=TRIES {
+            if !self
+                .store
+                .renew_reminder_claim(claim, self.clock.now())
+                .await?
+            {
+                tracing::info!(key = %claim.key, "another process has taken this reminder over");
+                return Ok(Delivery::Done);
+            }
             match deliver::to_discord(http, channel, claim, post, chart.as_deref()).await {
                 Ok(message) => {
                     self.store
                         .mark_reminder_sent(claim, &message, self.clock.now())
                         .await?;
                     tracing::info!(key = %claim.key, channel = %channel, "reminder posted");
-                    return Ok(());
+                    return Ok(Delivery::Done);
                 }
                 Err(SendError::Retry(why)) => {
                     tracing::warn!(key = %claim.key, why, try_number, "a reminder did not go out; retrying");
@@ -411,26 +487,27 @@ impl Reminders {
                 }
                 Err(SendError::Channel(why)) => {
                     let problem = format!(
-                        "Reminders are paused: posting in <#{channel}> failed ({}). Check that the channel \
-                         exists and that cutover may post there, then run /cutover reminders channel (or resume).",
+                        "Reminders are paused: posting in <#{channel}> failed ({}). Check that the channel exists \
+                         and that cutover may post there; then set it with /cutover reminders channel and run \
+                         /cutover reminders resume.",
                         escape(&why)
                     );
                     tracing::error!(key = %claim.key, why, "reminders paused: the channel refused the post");
                     self.store
                         .fail_reminder(claim, &problem, true, self.clock.now())
                         .await?;
-                    return Ok(());
+                    return Ok(Delivery::ChannelRefused);
                 }
                 Err(SendError::Refused(why)) => {
                     tracing::error!(key = %claim.key, why, "Discord refused a reminder");
                     self.store
                         .fail_reminder(claim, &why, false, self.clock.now())
                         .await?;
-                    return Ok(());
+                    return Ok(Delivery::Done);
                 }
             }
         }
-        Ok(())
+        Ok(Delivery::Done)
     }
 
     /// The burndown as it stands: the audit log's history up to now.
@@ -485,9 +562,8 @@ impl Reminders {
         let progress = self.store.progress().await?;
         let left = progress.total.saturating_sub(progress.migrated);
         Ok(calendar
-            .upcoming(self.clock.now(), count)
+            .upcoming(self.clock.now(), count, left > 0)
             .iter()
-            .filter(|s| left > 0 || matches!(s.kind, SlotKind::Milestone { .. }))
             .map(|s| Upcoming {
                 at: s.at,
                 what: describe(&calendar, s),

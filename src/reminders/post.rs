@@ -31,8 +31,8 @@ pub fn progress_line(progress: Progress) -> String {
                 `cutover connections import FILE`."
             .to_owned();
     }
-    let percent = progress.migrated * 100 / progress.total;
-    let left = progress.total - progress.migrated;
+    let percent = progress.migrated.min(progress.total) * 100 / progress.total;
+    let left = progress.total.saturating_sub(progress.migrated);
     format!(
         "Progress: **{} of {}** connections switched to OAuth 2.0 ({percent}%), {left} to go.",
         progress.migrated, progress.total
@@ -69,6 +69,39 @@ fn when(deadline: &Deadline) -> String {
         format!("around <t:{unix}:D> (approximate)")
     } else {
         format!("<t:{unix}:F> (<t:{unix}:R>)")
+    }
+}
+
+/// The post, cut at a line to Discord's limit if the lines before the list ran long
+/// (long deadline titles), with only the mentions still in it.
+fn finish(text: String, mentions: Vec<UserId>, chart: bool) -> Post {
+    let text = if text.chars().count() <= MAX_TEXT {
+        text
+    } else {
+        let mut cut = String::new();
+        for line in text.lines() {
+            if cut.chars().count() + line.chars().count() + 1 > MAX_TEXT - 20 {
+                break;
+            }
+            if !cut.is_empty() {
+                cut.push('\n');
+            }
+            cut.push_str(line);
+        }
+        if cut.is_empty() {
+            cut = truncate(&text, MAX_TEXT - 20);
+        }
+        cut.push_str("\n… — /connections");
+        cut
+    };
+    let mentions = mentions
+        .into_iter()
+        .filter(|m| text.contains(&m.mention()))
+        .collect();
+    Post {
+        text,
+        mentions,
+        chart,
     }
 }
 
@@ -145,11 +178,7 @@ pub fn milestone(
     text.push('\n');
     text.push_str(&progress_line(progress));
     let mentions = pending_section(&mut text, pending);
-    Post {
-        text,
-        mentions,
-        chart: false,
-    }
+    finish(text, mentions, false)
 }
 
 /// The working-day digest: where things stand, every deadline still ahead and those
@@ -178,11 +207,7 @@ pub fn digest(
         ));
     }
     let mentions = pending_section(&mut text, pending);
-    Post {
-        text,
-        mentions,
-        chart: true,
-    }
+    finish(text, mentions, true)
 }
 
 /// After downtime: what was missed, once, then where things stand — never a backlog.
@@ -196,7 +221,11 @@ pub fn catch_up(
         missed.len()
     );
     for (what, at) in missed.iter().take(8) {
-        text.push_str(&format!("\n• {what} (<t:{}:f>)", at.timestamp()));
+        text.push_str(&format!(
+            "\n• {} (<t:{}:f>)",
+            truncate(what, 120),
+            at.timestamp()
+        ));
     }
     if missed.len() > 8 {
         text.push_str(&format!("\n• … and {} more", missed.len() - 8));
@@ -204,11 +233,7 @@ pub fn catch_up(
     text.push_str("\nWhere things stand now: ");
     text.push_str(&progress_line(progress));
     let mentions = pending_section(&mut text, pending);
-    Post {
-        text,
-        mentions,
-        chart: true,
-    }
+    finish(text, mentions, true)
 }
 
 #[cfg(test)]
@@ -336,6 +361,41 @@ mod tests {
             "Progress: **3 of 12** connections switched to OAuth 2.0 (25%), 9 to go."
         );
         assert!(progress_line(Progress::default()).contains("import"));
+    }
+
+    #[test]
+    fn a_catch_up_with_long_titles_still_fits() {
+        let long = "T".repeat(200);
+        let missed: Vec<(String, DateTime<Utc>)> = (0..12)
+            .map(|i| {
+                (
+                    format!("7 days before **{long}{i}**"),
+                    DateTime::from_timestamp(i, 0).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let pending: Vec<Connection> = (0..300)
+            .map(|i| connection(i, Some(1000 + i as u64)))
+            .collect();
+        let post = catch_up(
+            &missed,
+            Progress {
+                migrated: 0,
+                total: 300,
+            },
+            Pending {
+                connections: &pending,
+                left: 300,
+            },
+        );
+        assert!(
+            post.text.chars().count() <= 2_000,
+            "{}",
+            post.text.chars().count()
+        );
+        for id in &post.mentions {
+            assert!(post.text.contains(&id.mention()));
+        }
     }
 
     #[test]

@@ -133,10 +133,11 @@ impl Calendar<'_> {
         slots
     }
 
-    /// The slots after `after`, soonest first, at most `count`.
-    pub fn upcoming(&self, after: DateTime<Utc>, count: usize) -> Vec<Slot> {
+    /// The slots after `after`, soonest first, at most `count` (digests only when
+    /// `digests`: they are made only while something is left to switch).
+    pub fn upcoming(&self, after: DateTime<Utc>, count: usize, digests: bool) -> Vec<Slot> {
         let mut slots: Vec<Slot> = self.milestones().filter(|s| s.at > after).collect();
-        if self.digest_at.is_some() {
+        if digests && self.digest_at.is_some() {
             let mut date = after.with_timezone(&self.timezone).date_naive();
             let mut found = 0;
             for _ in 0..DIGEST_HORIZON_DAYS {
@@ -201,15 +202,18 @@ pub fn plan(
     Plan {
         due,
         missed,
-        next: calendar.upcoming(now, 1).first().map(|s| s.at),
+        next: calendar
+            .upcoming(now, 1, unmigrated > 0)
+            .first()
+            .map(|s| s.at),
     }
 }
 
-/// The catch-up post's key: the same missed slots always make the same key, so two
-/// instances catching up at once post once.
-pub fn catch_up_key(missed: &[Slot]) -> String {
-    let keys: Vec<&str> = missed.iter().map(|s| s.key.as_str()).collect();
-    format!("catch-up:{}", short_hash(&keys.join("\n")))
+/// The catch-up post's key: where the channel's last round stopped. Two instances that
+/// read the same watermark catch up with one post; one that reads it after the other
+/// moved it has nothing to catch up.
+pub fn catch_up_key(watermark: DateTime<Utc>) -> String {
+    format!("catch-up:{}", watermark.timestamp_micros())
 }
 
 #[cfg(test)]
@@ -368,6 +372,22 @@ mod tests {
     }
 
     #[test]
+    fn a_digest_time_in_a_fold_on_a_working_day_comes_once_at_the_first() {
+        // Cairo fell back on Thursday 31 October 2024: 23:00–24:00 happened twice.
+        let cairo = tz("Africa/Cairo");
+        let cal = Calendar {
+            deadlines: &[],
+            before: &[],
+            digest_at: NaiveTime::from_hms_opt(23, 30, 0),
+            timezone: cairo,
+            skip_dates: &[],
+        };
+        let slots = cal.between(utc("2024-10-31T12:00:00Z"), utc("2024-11-01T12:00:00Z"));
+        let at: Vec<_> = slots.iter().map(|s| (s.key.as_str(), s.at)).collect();
+        assert_eq!(at, [("digest:2024-10-31", utc("2024-10-31T20:30:00Z"))]);
+    }
+
+    #[test]
     fn a_round_posts_what_is_due_once_and_summarizes_what_was_missed() {
         let zone = tz("UTC");
         let d = [deadline("2025-12-31T09:00", zone)];
@@ -407,9 +427,10 @@ mod tests {
         );
         assert!(away.due.is_empty());
         assert_eq!(away.missed.len(), 4);
-        assert_eq!(
-            catch_up_key(&away.missed),
-            catch_up_key(&away.missed.clone())
+        assert_ne!(
+            catch_up_key(utc("2025-12-27T00:00:00Z")),
+            catch_up_key(utc("2025-12-27T00:00:01Z")),
+            "keyed by the watermark the catch-up starts from"
         );
 
         // A fresh install (the watermark is now) announces nothing of the past.
@@ -439,7 +460,7 @@ mod tests {
         assert!(plan(&cal, &HashSet::new(), watermark, now, 0)
             .due
             .is_empty());
-        let upcoming = cal.upcoming(utc("2025-12-05T10:00:00Z"), 2);
+        let upcoming = cal.upcoming(utc("2025-12-05T10:00:00Z"), 2, true);
         assert_eq!(
             upcoming.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(),
             ["digest:2025-12-08", "digest:2025-12-09"],

@@ -74,7 +74,11 @@ impl Announcer {
                 .edit_original_interaction_response(token.expose_secret(), &edit, Vec::new())
                 .await
             {
-                tracing::info!(error = %e, connection = %event.connection, "could not update the private message");
+                tracing::info!(
+                    error = crate::telemetry::discord_error(&e),
+                    connection = %event.connection,
+                    "could not update the private message"
+                );
                 delivered = false;
             }
         }
@@ -107,7 +111,11 @@ impl Announcer {
             .send_message(http.as_ref(), message)
             .await
         {
-            tracing::warn!(error = %e, channel = %channel, "could not post in the reminders channel");
+            tracing::warn!(
+                error = crate::telemetry::discord_error(&e),
+                channel = %channel,
+                "could not post in the reminders channel"
+            );
         }
     }
 }
