@@ -287,6 +287,32 @@ async fn a_stop_longer_than_discords_memory_of_the_nonce_names_the_post_instead_
 }
 
 #[tokio::test]
+async fn pause_and_resume_take_effect_at_once_and_nothing_is_replayed() {
+    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    let paused = w
+        .app
+        .command(admin(1), "cutover reminders pause", &[])
+        .await;
+    assert!(message(&paused).text.contains("paused"));
+    w.at("2025-03-26T08:00:00Z").await;
+    assert!(
+        w.posts().is_empty(),
+        "paused: the 7-day post does not go out"
+    );
+    w.app
+        .command(admin(1), "cutover reminders resume", &[])
+        .await;
+    w.at("2025-03-26T08:01:00Z").await;
+    assert!(
+        w.posts().is_empty(),
+        "resumed: what fell due while paused is not replayed"
+    );
+    w.at("2025-04-01T07:00:00Z").await;
+    assert_eq!(w.posts().len(), 1);
+    assert!(content(&w.posts()[0]).contains("in 1 day"));
+}
+
+#[tokio::test]
 async fn a_fresh_install_announces_nothing_of_the_past() {
     // The 7-day milestone fell a week before the first start; the 0s one is ahead.
     let w = World::start(
@@ -585,6 +611,14 @@ async fn the_terminal_prints_reminders_as_they_fall_due_with_the_chart_saved() {
     .expect("the terminal answers");
     // Its first round marks where the terminal started listening.
     app.reminders.tick().await;
+    console.type_line("/progress");
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while !console.output().contains("burndown.png saved to ") {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("/progress saves the chart");
     app.clock.set(at("2025-12-09T09:00:00Z"));
     app.reminders.tick().await;
     console.end_input();
