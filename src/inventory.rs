@@ -75,7 +75,8 @@ pub fn read_file(path: &Path) -> Result<Vec<ConnectionRecord>, InventoryError> {
             message: "the file is not UTF-8 text; save it as UTF-8".into(),
         }])
     })?;
-    parse(&text).map_err(InventoryError::Rows)
+    // A byte-order mark (as some editors save UTF-8) is not part of the data.
+    parse(text.strip_prefix('\u{feff}').unwrap_or(&text)).map_err(InventoryError::Rows)
 }
 
 fn line_of(prefix: &[u8]) -> usize {

@@ -279,10 +279,20 @@ pub(super) fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
     };
     let settings = validate(raw, &mut problems);
     if problems.is_empty() {
-        Ok(settings)
-    } else {
-        Err(ConfigError { problems })
+        return Ok(settings);
     }
+    // Say where each checked value came from (the file, or an environment variable).
+    for problem in problems.iter_mut().filter(|p| p.origin.is_none()) {
+        let path = problem.key.replace('[', ".").replace(']', "");
+        let parts: Vec<String> = path.split('.').map(str::to_owned).collect();
+        problem.origin = figment
+            .find_metadata(&path)
+            .filter(|m| {
+                !matches!(&m.source, Some(Source::Code(_))) && m.name != "TOML source string"
+            })
+            .map(|m| origin_of(m, &parts));
+    }
+    Err(ConfigError { problems })
 }
 
 fn file_that_sets(path: &Path, key: &str) -> Option<String> {
@@ -416,10 +426,25 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
             message,
         });
     };
-    if raw.database.url.trim().is_empty() {
+    let url = raw.database.url.trim();
+    if url.is_empty() {
         problem(
             "database.url".into(),
             "it is empty; write e.g. sqlite://data/cutover.db".into(),
+        );
+    } else if !url
+        .get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("sqlite:"))
+    {
+        // Only the scheme is repeated: such a URL may hold a password.
+        let scheme = url.split(':').next().unwrap_or_default();
+        problem(
+            "database.url".into(),
+            format!(
+                "a {:?} URL is not one cutover can use: it keeps its data in SQLite; write \
+                 sqlite://path/to/cutover.db",
+                crate::markdown::truncate(scheme, 20)
+            ),
         );
     }
     let ttl = raw.security.link_ttl.as_seconds();

@@ -157,3 +157,25 @@ async fn unreadable_or_unknown_files_say_what_to_do() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_json_file_saved_with_a_byte_order_mark_imports() {
+    let dir = TestDir::new();
+    dir.write(
+        "bom.json",
+        "\u{feff}[\n  {\"id\": \"z1\", \"name\": \"Zoom one\", \"auth_type\": \"jwt\"},\n  {\"id\": \"z1\", \"name\": \"Again\", \"auth_type\": \"jwt\"}\n]\n",
+    );
+    let (ok, _, err) = cutover(&dir, &["connections", "import", "bom.json"]).await;
+    assert!(!ok);
+    assert!(
+        err.contains("record 2 (line 3), field id"),
+        "the mark is read past and lines still count right: {err}"
+    );
+    dir.write(
+        "bom.json",
+        "\u{feff}[{\"id\": \"z1\", \"name\": \"Zoom one\", \"auth_type\": \"jwt\"}]",
+    );
+    let (ok, out, err) = cutover(&dir, &["connections", "import", "bom.json"]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("1 new"), "{out}");
+}

@@ -123,8 +123,10 @@ async fn bad_values_name_the_key_the_source_and_the_fix() {
     let (ok, _, err) = check_config(&dir, &[], &[("CUTOVER__SECURITY__LINK_TTL", "1h")]).await;
     assert!(!ok);
     assert!(
-        err.contains("security.link_ttl: 1h is out of range: use 1m to 15m"),
-        "{err}"
+        err.contains(
+            "security.link_ttl (from environment variable CUTOVER__SECURITY__LINK_TTL): 1h is out of range: use 1m to 15m"
+        ),
+        "a range error says where the value came from: {err}"
     );
 }
 
@@ -163,7 +165,7 @@ async fn a_missing_file_or_a_secret_in_a_file_is_refused() {
     .await;
     assert!(!ok);
     assert!(
-        err.contains("discord.token_file: cannot read /nonexistent/token"),
+        err.contains("discord.token_file (from environment variable CUTOVER__DISCORD__TOKEN_FILE): cannot read /nonexistent/token"),
         "{err}"
     );
 }
@@ -200,7 +202,8 @@ async fn keygen_prints_a_fresh_key_that_the_configuration_accepts() {
     )
     .await;
     assert!(!ok);
-    assert!(err.contains("security.sealing_key: it is not a sealing key: it must be base64 of exactly 32 bytes; make one with `cutover keygen`"), "{err}");
+    assert!(err.contains("security.sealing_key (from environment variable CUTOVER__SECURITY__SEALING_KEY): it is not a sealing key: it must be base64 of exactly 32 bytes; make one with `cutover keygen`"), "{err}");
+    assert!(!err.contains("too-short"), "the value is not repeated");
 }
 
 #[tokio::test]
@@ -294,10 +297,10 @@ async fn integrator_io_settings_default_sensibly_and_refuse_what_cannot_work() {
     .await;
     assert!(!ok);
     for expected in [
-        "celigo.api_base_url: http://api.integrator.io/v1 is not https",
-        "celigo.sync_every: 30s is too often: use at least 1m",
-        "celigo.ping_every: 5m is out of range: use 1s to 1m",
-        "switch.backend: is celigo, which needs celigo.api_token",
+        "celigo.api_base_url (from environment variable CUTOVER__CELIGO__API_BASE_URL): http://api.integrator.io/v1 is not https",
+        "celigo.sync_every (from environment variable CUTOVER__CELIGO__SYNC_EVERY): 30s is too often: use at least 1m",
+        "celigo.ping_every (from environment variable CUTOVER__CELIGO__PING_EVERY): 5m is out of range: use 1s to 1m",
+        "switch.backend (from environment variable CUTOVER__SWITCH__BACKEND): is celigo, which needs celigo.api_token",
     ] {
         assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
     }
@@ -306,4 +309,28 @@ async fn integrator_io_settings_default_sensibly_and_refuse_what_cannot_work() {
         !ok && err.contains("\"zoom\" is not a switch backend: use auto, direct or celigo"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_database_url_that_is_not_sqlite_is_refused_without_repeating_it() {
+    let dir = TestDir::new();
+    let (ok, out, err) = check_config(
+        &dir,
+        &[],
+        &[(
+            "CUTOVER__DATABASE__URL",
+            "postgres://cutover:hunter2@db.example/cutover",
+        )],
+    )
+    .await;
+    assert!(!ok && out.is_empty());
+    assert!(
+        err.contains("database.url (from environment variable CUTOVER__DATABASE__URL): a \"postgres\" URL is not one cutover can use"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("hunter2"),
+        "a password in the URL is not repeated"
+    );
+    assert!(!dir.path().join("postgres:").exists(), "no folder made");
 }
