@@ -52,6 +52,9 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// The database file (none in memory): its loss makes cutover unready, even though
+    /// open connections would go on answering from the deleted file.
+    file: Option<std::path::PathBuf>,
 }
 
 /// The folder the database file is in (files cutover saves, like charts, go beside it).
@@ -74,6 +77,9 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
+        let file = options.get_filename().to_path_buf();
+        let file = (file != std::path::Path::new(":memory:") && !file.as_os_str().is_empty())
+            .then_some(file);
         if let Some(folder) = options.get_filename().parent() {
             if !folder.as_os_str().is_empty() && folder != std::path::Path::new(":memory:") {
                 std::fs::create_dir_all(folder).map_err(|source| StoreError::CreateFolder {
@@ -91,11 +97,19 @@ impl Store {
                 source,
             })?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, file })
     }
 
     /// For `/readyz`: the database answers and every embedded migration is applied.
     pub async fn readiness(&self) -> Result<(), StoreError> {
+        if let Some(file) = &self.file {
+            if !file.exists() {
+                return Err(StoreError::Corrupt(format!(
+                    "the database file {} is gone",
+                    file.display()
+                )));
+            }
+        }
         let applied: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
                 .fetch_one(&self.pool)

@@ -80,3 +80,15 @@ async fn everything_is_still_there_after_a_restart() {
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].action, "connections.import");
 }
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_file_is_deleted() {
+    let app = TestApp::spawn("", "2025-11-21T12:00:00Z").await;
+    let ready = reqwest::get(app.url("/readyz")).await.expect("readyz");
+    assert_eq!(ready.status(), 200);
+    std::fs::remove_file(app.dir.path().join("data/cutover.db")).expect("delete the database");
+    let ready = reqwest::get(app.url("/readyz")).await.expect("readyz");
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!(body["database"], "unavailable");
+}
