@@ -121,7 +121,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", explain(&error));
             ExitCode::FAILURE
         }
     }
@@ -390,6 +390,20 @@ async fn list(settings: &Settings, all: bool, json: bool) -> anyhow::Result<()> 
     };
     text.push_str(&format!("{} {what}\n", page.total));
     emit(&text)
+}
+
+/// An error and its causes, each said once: many errors already quote their cause
+/// (sqlx's does, and so do ours), which would otherwise print two or three times over.
+fn explain(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// Writes command output to stdout. A reader that went away (`| head`) is not an error.

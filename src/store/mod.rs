@@ -38,6 +38,11 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot take the lock {path} to set up the database: {source}")]
+    Lock {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot open the database {url}: {source}")]
     Open { url: String, source: sqlx::Error },
     #[error("cannot apply the database migrations: {0}")]
@@ -64,6 +69,33 @@ pub fn folder_of(url: &str) -> Option<std::path::PathBuf> {
     (!folder.as_os_str().is_empty()).then(|| folder.to_path_buf())
 }
 
+/// An exclusive lock on `<database>.migrate-lock`, held while migrating (released when
+/// dropped, or by the system if the process dies).
+async fn migration_lock(database: &std::path::Path) -> Result<std::fs::File, StoreError> {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".migrate-lock");
+    let path = std::path::PathBuf::from(name);
+    let shown = path.display().to_string();
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| StoreError::Lock {
+        path: shown.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    locked.map_err(|source| StoreError::Lock {
+        path: shown,
+        source,
+    })
+}
+
 impl Store {
     /// Opens (creating the file and its folder if needed) and migrates the database.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
@@ -88,6 +120,13 @@ impl Store {
                 })?;
             }
         }
+        // Processes starting at once on a new database take turns at creating it (WAL
+        // mode) and migrating it: each migration is one transaction, but two processes
+        // could otherwise both apply the first.
+        let lock = match &file {
+            Some(file) => Some(migration_lock(file).await?),
+            None => None,
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
@@ -96,7 +135,9 @@ impl Store {
                 url: url.to_owned(),
                 source,
             })?;
-        MIGRATOR.run(&pool).await?;
+        let migrated = MIGRATOR.run(&pool).await;
+        drop(lock);
+        migrated?;
         Ok(Self { pool, file })
     }
 
