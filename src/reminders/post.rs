@@ -51,9 +51,9 @@ pub struct Pending<'a> {
 pub fn spoken(before: HumanDuration) -> String {
     let seconds = before.as_seconds();
     let (n, unit) = match seconds {
-        s if s % 86_400 == 0 => (s / 86_400, "day"),
-        s if s % 3_600 == 0 => (s / 3_600, "hour"),
-        s if s % 60 == 0 => (s / 60, "minute"),
+        s if s.is_multiple_of(86_400) => (s / 86_400, "day"),
+        s if s.is_multiple_of(3_600) => (s / 3_600, "hour"),
+        s if s.is_multiple_of(60) => (s / 60, "minute"),
         s => (s, "second"),
     };
     if n == 1 {

@@ -66,7 +66,7 @@ impl Calendar<'_> {
     /// (same wall-clock time), anything else as a span of time.
     pub fn milestone_at(&self, deadline: &Deadline, before: HumanDuration) -> DateTime<Utc> {
         let seconds = before.as_seconds();
-        if seconds > 0 && seconds % 86_400 == 0 {
+        if seconds > 0 && seconds.is_multiple_of(86_400) {
             let days = i64::try_from(seconds / 86_400).unwrap_or(366);
             let local = deadline.due.with_timezone(&self.timezone).naive_local();
             if let Some(at) = local
