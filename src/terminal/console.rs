@@ -35,16 +35,25 @@ impl StdConsole {
         // (nobody types) must not keep the runtime from shutting down.
         std::thread::spawn(move || {
             let stdin = std::io::stdin();
+            let mut number = 0u64;
             while let Some((kind, reply)) = receiver.blocking_recv() {
                 let line = match kind {
                     ReadKind::Secret if interactive => rpassword::read_password().ok(),
-                    _ => {
-                        let mut line = String::new();
-                        match stdin.lock().read_line(&mut line) {
-                            Ok(0) | Err(_) => None,
-                            Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_owned()),
+                    _ => loop {
+                        number += 1;
+                        let mut bytes = Vec::new();
+                        match stdin.lock().read_until(b'\n', &mut bytes) {
+                            Ok(0) | Err(_) => break None,
+                            Ok(_) => {}
                         }
-                    }
+                        match String::from_utf8(bytes) {
+                            Ok(line) => break Some(line.trim_end_matches(['\n', '\r']).to_owned()),
+                            // One unreadable line is not the end of the input: say so, go on.
+                            Err(_) => write_out(&format!(
+                                "Line {number} of the input is not UTF-8 text, so it was skipped; type it again.\n"
+                            )),
+                        }
+                    },
                 };
                 let ended = line.is_none();
                 let _ = reply.send(line);
@@ -59,10 +68,6 @@ impl StdConsole {
         }
     }
 
-    pub fn is_interactive(&self) -> bool {
-        self.interactive
-    }
-
     async fn read(&self, kind: ReadKind, prompt: &str) -> Option<String> {
         // Prompts only make sense to a person; a script reading the output gets replies only.
         if self.interactive {
@@ -74,10 +79,14 @@ impl StdConsole {
     }
 
     fn write_raw(&self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        // A closed stdout (the reader went away) leaves nothing useful to do with the error.
-        let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+        write_out(text);
     }
+}
+
+fn write_out(text: &str) {
+    let mut out = std::io::stdout().lock();
+    // A closed stdout (the reader went away) leaves nothing useful to do with the error.
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }
 
 impl Default for StdConsole {

@@ -148,3 +148,34 @@ async fn the_server_only_mode_stops_cleanly_on_sigterm() {
         "{log}"
     );
 }
+
+#[tokio::test]
+async fn an_unreadable_line_is_named_and_the_session_goes_on() {
+    let dir = TestDir::new();
+    let config = dir.config("");
+    let mut child = dir
+        .cutover()
+        .arg("--config")
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start cutover");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"/help\n/dead\xfflines\n/deadlines\n")
+        .await
+        .expect("write commands");
+    drop(stdin);
+    let output = child.wait_with_output().await.expect("cutover exits");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        out.contains("Line 2 of the input is not UTF-8 text, so it was skipped; type it again."),
+        "{out}"
+    );
+    assert!(
+        out.contains("Zoom disables JWT authorization"),
+        "the commands after it ran: {out}"
+    );
+}
