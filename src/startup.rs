@@ -125,13 +125,8 @@ impl Application {
             router = router.merge(celigo::routes::router(Arc::clone(celigo)));
         }
         if let (Some(key), Some(rest)) = (&settings.discord.public_key, &discord_rest) {
-            let verifier = serenity::interactions_endpoint::Verifier::try_new(key.bytes()).map_err(|_| {
-                anyhow::anyhow!(
-                    "discord.public_key is not a valid Ed25519 public key; copy \"Public Key\" from the Developer Portal again"
-                )
-            })?;
             router = router.merge(endpoint::router(EndpointState {
-                verifier: Arc::new(verifier),
+                key: *key.verifying_key(),
                 core: Arc::clone(&core),
                 policy: AdminPolicy {
                     admin_role_ids: settings.discord.admin_role_ids.clone(),

@@ -128,33 +128,43 @@ impl From<TimeOfDay> for String {
     }
 }
 
-/// The Ed25519 public key Discord signs HTTP interactions with (hex, 32 bytes).
+/// The Ed25519 public key Discord signs HTTP interactions with (hex, 32 bytes): a point
+/// on the curve, and not one of the weak (small-order) ones, for which a fixed forged
+/// signature would verify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "crate::domain::Scalar", into = "String")]
-pub struct DiscordPublicKey(String);
+pub struct DiscordPublicKey {
+    hex: String,
+    key: ed25519_dalek::VerifyingKey,
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("it is not a Discord public key: copy the 64 hex digits of \"Public Key\" from the Developer Portal (General Information)")]
-pub struct BadPublicKey;
+pub enum BadPublicKey {
+    #[error("it is not a Discord public key: copy the 64 hex digits of \"Public Key\" from the Developer Portal (General Information)")]
+    NotAKey,
+    #[error("it is a weak key, for which forged signatures would pass: it cannot be Discord's; copy \"Public Key\" from the Developer Portal (General Information)")]
+    Weak,
+}
 
 impl DiscordPublicKey {
     pub fn parse(raw: &str) -> Result<Self, BadPublicKey> {
-        let text = raw.trim().to_ascii_lowercase();
-        match hex::decode(&text) {
-            Ok(bytes) if bytes.len() == 32 => Ok(Self(text)),
-            _ => Err(BadPublicKey),
+        let hex = raw.trim().to_ascii_lowercase();
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(&hex, &mut bytes).map_err(|_| BadPublicKey::NotAKey)?;
+        let key =
+            ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| BadPublicKey::NotAKey)?;
+        if key.is_weak() {
+            return Err(BadPublicKey::Weak);
         }
+        Ok(Self { hex, key })
     }
 
     pub fn as_hex(&self) -> &str {
-        &self.0
+        &self.hex
     }
 
-    pub fn bytes(&self) -> [u8; 32] {
-        let mut bytes = [0u8; 32];
-        // Parsing guaranteed 64 hex digits.
-        let _ = hex::decode_to_slice(&self.0, &mut bytes);
-        bytes
+    pub fn verifying_key(&self) -> &ed25519_dalek::VerifyingKey {
+        &self.key
     }
 }
 
@@ -167,7 +177,7 @@ impl TryFrom<String> for DiscordPublicKey {
 
 impl From<DiscordPublicKey> for String {
     fn from(value: DiscordPublicKey) -> Self {
-        value.0
+        value.hex
     }
 }
 
@@ -311,14 +321,21 @@ mod tests {
     }
 
     #[test]
-    fn public_keys_are_32_bytes_of_hex() {
-        let hex64 = "AB".repeat(32);
+    fn public_keys_are_32_bytes_of_hex_and_a_strong_point() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]).verifying_key();
+        let hex64 = hex::encode(key.to_bytes()).to_ascii_uppercase();
         assert_eq!(
             DiscordPublicKey::parse(&hex64).map(String::from),
-            Ok("ab".repeat(32))
+            Ok(hex64.to_ascii_lowercase())
         );
-        assert_eq!(DiscordPublicKey::parse("abcd"), Err(BadPublicKey));
-        assert_eq!(DiscordPublicKey::parse(&"zz".repeat(32)), Err(BadPublicKey));
+        assert_eq!(DiscordPublicKey::parse("abcd"), Err(BadPublicKey::NotAKey));
+        assert_eq!(
+            DiscordPublicKey::parse(&"zz".repeat(32)),
+            Err(BadPublicKey::NotAKey)
+        );
+        // 01 then zeros: the identity, a small-order point.
+        let weak = format!("01{}", "00".repeat(31));
+        assert_eq!(DiscordPublicKey::parse(&weak), Err(BadPublicKey::Weak));
     }
 
     #[test]

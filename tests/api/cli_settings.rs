@@ -334,3 +334,15 @@ async fn a_database_url_that_is_not_sqlite_is_refused_without_repeating_it() {
     );
     assert!(!dir.path().join("postgres:").exists(), "no folder made");
 }
+
+#[tokio::test]
+async fn a_weak_discord_public_key_is_refused() {
+    let dir = TestDir::new();
+    let weak = format!("01{}", "00".repeat(31));
+    let (ok, _, err) = check_config(&dir, &[], &[("CUTOVER__DISCORD__PUBLIC_KEY", &weak)]).await;
+    assert!(!ok);
+    assert!(
+        err.contains("discord.public_key (from environment variable CUTOVER__DISCORD__PUBLIC_KEY): it is a weak key, for which forged signatures would pass"),
+        "{err}"
+    );
+}
