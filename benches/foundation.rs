@@ -35,7 +35,11 @@ async fn seeded_database(dir: &std::path::Path) -> String {
         .map(|i| ConnectionRecord {
             id: ConnectionId::parse(&format!("zc{i:05}")).expect("id"),
             name: DisplayName::parse(&format!("Zoom connection {i}")).expect("name"),
-            integration: format!("Integration {}", i % 40),
+            integration: cutover::domain::IntegrationName::parse(&format!(
+                "Integration {}",
+                i % 40
+            ))
+            .expect("integration"),
             owner: Snowflake::new(100_000_000_000_000_000 + (i % 50) as u64).ok(),
             auth_type: if i % 3 == 0 {
                 AuthType::OAuth2

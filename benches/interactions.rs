@@ -49,7 +49,7 @@ fn main() {
             .map(|i| ConnectionRecord {
                 id: ConnectionId::parse(&format!("zc{i:05}")).expect("id"),
                 name: DisplayName::parse(&format!("Zoom connection {i}")).expect("name"),
-                integration: String::new(),
+                integration: cutover::domain::IntegrationName::default(),
                 owner: Snowflake::new(100_000_000_000_000_000 + (i % 50) as u64).ok(),
                 auth_type: if i % 3 == 0 { AuthType::OAuth2 } else { AuthType::Jwt },
             })

@@ -60,7 +60,7 @@ fn main() {
         .map(|i| Connection {
             id: ConnectionId::parse(&format!("64b7f1c2a9e3d4{i:010}")).expect("id"),
             name: DisplayName::parse(&format!("Zoom connection {i}")).expect("name"),
-            integration: String::new(),
+            integration: cutover::domain::IntegrationName::default(),
             owner: Snowflake::new(100_000 + (i / 7) as u64).ok(),
             auth_type: AuthType::Jwt,
             state: ConnectionState::Pending,

@@ -75,7 +75,7 @@ fn main() {
             .map(|i| ConnectionRecord {
                 id: ConnectionId::parse(&format!("b{i:04}")).expect("id"),
                 name: DisplayName::parse(&format!("Bench {i}")).expect("name"),
-                integration: String::new(),
+                integration: cutover::domain::IntegrationName::default(),
                 owner: None,
                 auth_type: AuthType::Jwt,
             })

@@ -372,7 +372,7 @@ async fn list(settings: &Settings, all: bool, json: bool) -> anyhow::Result<()> 
             [
                 c.id.to_string(),
                 c.name.to_string(),
-                c.integration.clone(),
+                c.integration.to_string(),
                 c.owner.map(|o| o.to_string()).unwrap_or_else(|| "-".into()),
                 c.auth_type.as_str().to_owned(),
                 c.state.as_str().to_owned(),
@@ -425,6 +425,7 @@ fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
     }
     let mut out = String::new();
     let mut line = |cells: Vec<&str>| {
+        let cells: Vec<String> = cells.iter().map(|c| terminal::neutralize(c)).collect();
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)

@@ -2,7 +2,9 @@
 //! row is reported with where it is and which field, and nothing is returned unless the
 //! whole file is good, so an import is all-or-nothing.
 
-use crate::domain::{AuthType, ConnectionId, ConnectionRecord, DisplayName, Snowflake};
+use crate::domain::{
+    AuthType, ConnectionId, ConnectionRecord, DisplayName, IntegrationName, Snowflake,
+};
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::fmt;
@@ -111,20 +113,11 @@ fn check_row(
         .map_err(|e| fail("id", e.to_string()))
         .ok();
     let name = DisplayName::parse(raw.name)
-        .map_err(|e| {
-            fail(
-                "name",
-                format!("the name {e}; every connection needs a name"),
-            )
-        })
+        .map_err(|e| fail("name", format!("{e}; every connection needs a name")))
         .ok();
-    let integration = raw.integration.trim();
-    if integration.chars().any(char::is_control) || integration.chars().count() > 200 {
-        fail(
-            "integration",
-            "it must be one line of at most 200 characters".into(),
-        );
-    }
+    let integration = IntegrationName::parse(raw.integration)
+        .map_err(|e| fail("integration", e.to_string()))
+        .ok();
     let owner = match raw.owner.trim() {
         "" => None,
         text => Snowflake::parse(text)
@@ -155,7 +148,7 @@ fn check_row(
     Some(ConnectionRecord {
         id: id?,
         name: name?,
-        integration: integration.to_owned(),
+        integration: integration?,
         owner,
         auth_type: auth_type?,
     })
@@ -370,11 +363,12 @@ mod tests {
                     b,,,2,jwt\n\
                     a,A again,,3,jwt\n\
                     c,C,,bob,saml\n\
-                    d,D,,4\n";
+                    d,D,,4\n\
+                    e,E,\"Ops\u{1b}]0;pwned\u{7}\",,jwt\n";
         let errors = messages(parse_csv(text).expect_err("bad rows"));
-        assert_eq!(errors.len(), 5, "{errors:#?}");
+        assert_eq!(errors.len(), 6, "{errors:#?}");
         assert!(
-            errors[0].starts_with("line 3, field name: the name it is empty"),
+            errors[0].starts_with("line 3, field name: it is empty; every connection needs a name"),
             "{}",
             errors[0]
         );
@@ -397,6 +391,11 @@ mod tests {
             errors[4].starts_with("line 6: 4 fields where the header has 5"),
             "{}",
             errors[4]
+        );
+        assert!(
+            errors[5].starts_with("line 7, field integration: it contains a control character"),
+            "{}",
+            errors[5]
         );
     }
 

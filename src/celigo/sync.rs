@@ -5,7 +5,10 @@
 use super::client::CeligoClient;
 use super::document::{Document, Scheme};
 use super::error::CeligoError;
-use crate::domain::{Actor, ConnectionId, DisplayName, RemoteAuth, SyncedConnection, MAX_NAME_LEN};
+use crate::domain::{
+    is_bidi_control, Actor, ConnectionId, DisplayName, IntegrationName, RemoteAuth,
+    SyncedConnection, MAX_NAME_LEN,
+};
 use crate::store::{Store, StoreError, SyncSummary};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -91,10 +94,12 @@ enum Listed {
     Unreadable(String),
 }
 
-/// Text from integrator.io made fit to show: one line, no control characters, bounded.
+/// Text from integrator.io made fit to show: one line, no control characters or bidi
+/// controls, bounded. Someone else's data is kept readable rather than refused.
 fn clean(raw: &str) -> String {
     let one_line: String = raw
         .chars()
+        .filter(|c| !is_bidi_control(*c))
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     let trimmed = one_line.trim();
@@ -141,7 +146,7 @@ fn classify(doc: &Value, integrations: &HashMap<String, String>) -> Listed {
     let integration = d
         .integration_id()
         .and_then(|i| integrations.get(i))
-        .cloned()
+        .and_then(|name| IntegrationName::parse(name).ok())
         .unwrap_or_default();
     Listed::Zoom(SyncedConnection {
         id,
@@ -253,7 +258,7 @@ mod tests {
             panic!("a Zoom connection");
         };
         assert_eq!(record.name.as_str(), "Zoom sales");
-        assert_eq!(record.integration, "Sales sync");
+        assert_eq!(record.integration.as_str(), "Sales sync");
         assert_eq!(record.auth, RemoteAuth::Jwt);
         assert_eq!(record.offline, Some(true));
     }
@@ -320,5 +325,21 @@ mod tests {
             panic!("kept");
         };
         assert_eq!(record.name.as_str(), "Zoom connection x");
+    }
+
+    #[test]
+    fn escape_sequences_and_bidi_controls_are_taken_out_of_names() {
+        let doc = json!({ "_id": "x", "name": "Zoom\u{1b}[2J \u{202E}sales", "assistant": "zoom",
+                          "_integrationId": "int2", "http": { "auth": { "type": "jwt" } } });
+        let integrations = HashMap::from([("int2".to_owned(), "\u{2066}Ops\u{7}".to_owned())]);
+        let integrations = integrations
+            .into_iter()
+            .map(|(id, name)| (id, clean(&name)))
+            .collect();
+        let Listed::Zoom(record) = classify(&doc, &integrations) else {
+            panic!("kept");
+        };
+        assert_eq!(record.name.as_str(), "Zoom [2J sales");
+        assert_eq!(record.integration.as_str(), "Ops");
     }
 }

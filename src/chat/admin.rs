@@ -4,7 +4,9 @@
 use super::options::Options;
 use super::{Caller, ChatCore, ChatError, Message, Reply};
 use crate::celigo::SyncError;
-use crate::domain::{parse_due, AuthType, ConnectionId, ConnectionRecord, DisplayName};
+use crate::domain::{
+    parse_due, AuthType, ConnectionId, ConnectionRecord, DisplayName, IntegrationName,
+};
 use crate::markdown::{escape, truncate};
 use crate::store::Change;
 
@@ -42,7 +44,13 @@ impl ChatCore {
                 let record = ConnectionRecord {
                     id: id.clone(),
                     name,
-                    integration: options.text("integration").unwrap_or_default().to_owned(),
+                    integration: IntegrationName::parse(
+                        options.text("integration").unwrap_or_default(),
+                    )
+                    .map_err(|e| ChatError::BadOption {
+                        option: "integration".into(),
+                        problem: format!("is not valid: {e}."),
+                    })?,
                     owner: options.id("owner"),
                     auth_type: AuthType::Jwt,
                 };

@@ -16,7 +16,7 @@ fn line(c: &Connection) -> String {
     let integration = if c.integration.is_empty() {
         String::new()
     } else {
-        format!(" · {}", escape(&truncate(&c.integration, 60)))
+        format!(" · {}", escape(&truncate(c.integration.as_str(), 60)))
     };
     let mut line = format!(
         "• `{}` **{}**{integration} · {owner} · {} · {}",

@@ -214,24 +214,49 @@ pub enum DisplayNameError {
     Empty,
     #[error("it is {0} characters long; at most {MAX_NAME_LEN} are allowed")]
     TooLong(usize),
-    #[error("it contains a control character (such as a tab or a line break)")]
+    #[error("it contains a control character (such as a tab, a line break or an escape sequence)")]
     ControlCharacter,
+    #[error("it contains a character that reverses how text reads (a bidi override)")]
+    BidiOverride,
+}
+
+/// Whether `c` is a bidi override, isolate or mark: invisible characters that make text
+/// read in another order than it is stored (the "Trojan Source" trick).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Characters that make a terminal or a chat client show text other than it is: control
+/// characters (escape sequences start with one) and bidi controls.
+fn unsafe_char(c: char) -> Option<DisplayNameError> {
+    if c.is_control() {
+        Some(DisplayNameError::ControlCharacter)
+    } else if is_bidi_control(c) {
+        Some(DisplayNameError::BidiOverride)
+    } else {
+        None
+    }
+}
+
+/// Checks text people will read: trimmed, bounded, nothing that changes how it shows.
+fn checked_text(raw: &str) -> Result<&str, DisplayNameError> {
+    let text = raw.trim();
+    let len = text.chars().count();
+    if len > MAX_NAME_LEN {
+        return Err(DisplayNameError::TooLong(len));
+    }
+    match text.chars().find_map(unsafe_char) {
+        Some(problem) => Err(problem),
+        None => Ok(text),
+    }
 }
 
 impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, DisplayNameError> {
-        let text = raw.trim();
-        if text.is_empty() {
+        if raw.trim().is_empty() {
             return Err(DisplayNameError::Empty);
         }
-        let len = text.chars().count();
-        if len > MAX_NAME_LEN {
-            return Err(DisplayNameError::TooLong(len));
-        }
-        if text.chars().any(char::is_control) {
-            return Err(DisplayNameError::ControlCharacter);
-        }
-        Ok(Self(text.to_owned()))
+        checked_text(raw).map(|text| Self(text.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -264,9 +289,48 @@ pub struct ConnectionRecord {
     pub id: ConnectionId,
     pub name: DisplayName,
     /// The integration (flow group) it belongs to; may be empty.
-    pub integration: String,
+    pub integration: IntegrationName,
     pub owner: Option<UserId>,
     pub auth_type: AuthType,
+}
+
+/// The integration a connection belongs to, as people read it: like a [`DisplayName`],
+/// but it may be empty (none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "crate::domain::Scalar", into = "String")]
+pub struct IntegrationName(String);
+
+impl IntegrationName {
+    pub fn parse(raw: &str) -> Result<Self, DisplayNameError> {
+        checked_text(raw).map(|text| Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl TryFrom<String> for IntegrationName {
+    type Error = DisplayNameError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<IntegrationName> for String {
+    fn from(value: IntegrationName) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for IntegrationName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// How integrator.io reports a Zoom connection's authentication.
@@ -285,7 +349,7 @@ pub struct SyncedConnection {
     pub id: ConnectionId,
     pub name: DisplayName,
     /// The integration's name (empty when it belongs to none).
-    pub integration: String,
+    pub integration: IntegrationName,
     pub auth: RemoteAuth,
     pub offline: Option<bool>,
 }
@@ -295,7 +359,7 @@ pub struct SyncedConnection {
 pub struct Connection {
     pub id: ConnectionId,
     pub name: DisplayName,
-    pub integration: String,
+    pub integration: IntegrationName,
     pub owner: Option<UserId>,
     pub auth_type: AuthType,
     pub state: ConnectionState,
@@ -311,7 +375,7 @@ pub struct Connection {
     pub removed_at: Option<DateTime<Utc>>,
 }
 
-crate::domain::try_from_scalar!(DisplayName);
+crate::domain::try_from_scalar!(DisplayName, IntegrationName);
 
 #[cfg(test)]
 mod tests {
@@ -375,5 +439,25 @@ mod tests {
             Err(DisplayNameError::TooLong(201))
         );
         assert!(DisplayName::parse(&"é".repeat(200)).is_ok());
+        assert_eq!(
+            DisplayName::parse("Zoom \u{1b}[31mred"),
+            Err(DisplayNameError::ControlCharacter),
+            "an escape sequence"
+        );
+        assert_eq!(
+            DisplayName::parse("invoice \u{202E}fdp.exe"),
+            Err(DisplayNameError::BidiOverride)
+        );
+    }
+
+    #[test]
+    fn integration_names_may_be_empty_but_not_unsafe() {
+        assert_eq!(IntegrationName::parse("  ").map(|i| i.is_empty()), Ok(true));
+        assert_eq!(
+            IntegrationName::parse(" Sales sync ").map(String::from),
+            Ok("Sales sync".into())
+        );
+        assert!(IntegrationName::parse("a\u{1b}]0;title\u{7}").is_err());
+        assert!(IntegrationName::parse(&"n".repeat(201)).is_err());
     }
 }

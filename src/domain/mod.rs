@@ -12,9 +12,9 @@ mod user_id;
 pub use actor::Actor;
 pub use backend::Backend;
 pub use connection::{
-    AuthType, Connection, ConnectionRecord, ConnectionSource, ConnectionState, DisplayName,
-    DisplayNameError, MigratedVia, RemoteAuth, ShowFilter, SyncedConnection, UnknownAuthType,
-    UnknownShowFilter, MAX_NAME_LEN,
+    is_bidi_control, AuthType, Connection, ConnectionRecord, ConnectionSource, ConnectionState,
+    DisplayName, DisplayNameError, IntegrationName, MigratedVia, RemoteAuth, ShowFilter,
+    SyncedConnection, UnknownAuthType, UnknownShowFilter, MAX_NAME_LEN,
 };
 pub use connection_id::{ConnectionId, ConnectionIdError};
 pub use deadline::{

@@ -249,7 +249,7 @@ mod tests {
         Connection {
             id: ConnectionId::parse(&format!("c{id:04}")).expect("id"),
             name: DisplayName::parse(&format!("Zoom connection number {id}")).expect("name"),
-            integration: String::new(),
+            integration: crate::domain::IntegrationName::default(),
             owner: owner.and_then(|o| Snowflake::new(o).ok()),
             auth_type: AuthType::Jwt,
             state: ConnectionState::Pending,

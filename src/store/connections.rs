@@ -1,7 +1,7 @@
 use super::{audit, Store, StoreError};
 use crate::domain::{
     Actor, AuthType, Connection, ConnectionId, ConnectionRecord, ConnectionSource, ConnectionState,
-    DisplayName, MigratedVia, ShowFilter, Snowflake, UserId,
+    DisplayName, IntegrationName, MigratedVia, ShowFilter, Snowflake, UserId,
 };
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -68,7 +68,10 @@ pub(super) fn connection_from_row(row: &SqliteRow) -> Result<Connection, StoreEr
     Ok(Connection {
         id: ConnectionId::parse(&id).map_err(|_| corrupt("connection id", &id))?,
         name: DisplayName::parse(&name).map_err(|_| corrupt("connection name", &name))?,
-        integration: row.try_get("integration")?,
+        integration: {
+            let text: String = row.try_get("integration")?;
+            IntegrationName::parse(&text).map_err(|_| corrupt("integration", &text))?
+        },
         owner: owner
             .map(|o| Snowflake::parse(&o).map_err(|_| corrupt("owner id", &o)))
             .transpose()?,
@@ -128,7 +131,7 @@ impl Store {
                 )
                 .bind(record.id.as_str())
                 .bind(record.name.as_str())
-                .bind(&record.integration)
+                .bind(record.integration.as_str())
                 .bind(&owner)
                 .bind(record.auth_type.as_str())
                 .bind(state.as_str())
@@ -154,7 +157,7 @@ impl Store {
                 record.auth_type
             };
             let same = existing.try_get::<String, _>("name")? == record.name.as_str()
-                && existing.try_get::<String, _>("integration")? == record.integration
+                && existing.try_get::<String, _>("integration")? == record.integration.as_str()
                 && existing.try_get::<Option<String>, _>("owner_id")? == owner
                 && old_auth == auth_type;
             if keep_migrated {
@@ -175,7 +178,7 @@ impl Store {
                  WHERE id = ?",
             )
             .bind(record.name.as_str())
-            .bind(&record.integration)
+            .bind(record.integration.as_str())
             .bind(&owner)
             .bind(now)
             .bind(auth_type.as_str())
@@ -301,7 +304,7 @@ impl Store {
         )
         .bind(record.id.as_str())
         .bind(record.name.as_str())
-        .bind(&record.integration)
+        .bind(record.integration.as_str())
         .bind(record.owner.map(|o| o.to_string()))
         .bind(record.auth_type.as_str())
         .bind(state.as_str())

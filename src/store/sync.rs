@@ -189,7 +189,7 @@ impl Store {
                 summary.kept_direct += 1;
             }
             let same = existing.name == record.name.as_str()
-                && existing.integration == record.integration
+                && existing.integration == record.integration.as_str()
                 && existing.offline == record.offline
                 && existing.source == "celigo"
                 && !existing.removed
@@ -212,7 +212,7 @@ impl Store {
                  WHERE id = ?9",
             )
             .bind(record.name.as_str())
-            .bind(&record.integration)
+            .bind(record.integration.as_str())
             .bind(record.offline)
             .bind(now)
             .bind(auth_of(target.state))
@@ -306,7 +306,7 @@ async fn insert(
     )
     .bind(record.id.as_str())
     .bind(record.name.as_str())
-    .bind(&record.integration)
+    .bind(record.integration.as_str())
     .bind(auth_of(state))
     .bind(state.as_str())
     .bind(now)
@@ -342,7 +342,7 @@ mod tests {
         SyncedConnection {
             id: ConnectionId::parse("c").expect("id"),
             name: DisplayName::parse("Z").expect("name"),
-            integration: String::new(),
+            integration: crate::domain::IntegrationName::default(),
             auth,
             offline,
         }

@@ -7,6 +7,7 @@ mod render;
 
 pub use console::{Console, StdConsole};
 use parse::parse_command;
+pub use render::neutralize;
 use render::Renderer;
 
 use crate::chat::{Action, Button, ButtonTarget, Caller, ChatCore, Modal, Reply, Request};
@@ -115,7 +116,7 @@ pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &C) {
             match parse_command(line) {
                 Ok(action) => action,
                 Err(error) => {
-                    console.write(&error.to_string());
+                    console.write(&render::neutralize(&error.to_string()));
                     continue;
                 }
             }

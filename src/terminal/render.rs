@@ -3,8 +3,24 @@
 //! marks dropped.
 
 use crate::chat::{ButtonTarget, Message, Modal};
+use crate::domain::is_bidi_control;
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
+
+/// Text as a terminal may show it: control characters (escape sequences start with one)
+/// and bidi overrides become `�`, so nothing printed can move the cursor, recolour the
+/// screen, set the window title or make text read backwards. Line breaks stay.
+pub fn neutralize(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if (c.is_control() && c != '\n') || is_bidi_control(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
 
 /// Renders markup for a reader at `now` in `tz`.
 pub struct Renderer {
@@ -48,6 +64,10 @@ impl Renderer {
 
     /// Converts Discord markup to plain text.
     pub fn markup(&self, text: &str) -> String {
+        neutralize(&self.plain(text))
+    }
+
+    fn plain(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(c) = rest.chars().next() {
@@ -183,6 +203,16 @@ mod tests {
         for (when, phrase) in cases {
             assert_eq!(relative(at(when), now), phrase, "{when}");
         }
+    }
+
+    #[test]
+    fn nothing_printed_can_drive_the_terminal() {
+        let shown =
+            renderer(Tz::UTC).markup("a\u{1b}[2J\u{1b}]0;owned\u{7}b \u{202E}cba\nnext\tline");
+        assert_eq!(
+            shown,
+            "a\u{FFFD}[2J\u{FFFD}]0;owned\u{FFFD}b \u{FFFD}cba\nnext\u{FFFD}line"
+        );
     }
 
     #[test]

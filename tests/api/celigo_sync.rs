@@ -124,7 +124,8 @@ async fn a_sync_of_hundreds_keeps_zoom_connections_owners_and_what_changed_betwe
         "integrator.io names it"
     );
     assert_eq!(
-        first.integration, "Integration 1",
+        first.integration.as_str(),
+        "Integration 1",
         "by the integration's name, not its id"
     );
     assert_eq!(

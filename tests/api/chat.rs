@@ -605,3 +605,62 @@ async fn progress_stays_exact_through_imports_changes_and_removals() {
         .expect("list");
     assert_eq!(listed.total, 1, "the kept counts agree with the rows");
 }
+
+#[tokio::test]
+async fn texts_that_would_drive_a_terminal_are_refused_on_every_way_in() {
+    let app = TestApp::spawn("", NOW).await;
+    let reply = app
+        .command(
+            admin(1),
+            "cutover connection add",
+            &[
+                ("id", "z9"),
+                ("name", "Zoom"),
+                ("integration", "Sales\u{1b}[2J"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        message(&reply).text,
+        "The option integration is not valid: it contains a control character (such as a tab, a line break or an escape sequence)."
+    );
+    let reply = app
+        .command(
+            admin(1),
+            "cutover connection add",
+            &[("id", "z9"), ("name", "Zoom \u{202E}olleh")],
+        )
+        .await;
+    assert!(
+        message(&reply).text.contains("bidi override"),
+        "{}",
+        message(&reply).text
+    );
+    let reply = app
+        .command(
+            admin(1),
+            "cutover connection add",
+            &[
+                ("id", "z9"),
+                ("name", "Zoom"),
+                ("integration", &"x".repeat(201)),
+            ],
+        )
+        .await;
+    assert!(
+        message(&reply).text.contains("201 characters long"),
+        "{}",
+        message(&reply).text
+    );
+    let listed = app
+        .store
+        .list_connections(&cutover::store::ConnectionQuery {
+            show: cutover::domain::ShowFilter::All,
+            owner: None,
+            offset: 0,
+            limit: 10,
+        })
+        .await
+        .expect("list");
+    assert_eq!(listed.total, 0, "nothing was added");
+}

@@ -154,7 +154,8 @@ impl TestApp {
             .map(|(id, name, owner, auth_type)| ConnectionRecord {
                 id: ConnectionId::parse(id).expect("id"),
                 name: DisplayName::parse(name).expect("name"),
-                integration: "Sales sync".into(),
+                integration: cutover::domain::IntegrationName::parse("Sales sync")
+                    .expect("integration"),
                 owner: owner.map(|o| Snowflake::new(o).expect("owner")),
                 auth_type: *auth_type,
             })
