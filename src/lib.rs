@@ -11,6 +11,7 @@ pub mod http;
 pub mod inventory;
 pub mod markdown;
 pub mod reminders;
+pub mod server;
 pub mod settings;
 pub mod startup;
 pub mod store;

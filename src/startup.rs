@@ -8,6 +8,7 @@ use crate::discord::endpoint::{self, EndpointState};
 use crate::discord::AdminPolicy;
 use crate::http::{self, HttpState};
 use crate::reminders::Reminders;
+use crate::server;
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::switch::{
@@ -31,6 +32,7 @@ pub struct Application {
     celigo: Option<Arc<Celigo>>,
     sync_every: Duration,
     reminders: Arc<Reminders>,
+    limits: server::Limits,
 }
 
 impl Application {
@@ -147,6 +149,10 @@ impl Application {
             celigo,
             sync_every,
             reminders,
+            limits: server::Limits {
+                read_timeout: Duration::from_secs(settings.server.read_timeout.as_seconds()),
+                max_connections: settings.server.max_connections,
+            },
         })
     }
 
@@ -187,10 +193,7 @@ impl Application {
                 Arc::clone(celigo).keep_in_sync(self.sync_every),
             ));
         }
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("the HTTP server failed")?;
+        server::serve(self.listener, self.router, self.limits, shutdown).await;
         for task in background {
             task.abort();
         }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const ENV_PREFIX: &str = "CUTOVER__";
 const MAX_LINK_TTL_SECONDS: u64 = 15 * 60;
 const MIN_LINK_TTL_SECONDS: u64 = 60;
+const MAX_CONNECTIONS: u32 = 65_536;
 
 struct RawSettings {
     database: RawDatabase,
@@ -115,6 +116,8 @@ struct RawDatabase {
 struct RawServer {
     bind: BindAddress,
     public_base_url: HttpUrl,
+    read_timeout: HumanDuration,
+    max_connections: u32,
 }
 
 #[derive(Deserialize)]
@@ -457,6 +460,21 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
             ),
         );
     }
+    if !(1..=120).contains(&raw.server.read_timeout.as_seconds()) {
+        problem(
+            "server.read_timeout".into(),
+            format!("{} is out of range: use 1s to 2m", raw.server.read_timeout),
+        );
+    }
+    if !(1..=MAX_CONNECTIONS).contains(&raw.server.max_connections) {
+        problem(
+            "server.max_connections".into(),
+            format!(
+                "{} is out of range: use 1 to {MAX_CONNECTIONS}, well below the open-files limit (ulimit -n)",
+                raw.server.max_connections
+            ),
+        );
+    }
     if !(1..=120).contains(&raw.zoom.request_timeout.as_seconds()) {
         problem(
             "zoom.request_timeout".into(),
@@ -591,6 +609,8 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
         server: ServerSettings {
             bind: raw.server.bind,
             public_base_url: raw.server.public_base_url,
+            read_timeout: raw.server.read_timeout,
+            max_connections: raw.server.max_connections,
         },
         discord: DiscordSettings {
             token: discord_token,

@@ -37,6 +37,11 @@ pub struct DatabaseSettings {
 pub struct ServerSettings {
     pub bind: BindAddress,
     pub public_base_url: HttpUrl,
+    /// How long a client may take to send a request's head, then its body; an idle
+    /// keep-alive connection is closed after it too.
+    pub read_timeout: HumanDuration,
+    /// Connections served at once; past it a client is told to come back.
+    pub max_connections: u32,
 }
 
 impl ServerSettings {

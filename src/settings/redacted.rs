@@ -41,6 +41,11 @@ pub(super) fn to_toml(s: &Settings) -> String {
     let mut server = Table::new();
     server.insert("bind".into(), text(String::from(s.server.bind)));
     server.insert("public_base_url".into(), text(&s.server.public_base_url));
+    server.insert("read_timeout".into(), text(s.server.read_timeout));
+    server.insert(
+        "max_connections".into(),
+        Value::Integer(s.server.max_connections.into()),
+    );
     root.insert("server".into(), Value::Table(server));
 
     let mut discord = Table::new();

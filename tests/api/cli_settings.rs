@@ -346,3 +346,38 @@ async fn a_weak_discord_public_key_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_servers_limits_are_kept_in_range() {
+    let dir = TestDir::new();
+    let (ok, _, err) = check_config(
+        &dir,
+        &[],
+        &[
+            ("CUTOVER__SERVER__READ_TIMEOUT", "0s"),
+            ("CUTOVER__SERVER__MAX_CONNECTIONS", "0"),
+        ],
+    )
+    .await;
+    assert!(!ok);
+    for expected in [
+        "server.read_timeout (from environment variable CUTOVER__SERVER__READ_TIMEOUT): 0s is out of range: use 1s to 2m",
+        "server.max_connections (from environment variable CUTOVER__SERVER__MAX_CONNECTIONS): 0 is out of range: use 1 to 65536, well below the open-files limit (ulimit -n)",
+    ] {
+        assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
+    }
+    let (ok, out, _) = check_config(
+        &dir,
+        &[],
+        &[
+            ("CUTOVER__SERVER__READ_TIMEOUT", "30s"),
+            ("CUTOVER__SERVER__MAX_CONNECTIONS", "64"),
+        ],
+    )
+    .await;
+    assert!(ok);
+    assert!(
+        out.contains("read_timeout = \"30s\"") && out.contains("max_connections = 64"),
+        "{out}"
+    );
+}

@@ -15,6 +15,7 @@ mod health;
 mod helpers;
 mod openapi;
 mod reminders;
+mod server;
 mod switch;
 mod switch_terminal;
 mod terminal;

@@ -1,0 +1,127 @@
+//! The HTTP server under clients that hold connections: half-sent requests, trickled
+//! bodies, and more connections than it serves at once.
+
+use crate::helpers::{TestApp, TestDir};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const NOW: &str = "2025-11-21T12:00:00Z";
+
+/// A guard against a test hanging forever when the server does not close a connection;
+/// never reached when it works (the server's own limit is one second where it matters).
+const HANG: Duration = Duration::from_secs(60);
+
+async fn start(read_timeout: &str, max_connections: u32) -> TestApp {
+    let dir = TestDir::new();
+    let config = dir.config_with_server(
+        &format!("read_timeout = \"{read_timeout}\"\nmax_connections = {max_connections}\n"),
+        "",
+    );
+    TestApp::spawn_with(dir, &config, NOW).await
+}
+
+/// Opens a connection and sends `bytes` (part of a request), leaving it open.
+async fn send_part(app: &TestApp, bytes: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(app.address).await.expect("connect");
+    stream.write_all(bytes).await.expect("send");
+    stream
+}
+
+/// Everything the server sends until it closes the connection.
+async fn answer(stream: &mut TcpStream) -> String {
+    let mut received = Vec::new();
+    match tokio::time::timeout(HANG, stream.read_to_end(&mut received)).await {
+        Ok(Ok(_)) => {}
+        // A reset after a partial request counts as closed too.
+        Ok(Err(error)) => assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset),
+        Err(_) => panic!("the server held the connection open"),
+    }
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+#[tokio::test]
+async fn many_half_sent_requests_are_cut_off_and_the_server_answers_again() {
+    let app = start("1s", 8).await;
+    // Far more half-requests than the server serves at once: every slot is taken, and
+    // the rest are turned away instead of using up the process's files.
+    let mut slow = Vec::new();
+    for _ in 0..64 {
+        slow.push(send_part(&app, b"GET /healthz HTTP/1.1\r\nHost: cutover\r\n").await);
+    }
+    let (mut cut_off, mut turned_away) = (0, 0);
+    for stream in &mut slow {
+        let answer = answer(stream).await;
+        if answer.starts_with("HTTP/1.1 503") {
+            turned_away += 1;
+        } else {
+            assert!(
+                answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+                "closed without serving: {answer:?}"
+            );
+            cut_off += 1;
+        }
+    }
+    // Eight slots held to the end of the read timeout; a slot freed early (a slow test
+    // machine) may take one more, but most are turned away.
+    assert!(
+        cut_off >= 8 && turned_away >= 32,
+        "{cut_off} cut off, {turned_away} turned away"
+    );
+    // The slots are free again: a real client is served.
+    let health = tokio::time::timeout(HANG, reqwest::get(app.url("/healthz")))
+        .await
+        .expect("answered")
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+}
+
+#[tokio::test]
+async fn a_trickled_body_is_answered_408_instead_of_holding_the_handler() {
+    let app = start("1s", 4).await;
+    let mut stream = send_part(
+        &app,
+        b"POST /healthz HTTP/1.1\r\nHost: cutover\r\nContent-Length: 100\r\n\r\n{\"type\": 1",
+    )
+    .await;
+    let answer = answer(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    assert!(
+        answer.ends_with("the request body did not arrive in time (server.read_timeout)\n"),
+        "{answer:?}"
+    );
+}
+
+#[tokio::test]
+async fn past_the_cap_a_newcomer_is_told_to_come_back_and_the_held_ones_are_served() {
+    // Patient enough that the held connections cannot time out during the test.
+    let app = start("2m", 2).await;
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(send_part(&app, b"GET /healthz HTTP/1.1\r\nHost: cutover\r\n").await);
+    }
+    let mut newcomer = send_part(&app, b"GET /healthz HTTP/1.1\r\nHost: cutover\r\n\r\n").await;
+    let turned_away = answer(&mut newcomer).await;
+    assert!(
+        turned_away.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{turned_away:?}"
+    );
+    assert!(
+        turned_away.contains("retry-after: 1\r\n"),
+        "{turned_away:?}"
+    );
+    assert!(
+        turned_away.ends_with("\r\n\r\ncutover is serving too many connections; retry shortly\n"),
+        "{turned_away:?}"
+    );
+    // The connections that hold the slots are still served once their requests are whole.
+    for stream in &mut held {
+        stream
+            .write_all(b"Connection: close\r\n\r\n")
+            .await
+            .expect("finish the request");
+        let served = answer(stream).await;
+        assert!(served.starts_with("HTTP/1.1 200 OK\r\n"), "{served:?}");
+        assert!(served.ends_with("\r\n\r\nok\n"), "{served:?}");
+    }
+}
