@@ -257,8 +257,8 @@ async fn import(settings: &Settings, file: &Path) -> anyhow::Result<()> {
         Err(InventoryError::Rows(errors)) => {
             const SHOWN: usize = 100;
             let mut text = format!(
-                "{} problem(s) in {}; nothing was imported:",
-                errors.len(),
+                "{} in {}; nothing was imported:",
+                inventory::problems(errors.len()),
                 file.display()
             );
             for error in errors.iter().take(SHOWN) {

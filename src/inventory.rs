@@ -41,8 +41,16 @@ pub enum InventoryError {
     TooLarge { path: String, size: u64 },
     #[error("{0} is neither .csv nor .json; name the file by its format")]
     UnknownFormat(String),
-    #[error("{} problem(s) in the file; nothing was imported", .0.len())]
+    #[error("{} in the file; nothing was imported", problems(.0.len()))]
     Rows(Vec<RowError>),
+}
+
+/// "1 problem", "3 problems".
+pub fn problems(count: usize) -> String {
+    match count {
+        1 => "1 problem".to_owned(),
+        n => format!("{n} problems"),
+    }
 }
 
 /// Reads and checks a whole inventory file.
@@ -155,8 +163,11 @@ fn check_row(
 }
 
 pub fn parse_csv(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
+    // Flexible: a row with the wrong number of fields is ours to explain (an unclosed
+    // quote reads as one long field, which a count alone would hide).
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
+        .flexible(true)
         .from_reader(text.as_bytes());
     let header_error = |message: String| {
         vec![RowError {
@@ -208,22 +219,36 @@ pub fn parse_csv(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
         let row = match row {
             Ok(row) => row,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                let message = match e.kind() {
-                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!(
-                        "{len} fields where the header has {expected_len}; quote values that contain commas"
-                    ),
-                    _ => e.to_string(),
-                };
                 errors.push(RowError {
-                    location: format!("line {line}"),
+                    location: format!("line {}", e.position().map_or(0, |p| p.line())),
                     field: None,
-                    message,
+                    message: e.to_string(),
                 });
                 continue;
             }
         };
-        let location = format!("line {}", row.position().map_or(0, |p| p.line()));
+        let line = row.position().map_or(0, |p| p.line());
+        let location = format!("line {line}");
+        if row.len() != names.len() {
+            let message = if row.iter().any(|field| field.contains('\n')) {
+                format!(
+                    "a quote opened on line {line} is never closed, so what follows reads as one value; \
+                     close it, and write a quote inside a value as two (\"\")"
+                )
+            } else {
+                format!(
+                    "{} fields where the header has {}; quote values that contain commas",
+                    row.len(),
+                    names.len()
+                )
+            };
+            errors.push(RowError {
+                location,
+                field: None,
+                message,
+            });
+            continue;
+        }
         let get = |i: usize| row.get(i).unwrap_or("");
         let raw = RawRow {
             id: get(id),
@@ -276,6 +301,7 @@ pub fn parse_json(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
             };
         let mut texts: HashMap<&'static str, String> = HashMap::new();
         let mut bad = false;
+        let before = errors.len();
         for (key, value) in &object {
             let Some(field) = COLUMNS.iter().find(|c| **c == key.as_str()) else {
                 errors.push(RowError {
@@ -314,9 +340,9 @@ pub fn parse_json(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
                 bad = true;
             }
         }
-        if bad {
-            continue;
-        }
+        // The fields that are text are still checked, so one wrong type hides nothing
+        // else; the fields already reported are not reported again.
+        let reported: Vec<&str> = errors[before..].iter().filter_map(|e| e.field).collect();
         let get = |k: &str| texts.get(k).map_or("", String::as_str);
         let raw = RawRow {
             id: get("id"),
@@ -325,8 +351,15 @@ pub fn parse_json(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
             owner: get("owner"),
             auth_type: get("auth_type"),
         };
-        if let Some(record) = check_row(raw, location, &mut seen, &mut errors) {
-            records.push(record);
+        let mut more = Vec::new();
+        let record = check_row(raw, location, &mut seen, &mut more);
+        errors.extend(
+            more.into_iter()
+                .filter(|e| !e.field.is_some_and(|f| reported.contains(&f))),
+        );
+        match record {
+            Some(record) if !bad => records.push(record),
+            _ => {}
         }
     }
     if errors.is_empty() {
@@ -423,13 +456,48 @@ mod tests {
         let bad = "[\n {\"id\": \"j1\", \"name\": \"J\", \"auth_type\": \"jwt\"},\n {\"id\": \"j1\", \"name\": \"J\", \"auth_type\": \"jwt\", \"colour\": \"red\"},\n {\"id\": \"j3\", \"auth_type\": \"x\"},\n 7\n]";
         let errors = messages(parse_json(bad).expect_err("bad records"));
         assert_eq!(errors[0], "record 2 (line 3): unknown key \"colour\"; the keys are id, name, integration, owner, auth_type");
-        assert_eq!(errors[1], "record 3 (line 4), field name: missing");
+        // A record with one problem is still checked for the others.
+        assert_eq!(errors[1], "record 2 (line 3), field id: duplicate id \"j1\" (first at record 1 (line 2)); each connection once");
+        assert_eq!(errors[2], "record 3 (line 4), field name: missing");
         assert!(
-            errors[2].starts_with("record 4 (line 5): not an object"),
+            errors[3].starts_with("record 3 (line 4), field auth_type: unknown auth type \"x\""),
             "{}",
-            errors[2]
+            errors[3]
         );
-        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert!(
+            errors[4].starts_with("record 4 (line 5): not an object"),
+            "{}",
+            errors[4]
+        );
+        assert_eq!(errors.len(), 5, "{errors:#?}");
+    }
+
+    #[test]
+    fn a_wrong_type_hides_no_other_problem_and_is_said_once() {
+        let errors = messages(
+            parse_json("[{\"id\": \"z1\", \"name\": 5, \"owner\": true, \"auth_type\": \"saml\"}]")
+                .expect_err("bad record"),
+        );
+        assert_eq!(
+            errors,
+            [
+                "record 1 (line 1), field name: expected text, found 5",
+                "record 1 (line 1), field owner: expected text, found true",
+                "record 1 (line 1), field auth_type: unknown auth type \"saml\": use jwt or oauth2",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_named_as_such() {
+        let errors = messages(
+            parse_csv("id,name,integration,owner,auth_type\nz1,\"Zoom one,,,jwt\nz2,Two,,,jwt\n")
+                .expect_err("unclosed"),
+        );
+        assert_eq!(
+            errors,
+            ["line 2: a quote opened on line 2 is never closed, so what follows reads as one value; close it, and write a quote inside a value as two (\"\")"]
+        );
     }
 
     #[test]

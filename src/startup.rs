@@ -40,9 +40,9 @@ impl Application {
     pub async fn build(settings: &Settings, clock: SharedClock) -> anyhow::Result<Self> {
         let store = Store::open(&settings.database.url).await?;
         let bind = settings.server.bind.socket_addr();
-        let listener = TcpListener::bind(bind).await.with_context(|| {
-            format!("cannot listen on {bind} (server.bind); is another program using it?")
-        })?;
+        let listener = TcpListener::bind(bind)
+            .await
+            .map_err(|error| bind_error(bind, &error))?;
         let address = listener.local_addr().context("reading the bound address")?;
         let discord_rest = (settings.discord.token.is_some()
             || settings.discord.public_key.is_some())
@@ -200,6 +200,23 @@ impl Application {
         self.store.close().await;
         Ok(())
     }
+}
+
+/// Why the listener could not be bound, with what to do about it.
+fn bind_error(bind: SocketAddr, error: &std::io::Error) -> anyhow::Error {
+    let hint = match error.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "another program (or another cutover) is listening there; stop it or choose another port"
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            "no network interface of this machine has that address; use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "ports below 1024 need privileges; use a port above 1024 behind a reverse proxy"
+        }
+        _ => "check server.bind",
+    };
+    anyhow::anyhow!("cannot listen on {bind} (server.bind): {error}; {hint}")
 }
 
 /// The scheduler for token refresh: every minute, refresh what expires soon.

@@ -79,6 +79,10 @@ impl ChatCore {
         raw_id: &str,
     ) -> Result<Reply, ChatError> {
         let connection = self.migratable(caller, raw_id).await?;
+        if self.backend_for(&connection) == Backend::Direct && !self.switch.can_seal() {
+            // Refused before the form: nobody should type a secret only to be told no.
+            return Err(issue_error(IssueError::NoKey, &connection.id));
+        }
         Ok(Reply::Modal(Modal {
             id: ComponentId::MigrateForm {
                 connection: connection.id.clone(),
@@ -296,8 +300,8 @@ fn worth_mentioning(dropped: &[String]) -> Vec<&str> {
 fn issue_error(error: IssueError, connection: &ConnectionId) -> ChatError {
     match error {
         IssueError::NoKey => ChatError::Refused(
-            "The switch needs a sealing key to keep your client secret safe, and none is configured, so nothing was stored. \
-             An admin runs `cutover keygen`, sets CUTOVER__SECURITY__SEALING_KEY to what it prints and restarts cutover."
+            "The switch needs a sealing key to keep your client secret safe, and none is configured, so cutover \
+             takes no secret and none was stored. An admin runs `cutover keygen`, sets CUTOVER__SECURITY__SEALING_KEY to what it prints and restarts cutover."
                 .to_owned(),
         ),
         IssueError::Busy { actor, expires_at, in_progress } => {

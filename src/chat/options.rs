@@ -55,9 +55,12 @@ fn check_value<'a>(option: &OptionSpec, value: &'a OptionValue) -> Result<Checke
         }
         (OptionKind::User, OptionValue::User(id))
         | (OptionKind::Channel, OptionValue::Channel(id)) => Ok(Checked::Id(*id)),
-        (OptionKind::User, OptionValue::Text(text)) => Snowflake::parse(text)
-            .map(Checked::Id)
-            .map_err(|e| bad(name, format!("must name a person: {e}"))),
+        // `@42`, as the terminal shows a person, names them as well as `<@42>` and `42`.
+        (OptionKind::User, OptionValue::Text(text)) => {
+            Snowflake::parse(text.trim().strip_prefix('@').unwrap_or(text))
+                .map(Checked::Id)
+                .map_err(|e| bad(name, format!("must name a person: {e}")))
+        }
         (OptionKind::Channel, OptionValue::Text(text)) => {
             let digits = text
                 .trim()

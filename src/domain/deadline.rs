@@ -61,31 +61,52 @@ impl From<TimeZoneName> for String {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{0:?} is not a date or time: write 2023-09-01, 2023-09-01T17:00 (in the configured time zone) or 2023-09-01T17:00:00Z")]
-pub struct BadDue(String);
+pub enum BadDue {
+    #[error("{0:?} is not a date or time: write 2023-09-01, 2023-09-01T17:00 (in the configured time zone) or 2023-09-01T17:00:00Z")]
+    NotATime(String),
+    #[error("{given} never happens in {zone}: the clocks skip ahead that night (daylight saving time); write {after}, the first minute after the change, or a time with an offset")]
+    Skipped {
+        given: String,
+        zone: Tz,
+        after: String,
+    },
+}
 
 /// Parses a due moment: RFC 3339 with an offset is taken as it is; a bare date means the
 /// start of that day, and a date and time without offset means that wall-clock time,
 /// both in `tz`.
 pub fn parse_due(raw: &str, tz: Tz) -> Result<DateTime<Utc>, BadDue> {
     let text = raw.trim();
-    let bad = || BadDue(raw.to_owned());
+    let bad = || BadDue::NotATime(raw.to_owned());
     if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
         return Ok(instant.with_timezone(&Utc));
     }
-    let local = if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        date.and_time(NaiveTime::MIN)
-    } else {
-        [
-            "%Y-%m-%dT%H:%M",
-            "%Y-%m-%d %H:%M",
-            "%Y-%m-%dT%H:%M:%S",
-            "%Y-%m-%d %H:%M:%S",
-        ]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-        .ok_or_else(bad)?
-    };
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        // A day whose midnight is skipped starts when the clocks resume.
+        return local_to_utc(date.and_time(NaiveTime::MIN), tz).ok_or_else(bad);
+    }
+    let local = [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+    .ok_or_else(bad)?;
+    if tz.from_local_datetime(&local) == LocalResult::None {
+        // A wall-clock time that never happens was surely meant as something else: say
+        // so rather than move it silently.
+        let after = local_to_utc(local, tz).ok_or_else(bad)?;
+        return Err(BadDue::Skipped {
+            given: text.to_owned(),
+            zone: tz,
+            after: after
+                .with_timezone(&tz)
+                .format("%Y-%m-%dT%H:%M")
+                .to_string(),
+        });
+    }
     local_to_utc(local, tz).ok_or_else(bad)
 }
 
@@ -228,10 +249,20 @@ mod tests {
     #[test]
     fn local_times_in_a_dst_gap_or_fold_resolve_predictably() {
         let ny = tz("America/New_York");
-        // 02:30 does not exist on 2024-03-10 in New York: the first minute after the gap.
+        // 02:30 does not exist on 2024-03-10 in New York: refused, naming the way out.
+        let skipped = parse_due("2024-03-10T02:30", ny).expect_err("in the gap");
         assert_eq!(
-            parse_due("2024-03-10T02:30", ny),
+            skipped.to_string(),
+            "2024-03-10T02:30 never happens in America/New_York: the clocks skip ahead that night (daylight saving time); write 2024-03-10T03:00, the first minute after the change, or a time with an offset"
+        );
+        assert_eq!(
+            parse_due("2024-03-10T03:00", ny),
             Ok(utc("2024-03-10T07:00:00Z"))
+        );
+        // A day whose midnight is skipped (Santiago, 2024-09-08) starts at 01:00.
+        assert_eq!(
+            parse_due("2024-09-08", tz("America/Santiago")),
+            Ok(utc("2024-09-08T04:00:00Z"))
         );
         // 01:30 happens twice on 2024-11-03: the first one.
         assert_eq!(

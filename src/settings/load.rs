@@ -288,8 +288,11 @@ pub(super) fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
     for problem in problems.iter_mut().filter(|p| p.origin.is_none()) {
         let path = problem.key.replace('[', ".").replace(']', "");
         let parts: Vec<String> = path.split('.').map(str::to_owned).collect();
-        problem.origin = figment
-            .find_metadata(&path)
+        // figment finds no metadata inside an array (`deadlines.0.due`); the nearest
+        // enclosing key that it finds says where the value came from.
+        problem.origin = (1..=parts.len())
+            .rev()
+            .find_map(|n| figment.find_metadata(&parts[..n].join(".")))
             .filter(|m| {
                 !matches!(&m.source, Some(Source::Code(_))) && m.name != "TOML source string"
             })
@@ -307,13 +310,36 @@ fn file_that_sets(path: &Path, key: &str) -> Option<String> {
 fn origin_of(metadata: &figment::Metadata, path: &[String]) -> String {
     match &metadata.source {
         Some(Source::File(p)) => p.display().to_string(),
-        _ if metadata.name.contains("environment") => {
-            format!(
-                "environment variable {ENV_PREFIX}{}",
-                path.join("__").to_ascii_uppercase()
-            )
-        }
+        _ if is_environment(Some(metadata)) => environment_variables(path),
         _ => metadata.name.to_string(),
+    }
+}
+
+fn is_environment(metadata: Option<&figment::Metadata>) -> bool {
+    metadata.is_some_and(|m| m.name.contains("environment"))
+}
+
+/// The variables that set `path`, something under it or something around it, as they
+/// are spelled in the environment: an unknown section `bogus` names `CUTOVER__BOGUS__KEY`,
+/// and `deadlines[0].due` names `CUTOVER__DEADLINES`, the variables set.
+fn environment_variables(path: &[String]) -> String {
+    let name = format!("{ENV_PREFIX}{}", path.join("__").to_ascii_uppercase());
+    let under = format!("{name}__");
+    let mut set: Vec<String> = std::env::vars_os()
+        .filter_map(|(key, _)| key.into_string().ok())
+        .filter(|key| {
+            let key = key.to_ascii_uppercase();
+            let ours = key.len() > ENV_PREFIX.len() && key.starts_with(ENV_PREFIX);
+            ours && (key == name
+                || key.starts_with(&under)
+                || under.starts_with(&format!("{key}__")))
+        })
+        .collect();
+    set.sort();
+    match set.as_slice() {
+        [] => format!("environment variable {name}"),
+        [one] => format!("environment variable {one}"),
+        many => format!("environment variables {}", many.join(", ")),
     }
 }
 
@@ -358,6 +384,15 @@ fn from_figment(error: figment::Error) -> ConfigError {
                         path.push(field.to_string());
                     }
                     "missing; config/default.toml lists every key with its meaning".to_owned()
+                }
+                figment::error::Kind::InvalidType(_, expected)
+                    if expected == "a sequence" && is_environment(e.metadata.as_ref()) =>
+                {
+                    format!(
+                        "{}; in an environment variable a list is written as in TOML, in brackets: {ENV_PREFIX}{}='[\"first\", \"second\"]'",
+                        e.kind,
+                        path.join("__").to_ascii_uppercase()
+                    )
                 }
                 other => other.to_string(),
             };

@@ -47,10 +47,31 @@ pub enum StoreError {
     Open { url: String, source: sqlx::Error },
     #[error("cannot apply the database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the database is busy: another cutover process (an import or a sync?) has been writing to it for over 5 seconds; try again when it has finished"
+    )]
+    Busy,
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("the database holds a value cutover cannot read ({0}); was it edited by hand?")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        // SQLITE_BUSY (5) and its extended codes (261, 517, …) after the busy timeout:
+        // another writer holds the database, which the user can wait out.
+        let busy = error
+            .as_database_error()
+            .and_then(|e| e.code())
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| code & 0xff == 5);
+        if busy {
+            StoreError::Busy
+        } else {
+            StoreError::Database(error)
+        }
+    }
 }
 
 /// A handle to the database; cheap to clone.
@@ -129,7 +150,7 @@ impl Store {
         };
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|source| StoreError::Open {
                 url: url.to_owned(),
@@ -138,6 +159,11 @@ impl Store {
         let migrated = MIGRATOR.run(&pool).await;
         drop(lock);
         migrated?;
+        if file.is_some() {
+            // From here on the file exists: a connection opened later must not create an
+            // empty one in its place (a deleted database would silently start afresh).
+            pool.set_connect_options(options.create_if_missing(false));
+        }
         Ok(Self { pool, file })
     }
 

@@ -183,6 +183,11 @@ impl Switch {
         self.sealer.as_ref().ok_or(IssueError::NoKey)
     }
 
+    /// Whether a secret can be taken at all: asked before anyone types one.
+    pub fn can_seal(&self) -> bool {
+        self.sealer.is_some()
+    }
+
     /// Seals the credentials, creates the attempt and builds its link.
     pub async fn issue(
         &self,

@@ -2,6 +2,11 @@
 //! Values with spaces are quoted as in a shell: `name:"Zoom prod"`.
 
 use crate::chat::{find_command, Action, OptionValue};
+use crate::markdown::truncate;
+
+/// How much of a word that was not understood is said back: enough to recognise it,
+/// never a whole pasted file.
+const ECHOED: usize = 60;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum ParseError {
@@ -36,7 +41,7 @@ pub fn parse_command(line: &str) -> Result<Action, ParseError> {
         .rev()
         .map(|n| (path[..n].join(" "), n))
         .find(|(name, _)| find_command(name).is_some())
-        .ok_or_else(|| ParseError::UnknownCommand(path.join(" ")))?;
+        .ok_or_else(|| ParseError::UnknownCommand(truncate(&path.join(" "), ECHOED)))?;
     let options = words
         .into_iter()
         .skip(used)
@@ -45,7 +50,7 @@ pub fn parse_command(line: &str) -> Result<Action, ParseError> {
                 key.to_ascii_lowercase(),
                 OptionValue::Text(value.to_owned()),
             )),
-            _ => Err(ParseError::NotAnOption(word)),
+            _ => Err(ParseError::NotAnOption(truncate(&word, ECHOED))),
         })
         .collect::<Result<_, _>>()?;
     Ok(Action::Command { name, options })
@@ -119,5 +124,22 @@ mod tests {
             parse_command("/connections :x"),
             Err(ParseError::NotAnOption(":x".into()))
         );
+    }
+
+    #[test]
+    fn says_back_only_the_start_of_a_huge_line() {
+        let huge = format!("/{}", "x".repeat(10 * 1024 * 1024));
+        let said = parse_command(&huge).expect_err("unknown").to_string();
+        assert_eq!(
+            said,
+            format!(
+                "/{}… is not a cutover command. Type /help to see what there is.",
+                "x".repeat(59)
+            )
+        );
+        let said = parse_command(&format!("/connections {}", "y".repeat(100_000)))
+            .expect_err("not an option")
+            .to_string();
+        assert!(said.len() < 200, "{said}");
     }
 }

@@ -8,7 +8,7 @@ use crate::fake_discord::{self as discord, FakeDiscord, MANAGE_GUILD, MEMBER};
 use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET};
 use crate::helpers::{at, TestApp, TestDir};
 use crate::openapi::assert_channel_message;
-use crate::switch::{OWNER, SEALING_KEY};
+use crate::switch::OWNER;
 use axum::http::Method;
 use cutover::domain::{ConnectionId, ConnectionState, MigratedVia};
 use serde_json::{json, Value};
@@ -88,16 +88,15 @@ impl CeligoWorld {
         token: &str,
         extra: &str,
     ) -> std::path::PathBuf {
-        let key_file = dir.write("sealing.key", SEALING_KEY);
         let discord_token = dir.write("discord.token", "discord-bot-token-for-tests");
         let celigo_token = dir.write("celigo.token", token);
         let rest = format!(
-            "{}{}[security]\nsealing_key_file = \"{}\"\n\
+            "{}{}{}\
              [discord]\npublic_key = \"{}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\ntoken_file = \"{}\"\nguild_id = \"{}\"\n\
              [reminders]\nchannel_id = \"{}\"\n",
             zoom.config(),
             celigo.config(&celigo_token, extra),
-            key_file.display(),
+            dir.sealing_key(),
             hex::encode(discord::signing_key().verifying_key().to_bytes()),
             discord::APPLICATION_ID,
             discord.base_url,

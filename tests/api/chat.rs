@@ -1,4 +1,4 @@
-use crate::helpers::{admin, at, message, user, TestApp};
+use crate::helpers::{admin, at, message, user, TestApp, TestDir};
 use cutover::chat::{ButtonTarget, ComponentId, Reply, Visibility};
 use cutover::domain::{Actor, AuthType, DisplayName};
 
@@ -214,7 +214,9 @@ async fn connections_filter_by_state_and_owner() {
 
 #[tokio::test]
 async fn migrate_opens_a_private_form_for_the_owner_or_an_admin_only() {
-    let app = TestApp::spawn("", NOW).await;
+    let dir = TestDir::new();
+    let key = dir.sealing_key();
+    let app = TestApp::spawn_in(dir, &key, NOW).await;
     app.seed(&[
         ("mine", "Mine", Some(42), AuthType::Jwt),
         ("done", "Done", Some(42), AuthType::OAuth2),

@@ -49,7 +49,7 @@ async fn a_file_with_a_bad_row_imports_nothing_and_names_each_line() {
     assert!(!ok);
     assert!(out.is_empty());
     assert!(
-        err.contains("3 problem(s) in bad.csv; nothing was imported:"),
+        err.contains("3 problems in bad.csv; nothing was imported:"),
         "{err}"
     );
     assert!(
@@ -221,5 +221,39 @@ async fn an_error_says_its_cause_once() {
         line.matches("file is not a database").count(),
         1,
         "said once: {line}"
+    );
+}
+
+#[tokio::test]
+async fn an_import_while_another_process_writes_says_so_and_changes_nothing() {
+    use sqlx::Connection;
+    let dir = TestDir::new();
+    dir.write("one.csv", &inventory_csv(1));
+    let (ok, _, err) = cutover(&dir, &["connections", "import", "one.csv"]).await;
+    assert!(ok, "{err}");
+    dir.write("more.csv", &inventory_csv(20));
+    // Another process in the middle of a long write.
+    let mut writer = sqlx::SqliteConnection::connect(&dir.db_url())
+        .await
+        .expect("a second connection");
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut writer)
+        .await
+        .expect("take the write lock");
+    let (ok, _, err) = cutover(&dir, &["connections", "import", "more.csv"]).await;
+    assert!(!ok);
+    assert_eq!(
+        err.trim_end(),
+        "error: the database is busy: another cutover process (an import or a sync?) has been writing to it for over 5 seconds; try again when it has finished"
+    );
+    sqlx::query("ROLLBACK")
+        .execute(&mut writer)
+        .await
+        .expect("release");
+    let (ok, out, err) = cutover(&dir, &["connections", "list", "--all"]).await;
+    assert!(ok, "{err}");
+    assert!(
+        out.lines().any(|line| line == "1 connection(s)"),
+        "still one: {out}"
     );
 }

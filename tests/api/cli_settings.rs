@@ -152,7 +152,10 @@ async fn a_missing_file_or_a_secret_in_a_file_is_refused() {
         "{err}"
     );
     assert!(
-        err.contains("deadlines[0].due: \"soon\" is not a date or time"),
+        err.contains(&format!(
+            "deadlines[0].due (from {}): \"soon\" is not a date or time",
+            config.display()
+        )),
         "{err}"
     );
     assert!(!err.contains("committed-token"));
@@ -379,5 +382,113 @@ async fn the_servers_limits_are_kept_in_range() {
     assert!(
         out.contains("read_timeout = \"30s\"") && out.contains("max_connections = 64"),
         "{out}"
+    );
+}
+
+#[tokio::test]
+async fn environment_mistakes_name_the_variable_set_and_show_the_list_form() {
+    let dir = TestDir::new();
+    let (ok, _, err) = check_config(
+        &dir,
+        &[],
+        &[
+            ("CUTOVER__BOGUS__KEY", "1"),
+            ("CUTOVER__DISCORD__ADMIN_ROLE_IDS", "123456789012345678"),
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(
+        err.contains("bogus (from environment variable CUTOVER__BOGUS__KEY): unknown section"),
+        "{err}"
+    );
+    assert!(
+        err.contains("discord.admin_role_ids (from environment variable CUTOVER__DISCORD__ADMIN_ROLE_IDS): invalid type: found unsigned int `123456789012345678`, expected a sequence; in an environment variable a list is written as in TOML, in brackets: CUTOVER__DISCORD__ADMIN_ROLE_IDS='[\"first\", \"second\"]'"),
+        "{err}"
+    );
+    // The form shown works.
+    let (ok, out, err) = check_config(
+        &dir,
+        &[],
+        &[(
+            "CUTOVER__DISCORD__ADMIN_ROLE_IDS",
+            "[\"123456789012345678\"]",
+        )],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("admin_role_ids = [\"123456789012345678\"]"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn an_address_that_cannot_be_listened_on_says_why_and_what_to_do() {
+    let dir = TestDir::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port to hold");
+    let address = taken.local_addr().expect("address");
+    for (bind, expected) in [
+        (
+            address.to_string(),
+            "another program (or another cutover) is listening there; stop it or choose another port",
+        ),
+        (
+            // TEST-NET-2: no machine has it.
+            "198.51.100.7:8080".to_owned(),
+            "no network interface of this machine has that address; use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)",
+        ),
+    ] {
+        let out = dir
+            .cutover()
+            .arg("run")
+            .env("CUTOVER__DATABASE__URL", dir.db_url())
+            .env("CUTOVER__SERVER__BIND", &bind)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .await
+            .expect("run cutover");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{err}");
+        assert!(
+            err.contains(&format!("cannot listen on {bind} (server.bind): ")) && err.contains(expected),
+            "{err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_problem_is_listed_at_once_deadlines_included_with_where_it_came_from() {
+    let dir = TestDir::new();
+    let file = dir.write(
+        "bad.toml",
+        "[security]\nlink_ttl = \"1h\"\n[reminders]\ntimezone = \"America/New_York\"\n\
+         [[deadlines]]\ntitle = \"x\"\ndue = \"2026-13-01\"\n\
+         [[deadlines]]\ntitle = \"gap\"\ndue = \"2026-03-08T02:30\"\n",
+    );
+    let (ok, _, err) = check_config(&dir, &["--config", &file.display().to_string()], &[]).await;
+    assert!(!ok);
+    let source = file.display().to_string();
+    for expected in [
+        format!("security.link_ttl (from {source}): 1h is out of range"),
+        format!("deadlines[0].due (from {source}): \"2026-13-01\" is not a date or time"),
+        format!("deadlines[1].due (from {source}): 2026-03-08T02:30 never happens in America/New_York: the clocks skip ahead that night (daylight saving time); write 2026-03-08T03:00, the first minute after the change, or a time with an offset"),
+    ] {
+        assert!(err.contains(&expected), "expected {expected:?} in:\n{err}");
+    }
+    let (ok, _, err) = check_config(
+        &dir,
+        &[],
+        &[
+            ("CUTOVER__DEADLINES", "[{title = \"a\", due = \"someday\"}]"),
+            ("CUTOVER__SECURITY__LINK_TTL", "1s"),
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(
+        err.contains("deadlines[0].due (from environment variable CUTOVER__DEADLINES): \"someday\" is not a date or time")
+            && err.contains("security.link_ttl (from environment variable CUTOVER__SECURITY__LINK_TTL)"),
+        "{err}"
     );
 }

@@ -2,7 +2,7 @@
 //! the real program on port 0; every response body checked against Discord's OpenAPI.
 
 use crate::fake_discord::{self as discord, FakeDiscord, MANAGE_GUILD, MEMBER};
-use crate::helpers::{at, TestApp};
+use crate::helpers::{at, TestApp, TestDir};
 use crate::openapi::assert_message_edit;
 use cutover::domain::AuthType;
 use ed25519_dalek::SigningKey;
@@ -26,15 +26,22 @@ struct Endpoint {
 
 impl Endpoint {
     async fn start() -> Self {
+        Self::start_keyed(true).await
+    }
+
+    /// With or without a sealing key (without one, no secret is taken).
+    async fn start_keyed(sealing_key: bool) -> Self {
         let discord = FakeDiscord::start().await;
+        let dir = TestDir::new();
         let public_key = hex::encode(key().verifying_key().to_bytes());
         let config = format!(
-            "[discord]\npublic_key = \"{public_key}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\nadmin_role_ids = [\"{ADMIN_ROLE}\"]\nguild_id = \"{}\"\n",
+            "[discord]\npublic_key = \"{public_key}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\nadmin_role_ids = [\"{ADMIN_ROLE}\"]\nguild_id = \"{}\"\n{}",
             discord::APPLICATION_ID,
             discord.base_url,
-            discord::GUILD_ID
+            discord::GUILD_ID,
+            if sealing_key { dir.sealing_key() } else { String::new() }
         );
-        let app = TestApp::spawn(&config, NOW).await;
+        let app = TestApp::spawn_in(dir, &config, NOW).await;
         app.seed(&[
             ("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt),
             ("z2", "Zoom two", Some(430000000000000001), AuthType::Jwt),
@@ -257,21 +264,6 @@ async fn migrate_opens_the_modal_for_the_owner_and_refuses_others_privately() {
         "{r}"
     );
 
-    let secret = "a-client-secret-value-xyz";
-    let submit = discord::modal_submit(
-        "9",
-        "c1:mf:z1",
-        &[("client_id", "abcdefghij"), ("client_secret", secret)],
-        OWNER,
-    );
-    let r = e.send(submit).await;
-    // This instance has no sealing key: nothing is stored, and the answer says what to do.
-    assert!(
-        is_private(&r) && text(&r).contains("runs `cutover keygen`"),
-        "{r}"
-    );
-    assert!(!r.to_string().contains(secret));
-
     let r = e
         .send(discord::autocomplete(
             "10",
@@ -286,6 +278,45 @@ async fn migrate_opens_the_modal_for_the_owner_and_refuses_others_privately() {
         json!([{ "name": "Zoom one (z1)", "value": "z1" }]),
         "only the caller's own"
     );
+}
+
+#[tokio::test]
+async fn without_a_sealing_key_migrate_refuses_before_asking_for_the_secret() {
+    let e = Endpoint::start_keyed(false).await;
+    let options = json!([{ "name": "connection", "type": 3, "value": "z1" }]);
+    let r = e
+        .send(discord::command("7", "migrate", options, OWNER, MEMBER))
+        .await;
+    assert_eq!(r["type"], 4, "a message, not the form: {r}");
+    assert!(is_private(&r), "{r}");
+    assert!(
+        text(&r).starts_with("The switch needs a sealing key to keep your client secret safe, and none is configured, so cutover takes no secret and none was stored. An admin runs `cutover keygen`"),
+        "{r}"
+    );
+    // A form opened before the key went away is refused the same way, secret unechoed.
+    let secret = "a-client-secret-value-xyz";
+    let submit = discord::modal_submit(
+        "9",
+        "c1:mf:z1",
+        &[("client_id", "abcdefghij"), ("client_secret", secret)],
+        OWNER,
+    );
+    let r = e.send(submit).await;
+    assert!(
+        is_private(&r) && text(&r).contains("runs `cutover keygen`"),
+        "{r}"
+    );
+    assert!(!r.to_string().contains(secret));
+    let attempt = e
+        .app
+        .store
+        .latest_attempt(
+            &cutover::domain::ConnectionId::parse("z1").expect("id"),
+            &format!("discord:{OWNER}"),
+        )
+        .await
+        .expect("read");
+    assert!(attempt.is_none(), "nothing stored");
 }
 
 #[tokio::test]

@@ -21,7 +21,7 @@ fn callback_of(id: &str) -> impl Fn(&crate::fake_discord::Received) -> bool + '_
 async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     let discord = FakeDiscord::start().await;
     let dir = TestDir::new();
-    let config = dir.config("");
+    let config = dir.config(&dir.sealing_key());
     let mut csv = String::from("id,name,integration,owner,auth_type\n");
     for i in 0..12 {
         csv.push_str(&format!("g{i:02},Gateway {i:02},,{OWNER},jwt\n"));

@@ -91,4 +91,10 @@ async fn readiness_fails_when_the_database_file_is_deleted() {
     assert_eq!(ready.status(), 503);
     let body: serde_json::Value = ready.json().await.expect("json");
     assert_eq!(body["database"], "unavailable");
+    // Rounds that open a connection meanwhile find no file rather than make an empty one.
+    app.reminders.tick().await;
+    assert!(
+        !app.dir.path().join("data/cutover.db").exists(),
+        "no empty database was created in its place"
+    );
 }

@@ -39,6 +39,16 @@ impl TestDir {
         format!("sqlite://{}/data/cutover.db", self.path().display())
     }
 
+    /// A `[security]` section with a sealing key (in a file, as secrets must be): what an
+    /// instance needs before `/migrate` takes a client secret.
+    pub fn sealing_key(&self) -> String {
+        let key_file = self.write("sealing.key", crate::switch::SEALING_KEY);
+        format!(
+            "[security]\nsealing_key_file = \"{}\"\n",
+            key_file.display()
+        )
+    }
+
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.path().join(name);
         std::fs::write(&path, text).expect("write test file");

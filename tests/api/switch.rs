@@ -60,14 +60,13 @@ impl World {
         discord: &FakeDiscord,
         extra: &str,
     ) -> std::path::PathBuf {
-        let key_file = dir.write("sealing.key", SEALING_KEY);
         let token_file = dir.write("discord.token", "discord-bot-token-for-tests");
         let rest = format!(
-            "{}{extra}[security]\nsealing_key_file = \"{}\"\n\
+            "{}{extra}{}\
              [discord]\npublic_key = \"{}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\ntoken_file = \"{}\"\nguild_id = \"{}\"\n\
              [reminders]\nchannel_id = \"{}\"\n",
             zoom.config(),
-            key_file.display(),
+            dir.sealing_key(),
             hex::encode(discord::signing_key().verifying_key().to_bytes()),
             discord::APPLICATION_ID,
             discord.base_url,

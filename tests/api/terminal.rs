@@ -179,3 +179,37 @@ async fn an_unreadable_line_is_named_and_the_session_goes_on() {
         "the commands after it ran: {out}"
     );
 }
+
+#[tokio::test]
+async fn a_person_is_named_as_the_terminal_shows_them_and_no_secret_is_asked_without_a_key() {
+    // This instance has no sealing key.
+    let app = TestApp::spawn("", "2025-11-21T12:00:00Z").await;
+    app.seed(&[
+        ("z1", "Zoom one", Some(42), AuthType::Jwt),
+        ("z2", "Zoom two", Some(43), AuthType::Jwt),
+    ])
+    .await;
+    let console = ScriptedConsole::new(&[
+        "/connections owner:@42",
+        "/migrate connection:z1",
+        "abcdefghij",
+        "a-client-secret-value-xyz",
+    ]);
+    cutover::terminal::run(&app.core, &app.clock, &console).await;
+    let out = console.output();
+    // `@42` is how the list shows the owner, and it names them back.
+    assert!(
+        out.contains("• z1 Zoom one · Sales sync · owner @42"),
+        "{out}"
+    );
+    assert!(!out.contains("z2 Zoom two"), "{out}");
+    assert!(
+        out.contains("The switch needs a sealing key to keep your client secret safe"),
+        "{out}"
+    );
+    assert!(
+        console.secret_prompts().is_empty(),
+        "the secret was asked for: {out}"
+    );
+    assert!(!out.contains("Zoom OAuth client ID"), "no form: {out}");
+}
