@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
+use chrono::TimeDelta;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -21,8 +22,9 @@ pub struct HttpState {
     pub reminders: Arc<Reminders>,
 }
 
-/// The scheduler runs a round a minute; three missed rounds mean it is stuck.
-const MAX_SCHEDULER_LAG_SECONDS: i64 = 180;
+/// The schedulers run a round a minute; three missed rounds mean one is stuck (or, with
+/// no round yet, never got going).
+const MAX_SCHEDULER_LAG: TimeDelta = TimeDelta::minutes(3);
 
 pub fn router(state: HttpState) -> Router {
     Router::new()
@@ -47,12 +49,10 @@ async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
             false
         }
     };
-    let lag = state.switch.scheduler_lag().map(|lag| lag.num_seconds());
-    let scheduler = lag.is_none_or(|seconds| seconds <= MAX_SCHEDULER_LAG_SECONDS);
+    let scheduler = state.switch.heartbeat().pulse(MAX_SCHEDULER_LAG);
     // Reminders round at least once a minute too: stuck, they would go silent.
-    let reminder_lag = state.reminders.lag().map(|lag| lag.num_seconds());
-    let reminders = reminder_lag.is_none_or(|seconds| seconds <= MAX_SCHEDULER_LAG_SECONDS);
-    let status = if database && scheduler && reminders {
+    let reminders = state.reminders.heartbeat().pulse(MAX_SCHEDULER_LAG);
+    let status = if database && !scheduler.is_stalled() && !reminders.is_stalled() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -74,18 +74,10 @@ async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
     let body = json!({
         "status": if status == StatusCode::OK { "ready" } else { "not ready" },
         "database": if database { "ok" } else { "unavailable" },
-        "scheduler": match lag {
-            None => "starting",
-            Some(_) if scheduler => "ok",
-            Some(_) => "stalled",
-        },
-        "scheduler_lag_seconds": lag,
-        "reminders": match reminder_lag {
-            None => "starting",
-            Some(_) if reminders => "ok",
-            Some(_) => "stalled",
-        },
-        "reminders_lag_seconds": reminder_lag,
+        "scheduler": scheduler.name(),
+        "scheduler_lag_seconds": scheduler.lag_seconds(),
+        "reminders": reminders.name(),
+        "reminders_lag_seconds": reminders.lag_seconds(),
         "celigo": celigo,
         "sync": sync,
         "sync_lag_seconds": sync_lag,

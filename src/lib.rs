@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod discord;
 pub mod domain;
+pub mod heartbeat;
 pub mod http;
 pub mod inventory;
 pub mod markdown;

@@ -11,9 +11,7 @@ use crate::reminders::Reminders;
 use crate::server;
 use crate::settings::Settings;
 use crate::store::Store;
-use crate::switch::{
-    callback, Announcer, CeligoLinks, RefreshReport, Sealer, Switch, Zoom, CELIGO_START_PATH,
-};
+use crate::switch::{callback, Announcer, CeligoLinks, Sealer, Switch, Zoom, CELIGO_START_PATH};
 use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -184,7 +182,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.address, "HTTP server listening on http://{}", self.address);
         let mut background = vec![
-            tokio::spawn(keep_tokens_fresh(Arc::clone(&self.switch))),
+            tokio::spawn(Arc::clone(&self.switch).keep_tokens_fresh()),
             tokio::spawn(Arc::clone(&self.reminders).run()),
         ];
         if let Some(celigo) = &self.celigo {
@@ -217,22 +215,4 @@ fn bind_error(bind: SocketAddr, error: &std::io::Error) -> anyhow::Error {
         _ => "check server.bind",
     };
     anyhow::anyhow!("cannot listen on {bind} (server.bind): {error}; {hint}")
-}
-
-/// The scheduler for token refresh: every minute, refresh what expires soon.
-async fn keep_tokens_fresh(switch: Arc<Switch>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match switch.refresh_due().await {
-            Ok(report) if report != RefreshReport::default() => {
-                tracing::info!(?report, "tokens refreshed")
-            }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "the token refresh round failed; retrying in a minute")
-            }
-        }
-    }
 }

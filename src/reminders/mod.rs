@@ -10,6 +10,7 @@ pub mod schedule;
 
 use crate::clock::SharedClock;
 use crate::domain::{Deadline, HumanDuration, Snowflake, TimeZoneName};
+use crate::heartbeat::Heartbeat;
 use crate::markdown::escape;
 use crate::settings::ReminderSettings;
 use crate::store::{PostClaim, PostKind, Progress, ReminderState, Store};
@@ -20,10 +21,9 @@ use post::{Pending, Post};
 use schedule::{Calendar, Slot, SlotKind, LATE};
 use serenity::all::Http;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, watch, Notify};
+use tokio::sync::broadcast;
 
 /// The scheduler never sleeps longer than this: the wall clock is asked again.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
@@ -96,12 +96,7 @@ pub struct Reminders {
     events: broadcast::Sender<ReminderEvent>,
     /// Where the terminal's charts are saved.
     chart_dir: PathBuf,
-    wake: Notify,
-    /// Rounds started, and (watched) rounds finished.
-    started: AtomicU64,
-    rounds: watch::Sender<u64>,
-    /// When the last round started (unix seconds; 0 before the first), for /readyz.
-    last_round: AtomicI64,
+    heartbeat: Heartbeat,
     /// Names this process in its claims.
     instance: String,
 }
@@ -116,19 +111,15 @@ impl Reminders {
         chart_dir: PathBuf,
     ) -> Self {
         let (events, _) = broadcast::channel(16);
-        let (rounds, _) = watch::channel(0);
         Self {
             store,
+            heartbeat: Heartbeat::new(Arc::clone(&clock)),
             clock,
             settings,
             configured_deadlines,
             discord,
             events,
             chart_dir,
-            wake: Notify::new(),
-            started: AtomicU64::new(0),
-            rounds,
-            last_round: AtomicI64::new(0),
             instance: format!("cutover-{:08x}", rand::random::<u32>()),
         }
     }
@@ -144,16 +135,13 @@ impl Reminders {
 
     /// Deadlines or settings changed: the scheduler looks again at once.
     pub fn wake(&self) {
-        self.wake.notify_one();
+        self.heartbeat.wake();
     }
 
     /// Wakes the scheduler and waits until a round that started after this call has
     /// finished (tests move the clock, then tick; a round is bounded by its sends).
     pub async fn tick(&self) {
-        let target = self.started.load(Ordering::SeqCst) + 1;
-        let mut rounds = self.rounds.subscribe();
-        self.wake();
-        let _ = rounds.wait_for(|finished| *finished >= target).await;
+        self.heartbeat.tick().await;
     }
 
     /// Reminders for a terminal. Subscribing wakes the scheduler, so the terminal's first
@@ -164,19 +152,17 @@ impl Reminders {
         receiver
     }
 
-    /// How long ago the last round started, if one has.
-    pub fn lag(&self) -> Option<TimeDelta> {
-        match self.last_round.load(Ordering::Relaxed) {
-            0 => None,
-            at => Some(self.clock.now() - DateTime::from_timestamp(at, 0).unwrap_or_default()),
-        }
+    /// The scheduler's pulse for /readyz.
+    pub fn heartbeat(&self) -> &Heartbeat {
+        &self.heartbeat
     }
 
     /// The scheduler: a round, then sleep until the next post is due (a minute at most,
     /// then the wall clock is asked again) or until woken.
     pub async fn run(self: Arc<Self>) {
+        self.heartbeat.begin();
         loop {
-            self.started.fetch_add(1, Ordering::SeqCst);
+            self.heartbeat.round_starts();
             let next = match self.round().await {
                 Ok(next) => next,
                 Err(e) => {
@@ -187,15 +173,12 @@ impl Reminders {
                     None
                 }
             };
-            self.rounds.send_modify(|n| *n += 1);
+            self.heartbeat.round_finished();
             let wait = next
                 .and_then(|at| (at - self.clock.now()).to_std().ok())
                 .unwrap_or(MAX_SLEEP)
                 .min(MAX_SLEEP);
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = self.wake.notified() => {}
-            }
+            self.heartbeat.rest(wait).await;
         }
     }
 
@@ -238,7 +221,6 @@ impl Reminders {
     /// becomes one catch-up post; the watermark moves to now. The next slot's instant.
     pub async fn round(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
         let now = self.clock.now();
-        self.last_round.store(now.timestamp(), Ordering::Relaxed);
         let deadlines = self.deadlines().await?;
         let calendar = self.calendar(&deadlines);
         let next = calendar.upcoming(now, 1, true).first().map(|s| s.at);

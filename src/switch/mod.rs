@@ -7,6 +7,7 @@ pub use callback::actor_of;
 mod credentials;
 mod outcome;
 mod page;
+mod refresh;
 mod sealing;
 mod zoom;
 
@@ -14,18 +15,19 @@ pub use announce::{Announcer, SwitchEvent};
 pub use credentials::{parse_client_secret, ZoomClientId};
 pub use outcome::{Outcome, FINISH_IN_INTEGRATOR_IO};
 pub use page::Page;
+pub use refresh::RefreshReport;
 pub use sealing::{SealError, Sealer};
 pub use zoom::Zoom;
 
 use crate::clock::SharedClock;
-use crate::domain::{Actor, Backend, ConnectionId, HumanDuration, Snowflake};
-use crate::store::{
-    Attempt, AttemptStatus, CreateOutcome, NewAttempt, SealedTokens, Store, TokenRecord,
-};
+use crate::domain::{Actor, Backend, ConnectionId, HumanDuration};
+use crate::heartbeat::Heartbeat;
+use crate::store::{Attempt, AttemptStatus, CreateOutcome, NewAttempt, SealedTokens, Store};
 use chrono::{DateTime, TimeDelta, Utc};
 use oauth2::{CsrfToken, PkceCodeChallenge};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 /// Refresh access tokens this long before they expire.
 const REFRESH_AHEAD: TimeDelta = TimeDelta::minutes(10);
@@ -107,18 +109,9 @@ pub enum IssueError {
     Internal(#[from] anyhow::Error),
 }
 
-/// What one round of refreshing did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RefreshReport {
-    pub refreshed: usize,
-    pub needs_reauthorization: usize,
-    pub failed: usize,
-}
-
 pub struct Switch {
-    /// When the last refresh round started (unix seconds; 0 before the first): the
-    /// scheduler's heartbeat for /readyz.
-    last_round: std::sync::atomic::AtomicI64,
+    /// The refresh scheduler's pulse, for /readyz.
+    heartbeat: Heartbeat,
     store: Store,
     clock: SharedClock,
     sealer: Option<Sealer>,
@@ -152,7 +145,7 @@ impl Switch {
         celigo_links: Option<CeligoLinks>,
     ) -> Self {
         Self {
-            last_round: std::sync::atomic::AtomicI64::new(0),
+            heartbeat: Heartbeat::new(Arc::clone(&clock)),
             store,
             clock,
             sealer,
@@ -168,11 +161,9 @@ impl Switch {
     }
 
     /// How long ago the last refresh round started, if one has.
-    pub fn scheduler_lag(&self) -> Option<TimeDelta> {
-        match self.last_round.load(std::sync::atomic::Ordering::Relaxed) {
-            0 => None,
-            at => Some(self.clock.now() - DateTime::from_timestamp(at, 0).unwrap_or_default()),
-        }
+    /// The refresh scheduler's pulse; `tick` on it drives a round.
+    pub fn heartbeat(&self) -> &Heartbeat {
+        &self.heartbeat
     }
 
     pub fn announcer(&self) -> &Announcer {
@@ -422,105 +413,6 @@ impl Switch {
             )
             .ok()?;
         Some((attempt.reply_application_id.clone()?, token))
-    }
-
-    /// Refreshes every access token close to expiry, keeping the newest refresh token.
-    pub async fn refresh_due(&self) -> anyhow::Result<RefreshReport> {
-        let now = self.clock.now();
-        self.last_round
-            .store(now.timestamp(), std::sync::atomic::Ordering::Relaxed);
-        let mut report = RefreshReport::default();
-        let Some(sealer) = &self.sealer else {
-            return Ok(report);
-        };
-        for record in self.store.tokens_due(now + REFRESH_AHEAD).await? {
-            match self.refresh_one(sealer, &record).await {
-                Ok(()) => report.refreshed += 1,
-                Err(zoom::TokenError::InvalidGrant) => {
-                    report.needs_reauthorization += 1;
-                    self.store
-                        .mark_needs_reauthorization(
-                            &record.connection,
-                            "the refresh token was refused (invalid_grant)",
-                            self.clock.now(),
-                        )
-                        .await?;
-                    let owner = record
-                        .owner
-                        .as_deref()
-                        .and_then(|o| Snowflake::parse(o).ok());
-                    let who = owner
-                        .map(|o| format!("{}: ", o.mention()))
-                        .unwrap_or_default();
-                    let text = format!(
-                        "{who}`{}` needs re-authorization: Zoom no longer accepts its token. \
-                         Run `/migrate connection:{}` to authorize it again.",
-                        record.connection, record.connection
-                    );
-                    self.announcer.post(&text, owner).await;
-                    let actor = owner
-                        .map_or_else(|| "terminal".to_owned(), |o| Actor::Discord(o).to_string());
-                    // No private answer to update: only the terminal hears it.
-                    let _ = self
-                        .announcer
-                        .tell_person(
-                            SwitchEvent {
-                                actor,
-                                connection: record.connection.clone(),
-                                text,
-                            },
-                            None,
-                        )
-                        .await;
-                }
-                Err(e) => {
-                    report.failed += 1;
-                    tracing::warn!(connection = %record.connection, error = %e, "token refresh failed; will retry");
-                }
-            }
-        }
-        Ok(report)
-    }
-
-    async fn refresh_one(
-        &self,
-        sealer: &Sealer,
-        record: &TokenRecord,
-    ) -> Result<(), zoom::TokenError> {
-        let unavailable = |e: &dyn std::fmt::Display| zoom::TokenError::Unavailable(e.to_string());
-        let secret = sealer
-            .open(
-                &record.client_secret_sealed,
-                &token_identity(&record.connection, "client_secret"),
-            )
-            .map_err(|e| unavailable(&e))?;
-        let Some(sealed_refresh) = &record.refresh_token_sealed else {
-            return Err(zoom::TokenError::InvalidGrant);
-        };
-        let refresh = sealer
-            .open(
-                sealed_refresh,
-                &token_identity(&record.connection, "refresh_token"),
-            )
-            .map_err(|e| unavailable(&e))?;
-        let tokens = self
-            .zoom
-            .refresh(&record.client_id, &secret, &refresh)
-            .await?;
-        // Zoom has rotated the refresh token: if the new one cannot be kept, the old one is
-        // already dead, and the next round will find the connection needs re-authorization.
-        let kept = match self.seal_tokens(sealer, &record.connection, &tokens) {
-            Ok(sealed) => self
-                .store
-                .store_refreshed(&record.connection, &sealed, self.clock.now())
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        kept.map_err(|e| {
-            tracing::error!(connection = %record.connection, error = %e, "a refreshed token could not be stored");
-            zoom::TokenError::Unavailable(e)
-        })
     }
 
     fn seal_tokens(

@@ -468,18 +468,45 @@ async fn bad_requests_are_refused_before_anything_is_parsed() {
         (401, json!({ "error": "invalid request signature" }))
     );
 
-    let stale = (at(NOW).timestamp() - 301).to_string();
-    let signed_stale = e.sign(&key(), &stale, &body);
+    // Each header missing alone.
+    let (status, r) = e.post_raw(body.clone(), Some(good.clone()), None).await;
+    assert_eq!(
+        (status, r),
+        (401, json!({ "error": "missing request signature" }))
+    );
     let (status, r) = e
-        .post_raw(body.clone(), Some(signed_stale), Some(stale))
+        .post_raw(body.clone(), None, Some(timestamp.clone()))
         .await;
     assert_eq!(
         (status, r),
-        (
-            401,
-            json!({ "error": "the request timestamp is too far from now" })
-        )
+        (401, json!({ "error": "missing request signature" }))
     );
+
+    // Freshness: up to five minutes either way is accepted, a second more is not.
+    let now = at(NOW).timestamp();
+    for (offset, fresh) in [
+        (-301, false),
+        (-300, true),
+        (300, true),
+        (301, false),
+        (86_400, false),
+    ] {
+        let when = (now + offset).to_string();
+        let signed = e.sign(&key(), &when, &body);
+        let (status, r) = e.post_raw(body.clone(), Some(signed), Some(when)).await;
+        if fresh {
+            assert_eq!((status, &r), (200, &json!({ "type": 1 })), "{offset}s");
+        } else {
+            assert_eq!(
+                (status, r),
+                (
+                    401,
+                    json!({ "error": "the request timestamp is too far from now" })
+                ),
+                "{offset}s"
+            );
+        }
+    }
 
     let not_json = b"not json at all".to_vec();
     let signature = e.sign(&key(), &timestamp, &not_json);

@@ -1,5 +1,8 @@
 //! A loopback Discord: REST under /api/v10 and a ws:// gateway that sends HELLO, READY
 //! and the events a test pushes. It records every request so tests can assert on them.
+//! Like Discord, it refuses a bot route without `Authorization: Bot …` (401) and a body
+//! its OpenAPI description rejects (400); unlike Discord, it also fails the test that
+//! sent one when it is dropped, so no test can forget to check.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -26,6 +29,7 @@ pub const MEMBER: &str = "3072";
 pub struct Received {
     pub method: String,
     pub path: String,
+    pub authorization: Option<String>,
     /// The JSON body (`payload_json` of a multipart body).
     pub body: Value,
     /// Files of a multipart body: (file name, bytes).
@@ -62,6 +66,8 @@ struct Log {
     expired: Mutex<Vec<String>>,
     gateway: Mutex<Vec<Value>>,
     changed: Notify,
+    /// Requests Discord would have refused: what was wrong with each.
+    violations: Mutex<Vec<String>>,
 }
 
 impl Log {
@@ -71,6 +77,13 @@ impl Log {
             .unwrap_or_else(PoisonError::into_inner)
             .push(r);
         self.changed.notify_waiters();
+    }
+
+    fn violation(&self, what: String) {
+        self.violations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(what);
     }
 
     fn push_gateway(&self, v: Value) {
@@ -204,6 +217,17 @@ impl FakeDiscord {
             .clone()
     }
 
+    /// Takes the refused requests, so a test that provokes one on purpose can say so.
+    pub fn take_violations(&self) -> Vec<String> {
+        std::mem::take(
+            &mut *self
+                .log
+                .violations
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
     pub fn gateway_received(&self) -> Vec<Value> {
         self.log
             .gateway
@@ -255,6 +279,20 @@ impl FakeDiscord {
             || format!("{:#?}", self.gateway_received()),
         )
         .await
+    }
+}
+
+impl Drop for FakeDiscord {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let violations = self.take_violations();
+        assert!(
+            violations.is_empty(),
+            "the program sent Discord requests it would refuse:\n{}",
+            violations.join("\n")
+        );
     }
 }
 
@@ -359,13 +397,47 @@ async fn rest_handler(
 ) -> Response {
     let path = uri.path().to_owned();
     let (body_json, files) = read_body(&headers, body).await;
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     log.push_request(Received {
         method: method.to_string(),
         path: path.clone(),
+        authorization: authorization.clone(),
         body: body_json.clone(),
         files: files.clone(),
     });
     let parts: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
+    // Channels and commands are the bot's own: Discord wants its token.
+    let bot_route = matches!(parts.first(), Some(&("channels" | "applications")));
+    let is_bot = authorization
+        .as_deref()
+        .and_then(|a| a.strip_prefix("Bot "))
+        .is_some_and(|token| !token.trim().is_empty());
+    if bot_route && !is_bot {
+        log.violation(format!(
+            "{method} {path} without Authorization: Bot … (got {authorization:?})"
+        ));
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "message": "401: Unauthorized", "code": 0 })),
+        )
+            .into_response();
+    }
+    if let Some(problems) = crate::openapi::problems(method.as_str(), &parts, &body_json) {
+        if !problems.is_empty() {
+            log.violation(format!(
+                "{method} {path}: {}\nbody: {body_json:#}",
+                problems.join("; ")
+            ));
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "message": "Invalid Form Body", "code": 50035 })),
+            )
+                .into_response();
+        }
+    }
     match (method.as_str(), parts.as_slice()) {
         ("GET", ["gateway"]) => Json(json!({ "url": ws_url })).into_response(),
         ("PUT", ["applications", app, "commands"])
@@ -587,4 +659,45 @@ pub fn modal_submit(id: &str, custom_id: &str, values: &[(&str, &str)], user_id:
         MEMBER,
         &[],
     )
+}
+
+#[tokio::test]
+async fn the_fake_refuses_what_discord_would_and_remembers_it() {
+    let discord = FakeDiscord::start().await;
+    let client = reqwest::Client::new();
+    let url = format!(
+        "{}/api/v10/channels/{CHANNEL_ID}/messages",
+        discord.base_url
+    );
+    let anonymous = client
+        .post(&url)
+        .json(&json!({ "content": "hi" }))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(anonymous.status(), 401);
+    let too_long = client
+        .post(&url)
+        .header("Authorization", "Bot a-token")
+        .json(&json!({ "content": "x".repeat(4001) }))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(too_long.status(), 400);
+    let fine = client
+        .post(&url)
+        .header("Authorization", "Bot a-token")
+        .json(&json!({ "content": "hi" }))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(fine.status(), 200);
+    let violations = discord.take_violations();
+    assert_eq!(violations.len(), 2, "{violations:#?}");
+    assert!(violations[0].contains("without Authorization: Bot"));
+    assert!(
+        violations[1].contains("maxLength") || violations[1].contains("longer than"),
+        "{}",
+        violations[1]
+    );
 }

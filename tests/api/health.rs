@@ -22,7 +22,7 @@ async fn health_and_readiness_answer() {
     );
 
     // A scheduler that stopped running makes the instance not ready.
-    app.switch.refresh_due().await.expect("a round");
+    app.switch.heartbeat().tick().await;
     app.reminders.tick().await;
     let body: serde_json::Value = client
         .get(app.url("/readyz"))
@@ -79,6 +79,27 @@ async fn everything_is_still_there_after_a_restart() {
     let audit = app.store.audit_entries(None, 10).await.expect("audit");
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].action, "connections.import");
+}
+
+#[tokio::test]
+async fn the_refresh_scheduler_runs_its_first_round_on_its_own() {
+    let app = TestApp::spawn("", "2025-11-21T12:00:00Z").await;
+    // Nobody ticks it: the round must come from the scheduler the program started.
+    let mut rounds = app.switch.heartbeat().finished_rounds();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        rounds.wait_for(|finished| *finished >= 1),
+    )
+    .await
+    .expect("the scheduler ran a round within a minute")
+    .expect("the scheduler is alive");
+    let body: serde_json::Value = reqwest::get(app.url("/readyz"))
+        .await
+        .expect("readyz")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["scheduler"], "ok", "{body}");
 }
 
 #[tokio::test]

@@ -33,11 +33,15 @@ fn validator(path: &str, method: &str) -> Validator {
     jsonschema::validator_for(&schema).expect("the spec's schema compiles")
 }
 
-fn check(validator: &Validator, what: &str, body: &Value) {
-    let errors: Vec<String> = validator
+fn errors(validator: &Validator, body: &Value) -> Vec<String> {
+    validator
         .iter_errors(body)
         .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
+        .collect()
+}
+
+fn check(validator: &Validator, what: &str, body: &Value) {
+    let errors = errors(validator, body);
     assert!(
         errors.is_empty(),
         "{what} does not match Discord's OpenAPI description:\n{}\nbody: {body:#}",
@@ -45,21 +49,82 @@ fn check(validator: &Validator, what: &str, body: &Value) {
     );
 }
 
-pub fn assert_interaction_response(body: &Value) {
+fn interaction_response() -> &'static Validator {
     static V: OnceLock<Validator> = OnceLock::new();
-    let v = V.get_or_init(|| {
+    V.get_or_init(|| {
         validator(
             "/interactions/{interaction_id}/{interaction_token}/callback",
             "post",
         )
-    });
-    check(v, "an interaction response", body);
+    })
+}
+
+fn channel_message() -> &'static Validator {
+    static V: OnceLock<Validator> = OnceLock::new();
+    V.get_or_init(|| validator("/channels/{channel_id}/messages", "post"))
+}
+
+fn followup() -> &'static Validator {
+    static V: OnceLock<Validator> = OnceLock::new();
+    V.get_or_init(|| validator("/webhooks/{webhook_id}/{webhook_token}", "post"))
+}
+
+fn message_edit() -> &'static Validator {
+    static V: OnceLock<Validator> = OnceLock::new();
+    V.get_or_init(|| {
+        validator(
+            "/webhooks/{webhook_id}/{webhook_token}/messages/@original",
+            "patch",
+        )
+    })
+}
+
+fn command_registration(guild: bool) -> &'static Validator {
+    static GLOBAL: OnceLock<Validator> = OnceLock::new();
+    static GUILD: OnceLock<Validator> = OnceLock::new();
+    if guild {
+        GUILD.get_or_init(|| {
+            validator(
+                "/applications/{application_id}/guilds/{guild_id}/commands",
+                "put",
+            )
+        })
+    } else {
+        GLOBAL.get_or_init(|| validator("/applications/{application_id}/commands", "put"))
+    }
+}
+
+/// What is wrong with the body of a request to Discord's REST API (`parts`: the path
+/// after `/api/v10/`, split at `/`), by Discord's description of that route. `None`: a
+/// route without a JSON body to check.
+pub fn problems(method: &str, parts: &[&str], body: &Value) -> Option<Vec<String>> {
+    Some(match (method, parts) {
+        ("POST", ["interactions", _, _, "callback"]) => errors(interaction_response(), body),
+        ("POST", ["channels", _, "messages"]) => errors(channel_message(), &uploaded_forms(body)),
+        ("POST", ["webhooks", _, _]) => errors(followup(), body),
+        ("PATCH", ["webhooks", _, _, "messages", "@original"]) => {
+            errors(message_edit(), &uploaded_forms(body))
+        }
+        ("PUT", ["applications", _, "commands"]) => {
+            errors(command_registration(false), &documented_forms(body))
+        }
+        ("PUT", ["applications", _, "guilds", _, "commands"]) => {
+            errors(command_registration(true), &documented_forms(body))
+        }
+        _ => return None,
+    })
+}
+
+pub fn assert_interaction_response(body: &Value) {
+    check(interaction_response(), "an interaction response", body);
 }
 
 pub fn assert_channel_message(body: &Value) {
-    static V: OnceLock<Validator> = OnceLock::new();
-    let v = V.get_or_init(|| validator("/channels/{channel_id}/messages", "post"));
-    check(v, "a channel message", &uploaded_forms(body));
+    check(
+        channel_message(),
+        "a channel message",
+        &uploaded_forms(body),
+    );
 }
 
 /// A file uploaded with a message is named in `attachments` by its place among the
@@ -78,20 +143,11 @@ fn uploaded_forms(body: &Value) -> Value {
 }
 
 pub fn assert_followup(body: &Value) {
-    static V: OnceLock<Validator> = OnceLock::new();
-    let v = V.get_or_init(|| validator("/webhooks/{webhook_id}/{webhook_token}", "post"));
-    check(v, "a follow-up message", body);
+    check(followup(), "a follow-up message", body);
 }
 
 pub fn assert_message_edit(body: &Value) {
-    static V: OnceLock<Validator> = OnceLock::new();
-    let v = V.get_or_init(|| {
-        validator(
-            "/webhooks/{webhook_id}/{webhook_token}/messages/@original",
-            "patch",
-        )
-    });
-    check(v, "a message edit", &uploaded_forms(body));
+    check(message_edit(), "a message edit", &uploaded_forms(body));
 }
 
 /// Where Discord's documentation and the (preview) spec disagree, the documentation
@@ -112,20 +168,11 @@ fn documented_forms(body: &Value) -> Value {
 }
 
 pub fn assert_command_registration(body: &Value, guild: bool) {
-    let body = &documented_forms(body);
-    static GLOBAL: OnceLock<Validator> = OnceLock::new();
-    static GUILD: OnceLock<Validator> = OnceLock::new();
-    let v = if guild {
-        GUILD.get_or_init(|| {
-            validator(
-                "/applications/{application_id}/guilds/{guild_id}/commands",
-                "put",
-            )
-        })
-    } else {
-        GLOBAL.get_or_init(|| validator("/applications/{application_id}/commands", "put"))
-    };
-    check(v, "a command registration", body);
+    check(
+        command_registration(guild),
+        "a command registration",
+        &documented_forms(body),
+    );
 }
 
 #[test]
@@ -140,4 +187,23 @@ fn the_validator_rejects_what_discord_would() {
     let too_long = json!({ "type": 4, "data": { "content": "x".repeat(2001) } });
     assert!(!validator.is_valid(&too_long));
     assert!(validator.is_valid(&json!({ "type": 4, "data": { "content": "ok" } })));
+    // The fake Discord's check, by route.
+    assert_eq!(
+        problems(
+            "POST",
+            &["channels", "7", "messages"],
+            &json!({ "content": "x".repeat(4001) })
+        )
+        .map(|p| p.len()),
+        Some(1)
+    );
+    assert_eq!(
+        problems(
+            "POST",
+            &["channels", "7", "messages"],
+            &json!({ "content": "ok" })
+        ),
+        Some(vec![])
+    );
+    assert_eq!(problems("GET", &["gateway"], &Value::Null), None);
 }

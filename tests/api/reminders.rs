@@ -113,6 +113,18 @@ async fn milestones_fire_at_their_wall_clock_instants_across_dst_in_berlin() {
     w.at("2025-04-02T07:00:00Z").await;
     let posts = w.posts();
     assert_eq!(posts.len(), 3, "{posts:#?}");
+    // Each post went out as the bot, with the configured token.
+    let path = format!("/api/v10/channels/{}/messages", discord::CHANNEL_ID);
+    let sent: Vec<_> = w
+        .discord
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == path)
+        .collect();
+    assert_eq!(sent.len(), 3);
+    assert!(sent
+        .iter()
+        .all(|r| r.authorization.as_deref() == Some("Bot discord-bot-token-for-tests")));
     assert!(content(&posts[1]).starts_with("⏰ **Team cut-off** in 1 day:"));
     assert!(content(&posts[2]).starts_with("⏰ **Team cut-off** is due now:"));
     for post in &posts {

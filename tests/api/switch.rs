@@ -79,6 +79,11 @@ impl World {
 
     /// Stops the program and starts it again on the same database and settings.
     pub async fn restart(self) -> Self {
+        self.restart_at(NOW).await
+    }
+
+    /// As `restart`, with the clock at `now`.
+    pub async fn restart_at(self, now: &str) -> Self {
         let Self {
             app,
             zoom,
@@ -88,7 +93,7 @@ impl World {
         } = self;
         let dir = app.stop().await;
         let config = Self::config(&dir, &zoom, &discord, &extra);
-        let app = TestApp::spawn_with(dir, &config, NOW).await;
+        let app = TestApp::spawn_with(dir, &config, now).await;
         Self {
             app,
             zoom,
@@ -723,6 +728,95 @@ async fn tokens_refresh_before_expiry_keeping_the_newest_refresh_token() {
     assert_eq!(refreshes[0].form["refresh_token"], issued[1]);
     assert_eq!(refreshes[1].form["refresh_token"], issued[3]);
     assert_eq!(w.state_of("z1").await, ConnectionState::Migrated);
+}
+
+#[tokio::test]
+async fn a_refresh_that_meets_a_zoom_error_or_a_hang_is_retried_not_reauthorized() {
+    let w = World::start_with("request_timeout = \"1s\"\n").await;
+    let back = linked(&w, "932").await;
+    assert_eq!(w.callback(&back).await.0, 200);
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(55));
+    for mode in [TokenMode::ServerError, TokenMode::Hang] {
+        w.zoom.set_token_mode(mode);
+        let report = w.app.switch.refresh_due().await.expect("round");
+        assert_eq!(
+            report,
+            cutover::switch::RefreshReport {
+                refreshed: 0,
+                needs_reauthorization: 0,
+                failed: 1
+            },
+            "{mode:?}"
+        );
+        assert_eq!(
+            w.state_of("z1").await,
+            ConnectionState::Migrated,
+            "{mode:?}"
+        );
+    }
+    let audit = w
+        .app
+        .store
+        .audit_entries(Some(&ConnectionId::parse("z1").expect("id")), 20)
+        .await
+        .expect("audit");
+    assert!(
+        audit.iter().all(|e| e.action != "token.refresh_failed"),
+        "{audit:?}"
+    );
+    assert!(
+        w.discord
+            .requests()
+            .iter()
+            .all(|r| !r.body.to_string().contains("needs re-authorization")),
+        "nobody was told to re-authorize"
+    );
+    // Zoom is back: the refresh token it never saw used still works.
+    w.zoom.set_token_mode(TokenMode::Normal);
+    let report = w.app.switch.refresh_due().await.expect("round");
+    assert_eq!(report.refreshed, 1);
+}
+
+#[tokio::test]
+async fn readiness_turns_503_while_the_first_refresh_round_is_overdue() {
+    let w = World::start().await;
+    let back = linked(&w, "933").await;
+    assert_eq!(w.callback(&back).await.0, 200);
+    // Restarted when the token is due, Zoom holding the refresh: the first round hangs.
+    w.zoom.set_token_mode(TokenMode::Held);
+    let w = w.restart_at("2025-11-21T12:55:00Z").await;
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        w.zoom.token_request_arrived(),
+    )
+    .await
+    .expect("the scheduler began its first round on its own");
+    let readyz = || async {
+        let response = reqwest::get(w.app.url("/readyz")).await.expect("readyz");
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.expect("json");
+        (status, body)
+    };
+    let (status, body) = readyz().await;
+    assert_eq!((status, &body["scheduler"]), (200, &json!("starting")));
+    w.app.clock.set(at("2025-11-21T12:59:00Z"));
+    let (status, body) = readyz().await;
+    assert_eq!(
+        (status, &body["scheduler"], &body["scheduler_lag_seconds"]),
+        (503, &json!("stalled"), &json!(240)),
+        "{body}"
+    );
+    // Zoom answers: the round finishes and the instance is ready again.
+    let mut rounds = w.app.switch.heartbeat().finished_rounds();
+    w.zoom.release_token_request();
+    rounds
+        .wait_for(|finished| *finished >= 1)
+        .await
+        .expect("the round finished");
+    // The reminders' scheduler saw the clock move too.
+    w.app.reminders.tick().await;
+    let (status, body) = readyz().await;
+    assert_eq!((status, &body["scheduler"]), (200, &json!("ok")), "{body}");
 }
 
 #[tokio::test]

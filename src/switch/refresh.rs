@@ -1,0 +1,138 @@
+//! Token refresh: a round refreshes every access token close to expiry, keeping the
+//! newest refresh token (Zoom rotates them). The scheduler runs a round as it starts and
+//! then every minute; its heartbeat tells /readyz whether it keeps going.
+
+use super::{token_identity, zoom, Sealer, Switch, SwitchEvent, REFRESH_AHEAD};
+use crate::domain::{Actor, Snowflake};
+use crate::store::TokenRecord;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Between rounds.
+const ROUND_EVERY: Duration = Duration::from_secs(60);
+
+/// What one round of refreshing did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RefreshReport {
+    pub refreshed: usize,
+    pub needs_reauthorization: usize,
+    pub failed: usize,
+}
+
+impl Switch {
+    /// The scheduler: a round, then rest a minute (or until woken), for ever.
+    pub async fn keep_tokens_fresh(self: Arc<Self>) {
+        self.heartbeat.begin();
+        loop {
+            self.heartbeat.round_starts();
+            match self.refresh_due().await {
+                Ok(report) if report != RefreshReport::default() => {
+                    tracing::info!(?report, "tokens refreshed")
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "the token refresh round failed; retrying in a minute")
+                }
+            }
+            self.heartbeat.round_finished();
+            self.heartbeat.rest(ROUND_EVERY).await;
+        }
+    }
+
+    /// Refreshes every access token close to expiry, keeping the newest refresh token.
+    pub async fn refresh_due(&self) -> anyhow::Result<RefreshReport> {
+        let now = self.clock.now();
+        let mut report = RefreshReport::default();
+        let Some(sealer) = &self.sealer else {
+            return Ok(report);
+        };
+        for record in self.store.tokens_due(now + REFRESH_AHEAD).await? {
+            match self.refresh_one(sealer, &record).await {
+                Ok(()) => report.refreshed += 1,
+                Err(zoom::TokenError::InvalidGrant) => {
+                    report.needs_reauthorization += 1;
+                    self.store
+                        .mark_needs_reauthorization(
+                            &record.connection,
+                            "the refresh token was refused (invalid_grant)",
+                            self.clock.now(),
+                        )
+                        .await?;
+                    let owner = record
+                        .owner
+                        .as_deref()
+                        .and_then(|o| Snowflake::parse(o).ok());
+                    let who = owner
+                        .map(|o| format!("{}: ", o.mention()))
+                        .unwrap_or_default();
+                    let text = format!(
+                        "{who}`{}` needs re-authorization: Zoom no longer accepts its token. \
+                         Run `/migrate connection:{}` to authorize it again.",
+                        record.connection, record.connection
+                    );
+                    self.announcer.post(&text, owner).await;
+                    let actor = owner
+                        .map_or_else(|| "terminal".to_owned(), |o| Actor::Discord(o).to_string());
+                    // No private answer to update: only the terminal hears it.
+                    let _ = self
+                        .announcer
+                        .tell_person(
+                            SwitchEvent {
+                                actor,
+                                connection: record.connection.clone(),
+                                text,
+                            },
+                            None,
+                        )
+                        .await;
+                }
+                Err(e) => {
+                    report.failed += 1;
+                    tracing::warn!(connection = %record.connection, error = %e, "token refresh failed; will retry");
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn refresh_one(
+        &self,
+        sealer: &Sealer,
+        record: &TokenRecord,
+    ) -> Result<(), zoom::TokenError> {
+        let unavailable = |e: &dyn std::fmt::Display| zoom::TokenError::Unavailable(e.to_string());
+        let secret = sealer
+            .open(
+                &record.client_secret_sealed,
+                &token_identity(&record.connection, "client_secret"),
+            )
+            .map_err(|e| unavailable(&e))?;
+        let Some(sealed_refresh) = &record.refresh_token_sealed else {
+            return Err(zoom::TokenError::InvalidGrant);
+        };
+        let refresh = sealer
+            .open(
+                sealed_refresh,
+                &token_identity(&record.connection, "refresh_token"),
+            )
+            .map_err(|e| unavailable(&e))?;
+        let tokens = self
+            .zoom
+            .refresh(&record.client_id, &secret, &refresh)
+            .await?;
+        // Zoom has rotated the refresh token: if the new one cannot be kept, the old one is
+        // already dead, and the next round will find the connection needs re-authorization.
+        let kept = match self.seal_tokens(sealer, &record.connection, &tokens) {
+            Ok(sealed) => self
+                .store
+                .store_refreshed(&record.connection, &sealed, self.clock.now())
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        kept.map_err(|e| {
+            tracing::error!(connection = %record.connection, error = %e, "a refreshed token could not be stored");
+            zoom::TokenError::Unavailable(e)
+        })
+    }
+}
