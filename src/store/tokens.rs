@@ -183,17 +183,4 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
-
-    /// The sealed access token of a connection (for tests and, later, Celigo).
-    pub async fn sealed_access_token(
-        &self,
-        connection: &ConnectionId,
-    ) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>, StoreError> {
-        let row: Option<(Vec<u8>, Option<Vec<u8>>)> =
-            sqlx::query_as("SELECT access_token_sealed, refresh_token_sealed FROM oauth_tokens WHERE connection_id = ?")
-                .bind(connection.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row)
-    }
 }

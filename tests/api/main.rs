@@ -14,6 +14,7 @@ mod fake_zoom;
 mod health;
 mod helpers;
 mod openapi;
+mod pty;
 mod reminders;
 mod server;
 mod switch;

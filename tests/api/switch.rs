@@ -154,6 +154,21 @@ impl World {
         (status, response.text().await.expect("page"), csp)
     }
 
+    /// The sealed access and refresh tokens stored for `id`, read as they lie at rest.
+    pub async fn sealed_tokens(&self, id: &str) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&self.app.dir.db_url())
+            .await
+            .expect("open the database");
+        sqlx::query_as(
+            "SELECT access_token_sealed, refresh_token_sealed FROM oauth_tokens WHERE connection_id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&mut db)
+        .await
+        .expect("read the tokens")
+    }
+
     pub async fn state_of(&self, id: &str) -> ConnectionState {
         self.app
             .store
@@ -282,22 +297,35 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
         connection.migrated_by.as_deref(),
         Some("discord:420000000000000001")
     );
-    let (access, refresh) = w
-        .app
-        .store
-        .sealed_access_token(&ConnectionId::parse("z1").expect("id"))
-        .await
-        .expect("read")
-        .expect("tokens");
-    for (sealed, plain) in [
-        (&access, &issued[0]),
-        (&refresh.expect("refresh"), &issued[1]),
-    ] {
+    let (access, refresh) = w.sealed_tokens("z1").await.expect("tokens");
+    let refresh = refresh.expect("refresh");
+    for (sealed, plain) in [(&access, &issued[0]), (&refresh, &issued[1])] {
         assert!(
             !sealed.windows(plain.len()).any(|w| w == plain.as_bytes()),
             "sealed at rest"
         );
     }
+    // And what is sealed is exactly what Zoom issued, under the configured key, bound to
+    // the connection and the kind of token.
+    use base64::Engine;
+    let key: [u8; 32] = base64::engine::general_purpose::STANDARD
+        .decode(SEALING_KEY)
+        .expect("base64")
+        .try_into()
+        .expect("32 bytes");
+    let sealer = cutover::switch::Sealer::new(&key);
+    use secrecy::ExposeSecret;
+    let opened = |sealed: &[u8], what: &str| {
+        sealer
+            .open(sealed, &format!("connection:z1:{what}"))
+            .map(|s| s.expose_secret().to_owned())
+    };
+    assert_eq!(opened(&access, "access_token").as_ref(), Ok(&issued[0]));
+    assert_eq!(opened(&refresh, "refresh_token").as_ref(), Ok(&issued[1]));
+    assert!(
+        opened(&access, "refresh_token").is_err(),
+        "a token opens only as what it was sealed as"
+    );
     let audit = w
         .app
         .store
@@ -370,13 +398,7 @@ async fn linked(w: &World, interaction: &str) -> String {
 
 async fn assert_not_switched(w: &World, page: &str) {
     assert_eq!(w.state_of("z1").await, ConnectionState::Pending, "{page}");
-    assert!(w
-        .app
-        .store
-        .sealed_access_token(&ConnectionId::parse("z1").expect("id"))
-        .await
-        .expect("read")
-        .is_none());
+    assert!(w.sealed_tokens("z1").await.is_none());
     assert!(!page.contains(CLIENT_SECRET), "{page}");
 }
 
@@ -404,10 +426,15 @@ async fn unknown_missing_and_used_links_say_so() {
         (status, page.contains("not a link cutover gave out")),
         (400, true)
     );
-    let (status, _, _) = w.callback("/oauth/zoom/callback?state=%ZZ").await;
+    let (status, page, _) = w.callback("/oauth/zoom/callback?state=%ZZ").await;
     assert_eq!(
-        status, 400,
-        "a malformed query is not an error page with internals"
+        (status, page.contains("not a link cutover gave out")),
+        (400, true),
+        "a malformed query is the same plain page: {page}"
+    );
+    assert!(
+        !page.contains("deserialize") && !page.contains("%ZZ"),
+        "no internals, nothing echoed: {page}"
     );
 
     let back = linked(&w, "910").await;
