@@ -104,10 +104,15 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     let result = match command {
         Command::Run { no_terminal } => run_bot(settings, !no_terminal).await,
-        Command::CheckConfig => emit(&format!(
-            "# The configuration is valid. Effective settings (secrets redacted):\n\n{}",
-            settings.to_redacted_toml()
-        )),
+        Command::CheckConfig => {
+            for warning in settings.warnings() {
+                eprintln!("warning: {warning}");
+            }
+            emit(&format!(
+                "# The configuration is valid. Effective settings (secrets redacted):\n\n{}",
+                settings.to_redacted_toml()
+            ))
+        }
         Command::Connections(ConnectionsCommand::Import { file }) => import(&settings, &file).await,
         Command::Connections(ConnectionsCommand::List { all, json }) => {
             list(&settings, all, json).await
@@ -128,6 +133,9 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn run_bot(settings: Settings, with_terminal: bool) -> anyhow::Result<()> {
+    for warning in settings.warnings() {
+        tracing::warn!("{warning}");
+    }
     let clock: SharedClock = Arc::new(SystemClock);
     let app = Application::build(&settings, Arc::clone(&clock)).await?;
     let core = app.core();

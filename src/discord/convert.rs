@@ -1,6 +1,6 @@
 //! Interactions as the chat core's requests.
 
-use crate::chat::{Action, Caller, OptionValue, Request};
+use crate::chat::{Action, Caller, Message, OptionValue, Reply, Request};
 use crate::domain::{Actor, Snowflake};
 use crate::switch::ReplyHandle;
 use secrecy::SecretString;
@@ -47,6 +47,29 @@ impl AdminPolicy {
             is_admin: self.is_admin(member, guild),
         })
     }
+}
+
+/// The answer to an interaction from outside the team's server (`discord.guild_id`):
+/// another server or a direct message. `None` when it comes from home, or when no home
+/// server is configured.
+pub fn from_elsewhere(interaction: &Interaction, policy: &AdminPolicy) -> Option<Reply> {
+    let home = policy.home_guild?;
+    let guild = match interaction {
+        Interaction::Command(c) | Interaction::Autocomplete(c) => c.guild_id,
+        Interaction::Component(c) => c.guild_id,
+        Interaction::Modal(m) => m.guild_id,
+        _ => return None,
+    };
+    if guild.is_some_and(|g| g.get() == home.get()) {
+        return None;
+    }
+    Some(match interaction {
+        Interaction::Autocomplete(_) => Reply::Choices(Vec::new()),
+        _ => Reply::Message(Message::private(
+            "This cutover works for one team's Discord server, and this is not it: \
+             use its commands in that server. Nothing was done here.",
+        )),
+    })
 }
 
 /// Flattens subcommand groups into the core's command path and leaf options.

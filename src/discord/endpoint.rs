@@ -3,7 +3,7 @@
 //! HTTP reply, deferred and finished later if the core takes too long (see `answer`).
 
 use super::answer::first_response;
-use super::{to_request, AdminPolicy};
+use super::{from_elsewhere, to_request, to_response, AdminPolicy};
 use crate::chat::ChatCore;
 use crate::clock::SharedClock;
 use axum::body::{to_bytes, Body};
@@ -108,6 +108,9 @@ async fn interactions(
     if matches!(interaction, Interaction::Ping(_)) {
         // Exactly `{"type":1}` (serenity's Pong would add `"data": null`).
         return Json(json!({ "type": 1 })).into_response();
+    }
+    if let Some(refusal) = from_elsewhere(&interaction, &state.policy) {
+        return Json(to_response(refusal)).into_response();
     }
     let Some(request) = to_request(&interaction, &state.policy) else {
         return error(

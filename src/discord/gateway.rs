@@ -2,7 +2,7 @@
 //! commands and answers interactions as they arrive.
 
 use super::answer::first_response;
-use super::{registration, to_request, AdminPolicy};
+use super::{from_elsewhere, registration, to_request, to_response, AdminPolicy};
 use crate::chat::ChatCore;
 use serenity::all::{Builder, Context, EventHandler, GatewayIntents, Http, Interaction, Ready};
 use serenity::client::ClientBuilder;
@@ -25,16 +25,21 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        let Some(request) = to_request(&interaction, &self.policy) else {
-            return;
+        let response = match from_elsewhere(&interaction, &self.policy) {
+            Some(refusal) => to_response(refusal),
+            None => {
+                let Some(request) = to_request(&interaction, &self.policy) else {
+                    return;
+                };
+                first_response(
+                    Arc::clone(&self.core),
+                    &interaction,
+                    request,
+                    Arc::clone(&ctx.http),
+                )
+                .await
+            }
         };
-        let response = first_response(
-            Arc::clone(&self.core),
-            &interaction,
-            request,
-            Arc::clone(&ctx.http),
-        )
-        .await;
         // Through the builder, which sends attached files as multipart.
         if let Err(e) = response
             .execute(&ctx.http, (interaction.id(), interaction.token()))

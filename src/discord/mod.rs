@@ -9,7 +9,7 @@ pub mod gateway;
 pub mod registration;
 mod respond;
 
-pub use convert::{to_request, AdminPolicy};
+pub use convert::{from_elsewhere, to_request, AdminPolicy};
 pub use respond::to_response;
 
 use crate::settings::HttpUrl;

@@ -143,4 +143,20 @@ impl Settings {
     pub fn to_redacted_toml(&self) -> String {
         redacted::to_toml(self)
     }
+
+    /// What is valid but probably not meant: said by `check-config` and at start.
+    pub fn warnings(&self) -> Vec<String> {
+        let discord = &self.discord;
+        let mut warnings = Vec::new();
+        let in_discord = discord.token.is_some() || discord.public_key.is_some();
+        if in_discord && discord.guild_id.is_none() && discord.admin_role_ids.is_empty() {
+            warnings.push(
+                "nobody can be an admin in Discord: Manage Server counts only in discord.guild_id, and \
+                 discord.admin_role_ids is empty. Set discord.guild_id to the team's server (or list admin roles); \
+                 until then admin commands work only at the terminal"
+                    .to_owned(),
+            );
+        }
+        warnings
+    }
 }

@@ -492,3 +492,31 @@ async fn every_problem_is_listed_at_once_deadlines_included_with_where_it_came_f
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn check_config_warns_when_nobody_could_be_an_admin_in_discord() {
+    let dir = TestDir::new();
+    let key = "a".repeat(64);
+    let warning = "warning: nobody can be an admin in Discord";
+    let (ok, _, err) = check_config(&dir, &[], &[("CUTOVER__DISCORD__PUBLIC_KEY", &key)]).await;
+    assert!(ok, "a warning, not an error: {err}");
+    assert!(err.contains(warning), "{err}");
+    for (name, value) in [
+        ("CUTOVER__DISCORD__GUILD_ID", "800000000000000001"),
+        (
+            "CUTOVER__DISCORD__ADMIN_ROLE_IDS",
+            "[\"440000000000000001\"]",
+        ),
+    ] {
+        let (ok, _, err) = check_config(
+            &dir,
+            &[],
+            &[("CUTOVER__DISCORD__PUBLIC_KEY", &key), (name, value)],
+        )
+        .await;
+        assert!(ok && !err.contains(warning), "{name}: {err}");
+    }
+    // The terminal alone needs no Discord admin.
+    let (ok, _, err) = check_config(&dir, &[], &[]).await;
+    assert!(ok && !err.contains(warning), "{err}");
+}

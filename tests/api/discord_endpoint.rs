@@ -647,15 +647,47 @@ async fn every_admin_command_answers_over_http() {
 }
 
 #[tokio::test]
-async fn manage_server_in_another_server_is_not_admin_here() {
+async fn interactions_from_other_servers_and_direct_messages_are_refused_politely() {
     let e = Endpoint::start().await;
-    let add = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
+    let remove = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
         { "name": "id", "type": 3, "value": "z1" }
     ] }] }]);
-    let mut elsewhere = discord::command("60", "cutover", add, STRANGER, MANAGE_GUILD);
+    const REFUSAL: &str = "This cutover works for one team's Discord server, and this is not it: use its commands in that server. Nothing was done here.";
+    // Another server, by someone who manages it.
+    let mut elsewhere = discord::command("60", "cutover", remove.clone(), STRANGER, MANAGE_GUILD);
     elsewhere["guild_id"] = json!("810000000000000009");
     let r = e.send(elsewhere).await;
-    assert!(is_private(&r) && text(&r).contains("is for admins"), "{r}");
+    assert!(is_private(&r) && text(&r) == REFUSAL, "{r}");
+    // A direct message: no server, no member, the user at the top.
+    let mut direct = discord::command("61", "connections", json!([]), OWNER, MEMBER);
+    let user = direct["member"]["user"].clone();
+    direct.as_object_mut().expect("object").remove("guild_id");
+    direct.as_object_mut().expect("object").remove("member");
+    direct["user"] = user;
+    direct["context"] = json!(1);
+    let r = e.send(direct).await;
+    assert!(is_private(&r) && text(&r) == REFUSAL, "{r}");
+    // Suggestions from elsewhere: none.
+    let mut suggest = discord::autocomplete(
+        "62",
+        "migrate",
+        json!([{ "name": "connection", "type": 3, "value": "z", "focused": true }]),
+        OWNER,
+    );
+    suggest["guild_id"] = json!("810000000000000009");
+    let r = e.send(suggest).await;
+    assert_eq!(r, json!({ "type": 8, "data": { "choices": [] } }));
+    // At home, the same person is answered.
+    let r = e
+        .send(discord::command(
+            "63",
+            "connections",
+            json!([]),
+            OWNER,
+            MEMBER,
+        ))
+        .await;
+    assert!(!text(&r).contains("this is not it"), "{r}");
     assert!(e
         .app
         .store
