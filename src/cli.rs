@@ -48,6 +48,11 @@ enum Command {
     Commands(CommandsCommand),
     /// Print a fresh sealing key (base64 of 32 random bytes) for security.sealing_key
     Keygen,
+    /// Write a consistent copy of the database to FILE; safe while the bot runs
+    Backup {
+        /// Where the copy goes (a new file; nothing is overwritten)
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,6 +127,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             register_commands(&settings, guild.as_deref()).await
         }
         Command::Keygen => Ok(()),
+        Command::Backup { file } => backup(&settings, &file).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -257,6 +263,20 @@ async fn register_commands(settings: &Settings, guild: Option<&str>) -> anyhow::
         |g| format!("in guild {g}"),
     );
     emit(&format!("Registered {count} slash command(s) {place}.\n"))
+}
+
+async fn backup(settings: &Settings, file: &Path) -> anyhow::Result<()> {
+    let store = Store::open(&settings.database.url).await?;
+    store.backup_to(file).await?;
+    store.close().await;
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    emit(&format!(
+        "Backed up the database to {} ({size} bytes), checked whole.\n\
+         To restore: stop cutover, copy it over the database file ({}), delete the -wal and -shm \
+         files beside that if present, and start cutover with the same sealing key.\n",
+        file.display(),
+        settings.database.url
+    ))
 }
 
 async fn import(settings: &Settings, file: &Path) -> anyhow::Result<()> {

@@ -2,6 +2,7 @@
 
 mod attempts;
 mod audit;
+mod backup;
 mod bot_settings;
 mod celigo_switch;
 mod connections;
@@ -55,6 +56,8 @@ pub enum StoreError {
     Database(sqlx::Error),
     #[error("the database holds a value cutover cannot read ({0}); was it edited by hand?")]
     Corrupt(String),
+    #[error("cannot back up to {target}: {reason}")]
+    Backup { target: String, reason: String },
 }
 
 impl From<sqlx::Error> for StoreError {

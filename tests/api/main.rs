@@ -4,6 +4,7 @@
 mod celigo;
 mod celigo_sync;
 mod chat;
+mod cli_backup;
 mod cli_inventory;
 mod cli_settings;
 mod discord_endpoint;
