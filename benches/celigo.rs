@@ -85,7 +85,7 @@ fn main() {
         let settings = Settings::load(Some(&config)).expect("settings");
 
         let store = Store::open(&url).await.expect("open");
-        let client = celigo::client(&settings, Arc::new(Health::new(false)))
+        let client = celigo::client(&settings, Arc::new(Health::new(false)), Arc::default())
             .expect("client")
             .expect("a token is set");
         let mut first = Vec::new();

@@ -1,12 +1,14 @@
 //! The HTTP server's routes. Each capability adds its own router here.
 
 use crate::celigo::{Health, SyncState};
+use crate::metrics::Metrics;
 use crate::reminders::Reminders;
 use crate::store::Store;
 use crate::switch::Switch;
 use axum::extract::State;
+use axum::http::header;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::TimeDelta;
@@ -20,6 +22,7 @@ pub struct HttpState {
     /// integrator.io, when a token is set.
     pub celigo: Option<Arc<Health>>,
     pub reminders: Arc<Reminders>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// The schedulers run a round a minute; three missed rounds mean one is stuck (or, with
@@ -30,7 +33,36 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .with_state(state)
+}
+
+/// Prometheus' scrape: OpenMetrics text, the gauges read now.
+async fn metrics(State(state): State<HttpState>) -> Response {
+    let connections = match state.store.connection_states().await {
+        Ok(counts) => counts,
+        Err(error) => {
+            tracing::warn!(error = %error, "could not count connections for /metrics");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is not answering; see /readyz\n",
+            )
+                .into_response();
+        }
+    };
+    let lag = state
+        .reminders
+        .heartbeat()
+        .pulse(MAX_SCHEDULER_LAG)
+        .lag_seconds();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(&connections, lag),
+    )
+        .into_response()
 }
 
 /// Liveness: the process serves requests.

@@ -11,6 +11,7 @@ pub mod heartbeat;
 pub mod http;
 pub mod inventory;
 pub mod markdown;
+pub mod metrics;
 pub mod reminders;
 pub mod server;
 pub mod settings;

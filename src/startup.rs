@@ -7,11 +7,14 @@ use crate::clock::SharedClock;
 use crate::discord::endpoint::{self, EndpointState};
 use crate::discord::AdminPolicy;
 use crate::http::{self, HttpState};
+use crate::metrics::Metrics;
 use crate::reminders::Reminders;
 use crate::server;
 use crate::settings::Settings;
 use crate::store::Store;
-use crate::switch::{callback, Announcer, CeligoLinks, Sealer, Switch, Zoom, CELIGO_START_PATH};
+use crate::switch::{
+    callback, Announcer, CeligoLinks, Links, Sealer, Switch, Zoom, CELIGO_START_PATH,
+};
 use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -73,7 +76,8 @@ impl Application {
             .map(|key| Sealer::new(key.bytes()));
         let sync_every = Duration::from_secs(settings.celigo.sync_every.as_seconds());
         let health = Arc::new(Health::new(!sync_every.is_zero()));
-        let celigo_client = celigo::client(settings, Arc::clone(&health))
+        let metrics = Arc::new(Metrics::new());
+        let celigo_client = celigo::client(settings, Arc::clone(&health), Arc::clone(&metrics))
             .context("building the HTTP client for integrator.io")?;
         let celigo_links = celigo_client.as_ref().map(|_| CeligoLinks {
             start_url: settings.server.public_url(CELIGO_START_PATH),
@@ -84,9 +88,12 @@ impl Application {
             Arc::clone(&clock),
             sealer,
             zoom,
-            settings.security.link_ttl,
+            Links {
+                ttl: settings.security.link_ttl,
+                celigo: celigo_links,
+            },
             announcer,
-            celigo_links,
+            Arc::clone(&metrics),
         ));
         let celigo = celigo_client
             .map(|client| Arc::new(Celigo::new(client, Arc::clone(&switch), settings)));
@@ -102,6 +109,7 @@ impl Application {
             crate::store::folder_of(&settings.database.url)
                 .unwrap_or_else(|| PathBuf::from("."))
                 .join("charts"),
+            Arc::clone(&metrics),
         ));
         let core = Arc::new(ChatCore::new(
             store.clone(),
@@ -113,12 +121,14 @@ impl Application {
                 celigo: celigo.clone(),
             },
             Arc::clone(&reminders),
+            Arc::clone(&metrics),
         ));
         let mut router = http::router(HttpState {
             store: store.clone(),
             switch: Arc::clone(&switch),
             celigo: celigo.as_ref().map(|_| health),
             reminders: Arc::clone(&reminders),
+            metrics,
         })
         .merge(callback::router(Arc::clone(&switch)));
         if let Some(celigo) = &celigo {

@@ -5,6 +5,7 @@
 use super::error::{CeligoError, Problem};
 use super::health::{Health, TokenState};
 use crate::domain::ConnectionId;
+use crate::metrics::Metrics;
 use crate::settings::HttpUrl;
 use reqwest::header::{HeaderMap, ACCEPT, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
@@ -77,6 +78,7 @@ pub struct CeligoClient {
     token: SecretString,
     throttle: Throttle,
     health: Arc<Health>,
+    metrics: Arc<Metrics>,
     /// Set once `POST …/ping` was answered 405 and a GET worked: then GET is used.
     ping_by_get: AtomicBool,
 }
@@ -112,6 +114,7 @@ impl CeligoClient {
         token: SecretString,
         timeout: Duration,
         health: Arc<Health>,
+        metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             // The token must never follow a redirect to somewhere else.
@@ -127,6 +130,7 @@ impl CeligoClient {
             token,
             throttle: Throttle::new(),
             health,
+            metrics,
             ping_by_get: AtomicBool::new(false),
         })
     }
@@ -166,6 +170,7 @@ impl CeligoClient {
             let response = match request.send().await {
                 Ok(response) => response,
                 Err(e) => {
+                    self.metrics.celigo_request(None);
                     tracing::warn!(%method, path = url.path(), error = %short(&e), try_number, "integrator.io request failed");
                     if repeat == Repeat::Safe && !last {
                         tokio::time::sleep(backoff(try_number)).await;
@@ -176,6 +181,7 @@ impl CeligoClient {
                 }
             };
             let status = response.status();
+            self.metrics.celigo_request(Some(status.as_u16()));
             let headers = response.headers().clone();
             let body = match response.bytes().await {
                 Ok(bytes) => bytes.to_vec(),

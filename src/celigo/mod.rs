@@ -22,6 +22,7 @@ pub use watch::Checked;
 
 use crate::clock::SharedClock;
 use crate::domain::Actor;
+use crate::metrics::Metrics;
 use crate::settings::{HttpUrl, Settings};
 use crate::store::Store;
 use crate::switch::Switch;
@@ -37,7 +38,11 @@ use std::time::Duration;
 const WATCH_GRACE: TimeDelta = TimeDelta::minutes(4);
 
 /// Builds the client for `settings`, if a token is set.
-pub fn client(settings: &Settings, health: Arc<Health>) -> anyhow::Result<Option<CeligoClient>> {
+pub fn client(
+    settings: &Settings,
+    health: Arc<Health>,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<Option<CeligoClient>> {
     let Some(token) = settings.celigo.api_token.clone() else {
         return Ok(None);
     };
@@ -46,6 +51,7 @@ pub fn client(settings: &Settings, health: Arc<Health>) -> anyhow::Result<Option
         token,
         Duration::from_secs(settings.celigo.request_timeout.as_seconds()),
         health,
+        metrics,
     )
     .map(Some)
 }

@@ -73,6 +73,7 @@ impl Celigo {
                 .remove(&attempt.id);
             if let Some(outcome) = outcome {
                 watch.outcome.send_replace(Some(outcome.clone()));
+                this.switch.count_outcome(&attempt, &outcome);
                 this.switch.tell(&attempt, &outcome).await;
             }
         });

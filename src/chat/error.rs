@@ -27,6 +27,18 @@ impl From<crate::store::StoreError> for ChatError {
 }
 
 impl ChatError {
+    /// A fixed name for /metrics.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            ChatError::UnknownCommand(_) | ChatError::BadOption { .. } => "invalid",
+            ChatError::StaleComponent => "stale",
+            ChatError::NotAllowed(_) => "not_allowed",
+            ChatError::NotFound(_) => "not_found",
+            ChatError::Refused(_) => "refused",
+            ChatError::Internal(_) => "error",
+        }
+    }
+
     pub fn into_message(self) -> Message {
         match self {
             ChatError::Internal(error) => {

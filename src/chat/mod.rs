@@ -27,6 +27,7 @@ pub use reply::{
 use crate::celigo::Celigo;
 use crate::clock::SharedClock;
 use crate::domain::{Actor, Deadline, Snowflake, TimeZoneName, UserId};
+use crate::metrics::Metrics;
 use crate::reminders::Reminders;
 use crate::settings::BackendChoice;
 use crate::store::Store;
@@ -71,6 +72,20 @@ pub enum Action {
         option: String,
         partial: String,
     },
+}
+
+impl Action {
+    /// The command it belongs to, for /metrics: only names cutover has, so typed
+    /// nonsense cannot grow the label set.
+    fn metric_name(&self) -> String {
+        let command = |name: &str| find_command(name).map_or("unknown", |spec| spec.name);
+        match self {
+            Action::Command { name, .. } => command(name).to_owned(),
+            Action::Autocomplete { name, .. } => format!("{} (suggestions)", command(name)),
+            Action::Button { .. } => "button".to_owned(),
+            Action::ModalSubmit { .. } => "form".to_owned(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Action {
@@ -139,6 +154,7 @@ pub struct ChatCore {
     reminders: Arc<Reminders>,
     /// `reminders.channel_id` from the configuration (admins may set another from chat).
     reminders_channel: Option<Snowflake>,
+    metrics: Arc<Metrics>,
 }
 
 impl ChatCore {
@@ -149,6 +165,7 @@ impl ChatCore {
         switch: Arc<Switch>,
         backends: Backends,
         reminders: Arc<Reminders>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             store,
@@ -159,6 +176,7 @@ impl ChatCore {
             switch,
             backends,
             reminders,
+            metrics,
         }
     }
 
@@ -208,7 +226,15 @@ impl ChatCore {
     /// Answers one request. Never fails: problems become a private explanation.
     #[tracing::instrument(skip_all, fields(actor = %request.caller.actor))]
     pub async fn handle(&self, request: Request) -> Reply {
-        let reply = match self.dispatch(&request).await {
+        // Measured on the process's own clock: how long people wait, not what time it is.
+        let started = std::time::Instant::now();
+        let answered = self.dispatch(&request).await;
+        self.metrics.interaction(
+            request.action.metric_name(),
+            answered.as_ref().map_or_else(ChatError::outcome, |_| "ok"),
+            started.elapsed(),
+        );
+        let reply = match answered {
             Ok(reply) => reply,
             Err(error) => Reply::Message(error.into_message()),
         };

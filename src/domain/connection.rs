@@ -60,7 +60,7 @@ pub enum ConnectionState {
 }
 
 impl ConnectionState {
-    const ALL: [Self; 4] = [
+    pub const ALL: [Self; 4] = [
         Self::Pending,
         Self::AwaitingAuthorization,
         Self::Migrated,

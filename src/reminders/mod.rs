@@ -12,6 +12,7 @@ use crate::clock::SharedClock;
 use crate::domain::{Deadline, HumanDuration, Snowflake, TimeZoneName};
 use crate::heartbeat::Heartbeat;
 use crate::markdown::escape;
+use crate::metrics::Metrics;
 use crate::settings::ReminderSettings;
 use crate::store::{PostClaim, PostKind, Progress, ReminderState, Store};
 use chart::Burndown;
@@ -97,6 +98,7 @@ pub struct Reminders {
     /// Where the terminal's charts are saved.
     chart_dir: PathBuf,
     heartbeat: Heartbeat,
+    metrics: Arc<Metrics>,
     /// Names this process in its claims.
     instance: String,
 }
@@ -109,9 +111,11 @@ impl Reminders {
         configured_deadlines: Vec<Deadline>,
         discord: Option<Arc<Http>>,
         chart_dir: PathBuf,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let (events, _) = broadcast::channel(16);
         Self {
+            metrics,
             store,
             heartbeat: Heartbeat::new(Arc::clone(&clock)),
             clock,
@@ -439,6 +443,7 @@ impl Reminders {
                 self.store
                     .mark_reminder_sent(claim, "terminal", self.clock.now())
                     .await?;
+                self.metrics.reminder_sent(claim.kind.as_str());
                 return Ok(Delivery::Done);
             }
             Outlet::Discord(http, channel) => (http, *channel),
@@ -457,6 +462,7 @@ impl Reminders {
                     self.store
                         .mark_reminder_sent(claim, &message, self.clock.now())
                         .await?;
+                    self.metrics.reminder_sent(claim.kind.as_str());
                     tracing::info!(key = %claim.key, channel = %channel, "reminder posted");
                     return Ok(Delivery::Done);
                 }

@@ -252,6 +252,28 @@ impl Store {
     }
 
     /// Kept current by triggers (see the connection_counts migration).
+    /// How many connections are in each state, every state named (zero included), and
+    /// those gone from integrator.io as `removed`: for /metrics.
+    pub async fn connection_states(&self) -> Result<Vec<(&'static str, i64)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT CASE WHEN removed_at IS NULL THEN state ELSE 'removed' END, COUNT(*) \
+             FROM connections GROUP BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let count = |name: &str| {
+            rows.iter()
+                .find(|(state, _)| state == name)
+                .map_or(0, |(_, n)| *n)
+        };
+        Ok(ConnectionState::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .chain(["removed"])
+            .map(|name| (name, count(name)))
+            .collect())
+    }
+
     pub async fn progress(&self) -> Result<Progress, StoreError> {
         let (total, migrated): (i64, i64) =
             sqlx::query_as("SELECT total, migrated FROM connection_counts WHERE id = 1")

@@ -113,6 +113,7 @@ impl Switch {
 
     /// Tells people in the background, so a page never waits on Discord.
     pub fn tell_later(self: &Arc<Self>, attempt: Attempt, outcome: Outcome) {
+        self.count_outcome(&attempt, &outcome);
         let this = Arc::clone(self);
         tokio::spawn(async move { this.tell(&attempt, &outcome).await });
     }

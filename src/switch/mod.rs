@@ -22,6 +22,7 @@ pub use zoom::Zoom;
 use crate::clock::SharedClock;
 use crate::domain::{Actor, Backend, ConnectionId, HumanDuration};
 use crate::heartbeat::Heartbeat;
+use crate::metrics::Metrics;
 use crate::store::{Attempt, AttemptStatus, CreateOutcome, NewAttempt, SealedTokens, Store};
 use chrono::{DateTime, TimeDelta, Utc};
 use oauth2::{CsrfToken, PkceCodeChallenge};
@@ -80,6 +81,13 @@ pub struct CeligoLinks {
     pub redirect_url: String,
 }
 
+/// The links the switch gives out: how long they live, and where `celigo` ones lead.
+#[derive(Debug, Clone)]
+pub struct Links {
+    pub ttl: HumanDuration,
+    pub celigo: Option<CeligoLinks>,
+}
+
 /// A `celigo` attempt reserved while integrator.io is being changed; its `state` goes
 /// into the link once the change is done.
 pub struct Reserved {
@@ -119,6 +127,7 @@ pub struct Switch {
     link_ttl: HumanDuration,
     announcer: Announcer,
     celigo_links: Option<CeligoLinks>,
+    metrics: Arc<Metrics>,
 }
 
 /// What a sealed value belongs to: the associated data that ties it to its record.
@@ -140,9 +149,9 @@ impl Switch {
         clock: SharedClock,
         sealer: Option<Sealer>,
         zoom: Zoom,
-        link_ttl: HumanDuration,
+        links: Links,
         announcer: Announcer,
-        celigo_links: Option<CeligoLinks>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             heartbeat: Heartbeat::new(Arc::clone(&clock)),
@@ -150,9 +159,10 @@ impl Switch {
             clock,
             sealer,
             zoom,
-            link_ttl,
+            link_ttl: links.ttl,
             announcer,
-            celigo_links,
+            celigo_links: links.celigo,
+            metrics,
         }
     }
 
@@ -160,7 +170,6 @@ impl Switch {
         self.link_ttl
     }
 
-    /// How long ago the last refresh round started, if one has.
     /// The refresh scheduler's pulse; `tick` on it drives a round.
     pub fn heartbeat(&self) -> &Heartbeat {
         &self.heartbeat
@@ -168,6 +177,13 @@ impl Switch {
 
     pub fn announcer(&self) -> &Announcer {
         &self.announcer
+    }
+
+    /// An attempt has ended: counted for /metrics (before anyone is told, so a scrape
+    /// right after the page shows it).
+    pub fn count_outcome(&self, attempt: &Attempt, outcome: &Outcome) {
+        self.metrics
+            .switch_ended(attempt.backend.as_str(), outcome.label());
     }
 
     fn sealer(&self) -> Result<&Sealer, IssueError> {

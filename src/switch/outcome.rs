@@ -41,6 +41,29 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// A fixed name for /metrics (never the provider's own error text).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Switched { .. } => "switched",
+            Outcome::UnknownLink => "unknown_link",
+            Outcome::UsedLink => "used_link",
+            Outcome::ReplacedLink => "replaced_link",
+            Outcome::ExpiredLink => "expired_link",
+            Outcome::Denied => "denied",
+            Outcome::ProviderError(_) => "provider_error",
+            Outcome::InvalidClient => "invalid_client",
+            Outcome::InvalidGrant => "invalid_grant",
+            Outcome::TokenEndpointUnavailable => "token_endpoint_unavailable",
+            Outcome::VerificationFailed => "verification_failed",
+            Outcome::CeligoUnavailable(_) => "celigo_unavailable",
+            Outcome::NotAuthorizedInTime => "not_authorized_in_time",
+            Outcome::ChangedInCeligo => "changed_in_celigo",
+            Outcome::StillChecking => "still_checking",
+            Outcome::NotWatched => "not_watched",
+            Outcome::Internal => "internal",
+        }
+    }
+
     fn parts(&self) -> (StatusCode, String, String, String) {
         let again = "Run /migrate again for a new link.";
         match self {

@@ -48,9 +48,13 @@ impl Switch {
         };
         for record in self.store.tokens_due(now + REFRESH_AHEAD).await? {
             match self.refresh_one(sealer, &record).await {
-                Ok(()) => report.refreshed += 1,
+                Ok(()) => {
+                    report.refreshed += 1;
+                    self.metrics.token_refreshed("refreshed");
+                }
                 Err(zoom::TokenError::InvalidGrant) => {
                     report.needs_reauthorization += 1;
+                    self.metrics.token_refreshed("needs_reauthorization");
                     self.store
                         .mark_needs_reauthorization(
                             &record.connection,
@@ -88,6 +92,7 @@ impl Switch {
                 }
                 Err(e) => {
                     report.failed += 1;
+                    self.metrics.token_refreshed("failed");
                     tracing::warn!(connection = %record.connection, error = %e, "token refresh failed; will retry");
                 }
             }

@@ -6,7 +6,7 @@ use crate::celigo::{id, CeligoWorld, Z1};
 use crate::fake_celigo::{docs, FakeCeligo, TOKEN};
 use crate::fake_discord::{self as discord, MEMBER};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{at, TestDir};
+use crate::helpers::{at, metric, TestDir};
 use crate::switch::OWNER;
 use cutover::domain::{Actor, AuthType, ConnectionState, MigratedVia, ShowFilter, Snowflake};
 use cutover::store::ConnectionQuery;
@@ -268,6 +268,16 @@ async fn an_empty_account_answers_204_and_syncs_nothing() {
         .map(|r| r.status)
         .collect();
     assert_eq!(statuses, [204]);
+    // Every request integrator.io answered is counted by its status.
+    let answered = w
+        .celigo
+        .requests()
+        .iter()
+        .filter(|r| r.status == 204)
+        .count();
+    let counted = metric(&w.app, "cutover_celigo_requests_total{status=\"204\"}").await;
+    assert_eq!(counted, answered as f64);
+    assert!(counted >= 1.0);
 }
 
 #[tokio::test]

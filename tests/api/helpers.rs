@@ -327,3 +327,18 @@ pub async fn listening_address(
         }
     }
 }
+
+/// One sample from the app's `/metrics`, e.g. `cutover_switch_total{backend="direct",outcome="switched"}`
+/// (labels in the order the program writes them); 0 when the series does not exist yet.
+pub async fn metric(app: &TestApp, series: &str) -> f64 {
+    let response = reqwest::get(app.url("/metrics")).await.expect("/metrics");
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .is_ok_and(|t| t.starts_with("application/openmetrics-text")));
+    let text = response.text().await.expect("text");
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |value| value.parse().expect("a number"))
+}

@@ -4,7 +4,7 @@
 //! database, Discord refusing, and the chart.
 
 use crate::fake_discord::{self as discord, FakeDiscord, PostFault, MEMBER};
-use crate::helpers::{admin, at, message, TestApp, TestDir};
+use crate::helpers::{admin, at, message, metric, TestApp, TestDir};
 use crate::openapi::assert_channel_message;
 use cutover::chat::Reply;
 use cutover::domain::AuthType;
@@ -125,6 +125,10 @@ async fn milestones_fire_at_their_wall_clock_instants_across_dst_in_berlin() {
     assert!(sent
         .iter()
         .all(|r| r.authorization.as_deref() == Some("Bot discord-bot-token-for-tests")));
+    assert_eq!(
+        metric(&w.app, "cutover_reminders_sent_total{kind=\"milestone\"}").await,
+        3.0
+    );
     assert!(content(&posts[1]).starts_with("⏰ **Team cut-off** in 1 day:"));
     assert!(content(&posts[2]).starts_with("⏰ **Team cut-off** is due now:"));
     for post in &posts {

@@ -4,7 +4,7 @@
 
 use crate::fake_discord::{self as discord, FakeDiscord, MEMBER};
 use crate::fake_zoom::{FakeZoom, TokenMode, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{at, TestApp, TestDir};
+use crate::helpers::{at, metric, TestApp, TestDir};
 use crate::openapi::{assert_channel_message, assert_followup, assert_message_edit};
 use cutover::chat::Reply;
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
@@ -755,6 +755,45 @@ async fn tokens_refresh_before_expiry_keeping_the_newest_refresh_token() {
     assert_eq!(refreshes[0].form["refresh_token"], issued[1]);
     assert_eq!(refreshes[1].form["refresh_token"], issued[3]);
     assert_eq!(w.state_of("z1").await, ConnectionState::Migrated);
+}
+
+#[tokio::test]
+async fn metrics_count_answers_switches_refreshes_and_connections() {
+    let w = World::start().await;
+    let deadlines = "cutover_interactions_total{command=\"deadlines\",outcome=\"ok\"}";
+    let switched = "cutover_switch_total{backend=\"direct\",outcome=\"switched\"}";
+    let refreshed = "cutover_token_refresh_total{outcome=\"refreshed\"}";
+    assert_eq!(metric(&w.app, deadlines).await, 0.0);
+    w.send(discord::command(
+        "940",
+        "deadlines",
+        json!([]),
+        OWNER,
+        MEMBER,
+    ))
+    .await;
+    assert_eq!(metric(&w.app, deadlines).await, 1.0);
+    assert!(metric(&w.app, "cutover_interaction_seconds_count").await >= 1.0);
+
+    let back = linked(&w, "941").await;
+    assert_eq!(w.callback(&back).await.0, 200);
+    assert_eq!(metric(&w.app, switched).await, 1.0);
+    assert_eq!(
+        metric(&w.app, "cutover_connections{state=\"migrated\"}").await,
+        1.0
+    );
+    assert_eq!(
+        metric(&w.app, "cutover_connections{state=\"pending\"}").await,
+        1.0
+    );
+    // A link used twice is no second switch, and no attempt of its own.
+    assert_eq!(w.callback(&back).await.0, 409);
+    assert_eq!(metric(&w.app, switched).await, 1.0);
+
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(55));
+    w.app.switch.refresh_due().await.expect("round");
+    assert_eq!(metric(&w.app, refreshed).await, 1.0);
+    assert!(metric(&w.app, "process_resident_memory_bytes").await > 0.0);
 }
 
 #[tokio::test]
