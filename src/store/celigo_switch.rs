@@ -2,6 +2,7 @@
 //! switch; a connection found already on OAuth 2.0 is recorded as such.
 
 use super::attempts::{attempt_from_row, record_issued, Attempt, AttemptStatus, COLUMNS};
+use super::revocations::{retire_tokens, Successor};
 use super::switch_record::record_switch;
 use super::tokens::SwitchDone;
 use super::{audit, Store, StoreError};
@@ -144,6 +145,20 @@ impl Store {
         )
         .await?;
         if done.is_some() {
+            // Which Zoom user authorized in integrator.io is not visible to cutover.
+            let successor = Successor::Grant {
+                client_id: &attempt.client_id,
+                zoom_user: None,
+            };
+            retire_tokens(
+                &mut tx,
+                &attempt.connection,
+                successor,
+                "switched in integrator.io",
+                actor,
+                now,
+            )
+            .await?;
             tx.commit().await?;
         }
         Ok(done)

@@ -1,3 +1,4 @@
+use super::revocations::{retire_tokens, Successor};
 use super::{audit, Store, StoreError};
 use crate::domain::{
     Actor, AuthType, Connection, ConnectionId, ConnectionRecord, ConnectionSource, ConnectionState,
@@ -391,6 +392,15 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Change, StoreError> {
         let mut tx = self.pool.begin().await?;
+        retire_tokens(
+            &mut tx,
+            id,
+            Successor::Nothing,
+            "the connection was removed",
+            actor,
+            now,
+        )
+        .await?;
         let removed = sqlx::query("DELETE FROM connections WHERE id = ?")
             .bind(id.as_str())
             .execute(&mut *tx)

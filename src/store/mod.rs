@@ -8,6 +8,7 @@ mod celigo_switch;
 mod connections;
 mod deadlines;
 mod reminders;
+mod revocations;
 mod switch_record;
 mod sync;
 mod tokens;
@@ -18,6 +19,7 @@ pub use bot_settings::ReminderState;
 pub use celigo_switch::Prepared;
 pub use connections::{Change, ConnectionPage, ConnectionQuery, ImportSummary, Progress};
 pub use reminders::{PostClaim, PostKind};
+pub use revocations::{Revocation, RevocationEnd};
 pub use sync::SyncSummary;
 pub use tokens::{SealedTokens, SwitchDone, TokenRecord, ZoomIdentity};
 

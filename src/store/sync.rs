@@ -2,6 +2,7 @@
 //! truth for name, integration, authentication and offline state; owners are cutover's.
 
 use super::attempts::release_stale;
+use super::revocations::{retire_tokens, Successor};
 use super::{audit, Store, StoreError};
 use crate::domain::{
     Actor, ConnectionId, ConnectionState, MigratedVia, RemoteAuth, SyncedConnection,
@@ -263,6 +264,15 @@ impl Store {
                 continue;
             }
             summary.removed += 1;
+            retire_tokens(
+                &mut tx,
+                id,
+                Successor::Nothing,
+                "gone from integrator.io",
+                actor,
+                now,
+            )
+            .await?;
             audit::record(
                 &mut tx,
                 now,

@@ -1,6 +1,7 @@
 //! The OAuth tokens a switch produced, all secrets sealed, and the switch itself.
 
 use super::attempts::{Attempt, AttemptStatus};
+use super::revocations::{retire_tokens, Successor};
 use super::switch_record::record_switch;
 use super::{audit, Store, StoreError};
 use crate::domain::{Actor, ConnectionId, MigratedVia};
@@ -43,7 +44,9 @@ pub struct SwitchDone {
 
 impl Store {
     /// The switch, in one transaction: tokens stored (sealed), the connection flipped to
-    /// OAuth 2.0 with who and when, the attempt closed, the audit log written.
+    /// OAuth 2.0 with who and when, the attempt closed, the audit log written, and the
+    /// tokens of an earlier switch retired (queued for revocation when they belong to
+    /// another app or user).
     pub async fn complete_switch(
         &self,
         attempt: &Attempt,
@@ -71,15 +74,23 @@ impl Store {
         else {
             return Ok(None);
         };
+        let successor = Successor::Grant {
+            client_id: &attempt.client_id,
+            zoom_user: Some(&identity.user_id),
+        };
+        retire_tokens(
+            &mut tx,
+            &attempt.connection,
+            successor,
+            "switched again",
+            actor,
+            now,
+        )
+        .await?;
         sqlx::query(
             "INSERT INTO oauth_tokens (connection_id, client_id, client_secret_sealed, access_token_sealed, \
              refresh_token_sealed, access_expires_at, scope, zoom_user_id, zoom_email, zoom_account_id, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (connection_id) DO UPDATE SET client_id = excluded.client_id, \
-             client_secret_sealed = excluded.client_secret_sealed, access_token_sealed = excluded.access_token_sealed, \
-             refresh_token_sealed = excluded.refresh_token_sealed, access_expires_at = excluded.access_expires_at, \
-             scope = excluded.scope, zoom_user_id = excluded.zoom_user_id, zoom_email = excluded.zoom_email, \
-             zoom_account_id = excluded.zoom_account_id, updated_at = excluded.updated_at",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(attempt.connection.as_str())
         .bind(&attempt.client_id)
@@ -126,25 +137,45 @@ impl Store {
     }
 
     /// Stores a refreshed token set; Zoom rotates refresh tokens, so the new one replaces
-    /// the old (a provider that sends none keeps the old one).
+    /// the old (a provider that sends none keeps the old one). Only over the set it was
+    /// refreshed from (`from`, its sealed refresh token: every seal is unique): if the
+    /// connection was switched again or removed meanwhile, the fresh tokens follow the old
+    /// ones into the revocation queue, or are dropped with them.
     pub async fn store_refreshed(
         &self,
         connection: &ConnectionId,
+        from: &[u8],
         tokens: &SealedTokens,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let kept = sqlx::query(
             "UPDATE oauth_tokens SET access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed), \
-             access_expires_at = ?, updated_at = ? WHERE connection_id = ?",
+             access_expires_at = ?, updated_at = ? WHERE connection_id = ? AND refresh_token_sealed = ?",
         )
         .bind(&tokens.access_token)
         .bind(&tokens.refresh_token)
         .bind(tokens.access_expires_at)
         .bind(now)
         .bind(connection.as_str())
+        .bind(from)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if kept == 0 {
+            sqlx::query(
+                "UPDATE token_revocations SET access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed) \
+                 WHERE connection_id = ? AND refresh_token_sealed = ?",
+            )
+            .bind(&tokens.access_token)
+            .bind(&tokens.refresh_token)
+            .bind(connection.as_str())
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(());
+        }
         audit::record(
             &mut tx,
             now,

@@ -8,6 +8,7 @@ mod credentials;
 mod outcome;
 mod page;
 mod refresh;
+mod revoke;
 mod sealing;
 mod zoom;
 
@@ -16,6 +17,7 @@ pub use credentials::{parse_client_secret, ZoomClientId};
 pub use outcome::{Outcome, FINISH_IN_INTEGRATOR_IO};
 pub use page::Page;
 pub use refresh::RefreshReport;
+pub use revoke::RevokeReport;
 pub use sealing::{SealError, Sealer};
 pub use zoom::Zoom;
 

@@ -1,8 +1,8 @@
 //! Token refresh: a round refreshes every access token close to expiry, keeping the
-//! newest refresh token (Zoom rotates them). The scheduler runs a round as it starts and
+//! newest refresh token (Zoom rotates them), then revokes the old tokens queued. The scheduler runs a round as it starts and
 //! then every minute; its heartbeat tells /readyz whether it keeps going.
 
-use super::{token_identity, zoom, Sealer, Switch, SwitchEvent, REFRESH_AHEAD};
+use super::{token_identity, zoom, RevokeReport, Sealer, Switch, SwitchEvent, REFRESH_AHEAD};
 use crate::domain::{Actor, Snowflake};
 use crate::store::TokenRecord;
 use std::sync::Arc;
@@ -32,6 +32,15 @@ impl Switch {
                 Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "the token refresh round failed; retrying in a minute")
+                }
+            }
+            match self.revoke_due().await {
+                Ok(report) if report != RevokeReport::default() => {
+                    tracing::info!(?report, "old Zoom tokens revoked")
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "the token revocation round failed; retrying in a minute")
                 }
             }
             self.heartbeat.round_finished();
@@ -130,7 +139,12 @@ impl Switch {
         let kept = match self.seal_tokens(sealer, &record.connection, &tokens) {
             Ok(sealed) => self
                 .store
-                .store_refreshed(&record.connection, &sealed, self.clock.now())
+                .store_refreshed(
+                    &record.connection,
+                    sealed_refresh,
+                    &sealed,
+                    self.clock.now(),
+                )
                 .await
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),

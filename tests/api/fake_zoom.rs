@@ -1,7 +1,9 @@
 //! A loopback Zoom that enforces what Zoom enforces: `/oauth/authorize` sends the
 //! browser back with a one-time code; `/oauth/token` demands HTTP Basic client auth,
 //! checks the S256 verifier against the challenge and the exact redirect URI, accepts
-//! each code once, and rotates refresh tokens; `/v2/users/me` checks the Bearer token.
+//! each code once, and rotates refresh tokens; `/v2/users/me` checks the Bearer token;
+//! `/oauth/revoke` demands the Basic auth of the app the token was issued to and, as
+//! Zoom does, ends the app's authorization for that user: every token of the pair.
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -38,7 +40,15 @@ pub struct TokenRequest {
     pub form: HashMap<String, String>,
 }
 
+/// Who authorized which app: what a token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Grant {
+    client_id: String,
+    user: String,
+}
+
 struct Code {
+    user: String,
     client_id: String,
     redirect_uri: String,
     challenge: String,
@@ -49,11 +59,15 @@ struct Zoom {
     /// Registered OAuth apps: client id → secret.
     clients: HashMap<String, String>,
     codes: HashMap<String, Code>,
-    access_tokens: HashMap<String, String>,
-    /// Refresh token → still valid.
-    refresh_tokens: HashMap<String, bool>,
+    access_tokens: HashMap<String, Grant>,
+    /// Refresh token → (still valid, whose).
+    refresh_tokens: HashMap<String, (bool, Grant)>,
     issued: Vec<String>,
     token_requests: Vec<TokenRequest>,
+    revoke_requests: Vec<TokenRequest>,
+    revoke_mode: TokenMode,
+    /// Who signs in at the next authorization.
+    user: String,
     userinfo_requests: Vec<Option<String>>,
     token_mode: TokenMode,
     deny: bool,
@@ -75,6 +89,9 @@ impl Default for Zoom {
             refresh_tokens: HashMap::new(),
             issued: Vec::new(),
             token_requests: Vec::new(),
+            revoke_requests: Vec::new(),
+            revoke_mode: TokenMode::default(),
+            user: "zoomuser1".to_owned(),
             userinfo_requests: Vec::new(),
             token_mode: TokenMode::default(),
             deny: false,
@@ -99,6 +116,7 @@ impl FakeZoom {
             .route("/oauth/authorize", get(authorize))
             .route("/oauth/token", post(token))
             .route("/v2/users/me", get(me))
+            .route("/oauth/revoke", post(revoke))
             .with_state(Arc::clone(&state));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -124,6 +142,38 @@ impl FakeZoom {
         self.with(|z| z.token_mode = mode);
     }
 
+    /// How the revocation endpoint behaves (`Normal`, `ServerError` or `Hang`).
+    pub fn set_revoke_mode(&self, mode: TokenMode) {
+        self.with(|z| z.revoke_mode = mode);
+    }
+
+    /// Who signs in to Zoom at the next authorizations.
+    pub fn sign_in_as(&self, user: &str) {
+        self.with(|z| z.user = user.to_owned());
+    }
+
+    /// The app is deleted: its credentials stop working.
+    pub fn delete_app(&self, client_id: &str) {
+        self.with(|z| z.clients.remove(client_id));
+    }
+
+    /// Every access token expires (refresh tokens still work).
+    pub fn expire_access_tokens(&self) {
+        self.with(|z| z.access_tokens.clear());
+    }
+
+    /// Whether Zoom still accepts `token` (an access token, or an unused refresh token).
+    pub fn accepts(&self, token: &str) -> bool {
+        self.with(|z| {
+            z.access_tokens.contains_key(token)
+                || z.refresh_tokens.get(token).is_some_and(|(valid, _)| *valid)
+        })
+    }
+
+    pub fn revoke_requests(&self) -> Vec<TokenRequest> {
+        self.with(|z| z.revoke_requests.clone())
+    }
+
     pub fn deny_next(&self) {
         self.with(|z| z.deny = true);
     }
@@ -137,7 +187,7 @@ impl FakeZoom {
         self.with(|z| {
             z.refresh_tokens
                 .values_mut()
-                .for_each(|valid| *valid = false)
+                .for_each(|(valid, _)| *valid = false)
         });
     }
 
@@ -201,9 +251,11 @@ async fn authorize(
     }
     zoom.counter += 1;
     let code = format!("code{}x{}", zoom.counter, "Zq".repeat(8));
+    let user = zoom.user.clone();
     zoom.codes.insert(
         code.clone(),
         Code {
+            user,
             client_id: get("client_id"),
             redirect_uri: get("redirect_uri"),
             challenge: get("code_challenge"),
@@ -221,13 +273,12 @@ fn urlencode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-fn issue(zoom: &mut Zoom) -> Response {
+fn issue(zoom: &mut Zoom, grant: Grant) -> Response {
     zoom.counter += 1;
     let access = format!("access{}Tk{}", zoom.counter, "a".repeat(20));
     let refresh = format!("refresh{}Tk{}", zoom.counter, "r".repeat(20));
-    zoom.access_tokens
-        .insert(access.clone(), "zoomuser1".into());
-    zoom.refresh_tokens.insert(refresh.clone(), true);
+    zoom.access_tokens.insert(access.clone(), grant.clone());
+    zoom.refresh_tokens.insert(refresh.clone(), (true, grant));
     zoom.issued.push(access.clone());
     zoom.issued.push(refresh.clone());
     Json(json!({ "access_token": access, "token_type": "bearer", "refresh_token": refresh, "expires_in": 3599, "scope": "user:read" }))
@@ -267,18 +318,7 @@ async fn token(
         TokenMode::Normal => {}
     }
     let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
-    // HTTP Basic with a registered app's id and secret, and never the secret in the form.
-    let client = authorization
-        .as_deref()
-        .and_then(|a| a.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|pair| {
-            pair.split_once(':')
-                .map(|(id, secret)| (id.to_owned(), secret.to_owned()))
-        })
-        .filter(|(id, secret)| zoom.clients.get(id) == Some(secret));
-    let Some((client_id, _)) = client.filter(|_| !form.contains_key("client_secret")) else {
+    let Some(client_id) = client_of(&zoom, authorization.as_deref(), &form) else {
         return error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
@@ -315,15 +355,22 @@ async fn token(
                     "Invalid authorization code",
                 );
             }
-            issue(&mut zoom)
+            let grant = Grant {
+                client_id,
+                user: code.user.clone(),
+            };
+            issue(&mut zoom, grant)
         }
         "refresh_token" => {
-            match zoom.refresh_tokens.get_mut(&get("refresh_token")) {
-                // Rotation: a refresh token works once.
-                Some(valid) if *valid => *valid = false,
+            let grant = match zoom.refresh_tokens.get_mut(&get("refresh_token")) {
+                // Rotation: a refresh token works once, and only for its own app.
+                Some((valid, grant)) if *valid && grant.client_id == client_id => {
+                    *valid = false;
+                    grant.clone()
+                }
                 _ => return error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid Token!"),
-            }
-            issue(&mut zoom)
+            };
+            issue(&mut zoom, grant)
         }
         _ => error(
             StatusCode::BAD_REQUEST,
@@ -331,6 +378,82 @@ async fn token(
             "Unsupported grant type",
         ),
     }
+}
+
+/// HTTP Basic with a registered app's id and secret (form-urlencoded first, as RFC 6749
+/// says), and never the secret in the form: the app's id.
+fn client_of(
+    zoom: &Zoom,
+    authorization: Option<&str>,
+    form: &HashMap<String, String>,
+) -> Option<String> {
+    let decode = |text: &str| {
+        url::form_urlencoded::parse(format!("x={text}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    authorization
+        .and_then(|a| a.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|pair| {
+            let (id, secret) = pair.split_once(':')?;
+            Some((decode(id)?, decode(secret)?))
+        })
+        .filter(|(id, secret)| zoom.clients.get(id) == Some(secret))
+        .filter(|_| !form.contains_key("client_secret"))
+        .map(|(id, _)| id)
+}
+
+async fn revoke(
+    State(state): State<Arc<Mutex<Zoom>>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mode = {
+        let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
+        zoom.revoke_requests.push(TokenRequest {
+            authorization: authorization.clone(),
+            form: form.clone(),
+        });
+        zoom.revoke_mode
+    };
+    match mode {
+        TokenMode::ServerError => {
+            return (StatusCode::SERVICE_UNAVAILABLE, "<html>try later</html>").into_response()
+        }
+        TokenMode::Hang => std::future::pending::<()>().await,
+        TokenMode::Held | TokenMode::Normal => {}
+    }
+    let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(client_id) = client_of(&zoom, authorization.as_deref(), &form) else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Invalid client_id or client_secret",
+        );
+    };
+    let token = form.get("token").cloned().unwrap_or_default();
+    let grant = zoom.access_tokens.get(&token).cloned().or_else(|| {
+        zoom.refresh_tokens
+            .get(&token)
+            .filter(|(valid, _)| *valid)
+            .map(|(_, grant)| grant.clone())
+    });
+    let Some(grant) = grant.filter(|g| g.client_id == client_id) else {
+        return error(StatusCode::BAD_REQUEST, "invalid_request", "Invalid Token!");
+    };
+    // Zoom's revoke removes the app for that user: every token of the pair stops working.
+    zoom.access_tokens.retain(|_, g| *g != grant);
+    zoom.refresh_tokens
+        .values_mut()
+        .filter(|(_, g)| *g == grant)
+        .for_each(|(valid, _)| *valid = false);
+    Json(json!({ "status": "success" })).into_response()
 }
 
 async fn me(State(state): State<Arc<Mutex<Zoom>>>, headers: HeaderMap) -> Response {
@@ -344,13 +467,21 @@ async fn me(State(state): State<Arc<Mutex<Zoom>>>, headers: HeaderMap) -> Respon
         .as_deref()
         .and_then(|a| a.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if zoom.reject_userinfo || !zoom.access_tokens.contains_key(token) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({ "code": 124, "message": "Invalid access token." })),
-        )
-            .into_response();
-    }
-    Json(json!({ "id": "zoomuser1", "email": "owner@example.com", "account_id": "acct42", "first_name": "Olive", "last_name": "Owner" }))
+    let user = match zoom.access_tokens.get(token) {
+        Some(grant) if !zoom.reject_userinfo => grant.user.clone(),
+        _ => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({ "code": 124, "message": "Invalid access token." })),
+            )
+                .into_response()
+        }
+    };
+    let email = if user == "zoomuser1" {
+        "owner@example.com".to_owned()
+    } else {
+        format!("{user}@example.com")
+    };
+    Json(json!({ "id": user, "email": email, "account_id": "acct42", "first_name": "Olive", "last_name": "Owner" }))
         .into_response()
 }

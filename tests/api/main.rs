@@ -17,6 +17,7 @@ mod helpers;
 mod openapi;
 mod pty;
 mod reminders;
+mod revocation;
 mod server;
 mod switch;
 mod switch_terminal;

@@ -1,0 +1,191 @@
+//! Old Zoom token sets waiting to be revoked: queued inside the transaction that replaced
+//! or removed them (so a crash cannot lose one), revoked by the refresh scheduler, and
+//! retried while Zoom cannot be reached.
+
+use super::{audit, Store, StoreError};
+use crate::domain::{Actor, ConnectionId};
+use chrono::{DateTime, Utc};
+use sqlx::{Row, Sqlite, Transaction};
+
+/// What takes the place of a connection's stored tokens.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Successor<'a> {
+    /// Nothing: the connection is gone.
+    Nothing,
+    /// A new authorization of this OAuth app, by this Zoom user when known.
+    Grant {
+        client_id: &'a str,
+        zoom_user: Option<&'a str>,
+    },
+}
+
+/// A queued revocation, secrets sealed as they were in `oauth_tokens`.
+#[derive(Debug, Clone)]
+pub struct Revocation {
+    pub id: i64,
+    pub connection: ConnectionId,
+    pub client_id: String,
+    pub client_secret_sealed: Vec<u8>,
+    pub access_token_sealed: Vec<u8>,
+    pub refresh_token_sealed: Option<Vec<u8>>,
+    /// Tries made so far.
+    pub tries: u32,
+}
+
+/// How a revocation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevocationEnd {
+    Revoked,
+    /// Zoom refused it for good, or it could not be done in time; `why` says what to do.
+    GaveUp(String),
+}
+
+/// Moves the connection's stored tokens out of `oauth_tokens`, inside the caller's
+/// transaction. They are queued for revocation unless the successor is a new
+/// authorization of the same Zoom app by the same user (or a user cutover cannot see):
+/// Zoom's revoke ends the app's authorization for that user, which would end the new one
+/// too. Then the old copy is only dropped.
+pub(super) async fn retire_tokens(
+    tx: &mut Transaction<'_, Sqlite>,
+    connection: &ConnectionId,
+    successor: Successor<'_>,
+    reason: &str,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let old: Option<(String, String)> =
+        sqlx::query_as("SELECT client_id, zoom_user_id FROM oauth_tokens WHERE connection_id = ?")
+            .bind(connection.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some((old_client, old_user)) = old else {
+        return Ok(());
+    };
+    let revoke = match successor {
+        Successor::Nothing => true,
+        Successor::Grant {
+            client_id,
+            zoom_user,
+        } => client_id != old_client || zoom_user.is_some_and(|user| user != old_user),
+    };
+    if revoke {
+        sqlx::query(
+            "INSERT INTO token_revocations (connection_id, client_id, client_secret_sealed, access_token_sealed, \
+             refresh_token_sealed, reason, queued_at, next_try_at) \
+             SELECT connection_id, client_id, client_secret_sealed, access_token_sealed, refresh_token_sealed, ?, ?, ? \
+             FROM oauth_tokens WHERE connection_id = ?",
+        )
+        .bind(reason)
+        .bind(now)
+        .bind(now)
+        .bind(connection.as_str())
+        .execute(&mut **tx)
+        .await?;
+        let detail =
+            format!("{reason}: the earlier Zoom token (app {old_client}) is to be revoked");
+        audit::record(
+            tx,
+            now,
+            actor,
+            "token.revocation_queued",
+            Some(connection),
+            &detail,
+        )
+        .await?;
+    } else {
+        let detail = format!(
+            "{reason}: the earlier Zoom token was for the same app ({old_client}) and user, so it was dropped, \
+             not revoked: revoking it would end the new authorization too"
+        );
+        audit::record(tx, now, actor, "token.dropped", Some(connection), &detail).await?;
+    }
+    sqlx::query("DELETE FROM oauth_tokens WHERE connection_id = ?")
+        .bind(connection.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Revocations whose next try is due, oldest first.
+    pub async fn revocations_due(&self, now: DateTime<Utc>) -> Result<Vec<Revocation>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, connection_id, client_id, client_secret_sealed, access_token_sealed, refresh_token_sealed, tries \
+             FROM token_revocations WHERE next_try_at <= ? ORDER BY id",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let connection: String = row.try_get("connection_id")?;
+                let tries: i64 = row.try_get("tries")?;
+                Ok(Revocation {
+                    id: row.try_get("id")?,
+                    connection: ConnectionId::parse(&connection).map_err(|_| {
+                        StoreError::Corrupt(format!("connection id {connection:?}"))
+                    })?,
+                    client_id: row.try_get("client_id")?,
+                    client_secret_sealed: row.try_get("client_secret_sealed")?,
+                    access_token_sealed: row.try_get("access_token_sealed")?,
+                    refresh_token_sealed: row.try_get("refresh_token_sealed")?,
+                    tries: u32::try_from(tries).unwrap_or(u32::MAX),
+                })
+            })
+            .collect()
+    }
+
+    /// The revocation is over: its row (and the sealed tokens in it) goes, the audit log
+    /// says how it ended.
+    pub async fn end_revocation(
+        &self,
+        revocation: &Revocation,
+        end: &RevocationEnd,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM token_revocations WHERE id = ?")
+            .bind(revocation.id)
+            .execute(&mut *tx)
+            .await?;
+        let (action, detail) = match end {
+            RevocationEnd::Revoked => (
+                "token.revoked",
+                format!(
+                    "Zoom revoked the earlier token (app {})",
+                    revocation.client_id
+                ),
+            ),
+            RevocationEnd::GaveUp(why) => ("token.revoke_failed", why.clone()),
+        };
+        audit::record(
+            &mut tx,
+            now,
+            Actor::System,
+            action,
+            Some(&revocation.connection),
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Zoom could not be reached: try again at `next_try_at`.
+    pub async fn postpone_revocation(
+        &self,
+        revocation: &Revocation,
+        error: &str,
+        next_try_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE token_revocations SET tries = tries + 1, last_error = ?, next_try_at = ? WHERE id = ?",
+        )
+        .bind(error)
+        .bind(next_try_at)
+        .bind(revocation.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! Revoking old Zoom tokens: each round of the token scheduler works through the queue
+//! the store keeps (a connection switched again to another app or user, or removed).
+//! Zoom documents revoking the access token; when Zoom no longer knows that one (it
+//! expired), the refresh token is named instead. A Zoom that cannot be reached is asked
+//! again later, with a growing pause, for about a day.
+
+use super::zoom::{RevokeError, TokenKind};
+use super::{token_identity, Sealer, Switch};
+use crate::store::{Revocation, RevocationEnd};
+use chrono::TimeDelta;
+use secrecy::SecretString;
+
+/// Tries before a revocation Zoom never answered is given up.
+const MAX_TRIES: u32 = 24;
+/// The pause after a failed try doubles from a minute up to this.
+const LONGEST_PAUSE: TimeDelta = TimeDelta::hours(1);
+
+/// What one round of revoking did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RevokeReport {
+    pub revoked: usize,
+    pub postponed: usize,
+    pub given_up: usize,
+}
+
+impl Switch {
+    /// Works through the revocations due now.
+    pub async fn revoke_due(&self) -> anyhow::Result<RevokeReport> {
+        let mut report = RevokeReport::default();
+        let Some(sealer) = &self.sealer else {
+            return Ok(report);
+        };
+        for revocation in self.store.revocations_due(self.clock.now()).await? {
+            let now = self.clock.now();
+            match self.revoke_one(sealer, &revocation).await {
+                Ok(()) => {
+                    report.revoked += 1;
+                    self.store
+                        .end_revocation(&revocation, &RevocationEnd::Revoked, now)
+                        .await?;
+                }
+                Err(RevokeError::Unavailable(why)) if revocation.tries + 1 < MAX_TRIES => {
+                    report.postponed += 1;
+                    let pause = TimeDelta::minutes(1 << revocation.tries.min(6)).min(LONGEST_PAUSE);
+                    tracing::warn!(connection = %revocation.connection, error = %why, "revoking an old Zoom token failed; will retry");
+                    self.store
+                        .postpone_revocation(&revocation, &why, now + pause)
+                        .await?;
+                }
+                Err(e) => {
+                    report.given_up += 1;
+                    let why = format!(
+                        "the earlier Zoom token (app {}) could not be revoked: {e}. Remove the app's \
+                         authorization in the Zoom App Marketplace (Manage, Added Apps) if it is still listed",
+                        revocation.client_id
+                    );
+                    tracing::warn!(connection = %revocation.connection, "{why}");
+                    self.store
+                        .end_revocation(&revocation, &RevocationEnd::GaveUp(why), now)
+                        .await?;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn revoke_one(
+        &self,
+        sealer: &Sealer,
+        revocation: &Revocation,
+    ) -> Result<(), RevokeError> {
+        let open = |sealed: &[u8], what: &str| {
+            sealer
+                .open(sealed, &token_identity(&revocation.connection, what))
+                .map_err(|e| RevokeError::Refused(e.to_string()))
+        };
+        let secret = &open(&revocation.client_secret_sealed, "client_secret")?;
+        let access = open(&revocation.access_token_sealed, "access_token")?;
+        let revoke = |token: SecretString, kind| async move {
+            self.zoom
+                .revoke(&revocation.client_id, secret, &token, kind)
+                .await
+        };
+        match revoke(access, TokenKind::Access).await {
+            Err(RevokeError::Refused(first)) => match &revocation.refresh_token_sealed {
+                Some(sealed) => {
+                    let refresh = open(sealed, "refresh_token")?;
+                    revoke(refresh, TokenKind::Refresh).await
+                }
+                None => Err(RevokeError::Refused(first)),
+            },
+            other => other,
+        }
+    }
+}
