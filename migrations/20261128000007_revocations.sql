@@ -18,3 +18,8 @@ CREATE TABLE token_revocations (
 );
 
 CREATE INDEX token_revocations_due ON token_revocations (next_try_at);
+
+-- One refresh at a time per token set, across every cutover on this database: a round
+-- claims the set until this time before it sends the refresh token (Zoom rotates it, so a
+-- second use would be refused and taken for a revoked grant). Cleared when it is done.
+ALTER TABLE oauth_tokens ADD COLUMN refresh_claimed_until TEXT;

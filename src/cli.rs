@@ -54,6 +54,9 @@ enum Command {
         /// Where the copy goes (a new file; nothing is overwritten)
         file: PathBuf,
     },
+    /// Re-seal every stored secret under security.sealing_key, opening them with
+    /// security.previous_sealing_key (the key used until now); all or nothing
+    Rekey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +132,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Command::Keygen => Ok(()),
         Command::Backup { file } => backup(&settings, &file).await,
+        Command::Rekey => rekey(&settings).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -277,6 +281,30 @@ async fn backup(settings: &Settings, file: &Path) -> anyhow::Result<()> {
          files beside that if present, and start cutover with the same sealing key.\n",
         file.display(),
         settings.database.url
+    ))
+}
+
+async fn rekey(settings: &Settings) -> anyhow::Result<()> {
+    let (Some(new), Some(previous)) = (
+        &settings.security.sealing_key,
+        &settings.security.previous_sealing_key,
+    ) else {
+        anyhow::bail!(
+            "cutover rekey needs two keys: the new one in CUTOVER__SECURITY__SEALING_KEY (make one with \
+             `cutover keygen`) and the one the secrets are sealed under now in CUTOVER__SECURITY__PREVIOUS_SEALING_KEY \
+             (or the *_file settings). Nothing was changed"
+        );
+    };
+    let store = Store::open(&settings.database.url).await?;
+    let result = crate::switch::rekey(&store, new, previous, SystemClock.now()).await;
+    store.close().await;
+    let summary = result?;
+    emit(&format!(
+        "Re-sealed {} under the new sealing key ({} already under it).\n\
+         Now run cutover with CUTOVER__SECURITY__SEALING_KEY alone: remove CUTOVER__SECURITY__PREVIOUS_SEALING_KEY \
+         and restart any cutover still running with the old key.\n",
+        crate::words::counted(summary.resealed, "stored secret", "stored secrets"),
+        summary.kept
     ))
 }
 

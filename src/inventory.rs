@@ -47,10 +47,7 @@ pub enum InventoryError {
 
 /// "1 problem", "3 problems".
 pub fn problems(count: usize) -> String {
-    match count {
-        1 => "1 problem".to_owned(),
-        n => format!("{n} problems"),
-    }
+    crate::words::counted(count, "problem", "problems")
 }
 
 /// Reads and checks a whole inventory file.

@@ -69,11 +69,14 @@ impl Application {
             Duration::from_secs(settings.zoom.request_timeout.as_seconds()),
         )
         .context("building the HTTP client for Zoom")?;
-        let sealer = settings
-            .security
-            .sealing_key
-            .as_ref()
-            .map(|key| Sealer::new(key.bytes()));
+        let security = &settings.security;
+        let sealer = security.sealing_key.as_ref().map(|key| {
+            let sealer = Sealer::new(key.bytes());
+            match &security.previous_sealing_key {
+                Some(previous) => sealer.with_previous(previous.bytes()),
+                None => sealer,
+            }
+        });
         let sync_every = Duration::from_secs(settings.celigo.sync_every.as_seconds());
         let health = Arc::new(Health::new(!sync_every.is_zero()));
         let metrics = Arc::new(Metrics::new());

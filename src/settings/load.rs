@@ -150,6 +150,8 @@ struct RawZoom {
 struct RawSecurity {
     sealing_key: Option<SecretString>,
     sealing_key_file: Option<PathBuf>,
+    previous_sealing_key: Option<SecretString>,
+    previous_sealing_key_file: Option<PathBuf>,
     link_ttl: HumanDuration,
 }
 
@@ -259,7 +261,12 @@ pub(super) fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
     figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
 
     let mut problems = Vec::new();
-    for key in ["discord.token", "security.sealing_key", "celigo.api_token"] {
+    for key in [
+        "discord.token",
+        "security.sealing_key",
+        "security.previous_sealing_key",
+        "celigo.api_token",
+    ] {
         // Asked of the file alone: an environment variable set too must not hide it.
         if let Some(source) = file.and_then(|path| file_that_sets(path, key)) {
             let env = format!(
@@ -618,24 +625,49 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
                 .into(),
         });
     }
-    let sealing_key = secret(
+    let key_from = |key: &str, value, file, problems: &mut Vec<ConfigProblem>| {
+        secret(key, value, file, problems).and_then(|s| {
+            use secrecy::ExposeSecret;
+            SealingKey::parse(s.expose_secret())
+                .map_err(|e| {
+                    problems.push(ConfigProblem {
+                        key: key.into(),
+                        origin: None,
+                        message: e.to_string(),
+                    })
+                })
+                .ok()
+        })
+    };
+    let previous_sealing_key = key_from(
+        "security.previous_sealing_key",
+        raw.security.previous_sealing_key,
+        raw.security.previous_sealing_key_file,
+        problems,
+    );
+    let sealing_key = key_from(
         "security.sealing_key",
         raw.security.sealing_key,
         raw.security.sealing_key_file,
         problems,
-    )
-    .and_then(|s| {
-        use secrecy::ExposeSecret;
-        SealingKey::parse(s.expose_secret())
-            .map_err(|e| {
-                problems.push(ConfigProblem {
-                    key: "security.sealing_key".into(),
-                    origin: None,
-                    message: e.to_string(),
-                })
-            })
-            .ok()
-    });
+    );
+    match (&sealing_key, &previous_sealing_key) {
+        (None, Some(_)) => problems.push(ConfigProblem {
+            key: "security.previous_sealing_key".into(),
+            origin: None,
+            message: "is set without security.sealing_key: set CUTOVER__SECURITY__SEALING_KEY to the new key \
+                      (make one with `cutover keygen`) and keep the old one here"
+                .into(),
+        }),
+        (Some(new), Some(old)) if new.bytes() == old.bytes() => problems.push(ConfigProblem {
+            key: "security.previous_sealing_key".into(),
+            origin: None,
+            message: "is the same key as security.sealing_key: the new key goes in security.sealing_key \
+                      (make one with `cutover keygen`), the one the secrets are sealed under now here"
+                .into(),
+        }),
+        _ => {}
+    }
 
     Settings {
         database: DatabaseSettings {
@@ -665,6 +697,7 @@ fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
         },
         security: SecuritySettings {
             sealing_key,
+            previous_sealing_key,
             link_ttl: raw.security.link_ttl,
         },
         celigo: CeligoSettings {

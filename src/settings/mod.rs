@@ -75,6 +75,9 @@ pub struct ZoomSettings {
 #[derive(Debug)]
 pub struct SecuritySettings {
     pub sealing_key: Option<SealingKey>,
+    /// The key secrets were sealed under before `sealing_key`, while they are re-sealed
+    /// (`cutover rekey`): still opened with, never sealed with.
+    pub previous_sealing_key: Option<SealingKey>,
     pub link_ttl: HumanDuration,
 }
 
@@ -154,6 +157,13 @@ impl Settings {
                 "nobody can be an admin in Discord: Manage Server counts only in discord.guild_id, and \
                  discord.admin_role_ids is empty. Set discord.guild_id to the team's server (or list admin roles); \
                  until then admin commands work only at the terminal"
+                    .to_owned(),
+            );
+        }
+        if self.security.previous_sealing_key.is_some() {
+            warnings.push(
+                "security.previous_sealing_key is set: secrets sealed under it are still opened. Run `cutover rekey` \
+                 to re-seal them under security.sealing_key, then remove the previous key"
                     .to_owned(),
             );
         }

@@ -74,6 +74,9 @@ pub(super) fn to_toml(s: &Settings) -> String {
     if s.security.sealing_key.is_some() {
         security.insert("sealing_key".into(), text(REDACTED));
     }
+    if s.security.previous_sealing_key.is_some() {
+        security.insert("previous_sealing_key".into(), text(REDACTED));
+    }
     security.insert("link_ttl".into(), text(s.security.link_ttl));
     root.insert("security".into(), Value::Table(security));
 

@@ -110,14 +110,21 @@ impl Store {
         Ok(Some(done))
     }
 
-    /// Token sets whose access token expires before `before`, soonest first.
-    pub async fn tokens_due(&self, before: DateTime<Utc>) -> Result<Vec<TokenRecord>, StoreError> {
+    /// Token sets whose access token expires before `before`, soonest first, that no
+    /// round is refreshing at `now`.
+    pub async fn tokens_due(
+        &self,
+        before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<TokenRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT t.connection_id, c.owner_id, t.client_id, t.client_secret_sealed, t.refresh_token_sealed, \
              t.access_expires_at FROM oauth_tokens t JOIN connections c ON c.id = t.connection_id \
-             WHERE t.access_expires_at < ? AND c.state = 'migrated' ORDER BY t.access_expires_at",
+             WHERE t.access_expires_at < ? AND c.state = 'migrated' \
+             AND (t.refresh_claimed_until IS NULL OR t.refresh_claimed_until <= ?) ORDER BY t.access_expires_at",
         )
         .bind(before)
+        .bind(now)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -136,6 +143,38 @@ impl Store {
             .collect()
     }
 
+    /// Claims the token set for one refresh until `until`: `false` when another round
+    /// holds it, or has already replaced the refresh token `from`.
+    pub async fn claim_refresh(
+        &self,
+        connection: &ConnectionId,
+        from: Option<&[u8]>,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let claimed = sqlx::query(
+            "UPDATE oauth_tokens SET refresh_claimed_until = ? WHERE connection_id = ? AND refresh_token_sealed IS ? \
+             AND (refresh_claimed_until IS NULL OR refresh_claimed_until <= ?)",
+        )
+        .bind(until)
+        .bind(connection.as_str())
+        .bind(from)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(claimed > 0)
+    }
+
+    /// A refresh that failed gives its claim back, so the next round may try again.
+    pub async fn release_refresh(&self, connection: &ConnectionId) -> Result<(), StoreError> {
+        sqlx::query("UPDATE oauth_tokens SET refresh_claimed_until = NULL WHERE connection_id = ?")
+            .bind(connection.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Stores a refreshed token set; Zoom rotates refresh tokens, so the new one replaces
     /// the old (a provider that sends none keeps the old one). Only over the set it was
     /// refreshed from (`from`, its sealed refresh token: every seal is unique): if the
@@ -151,7 +190,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let kept = sqlx::query(
             "UPDATE oauth_tokens SET access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed), \
-             access_expires_at = ?, updated_at = ? WHERE connection_id = ? AND refresh_token_sealed = ?",
+             access_expires_at = ?, updated_at = ?, refresh_claimed_until = NULL \
+             WHERE connection_id = ? AND refresh_token_sealed = ?",
         )
         .bind(&tokens.access_token)
         .bind(&tokens.refresh_token)
@@ -189,19 +229,31 @@ impl Store {
         Ok(())
     }
 
-    /// The refresh token stopped working: the connection needs its owner to authorize again.
+    /// The refresh token `from` stopped working: the connection needs its owner to
+    /// authorize again. Unless it is no longer the stored one: another round (another
+    /// cutover on this database) used it first and stored its successor, and Zoom refused
+    /// the second use. Then nothing is marked, and `false` comes back.
     pub async fn mark_needs_reauthorization(
         &self,
         connection: &ConnectionId,
+        from: Option<&[u8]>,
         reason: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE connections SET state = 'needs_reauthorization', updated_at = ? WHERE id = ? AND auth_type = 'oauth2'")
-            .bind(now)
-            .bind(connection.as_str())
-            .execute(&mut *tx)
-            .await?;
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let marked = sqlx::query(
+            "UPDATE connections SET state = 'needs_reauthorization', updated_at = ? WHERE id = ? AND auth_type = 'oauth2' \
+             AND EXISTS (SELECT 1 FROM oauth_tokens WHERE connection_id = connections.id AND refresh_token_sealed IS ?)",
+        )
+        .bind(now)
+        .bind(connection.as_str())
+        .bind(from)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if marked == 0 {
+            return Ok(false);
+        }
         audit::record(
             &mut tx,
             now,
@@ -212,6 +264,6 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 }

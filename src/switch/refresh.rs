@@ -10,12 +10,19 @@ use std::time::Duration;
 
 /// Between rounds.
 const ROUND_EVERY: Duration = Duration::from_secs(60);
+/// How long a round holds a token set it refreshes: longer than the longest
+/// `zoom.request_timeout` (2 minutes), well inside `REFRESH_AHEAD`, so a round that died
+/// mid-refresh leaves time for another before the token expires.
+const REFRESH_LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 /// What one round of refreshing did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RefreshReport {
     pub refreshed: usize,
     pub needs_reauthorization: usize,
+    /// Another round (another cutover on this database) was refreshing it, or had just
+    /// replaced its refresh token.
+    pub superseded: usize,
     pub failed: usize,
 }
 
@@ -55,22 +62,42 @@ impl Switch {
         let Some(sealer) = &self.sealer else {
             return Ok(report);
         };
-        for record in self.store.tokens_due(now + REFRESH_AHEAD).await? {
+        for record in self.store.tokens_due(now + REFRESH_AHEAD, now).await? {
+            let claimed = self
+                .store
+                .claim_refresh(
+                    &record.connection,
+                    record.refresh_token_sealed.as_deref(),
+                    now,
+                    now + REFRESH_LEASE,
+                )
+                .await?;
+            if !claimed {
+                report.superseded += 1;
+                continue;
+            }
             match self.refresh_one(sealer, &record).await {
                 Ok(()) => {
                     report.refreshed += 1;
                     self.metrics.token_refreshed("refreshed");
                 }
                 Err(zoom::TokenError::InvalidGrant) => {
-                    report.needs_reauthorization += 1;
-                    self.metrics.token_refreshed("needs_reauthorization");
-                    self.store
+                    let marked = self
+                        .store
                         .mark_needs_reauthorization(
                             &record.connection,
+                            record.refresh_token_sealed.as_deref(),
                             "the refresh token was refused (invalid_grant)",
                             self.clock.now(),
                         )
                         .await?;
+                    if !marked {
+                        // Refreshed by another round meanwhile: nothing is wrong.
+                        report.superseded += 1;
+                        continue;
+                    }
+                    report.needs_reauthorization += 1;
+                    self.metrics.token_refreshed("needs_reauthorization");
                     let owner = record
                         .owner
                         .as_deref()
@@ -102,6 +129,7 @@ impl Switch {
                 Err(e) => {
                     report.failed += 1;
                     self.metrics.token_refreshed("failed");
+                    self.store.release_refresh(&record.connection).await?;
                     tracing::warn!(connection = %record.connection, error = %e, "token refresh failed; will retry");
                 }
             }

@@ -11,6 +11,8 @@ const NONCE_LEN: usize = 24;
 
 pub struct Sealer {
     cipher: XChaCha20Poly1305,
+    /// `security.previous_sealing_key`: opens what is not yet re-sealed; never seals.
+    previous: Option<XChaCha20Poly1305>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -33,6 +35,15 @@ impl Sealer {
     pub fn new(key: &[u8; 32]) -> Self {
         Self {
             cipher: XChaCha20Poly1305::new(key.into()),
+            previous: None,
+        }
+    }
+
+    /// Also opens what was sealed under `key`, while secrets are being re-sealed.
+    pub fn with_previous(self, key: &[u8; 32]) -> Self {
+        Self {
+            previous: Some(XChaCha20Poly1305::new(key.into())),
+            ..self
         }
     }
 
@@ -62,24 +73,34 @@ impl Sealer {
     }
 
     pub fn open(&self, sealed: &[u8], identity: &str) -> Result<SecretString, SealError> {
-        if sealed.len() < NONCE_LEN {
-            return Err(SealError::Open);
-        }
-        let (nonce, body) = sealed.split_at(NONCE_LEN);
-        let plain = self
-            .cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: body,
-                    aad: identity.as_bytes(),
-                },
-            )
-            .map_err(|_| SealError::Open)?;
-        String::from_utf8(plain)
-            .map(SecretString::from)
-            .map_err(|_| SealError::Open)
+        open_with(&self.cipher, sealed, identity).or_else(|e| match &self.previous {
+            Some(previous) => open_with(previous, sealed, identity),
+            None => Err(e),
+        })
     }
+}
+
+fn open_with(
+    cipher: &XChaCha20Poly1305,
+    sealed: &[u8],
+    identity: &str,
+) -> Result<SecretString, SealError> {
+    if sealed.len() < NONCE_LEN {
+        return Err(SealError::Open);
+    }
+    let (nonce, body) = sealed.split_at(NONCE_LEN);
+    let plain = cipher
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: body,
+                aad: identity.as_bytes(),
+            },
+        )
+        .map_err(|_| SealError::Open)?;
+    String::from_utf8(plain)
+        .map(SecretString::from)
+        .map_err(|_| SealError::Open)
 }
 
 #[cfg(test)]
@@ -118,6 +139,26 @@ mod tests {
             Some(SealError::Open)
         );
         assert_eq!(sealer.open(&[0u8; 5], "x").err(), Some(SealError::Open));
+    }
+
+    #[test]
+    fn with_a_previous_key_both_open_and_only_the_new_one_seals() {
+        let old = Sealer::new(&[1u8; 32]);
+        let sealed_before = old.seal("secret", "id").expect("seal");
+        let both = Sealer::new(&[2u8; 32]).with_previous(&[1u8; 32]);
+        assert_eq!(
+            both.open(&sealed_before, "id")
+                .expect("open")
+                .expose_secret(),
+            "secret"
+        );
+        let sealed_now = both.seal("secret", "id").expect("seal");
+        assert_eq!(old.open(&sealed_now, "id").err(), Some(SealError::Open));
+        assert!(Sealer::new(&[2u8; 32]).open(&sealed_now, "id").is_ok());
+        assert_eq!(
+            both.open(&sealed_before, "other").err(),
+            Some(SealError::Open)
+        );
     }
 
     #[test]

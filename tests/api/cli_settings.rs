@@ -207,6 +207,48 @@ async fn keygen_prints_a_fresh_key_that_the_configuration_accepts() {
     assert!(!ok);
     assert!(err.contains("security.sealing_key (from environment variable CUTOVER__SECURITY__SEALING_KEY): it is not a sealing key: it must be base64 of exactly 32 bytes; make one with `cutover keygen`"), "{err}");
     assert!(!err.contains("too-short"), "the value is not repeated");
+
+    // The previous key, for `cutover rekey`: only beside a new one, and not the same.
+    let (ok, _, err) = check_config(
+        &dir,
+        &[],
+        &[("CUTOVER__SECURITY__PREVIOUS_SEALING_KEY", &first)],
+    )
+    .await;
+    assert!(!ok);
+    assert!(
+        err.contains("- security.previous_sealing_key (from environment variable CUTOVER__SECURITY__PREVIOUS_SEALING_KEY): \
+                      is set without security.sealing_key: set CUTOVER__SECURITY__SEALING_KEY"),
+        "{err}"
+    );
+    let (ok, _, err) = check_config(
+        &dir,
+        &[],
+        &[
+            ("CUTOVER__SECURITY__SEALING_KEY", &first),
+            ("CUTOVER__SECURITY__PREVIOUS_SEALING_KEY", &first),
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(
+        err.contains(
+            "CUTOVER__SECURITY__PREVIOUS_SEALING_KEY): is the same key as security.sealing_key"
+        ),
+        "{err}"
+    );
+    let (ok, out, err) = check_config(
+        &dir,
+        &[],
+        &[
+            ("CUTOVER__SECURITY__SEALING_KEY", &first),
+            ("CUTOVER__SECURITY__PREVIOUS_SEALING_KEY", &second),
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("previous_sealing_key = \"[redacted]\"") && !out.contains(&second));
+    assert!(!err.contains(&second) && !err.contains(&first));
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ mod celigo_sync;
 mod chat;
 mod cli_backup;
 mod cli_inventory;
+mod cli_rekey;
 mod cli_settings;
 mod discord_endpoint;
 mod discord_gateway;

@@ -17,7 +17,7 @@ const NOW: &str = "2025-11-21T12:00:00Z";
 
 /// Submits the form for z1 with these credentials, follows the link and comes back:
 /// the (access, refresh) tokens Zoom issued.
-async fn switch_z1(w: &World, interaction: &str, client: (&str, &str)) -> (String, String) {
+pub async fn switch_z1(w: &World, interaction: &str, client: (&str, &str)) -> (String, String) {
     let answer = w
         .send(discord::modal_submit(
             interaction,

@@ -22,6 +22,39 @@ pub struct World {
     pub discord: FakeDiscord,
     browser: reqwest::Client,
     extra: String,
+    /// The `[security]` section.
+    security: String,
+}
+
+/// A world whose program is stopped: the database and the fakes are kept.
+pub struct Stopped {
+    pub dir: TestDir,
+    zoom: FakeZoom,
+    discord: FakeDiscord,
+    browser: reqwest::Client,
+    extra: String,
+    security: String,
+}
+
+impl Stopped {
+    /// Writes the configuration with this `[security]` section; its path.
+    pub fn config(&self, security: &str) -> std::path::PathBuf {
+        World::config(&self.dir, &self.zoom, &self.discord, &self.extra, security)
+    }
+
+    /// Starts the program again, with this `[security]` section from now on.
+    pub async fn start(self, security: String, now: &str) -> World {
+        let config = self.config(&security);
+        let app = TestApp::spawn_with(self.dir, &config, now).await;
+        World {
+            app,
+            zoom: self.zoom,
+            discord: self.discord,
+            browser: self.browser,
+            extra: self.extra,
+            security,
+        }
+    }
 }
 
 impl World {
@@ -34,7 +67,8 @@ impl World {
         let zoom = FakeZoom::start().await;
         let discord = FakeDiscord::start().await;
         let dir = TestDir::new();
-        let config = Self::config(&dir, &zoom, &discord, extra);
+        let security = dir.sealing_key();
+        let config = Self::config(&dir, &zoom, &discord, extra, &security);
         let app = TestApp::spawn_with(dir, &config, NOW).await;
         app.seed(&[
             ("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt),
@@ -51,6 +85,7 @@ impl World {
             discord,
             browser,
             extra: extra.to_owned(),
+            security,
         }
     }
 
@@ -59,6 +94,7 @@ impl World {
         zoom: &FakeZoom,
         discord: &FakeDiscord,
         extra: &str,
+        security: &str,
     ) -> std::path::PathBuf {
         let token_file = dir.write("discord.token", "discord-bot-token-for-tests");
         let rest = format!(
@@ -66,7 +102,7 @@ impl World {
              [discord]\npublic_key = \"{}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\ntoken_file = \"{}\"\nguild_id = \"{}\"\n\
              [reminders]\nchannel_id = \"{}\"\n",
             zoom.config(),
-            dir.sealing_key(),
+            security,
             hex::encode(discord::signing_key().verifying_key().to_bytes()),
             discord::APPLICATION_ID,
             discord.base_url,
@@ -84,22 +120,27 @@ impl World {
 
     /// As `restart`, with the clock at `now`.
     pub async fn restart_at(self, now: &str) -> Self {
+        let stopped = self.stop().await;
+        let security = stopped.security.clone();
+        stopped.start(security, now).await
+    }
+
+    pub async fn stop(self) -> Stopped {
         let Self {
             app,
             zoom,
             discord,
             browser,
             extra,
+            security,
         } = self;
-        let dir = app.stop().await;
-        let config = Self::config(&dir, &zoom, &discord, &extra);
-        let app = TestApp::spawn_with(dir, &config, now).await;
-        Self {
-            app,
+        Stopped {
+            dir: app.stop().await,
             zoom,
             discord,
             browser,
             extra,
+            security,
         }
     }
 
@@ -797,6 +838,57 @@ async fn metrics_count_answers_switches_refreshes_and_connections() {
 }
 
 #[tokio::test]
+async fn two_rounds_at_once_send_a_refresh_token_once() {
+    // Two cutovers on one database refreshing the same token: Zoom would rotate it for the
+    // first and refuse the second use, which would look like a revoked grant.
+    let w = World::start().await;
+    let back = linked(&w, "936").await;
+    assert_eq!(w.callback(&back).await.0, 200);
+    w.app.switch.heartbeat().tick().await;
+    w.zoom.set_token_mode(TokenMode::Held);
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(55));
+    let round = || {
+        let switch = std::sync::Arc::clone(&w.app.switch);
+        tokio::spawn(async move { switch.refresh_due().await })
+    };
+    let first = round();
+    w.zoom.token_request_arrived().await;
+    // The second finds the token set claimed, and leaves it alone.
+    // (Bounded only so that a broken claim fails here rather than hanging on the fake.)
+    let second = tokio::time::timeout(std::time::Duration::from_secs(30), round())
+        .await
+        .expect("the second round never waits on Zoom")
+        .expect("joined")
+        .expect("round");
+    assert_eq!(second, cutover::switch::RefreshReport::default());
+    w.zoom.release_token_request();
+    let first = first.await.expect("joined").expect("round");
+    assert_eq!((first.refreshed, first.superseded), (1, 0), "{first:?}");
+    let refreshes = w
+        .zoom
+        .token_requests()
+        .into_iter()
+        .filter(|r| r.form.get("grant_type").map(String::as_str) == Some("refresh_token"))
+        .count();
+    assert_eq!(refreshes, 1, "the refresh token was sent once");
+    assert_eq!(w.state_of("z1").await, ConnectionState::Migrated);
+    // A claim given back by a failed round lets the next one try at once.
+    w.zoom.set_token_mode(TokenMode::ServerError);
+    w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(115));
+    assert_eq!(w.app.switch.refresh_due().await.expect("round").failed, 1);
+    w.zoom.set_token_mode(TokenMode::Normal);
+    assert_eq!(
+        w.app.switch.refresh_due().await.expect("round").refreshed,
+        1
+    );
+    assert!(!w
+        .discord
+        .requests()
+        .iter()
+        .any(|r| r.body.to_string().contains("needs re-authorization")));
+}
+
+#[tokio::test]
 async fn a_refresh_that_meets_a_zoom_error_or_a_hang_is_retried_not_reauthorized() {
     let w = World::start_with("request_timeout = \"1s\"\n").await;
     let back = linked(&w, "932").await;
@@ -810,6 +902,7 @@ async fn a_refresh_that_meets_a_zoom_error_or_a_hang_is_retried_not_reauthorized
             cutover::switch::RefreshReport {
                 refreshed: 0,
                 needs_reauthorization: 0,
+                superseded: 0,
                 failed: 1
             },
             "{mode:?}"

@@ -1,0 +1,145 @@
+//! Every sealed value at rest, re-sealed in one transaction: how `cutover rekey` moves
+//! the secrets to a new key. The store knows where sealed values lie; what a seal is
+//! bound to, and the keys, belong to the caller.
+
+use super::{audit, Store, StoreError};
+use crate::domain::{Actor, ConnectionId};
+use crate::words::counted;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+/// What a sealed value's seal is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealedOwner {
+    /// A migration attempt, by the hash of its `state`.
+    Attempt(Vec<u8>),
+    /// A connection's tokens (stored, or queued for revocation).
+    Connection(ConnectionId),
+}
+
+/// One sealed value: whose, which secret (`client_secret`, `access_token`, …), the bytes.
+#[derive(Debug, Clone)]
+pub struct SealedValue {
+    pub owner: SealedOwner,
+    pub what: &'static str,
+    pub sealed: Vec<u8>,
+}
+
+/// What becomes of one sealed value.
+#[derive(Debug)]
+pub enum Reseal {
+    /// Already sealed under the new key.
+    Keep,
+    Replace(Vec<u8>),
+    /// It opens with no key given: nothing may be written.
+    Unreadable,
+}
+
+/// How many values were re-sealed, already under the new key, or unreadable (then
+/// nothing was written).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResealSummary {
+    pub resealed: usize,
+    pub kept: usize,
+    pub unreadable: usize,
+}
+
+/// Where sealed values lie: (table, key column, whether the key is an attempt's state
+/// hash or a connection id, the sealed columns). Every `*_sealed` column of the schema.
+const PLACES: [(&str, &str, bool, &[&str]); 3] = [
+    (
+        "migration_attempts",
+        "id",
+        true,
+        &["client_secret", "pkce_verifier", "reply_token"],
+    ),
+    (
+        "oauth_tokens",
+        "connection_id",
+        false,
+        &["client_secret", "access_token", "refresh_token"],
+    ),
+    (
+        "token_revocations",
+        "id",
+        false,
+        &["client_secret", "access_token", "refresh_token"],
+    ),
+];
+
+impl Store {
+    /// Offers every sealed value to `reseal` inside one write transaction (other writers
+    /// wait): if any is unreadable nothing is written; otherwise every replacement lands
+    /// at once, with an audit entry.
+    pub async fn reseal_all(
+        &self,
+        mut reseal: impl FnMut(&SealedValue) -> Reseal,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<ResealSummary, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut summary = ResealSummary::default();
+        let mut writes: Vec<(String, Vec<u8>, String)> = Vec::new();
+        for (table, key, by_attempt, secrets) in PLACES {
+            let columns: Vec<String> = secrets.iter().map(|s| format!("{s}_sealed")).collect();
+            // Names from the constant above, never from input.
+            let sql = format!(
+                "SELECT CAST({key} AS TEXT) AS row_key, {}, {} FROM {table}",
+                if by_attempt {
+                    "state_hash"
+                } else {
+                    "connection_id"
+                },
+                columns.join(", ")
+            );
+            for row in sqlx::query(&sql).fetch_all(&mut *tx).await? {
+                let row_key: String = row.try_get("row_key")?;
+                let owner = if by_attempt {
+                    SealedOwner::Attempt(row.try_get("state_hash")?)
+                } else {
+                    let id: String = row.try_get("connection_id")?;
+                    SealedOwner::Connection(ConnectionId::parse(&id).map_err(|_| {
+                        StoreError::Corrupt(format!("connection id {id:?} in {table}"))
+                    })?)
+                };
+                for (what, column) in secrets.iter().zip(&columns) {
+                    let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>(column.as_str())? else {
+                        continue;
+                    };
+                    let value = SealedValue {
+                        owner: owner.clone(),
+                        what,
+                        sealed,
+                    };
+                    match reseal(&value) {
+                        Reseal::Keep => summary.kept += 1,
+                        Reseal::Unreadable => summary.unreadable += 1,
+                        Reseal::Replace(new) => {
+                            summary.resealed += 1;
+                            let sql = format!("UPDATE {table} SET {column} = ? WHERE {key} = ?");
+                            writes.push((sql, new, row_key.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        if summary.unreadable > 0 {
+            return Ok(summary);
+        }
+        for (sql, new, row_key) in writes {
+            sqlx::query(&sql)
+                .bind(new)
+                .bind(row_key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let detail = format!(
+            "{} re-sealed under the new sealing key, {} already under it",
+            counted(summary.resealed, "secret", "secrets"),
+            summary.kept
+        );
+        audit::record(&mut tx, now, actor, "security.rekeyed", None, &detail).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+}
