@@ -2,6 +2,7 @@
 //! program moves as it works, gauges read at each scrape, and the process's own figures.
 //! Labels carry names and outcomes only, never an id, a person or a secret.
 
+use crate::store::CacheReads;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
@@ -10,6 +11,7 @@ use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -55,6 +57,7 @@ pub struct Metrics {
     reminder_lag: Gauge<f64, AtomicU64>,
     celigo_requests: Family<StatusLabels, Counter>,
     token_refresh: Family<OutcomeLabels, Counter>,
+    cache_reads: Arc<OnceLock<Arc<CacheReads>>>,
 }
 
 impl Default for Metrics {
@@ -116,6 +119,8 @@ impl Metrics {
             token_refresh.clone(),
         );
         registry.register_collector(Box::new(ProcessMetrics));
+        let cache_reads = Arc::new(OnceLock::new());
+        registry.register_collector(Box::new(CachedReads(Arc::clone(&cache_reads))));
         Self {
             registry,
             interactions,
@@ -126,7 +131,14 @@ impl Metrics {
             reminder_lag,
             celigo_requests,
             token_refresh,
+            cache_reads,
         }
+    }
+
+    /// Reports the store's cached reads from now on.
+    pub fn watch_cache(&self, reads: Arc<CacheReads>) {
+        // Set once, at start; a second store would be a mistake of ours, not worth a panic.
+        let _ = self.cache_reads.set(reads);
     }
 
     pub fn interaction(&self, command: String, outcome: &'static str, took: Duration) {
@@ -180,6 +192,30 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
+    }
+}
+
+/// `cutover_cached_reads_total{outcome}`: reads answered from the store's cache (`hit`)
+/// or from the database (`miss`).
+#[derive(Debug)]
+struct CachedReads(Arc<OnceLock<Arc<CacheReads>>>);
+
+impl Collector for CachedReads {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let Some(reads) = self.0.get() else {
+            return Ok(());
+        };
+        let mut family = encoder.encode_descriptor(
+            "cutover_cached_reads",
+            "Reads of deadlines, counts and listing pages, from the cache or the database",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for (outcome, count) in [("hit", reads.hits()), ("miss", reads.misses())] {
+            let labels = [("outcome", outcome)];
+            ConstCounter::new(count).encode(family.encode_family(&labels)?)?;
+        }
+        Ok(())
     }
 }
 

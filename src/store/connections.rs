@@ -26,7 +26,7 @@ pub struct Progress {
     pub total: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ConnectionQuery {
     pub show: ShowFilter,
     pub owner: Option<UserId>,
@@ -203,8 +203,24 @@ impl Store {
         Ok(summary)
     }
 
-    /// One page of connections, ordered by name, with the total that match.
+    /// One page of connections, ordered by name, with the total that match (kept between
+    /// writes).
     pub async fn list_connections(
+        &self,
+        query: &ConnectionQuery,
+    ) -> Result<ConnectionPage, StoreError> {
+        let generation = self.cache.generation();
+        if let Some(kept) = generation.and_then(|g| self.cache.page(g, query)) {
+            return Ok(kept);
+        }
+        let page = self.read_connections(query).await?;
+        if let Some(generation) = generation {
+            self.cache.keep_page(generation, query, &page);
+        }
+        Ok(page)
+    }
+
+    async fn read_connections(
         &self,
         query: &ConnectionQuery,
     ) -> Result<ConnectionPage, StoreError> {
@@ -275,7 +291,20 @@ impl Store {
             .collect())
     }
 
+    /// Migrated and total (kept between writes).
     pub async fn progress(&self) -> Result<Progress, StoreError> {
+        let generation = self.cache.generation();
+        if let Some(kept) = generation.and_then(|g| self.cache.progress(g)) {
+            return Ok(kept);
+        }
+        let progress = self.read_progress().await?;
+        if let Some(generation) = generation {
+            self.cache.keep_progress(generation, &progress);
+        }
+        Ok(progress)
+    }
+
+    async fn read_progress(&self) -> Result<Progress, StoreError> {
         let (total, migrated): (i64, i64) =
             sqlx::query_as("SELECT total, migrated FROM connection_counts WHERE id = 1")
                 .fetch_one(&self.pool)

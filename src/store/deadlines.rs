@@ -33,8 +33,20 @@ impl Store {
         Ok(id)
     }
 
-    /// The deadlines admins added, soonest first.
+    /// The deadlines admins added, soonest first (kept between writes).
     pub async fn list_deadlines(&self) -> Result<Vec<Deadline>, StoreError> {
+        let generation = self.cache.generation();
+        if let Some(kept) = generation.and_then(|g| self.cache.deadlines(g)) {
+            return Ok(kept);
+        }
+        let deadlines = self.read_deadlines().await?;
+        if let Some(generation) = generation {
+            self.cache.keep_deadlines(generation, &deadlines);
+        }
+        Ok(deadlines)
+    }
+
+    async fn read_deadlines(&self) -> Result<Vec<Deadline>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, title, due_at, note, approximate FROM deadlines ORDER BY due_at, id",
         )

@@ -4,7 +4,9 @@ mod attempts;
 mod audit;
 mod backup;
 mod bot_settings;
+mod cache;
 mod celigo_switch;
+mod changes;
 mod connections;
 mod deadlines;
 mod reminders;
@@ -17,6 +19,7 @@ mod tokens;
 pub use attempts::{Attempt, AttemptStatus, CreateOutcome, NewAttempt, NotConsumed, PREPARE_GRACE};
 pub use audit::AuditEntry;
 pub use bot_settings::ReminderState;
+pub use cache::CacheReads;
 pub use celigo_switch::Prepared;
 pub use connections::{Change, ConnectionPage, ConnectionQuery, ImportSummary, Progress};
 pub use reminders::{PostClaim, PostKind};
@@ -85,6 +88,8 @@ impl From<sqlx::Error> for StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Reads kept between writes (by anyone), for answers that repeat them.
+    cache: std::sync::Arc<cache::ReadCache>,
     /// The database file (none in memory): its loss makes cutover unready, even though
     /// open connections would go on answering from the deleted file.
     file: Option<std::path::PathBuf>,
@@ -171,7 +176,17 @@ impl Store {
             // empty one in its place (a deleted database would silently start afresh).
             pool.set_connect_options(options.create_if_missing(false));
         }
-        Ok(Self { pool, file })
+        let cache = cache::ReadCache::new(changes::Changes::watch(file.as_deref()));
+        Ok(Self {
+            pool,
+            file,
+            cache: std::sync::Arc::new(cache),
+        })
+    }
+
+    /// How often reads were served from the cache (for /metrics).
+    pub fn cache_reads(&self) -> std::sync::Arc<CacheReads> {
+        self.cache.reads()
     }
 
     /// For `/readyz`: the database answers and every embedded migration is applied.

@@ -13,6 +13,7 @@ mod discord_gateway;
 mod fake_celigo;
 mod fake_discord;
 mod fake_zoom;
+mod fresh_answers;
 mod health;
 mod helpers;
 mod openapi;
