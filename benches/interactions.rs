@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 const REQUESTS: usize = 20_000;
 const CONCURRENCY: usize = 16;
 /// Runs of each side, alternating; the best of each is reported (the least disturbed).
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 
 fn interaction(i: usize, kind: u8, data: Option<Value>) -> Vec<u8> {
     let mut body = json!({

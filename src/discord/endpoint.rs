@@ -95,6 +95,17 @@ async fn interactions(
             "the request timestamp is too far from now",
         );
     }
+    // Discord's health check, answered before the whole interaction is parsed (serenity
+    // reads every interaction into a map first): it must be quick and is sent often.
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        #[serde(rename = "type")]
+        kind: u8,
+    }
+    if serde_json::from_slice::<Kind>(&body).is_ok_and(|k| k.kind == 1) {
+        // Exactly `{"type":1}` (serenity's Pong would add `"data": null`).
+        return Json(json!({ "type": 1 })).into_response();
+    }
     let interaction: Interaction = match serde_json::from_slice(&body) {
         Ok(interaction) => interaction,
         Err(e) => {
@@ -105,10 +116,6 @@ async fn interactions(
             );
         }
     };
-    if matches!(interaction, Interaction::Ping(_)) {
-        // Exactly `{"type":1}` (serenity's Pong would add `"data": null`).
-        return Json(json!({ "type": 1 })).into_response();
-    }
     if let Some(refusal) = from_elsewhere(&interaction, &state.policy) {
         return Json(to_response(refusal)).into_response();
     }

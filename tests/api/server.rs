@@ -125,3 +125,13 @@ async fn past_the_cap_a_newcomer_is_told_to_come_back_and_the_held_ones_are_serv
         assert!(served.ends_with("\r\n\r\nok\n"), "{served:?}");
     }
 }
+
+#[tokio::test]
+async fn a_kept_alive_connection_left_idle_is_closed_after_the_read_timeout() {
+    let app = start("1s", 4).await;
+    let mut stream = send_part(&app, b"GET /healthz HTTP/1.1\r\nHost: cutover\r\n\r\n").await;
+    // Served, then kept open for the next request, which never comes: closed.
+    let answer = answer(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer:?}");
+    assert!(answer.ends_with("\r\n\r\nok\n"), "{answer:?}");
+}
