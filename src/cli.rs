@@ -267,7 +267,10 @@ async fn register_commands(settings: &Settings, guild: Option<&str>) -> anyhow::
         || "globally (may take up to an hour to appear)".to_owned(),
         |g| format!("in guild {g}"),
     );
-    emit(&format!("Registered {count} slash command(s) {place}.\n"))
+    emit(&format!(
+        "Registered {} {place}.\n",
+        crate::words::counted(count, "slash command", "slash commands")
+    ))
 }
 
 async fn backup(settings: &Settings, file: &Path) -> anyhow::Result<()> {
@@ -341,8 +344,8 @@ async fn import(settings: &Settings, file: &Path) -> anyhow::Result<()> {
         .await?;
     store.close().await;
     let mut report = format!(
-        "Imported {} connection(s) from {}: {} new, {} updated, {} unchanged.\n",
-        records.len(),
+        "Imported {} from {}: {} new, {} updated, {} unchanged.\n",
+        crate::words::counted(records.len(), "connection", "connections"),
         file.display(),
         summary.inserted,
         summary.updated,
@@ -350,8 +353,8 @@ async fn import(settings: &Settings, file: &Path) -> anyhow::Result<()> {
     );
     if summary.kept_migrated > 0 {
         report.push_str(&format!(
-            "{} row(s) said jwt for a connection already switched to OAuth 2.0; those stay migrated.\n",
-            summary.kept_migrated
+            "{} jwt for a connection already switched to OAuth 2.0; it stays migrated.\n",
+            crate::words::counted(summary.kept_migrated, "row said", "rows said")
         ));
     }
     emit(&report)
@@ -440,12 +443,12 @@ async fn list(settings: &Settings, all: bool, json: bool) -> anyhow::Result<()> 
         ["ID", "NAME", "INTEGRATION", "OWNER", "AUTH", "STATE"],
         &rows,
     );
-    let what = if all {
-        "connection(s)"
+    let counted = crate::words::counted(page.total, "connection", "connections");
+    if all {
+        text.push_str(&format!("{counted}\n"));
     } else {
-        "connection(s) not yet on OAuth 2.0"
-    };
-    text.push_str(&format!("{} {what}\n", page.total));
+        text.push_str(&format!("{counted} not yet on OAuth 2.0\n"));
+    }
     emit(&text)
 }
 

@@ -10,6 +10,7 @@ use crate::domain::{
     SyncedConnection, MAX_NAME_LEN,
 };
 use crate::store::{Store, StoreError, SyncSummary};
+use crate::words::counted;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -53,14 +54,20 @@ impl SyncReport {
     pub fn describe(&self) -> String {
         let s = &self.summary;
         let mut text = format!(
-            "Synced {} Zoom connection(s) from integrator.io (of {} connection(s) listed): {} new, {} changed, \
+            "Synced {} from integrator.io (of {} listed): {} new, {} changed, \
              {} switched in integrator.io, {} removed, {} offline.",
-            self.zoom, self.listed, s.new, s.changed, s.switched_elsewhere, s.removed, s.offline
+            counted(self.zoom, "Zoom connection", "Zoom connections"),
+            counted(self.listed, "connection", "connections"),
+            s.new,
+            s.changed,
+            s.switched_elsewhere,
+            s.removed,
+            s.offline
         );
         if s.restored > 0 {
             text.push_str(&format!(
-                " {} are back in integrator.io after being removed.",
-                s.restored
+                " {} back in integrator.io after being removed.",
+                counted(s.restored, "is", "are")
             ));
         }
         if s.kept_direct > 0 {
@@ -71,14 +78,14 @@ impl SyncReport {
         }
         if self.managed > 0 {
             text.push_str(&format!(
-                " {} Zoom connection(s) managed by an integration app were left out: switch those in the app's settings.",
-                self.managed
+                " {} managed by an integration app: left out; switch those in the app's settings.",
+                counted(self.managed, "Zoom connection is", "Zoom connections are")
             ));
         }
         if self.unreadable > 0 {
             text.push_str(&format!(
-                " {} record(s) could not be read and were left out (see cutover's log).",
-                self.unreadable
+                " {} could not be read and left out (see cutover's log).",
+                counted(self.unreadable, "record", "records")
             ));
         }
         text

@@ -76,8 +76,8 @@ impl ChatCore {
         let shown = fit_fields(fields, now);
         if shown.len() < all.len() {
             message.text.push_str(&format!(
-                "\n{} older deadline(s) not shown.",
-                all.len() - shown.len()
+                "\n{} not shown.",
+                crate::words::counted(all.len() - shown.len(), "older deadline", "older deadlines")
             ));
         }
         message.fields = shown;

@@ -100,8 +100,10 @@ impl ChatCore {
             ))),
             [only] => self.migrate_form(caller, only.id.as_str()).await,
             several => {
-                let mut text =
-                    format!("You have {} connection(s) to switch. Pick one:", mine.total);
+                let mut text = format!(
+                    "You have {} to switch. Pick one:",
+                    crate::words::counted(mine.total, "connection", "connections")
+                );
                 if mine.total > MAX_CHOICES {
                     text.push_str(&format!(
                         " (the first {MAX_CHOICES}; run /migrate connection:<id> for the others)"

@@ -217,8 +217,8 @@ pub fn catch_up(
     pending: Pending<'_>,
 ) -> Post {
     let mut text = format!(
-        "🔁 **While cutover was away**, {} reminder(s) fell due:",
-        missed.len()
+        "🔁 **While cutover was away**, {} fell due:",
+        crate::words::counted(missed.len(), "reminder", "reminders")
     );
     for (what, at) in missed.iter().take(8) {
         text.push_str(&format!(

@@ -285,9 +285,9 @@ impl Store {
         }
 
         let detail = format!(
-            "sync from integrator.io: {} Zoom connection(s); {} new, {} changed, {} switched in integrator.io, \
+            "sync from integrator.io: {}; {} new, {} changed, {} switched in integrator.io, \
              {} removed, {} offline",
-            records.len(),
+            crate::words::counted(records.len(), "Zoom connection", "Zoom connections"),
             summary.new,
             summary.changed,
             summary.switched_elsewhere,

@@ -3,6 +3,7 @@
 
 use super::page::Page;
 use crate::domain::Backend;
+use crate::words::counted;
 use axum::http::StatusCode;
 
 /// What remains to do in integrator.io after a `direct` switch (from Celigo's article).
@@ -77,7 +78,10 @@ impl Outcome {
                 "cutover checked the new token with Zoom and keeps it, sealed. This was the direct switch: the \
                  connection in integrator.io was not changed."
                     .to_owned(),
-                format!("One step is left. {FINISH_IN_INTEGRATOR_IO} {left} connection(s) left to switch."),
+                format!(
+                    "One step is left. {FINISH_IN_INTEGRATOR_IO} {} left to switch.",
+                    counted(*left, "connection", "connections")
+                ),
             ),
             Outcome::Switched {
                 connection,
@@ -88,7 +92,10 @@ impl Outcome {
                 format!("Done: {connection} is on OAuth 2.0 in integrator.io"),
                 "integrator.io holds the new token and the connection passes its test (ping). cutover has recorded the switch."
                     .to_owned(),
-                format!("You can close this page. {left} connection(s) left to switch."),
+                format!(
+                    "You can close this page. {} left to switch.",
+                    counted(*left, "connection", "connections")
+                ),
             ),
             Outcome::UnknownLink => (
                 StatusCode::BAD_REQUEST,

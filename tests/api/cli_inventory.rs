@@ -75,7 +75,7 @@ async fn import_then_list_as_text_and_json_and_again_after_a_restart() {
     assert!(ok, "{err}");
     assert_eq!(
         out,
-        "Imported 300 connection(s) from inventory.csv: 300 new, 0 updated, 0 unchanged.\n"
+        "Imported 300 connections from inventory.csv: 300 new, 0 updated, 0 unchanged.\n"
     );
 
     let (ok, out, _) = cutover(&dir, &["connections", "list"]).await;
@@ -86,7 +86,7 @@ async fn import_then_list_as_text_and_json_and_again_after_a_restart() {
         ["ID", "NAME", "INTEGRATION", "OWNER", "AUTH", "STATE"]
     );
     assert_eq!(lines.len(), 1 + 225 + 1);
-    assert_eq!(lines[226], "225 connection(s) not yet on OAuth 2.0");
+    assert_eq!(lines[226], "225 connections not yet on OAuth 2.0");
     assert!(out.contains("zc0001  Zoom, connection 1 "), "{out}");
 
     let (ok, out, _) = cutover(&dir, &["connections", "list", "--all", "--json"]).await;
@@ -120,8 +120,8 @@ async fn import_then_list_as_text_and_json_and_again_after_a_restart() {
     assert!(ok, "{err}");
     assert_eq!(
         out,
-        "Imported 3 connection(s) from update.json: 1 new, 1 updated, 1 unchanged.\n\
-         1 row(s) said jwt for a connection already switched to OAuth 2.0; those stay migrated.\n"
+        "Imported 3 connections from update.json: 1 new, 1 updated, 1 unchanged.\n\
+         1 row said jwt for a connection already switched to OAuth 2.0; it stays migrated.\n"
     );
     let (_, out, _) = cutover(&dir, &["connections", "list", "--all", "--json"]).await;
     let all: Vec<serde_json::Value> = serde_json::from_str(&out).expect("a JSON array");
@@ -253,7 +253,7 @@ async fn an_import_while_another_process_writes_says_so_and_changes_nothing() {
     let (ok, out, err) = cutover(&dir, &["connections", "list", "--all"]).await;
     assert!(ok, "{err}");
     assert!(
-        out.lines().any(|line| line == "1 connection(s)"),
+        out.lines().any(|line| line == "1 connection"),
         "still one: {out}"
     );
 }

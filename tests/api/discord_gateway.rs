@@ -216,7 +216,7 @@ async fn commands_register_puts_the_commands_globally_or_in_a_guild() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "Registered 7 slash command(s) globally (may take up to an hour to appear).\n"
+        "Registered 7 slash commands globally (may take up to an hour to appear).\n"
     );
     let global = discord
         .wait_for_request(|r| {

@@ -298,7 +298,7 @@ async fn a_stop_longer_than_discords_memory_of_the_nonce_names_the_post_instead_
     let created = discord.created();
     assert_eq!(created.len(), 2, "{created:#?}");
     assert!(content(&created[1].body)
-        .starts_with("🔁 **While cutover was away**, 1 reminder(s) fell due:"));
+        .starts_with("🔁 **While cutover was away**, 1 reminder fell due:"));
     assert!(content(&created[1].body).contains("7 days before **Team cut-off**"));
     assert_ne!(created[0].body["nonce"], created[1].body["nonce"]);
 }
@@ -361,7 +361,7 @@ async fn three_milestones_missed_while_away_make_one_catch_up_post() {
     assert_eq!(posts.len(), 1, "{posts:#?}");
     let text = content(&posts[0]);
     assert!(
-        text.starts_with("🔁 **While cutover was away**, 3 reminder(s) fell due:"),
+        text.starts_with("🔁 **While cutover was away**, 3 reminders fell due:"),
         "{text}"
     );
     for what in [
