@@ -164,6 +164,22 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
         "{turned}"
     );
 
+    // From another server: refused privately, nothing done.
+    let remove = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
+        { "name": "id", "type": 3, "value": "g01" }
+    ] }] }]);
+    let mut elsewhere = discord::command("705", "cutover", remove, OWNER, discord::MANAGE_GUILD);
+    elsewhere["guild_id"] = json!("810000000000000009");
+    discord.dispatch("INTERACTION_CREATE", elsewhere);
+    let refused = discord.wait_for_request(callback_of("705")).await.body;
+    assert_interaction_response(&refused);
+    assert_eq!(refused["data"]["flags"], 64, "private");
+    assert_eq!(
+        refused["data"]["content"],
+        "This cutover works for one team's Discord server, and this is not it: use its commands in that server. \
+         Nothing was done here."
+    );
+
     // SIGTERM closes the shard and the program cleanly.
     let pid = child.id().expect("pid").to_string();
     assert!(tokio::process::Command::new("kill")
