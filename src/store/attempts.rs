@@ -287,7 +287,7 @@ impl Store {
         if new.status == AttemptStatus::Issued {
             record_issued(&mut tx, &attempt, actor, now).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(CreateOutcome::Created(Box::new(attempt)))
     }
 
@@ -424,7 +424,7 @@ impl Store {
             &detail,
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(true)
     }
 

@@ -94,7 +94,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         audit::record(&mut tx, now, actor, action, None, value).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }

@@ -62,8 +62,12 @@ impl<T: Clone> Slot<T> {
             .map(|(_, value)| value.clone())
     }
 
+    /// Kept unless a newer read is already there (a slow reader must not replace it).
     fn put(&self, generation: u64, value: &T) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((generation, value.clone()));
+        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.as_ref().is_none_or(|(at, _)| *at <= generation) {
+            *slot = Some((generation, value.clone()));
+        }
     }
 }
 
@@ -85,6 +89,11 @@ impl ReadCache {
     /// The generation to read at, when caching is possible.
     pub(super) fn generation(&self) -> Option<u64> {
         self.changes.generation()
+    }
+
+    /// A write of ours was committed.
+    pub(super) fn changed(&self) {
+        self.changes.changed();
     }
 
     pub(super) fn deadlines(&self, generation: u64) -> Option<Vec<Deadline>> {
@@ -119,6 +128,9 @@ impl ReadCache {
         page: &ConnectionPage,
     ) {
         let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        if pages.values().any(|(at, _)| *at > generation) {
+            return;
+        }
         pages.retain(|_, (at, _)| *at == generation);
         if pages.len() < MAX_PAGES {
             pages.insert(query.clone(), (generation, page.clone()));

@@ -115,7 +115,7 @@ impl Store {
         )
         .await?;
         record_issued(&mut tx, &issued, actor, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Some(issued))
     }
 
@@ -159,7 +159,7 @@ impl Store {
                 now,
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
         }
         Ok(done)
     }
@@ -182,7 +182,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         switched_elsewhere(&mut tx, &attempt.connection, actor, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }

@@ -199,7 +199,7 @@ impl Store {
             summary.inserted, summary.updated, summary.unchanged, summary.kept_migrated
         );
         audit::record(&mut tx, now, actor, "connections.import", None, &detail).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(summary)
     }
 
@@ -241,10 +241,13 @@ impl Store {
             count = count.bind(owner);
             page = page.bind(owner);
         }
-        let total = count.fetch_one(&self.pool).await?;
+        // One snapshot for both, so a kept page always agrees with its total.
+        let mut tx = self.pool.begin().await?;
+        let total = count.fetch_one(&mut *tx).await?;
         let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-        let rows = page.bind(limit).bind(offset).fetch_all(&self.pool).await?;
+        let rows = page.bind(limit).bind(offset).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
         let connections = rows
             .iter()
             .map(connection_from_row)
@@ -378,7 +381,7 @@ impl Store {
             record.name.as_str(),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Change::Done)
     }
 
@@ -410,7 +413,7 @@ impl Store {
             &format!("owner {owner}"),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Change::Done)
     }
 
@@ -439,7 +442,7 @@ impl Store {
             return Ok(Change::NotFound);
         }
         audit::record(&mut tx, now, actor, "connection.remove", Some(id), "").await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Change::Done)
     }
 

@@ -29,7 +29,7 @@ impl Store {
         .await?;
         let detail = format!("#{id} {title:?} due {}", due.to_rfc3339());
         audit::record(&mut tx, now, actor, "deadline.add", None, &detail).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(id)
     }
 
@@ -94,7 +94,7 @@ impl Store {
             &format!("#{id} {title:?}"),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(super::Change::Done)
     }
 }

@@ -26,7 +26,7 @@ pub use reminders::{PostClaim, PostKind};
 pub use reseal::{Reseal, ResealSummary, SealedOwner, SealedValue};
 pub use revocations::{Revocation, RevocationEnd};
 pub use sync::SyncSummary;
-pub use tokens::{SealedTokens, SwitchDone, TokenRecord, ZoomIdentity};
+pub use tokens::{RefreshStored, SealedTokens, SwitchDone, TokenRecord, ZoomIdentity};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -182,6 +182,15 @@ impl Store {
             file,
             cache: std::sync::Arc::new(cache),
         })
+    }
+
+    /// Commits, then tells every reader of this database (this process at once, others
+    /// through the folder watch) that it changed: after the commit is visible, so no
+    /// cached read can outlive it.
+    async fn commit(&self, tx: sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<(), StoreError> {
+        tx.commit().await?;
+        self.cache.changed();
+        Ok(())
     }
 
     /// How often reads were served from the cache (for /metrics).

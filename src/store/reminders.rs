@@ -188,7 +188,7 @@ impl Store {
             .await?;
         }
         let claim = claim_from_row(&row)?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Some(claim))
     }
 
@@ -336,7 +336,7 @@ impl Store {
             &format!("{}: {problem}", claim.key),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 

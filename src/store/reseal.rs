@@ -42,6 +42,9 @@ pub struct ResealSummary {
     pub resealed: usize,
     pub kept: usize,
     pub unreadable: usize,
+    /// Token sets a refresh holds: their sealed refresh token is what the refresh
+    /// stores over, so nothing is written while there are any.
+    pub refreshing: usize,
 }
 
 /// Where sealed values lie: (table, key column, whether the key is an attempt's state
@@ -69,8 +72,8 @@ const PLACES: [(&str, &str, bool, &[&str]); 3] = [
 
 impl Store {
     /// Offers every sealed value to `reseal` inside one write transaction (other writers
-    /// wait): if any is unreadable nothing is written; otherwise every replacement lands
-    /// at once, with an audit entry.
+    /// wait): if any is unreadable, or a token refresh is under way, nothing is written;
+    /// otherwise every replacement lands at once, with an audit entry.
     pub async fn reseal_all(
         &self,
         mut reseal: impl FnMut(&SealedValue) -> Reseal,
@@ -79,6 +82,15 @@ impl Store {
     ) -> Result<ResealSummary, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut summary = ResealSummary::default();
+        let refreshing: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM oauth_tokens WHERE refresh_claimed_until IS NOT NULL",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if refreshing > 0 {
+            summary.refreshing = usize::try_from(refreshing).unwrap_or(usize::MAX);
+            return Ok(summary);
+        }
         let mut writes: Vec<(String, Vec<u8>, String)> = Vec::new();
         for (table, key, by_attempt, secrets) in PLACES {
             let columns: Vec<String> = secrets.iter().map(|s| format!("{s}_sealed")).collect();
@@ -139,7 +151,7 @@ impl Store {
             summary.kept
         );
         audit::record(&mut tx, now, actor, "security.rekeyed", None, &detail).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(summary)
     }
 }

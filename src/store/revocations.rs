@@ -28,6 +28,7 @@ pub struct Revocation {
     pub client_secret_sealed: Vec<u8>,
     pub access_token_sealed: Vec<u8>,
     pub refresh_token_sealed: Option<Vec<u8>>,
+    pub zoom_user_id: Option<String>,
     /// Tries made so far.
     pub tries: u32,
 }
@@ -36,6 +37,8 @@ pub struct Revocation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RevocationEnd {
     Revoked,
+    /// Not revoked after all: `why` (another connection now holds the same grant).
+    Dropped(String),
     /// Zoom refused it for good, or it could not be done in time; `why` says what to do.
     GaveUp(String),
 }
@@ -61,19 +64,27 @@ pub(super) async fn retire_tokens(
     let Some((old_client, old_user)) = old else {
         return Ok(());
     };
-    let revoke = match successor {
-        Successor::Nothing => true,
+    let ends_successor = match successor {
+        Successor::Nothing => false,
         Successor::Grant {
             client_id,
             zoom_user,
-        } => client_id != old_client || zoom_user.is_some_and(|user| user != old_user),
+        } => client_id == old_client && zoom_user.is_none_or(|user| user == old_user),
     };
-    if revoke {
+    let shared_with: Option<String> = sqlx::query_scalar(
+        "SELECT connection_id FROM oauth_tokens WHERE client_id = ? AND zoom_user_id = ? AND connection_id != ? LIMIT 1",
+    )
+    .bind(&old_client)
+    .bind(&old_user)
+    .bind(connection.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    if !ends_successor && shared_with.is_none() {
         sqlx::query(
             "INSERT INTO token_revocations (connection_id, client_id, client_secret_sealed, access_token_sealed, \
-             refresh_token_sealed, reason, queued_at, next_try_at) \
-             SELECT connection_id, client_id, client_secret_sealed, access_token_sealed, refresh_token_sealed, ?, ?, ? \
-             FROM oauth_tokens WHERE connection_id = ?",
+             refresh_token_sealed, zoom_user_id, reason, queued_at, next_try_at) \
+             SELECT connection_id, client_id, client_secret_sealed, access_token_sealed, refresh_token_sealed, \
+             zoom_user_id, ?, ?, ? FROM oauth_tokens WHERE connection_id = ?",
         )
         .bind(reason)
         .bind(now)
@@ -93,9 +104,13 @@ pub(super) async fn retire_tokens(
         )
         .await?;
     } else {
+        let whose = match &shared_with {
+            Some(other) => format!("`{other}`'s token"),
+            None => "the new authorization".to_owned(),
+        };
         let detail = format!(
-            "{reason}: the earlier Zoom token was for the same app ({old_client}) and user, so it was dropped, \
-             not revoked: revoking it would end the new authorization too"
+            "{reason}: the earlier Zoom token was dropped, not revoked: it is for the same app ({old_client}) \
+             and user as {whose}, which revoking would end too"
         );
         audit::record(tx, now, actor, "token.dropped", Some(connection), &detail).await?;
     }
@@ -107,13 +122,18 @@ pub(super) async fn retire_tokens(
 }
 
 impl Store {
-    /// Revocations whose next try is due, oldest first.
-    pub async fn revocations_due(&self, now: DateTime<Utc>) -> Result<Vec<Revocation>, StoreError> {
+    /// Up to `limit` revocations whose next try is due, oldest first.
+    pub async fn revocations_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Revocation>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, connection_id, client_id, client_secret_sealed, access_token_sealed, refresh_token_sealed, tries \
-             FROM token_revocations WHERE next_try_at <= ? ORDER BY id",
+            "SELECT id, connection_id, client_id, client_secret_sealed, access_token_sealed, refresh_token_sealed, \
+             zoom_user_id, tries FROM token_revocations WHERE next_try_at <= ? ORDER BY id LIMIT ?",
         )
         .bind(now)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -129,14 +149,53 @@ impl Store {
                     client_secret_sealed: row.try_get("client_secret_sealed")?,
                     access_token_sealed: row.try_get("access_token_sealed")?,
                     refresh_token_sealed: row.try_get("refresh_token_sealed")?,
+                    zoom_user_id: row.try_get("zoom_user_id")?,
                     tries: u32::try_from(tries).unwrap_or(u32::MAX),
                 })
             })
             .collect()
     }
 
+    /// Takes a due revocation for one try until `until`: `false` when another round (another
+    /// cutover on this database) took it first.
+    pub async fn claim_revocation(
+        &self,
+        revocation: &Revocation,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let claimed = sqlx::query(
+            "UPDATE token_revocations SET next_try_at = ? WHERE id = ? AND next_try_at <= ?",
+        )
+        .bind(until)
+        .bind(revocation.id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(claimed > 0)
+    }
+
+    /// Another connection holds a token of the same app and Zoom user now: revoking would
+    /// end it. Its id, if so.
+    pub async fn revocation_shares_grant(
+        &self,
+        revocation: &Revocation,
+    ) -> Result<Option<String>, StoreError> {
+        let Some(user) = &revocation.zoom_user_id else {
+            return Ok(None);
+        };
+        Ok(sqlx::query_scalar(
+            "SELECT connection_id FROM oauth_tokens WHERE client_id = ? AND zoom_user_id = ? LIMIT 1",
+        )
+        .bind(&revocation.client_id)
+        .bind(user)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// The revocation is over: its row (and the sealed tokens in it) goes, the audit log
-    /// says how it ended.
+    /// says how it ended (once, whichever process ends it).
     pub async fn end_revocation(
         &self,
         revocation: &Revocation,
@@ -144,10 +203,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM token_revocations WHERE id = ?")
+        let deleted = sqlx::query("DELETE FROM token_revocations WHERE id = ?")
             .bind(revocation.id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if deleted == 0 {
+            return Ok(());
+        }
         let (action, detail) = match end {
             RevocationEnd::Revoked => (
                 "token.revoked",
@@ -156,6 +219,7 @@ impl Store {
                     revocation.client_id
                 ),
             ),
+            RevocationEnd::Dropped(why) => ("token.dropped", why.clone()),
             RevocationEnd::GaveUp(why) => ("token.revoke_failed", why.clone()),
         };
         audit::record(
@@ -167,7 +231,7 @@ impl Store {
             &detail,
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 

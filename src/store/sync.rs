@@ -295,7 +295,7 @@ impl Store {
             summary.offline
         );
         audit::record(&mut tx, now, actor, "connections.sync", None, &detail).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(summary)
     }
 }

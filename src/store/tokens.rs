@@ -36,6 +36,17 @@ pub struct TokenRecord {
     pub access_expires_at: DateTime<Utc>,
 }
 
+/// Where a refreshed token set went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshStored {
+    Kept,
+    /// The set had been replaced or removed meanwhile; the new tokens follow the old ones
+    /// into the revocation queue.
+    Queued,
+    /// As `Queued`, but the old ones were dropped unrevoked: so are these.
+    Discarded,
+}
+
 /// The result of a switch, for telling people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SwitchDone {
@@ -106,7 +117,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Some(done))
     }
 
@@ -186,7 +197,7 @@ impl Store {
         from: &[u8],
         tokens: &SealedTokens,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<RefreshStored, StoreError> {
         let mut tx = self.pool.begin().await?;
         let kept = sqlx::query(
             "UPDATE oauth_tokens SET access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed), \
@@ -203,7 +214,7 @@ impl Store {
         .await?
         .rows_affected();
         if kept == 0 {
-            sqlx::query(
+            let queued = sqlx::query(
                 "UPDATE token_revocations SET access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed) \
                  WHERE connection_id = ? AND refresh_token_sealed = ?",
             )
@@ -212,9 +223,14 @@ impl Store {
             .bind(connection.as_str())
             .bind(from)
             .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            return Ok(());
+            .await?
+            .rows_affected();
+            self.commit(tx).await?;
+            return Ok(if queued > 0 {
+                RefreshStored::Queued
+            } else {
+                RefreshStored::Discarded
+            });
         }
         audit::record(
             &mut tx,
@@ -225,8 +241,8 @@ impl Store {
             "",
         )
         .await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit(tx).await?;
+        Ok(RefreshStored::Kept)
     }
 
     /// The refresh token `from` stopped working: the connection needs its owner to
@@ -263,7 +279,7 @@ impl Store {
             reason,
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(true)
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{token_identity, zoom, RevokeReport, Sealer, Switch, SwitchEvent, REFRESH_AHEAD};
 use crate::domain::{Actor, Snowflake};
-use crate::store::TokenRecord;
+use crate::store::{RefreshStored, TokenRecord};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +14,13 @@ const ROUND_EVERY: Duration = Duration::from_secs(60);
 /// `zoom.request_timeout` (2 minutes), well inside `REFRESH_AHEAD`, so a round that died
 /// mid-refresh leaves time for another before the token expires.
 const REFRESH_LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// What became of a refresh Zoom answered.
+enum Refreshed {
+    Kept,
+    /// The set was replaced meanwhile; what became of the new tokens.
+    Replaced(&'static str),
+}
 
 /// What one round of refreshing did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -63,6 +70,9 @@ impl Switch {
             return Ok(report);
         };
         for record in self.store.tokens_due(now + REFRESH_AHEAD, now).await? {
+            // Each claim on the time it is made: earlier refreshes in this round may have
+            // taken minutes.
+            let now = self.clock.now();
             let claimed = self
                 .store
                 .claim_refresh(
@@ -77,9 +87,13 @@ impl Switch {
                 continue;
             }
             match self.refresh_one(sealer, &record).await {
-                Ok(()) => {
+                Ok(Refreshed::Kept) => {
                     report.refreshed += 1;
                     self.metrics.token_refreshed("refreshed");
+                }
+                Ok(Refreshed::Replaced(fate)) => {
+                    report.superseded += 1;
+                    tracing::info!(connection = %record.connection, "{fate}");
                 }
                 Err(zoom::TokenError::InvalidGrant) => {
                     let marked = self
@@ -141,8 +155,12 @@ impl Switch {
         &self,
         sealer: &Sealer,
         record: &TokenRecord,
-    ) -> Result<(), zoom::TokenError> {
-        let unavailable = |e: &dyn std::fmt::Display| zoom::TokenError::Unavailable(e.to_string());
+    ) -> Result<Refreshed, zoom::TokenError> {
+        let unavailable = |e: &dyn std::fmt::Display| {
+            zoom::TokenError::Unavailable(format!(
+                "{e} (if the sealing key changed, set security.previous_sealing_key to the old one)"
+            ))
+        };
         let secret = sealer
             .open(
                 &record.client_secret_sealed,
@@ -177,9 +195,18 @@ impl Switch {
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
-        kept.map_err(|e| {
-            tracing::error!(connection = %record.connection, error = %e, "a refreshed token could not be stored");
-            zoom::TokenError::Unavailable(e)
-        })
+        match kept {
+            Ok(RefreshStored::Kept) => Ok(Refreshed::Kept),
+            Ok(RefreshStored::Queued) => Ok(Refreshed::Replaced(
+                "refreshed while the connection was switched again or removed: the new tokens are queued for revocation",
+            )),
+            Ok(RefreshStored::Discarded) => Ok(Refreshed::Replaced(
+                "refreshed while the connection was switched again or removed: the new tokens were dropped with the old",
+            )),
+            Err(e) => {
+                tracing::error!(connection = %record.connection, error = %e, "a refreshed token could not be stored");
+                Err(zoom::TokenError::Unavailable(e))
+            }
+        }
     }
 }

@@ -18,6 +18,11 @@ pub enum RekeyError {
         crate::words::counted(*.0, "stored secret", "stored secrets")
     )]
     WrongPreviousKey(usize),
+    #[error(
+        "a token refresh is under way ({}): run cutover rekey again in a few minutes. Nothing was changed",
+        crate::words::counted(*.0, "connection", "connections")
+    )]
+    RefreshUnderWay(usize),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -47,6 +52,9 @@ pub async fn rekey(
         }
     };
     let summary = store.reseal_all(reseal, Actor::CommandLine, now).await?;
+    if summary.refreshing > 0 {
+        return Err(RekeyError::RefreshUnderWay(summary.refreshing));
+    }
     if summary.unreadable > 0 {
         return Err(RekeyError::WrongPreviousKey(summary.unreadable));
     }

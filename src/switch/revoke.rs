@@ -14,6 +14,12 @@ use secrecy::SecretString;
 const MAX_TRIES: u32 = 24;
 /// The pause after a failed try doubles from a minute up to this.
 const LONGEST_PAUSE: TimeDelta = TimeDelta::hours(1);
+/// How long a round holds a revocation it tries (two requests of at most 2 minutes).
+const LEASE: TimeDelta = TimeDelta::minutes(5);
+/// At most this many revocations a round, and no new one started after `BUDGET`: a
+/// backlog must not hold up the token refreshes that share the scheduler.
+const PER_ROUND: u32 = 10;
+const BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What one round of revoking did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,6 +27,8 @@ pub struct RevokeReport {
     pub revoked: usize,
     pub postponed: usize,
     pub given_up: usize,
+    /// Dropped unrevoked: another connection holds a token of the same app and user.
+    pub dropped: usize,
 }
 
 impl Switch {
@@ -30,8 +38,36 @@ impl Switch {
         let Some(sealer) = &self.sealer else {
             return Ok(report);
         };
-        for revocation in self.store.revocations_due(self.clock.now()).await? {
+        // Real time spent, not the (injectable) time of day.
+        let started = std::time::Instant::now();
+        for revocation in self
+            .store
+            .revocations_due(self.clock.now(), PER_ROUND)
+            .await?
+        {
+            if started.elapsed() > BUDGET {
+                break;
+            }
             let now = self.clock.now();
+            if !self
+                .store
+                .claim_revocation(&revocation, now, now + LEASE)
+                .await?
+            {
+                continue;
+            }
+            if let Some(other) = self.store.revocation_shares_grant(&revocation).await? {
+                report.dropped += 1;
+                let why = format!(
+                    "the earlier Zoom token (app {}) was dropped, not revoked: `{other}` now holds a token of the \
+                     same app and user, which revoking would end too",
+                    revocation.client_id
+                );
+                self.store
+                    .end_revocation(&revocation, &RevocationEnd::Dropped(why), now)
+                    .await?;
+                continue;
+            }
             match self.revoke_one(sealer, &revocation).await {
                 Ok(()) => {
                     report.revoked += 1;
@@ -39,7 +75,19 @@ impl Switch {
                         .end_revocation(&revocation, &RevocationEnd::Revoked, now)
                         .await?;
                 }
-                Err(RevokeError::Unavailable(why)) if revocation.tries + 1 < MAX_TRIES => {
+                Err(RevokeError::Unsealed(why)) => {
+                    // Ours to fix, not Zoom's: never given up on.
+                    report.postponed += 1;
+                    tracing::warn!(connection = %revocation.connection, error = %why,
+                        "an old Zoom token to revoke cannot be opened: if the sealing key changed, set \
+                         security.previous_sealing_key to the old one; retrying in an hour");
+                    self.store
+                        .postpone_revocation(&revocation, &why, now + LONGEST_PAUSE)
+                        .await?;
+                }
+                Err(RevokeError::Unavailable(why))
+                    if revocation.tries.saturating_add(1) < MAX_TRIES =>
+                {
                     report.postponed += 1;
                     let pause = TimeDelta::minutes(1 << revocation.tries.min(6)).min(LONGEST_PAUSE);
                     tracing::warn!(connection = %revocation.connection, error = %why, "revoking an old Zoom token failed; will retry");
@@ -72,7 +120,7 @@ impl Switch {
         let open = |sealed: &[u8], what: &str| {
             sealer
                 .open(sealed, &token_identity(&revocation.connection, what))
-                .map_err(|e| RevokeError::Refused(e.to_string()))
+                .map_err(|e| RevokeError::Unsealed(e.to_string()))
         };
         let secret = &open(&revocation.client_secret_sealed, "client_secret")?;
         let access = open(&revocation.access_token_sealed, "access_token")?;

@@ -45,6 +45,9 @@ pub enum RevokeError {
     Refused(String),
     #[error("Zoom could not be reached or answered badly: {0}")]
     Unavailable(String),
+    /// The stored token could not be opened (another sealing key): nothing was sent.
+    #[error("{0}")]
+    Unsealed(String),
 }
 
 /// Which token a revocation names (RFC 7009's `token_type_hint`).

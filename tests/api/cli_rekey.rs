@@ -3,9 +3,9 @@
 //! link issued before still completes, tokens stored before still refresh.
 
 use crate::fake_discord as discord;
-use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
+use crate::fake_zoom::{TokenMode, CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{at, TestDir};
-use crate::revocation::switch_z1;
+use crate::revocation::{switch, switch_z1};
 use crate::switch::{World, OWNER};
 use chrono::TimeDelta;
 use cutover::switch::Sealer;
@@ -239,4 +239,84 @@ async fn a_running_cutover_with_both_keys_keeps_working_while_rekey_runs_beside_
     let stopped = w.stop().await;
     let w = stopped.start(security(&new_key_file, None), NOW).await;
     assert_eq!(refreshed_before_expiry(&w).await, ["z2"]);
+}
+
+#[tokio::test]
+async fn rekey_covers_tokens_waiting_for_revocation_and_waits_for_a_refresh_under_way() {
+    let w = World::start().await;
+    let (old_access, _) = switch_z1(&w, "983", (CLIENT_ID, CLIENT_SECRET)).await;
+    // z1 removed while Zoom cannot revoke: its tokens wait in the queue, sealed.
+    w.zoom.set_revoke_mode(TokenMode::ServerError);
+    let remove = serde_json::json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
+        { "name": "id", "type": 3, "value": "z1" }
+    ] }] }]);
+    w.send(discord::command(
+        "984",
+        "cutover",
+        remove,
+        OWNER,
+        discord::MANAGE_GUILD,
+    ))
+    .await;
+    w.app.switch.heartbeat().tick().await;
+    w.zoom.sign_in_as("zoomuser2");
+    switch(&w, "z2", "985", (CLIENT_ID, CLIENT_SECRET)).await;
+    let queued = sealed_at_rest(&w.app.dir)
+        .await
+        .into_iter()
+        .filter(|(table, ..)| table == "token_revocations")
+        .count();
+    assert_eq!(queued, 3, "client secret, access and refresh token");
+
+    // A refresh of z2 is under way (held at Zoom): rekey, run beside the bot, waits.
+    let new_key_file = w.app.dir.write("new.key", &Sealer::generate_key());
+    let old_key_file = w.app.dir.write("old.key", crate::switch::SEALING_KEY);
+    let config = w
+        .app
+        .dir
+        .config(&security(&new_key_file, Some(&old_key_file)));
+    w.zoom.set_token_mode(TokenMode::Held);
+    w.app.clock.set(at(NOW) + TimeDelta::minutes(55));
+    let switch_task = std::sync::Arc::clone(&w.app.switch);
+    let refreshing = tokio::spawn(async move { switch_task.refresh_due().await });
+    w.zoom.token_request_arrived().await;
+    let before = sealed_at_rest(&w.app.dir).await;
+    let (ok, _, err) = rekey(&w.app.dir, &config, None).await;
+    assert!(!ok);
+    assert_eq!(
+        err.trim_end(),
+        "error: a token refresh is under way (1 connection): run cutover rekey again in a few minutes. \
+         Nothing was changed"
+    );
+    assert_eq!(sealed_at_rest(&w.app.dir).await, before);
+    w.zoom.release_token_request();
+    let report = refreshing.await.expect("joined").expect("round");
+    assert_eq!(report.refreshed, 1, "{report:?}");
+
+    // Then it goes through, the queued tokens included.
+    let (ok, out, err) = rekey(&w.app.dir, &config, None).await;
+    assert!(ok, "{err}");
+    assert!(out.starts_with("Re-sealed "), "{out}");
+    let stopped = w.stop().await;
+    let w = stopped
+        .start(security(&new_key_file, None), "2025-11-21T14:00:00Z")
+        .await;
+    w.zoom.set_token_mode(TokenMode::Normal);
+    w.zoom.set_revoke_mode(TokenMode::Normal);
+    w.app.switch.heartbeat().tick().await;
+    let revoked: Vec<String> = w
+        .zoom
+        .revoke_requests()
+        .iter()
+        .filter_map(|r| r.form.get("token").cloned())
+        .collect();
+    assert_eq!(
+        revoked.last(),
+        Some(&old_access),
+        "opened under the new key"
+    );
+    assert!(!w.zoom.accepts(&old_access));
+    let entries = w.app.store.audit_entries(None, 50).await.expect("audit");
+    assert!(entries.iter().any(|e| e.action == "token.revoked"));
+    assert!(!entries.iter().any(|e| e.action == "token.refresh_failed"));
 }

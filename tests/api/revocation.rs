@@ -18,10 +18,20 @@ const NOW: &str = "2025-11-21T12:00:00Z";
 /// Submits the form for z1 with these credentials, follows the link and comes back:
 /// the (access, refresh) tokens Zoom issued.
 pub async fn switch_z1(w: &World, interaction: &str, client: (&str, &str)) -> (String, String) {
+    switch(w, "z1", interaction, client).await
+}
+
+/// As `switch_z1`, for any connection the owner has.
+pub async fn switch(
+    w: &World,
+    connection: &str,
+    interaction: &str,
+    client: (&str, &str),
+) -> (String, String) {
     let answer = w
         .send(discord::modal_submit(
             interaction,
-            "c1:mf:z1",
+            &format!("c1:mf:{connection}"),
             &[("client_id", client.0), ("client_secret", client.1)],
             OWNER,
         ))
@@ -29,7 +39,7 @@ pub async fn switch_z1(w: &World, interaction: &str, client: (&str, &str)) -> (S
     let back = w.follow(&World::link(&answer)).await;
     let (status, page, _) = w.callback(&back).await;
     assert_eq!(status, 200, "{page}");
-    assert_eq!(w.state_of("z1").await, ConnectionState::Migrated);
+    assert_eq!(w.state_of(connection).await, ConnectionState::Migrated);
     let issued = w.zoom.issued_tokens();
     let [.., access, refresh] = issued.as_slice() else {
         panic!("no tokens issued: {issued:?}");
@@ -235,7 +245,7 @@ async fn a_refresh_that_lands_after_the_removal_is_revoked_not_kept() {
     .await;
     w.zoom.release_token_request();
     let report = refreshing.await.expect("joined").expect("round");
-    assert_eq!(report.refreshed, 1);
+    assert_eq!((report.refreshed, report.superseded), (0, 1), "{report:?}");
     assert!(w.sealed_tokens("z1").await.is_none(), "not stored again");
     let issued = w.zoom.issued_tokens();
     let fresh_access = issued[issued.len() - 2].clone();
@@ -287,4 +297,46 @@ async fn a_revocation_zoom_refuses_for_good_is_given_up_with_what_to_do() {
         entries[0].detail
     );
     assert!(!entries[0].detail.contains(CLIENT_SECRET));
+}
+
+#[tokio::test]
+async fn a_grant_another_connection_still_uses_is_never_revoked() {
+    // z1 and z2 authorized by the same Zoom user with the same app: one grant at Zoom.
+    let w = World::start().await;
+    switch(&w, "z1", "971", (CLIENT_ID, CLIENT_SECRET)).await;
+    let (z2_access, _) = switch(&w, "z2", "972", (CLIENT_ID, CLIENT_SECRET)).await;
+    let remove = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
+        { "name": "id", "type": 3, "value": "z1" }
+    ] }] }]);
+    w.send(discord::command(
+        "973",
+        "cutover",
+        remove,
+        OWNER,
+        MANAGE_GUILD,
+    ))
+    .await;
+    round(&w).await;
+    assert!(
+        w.zoom.revoke_requests().is_empty(),
+        "revoking would end z2's too"
+    );
+    assert!(w.zoom.accepts(&z2_access));
+    assert_eq!(queued(&w).await, 0);
+    let z1 = ConnectionId::parse("z1").expect("id");
+    let entries = w
+        .app
+        .store
+        .audit_entries(Some(&z1), 5)
+        .await
+        .expect("audit");
+    let dropped = entries
+        .iter()
+        .find(|e| e.action == "token.dropped")
+        .expect("dropped, and said why");
+    assert!(
+        dropped.detail.contains("`z2`'s token"),
+        "{}",
+        dropped.detail
+    );
 }
