@@ -5,7 +5,7 @@
 use crate::fake_discord as discord;
 use crate::fake_zoom::{TokenMode, CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{at, TestDir};
-use crate::revocation::{switch, switch_z1};
+use crate::revocation::{remove, switch, switch_z1};
 use crate::switch::{World, OWNER};
 use chrono::TimeDelta;
 use cutover::switch::Sealer;
@@ -247,17 +247,7 @@ async fn rekey_covers_tokens_waiting_for_revocation_and_waits_for_a_refresh_unde
     let (old_access, _) = switch_z1(&w, "983", (CLIENT_ID, CLIENT_SECRET)).await;
     // z1 removed while Zoom cannot revoke: its tokens wait in the queue, sealed.
     w.zoom.set_revoke_mode(TokenMode::ServerError);
-    let remove = serde_json::json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": "z1" }
-    ] }] }]);
-    w.send(discord::command(
-        "984",
-        "cutover",
-        remove,
-        OWNER,
-        discord::MANAGE_GUILD,
-    ))
-    .await;
+    remove(&w, "984", "z1").await;
     w.app.switch.heartbeat().tick().await;
     w.zoom.sign_in_as("zoomuser2");
     switch(&w, "z2", "985", (CLIENT_ID, CLIENT_SECRET)).await;

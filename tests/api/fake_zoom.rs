@@ -290,10 +290,7 @@ async fn token(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let authorization = authorization_of(&headers);
     let (mode, arrived, release) = {
         let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
         zoom.token_requests.push(TokenRequest {
@@ -380,6 +377,13 @@ async fn token(
     }
 }
 
+fn authorization_of(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// HTTP Basic with a registered app's id and secret (form-urlencoded first, as RFC 6749
 /// says), and never the secret in the form: the app's id.
 fn client_of(
@@ -410,10 +414,7 @@ async fn revoke(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let authorization = authorization_of(&headers);
     let mode = {
         let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
         zoom.revoke_requests.push(TokenRequest {
@@ -458,10 +459,7 @@ async fn revoke(
 
 async fn me(State(state): State<Arc<Mutex<Zoom>>>, headers: HeaderMap) -> Response {
     let mut zoom = state.lock().unwrap_or_else(PoisonError::into_inner);
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let authorization = authorization_of(&headers);
     zoom.userinfo_requests.push(authorization.clone());
     let token = authorization
         .as_deref()

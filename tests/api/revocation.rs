@@ -47,6 +47,21 @@ pub async fn switch(
     (access.clone(), refresh.clone())
 }
 
+/// `/cutover connection remove id:<id>` by an admin; the answer.
+pub async fn remove(w: &World, interaction: &str, id: &str) -> serde_json::Value {
+    let options = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
+        { "name": "id", "type": 3, "value": id }
+    ] }] }]);
+    w.send(discord::command(
+        interaction,
+        "cutover",
+        options,
+        OWNER,
+        MANAGE_GUILD,
+    ))
+    .await
+}
+
 /// Zoom stops taking z1's refresh token: the next round marks it for re-authorization,
 /// as the owner would find it before switching again.
 async fn needs_reauthorization(w: &World, minutes: i64) {
@@ -173,18 +188,7 @@ async fn a_removed_connection_is_revoked_after_zoom_comes_back_even_across_a_res
     let w = World::start().await;
     let (access, refresh) = switch_z1(&w, "965", (CLIENT_ID, CLIENT_SECRET)).await;
     w.zoom.set_revoke_mode(TokenMode::ServerError);
-    let remove = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": "z1" }
-    ] }] }]);
-    let r = w
-        .send(discord::command(
-            "966",
-            "cutover",
-            remove,
-            OWNER,
-            MANAGE_GUILD,
-        ))
-        .await;
+    let r = remove(&w, "966", "z1").await;
     assert!(
         r.to_string().contains("Removed `z1` from the inventory."),
         "{r}"
@@ -232,17 +236,7 @@ async fn a_refresh_that_lands_after_the_removal_is_revoked_not_kept() {
     let refreshing = tokio::spawn(async move { switch.refresh_due().await });
     w.zoom.token_request_arrived().await;
     // Removed while Zoom is issuing the refreshed tokens.
-    let remove = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": "z1" }
-    ] }] }]);
-    w.send(discord::command(
-        "968",
-        "cutover",
-        remove,
-        OWNER,
-        MANAGE_GUILD,
-    ))
-    .await;
+    remove(&w, "968", "z1").await;
     w.zoom.release_token_request();
     let report = refreshing.await.expect("joined").expect("round");
     assert_eq!((report.refreshed, report.superseded), (0, 1), "{report:?}");
@@ -269,17 +263,7 @@ async fn a_revocation_zoom_refuses_for_good_is_given_up_with_what_to_do() {
     switch_z1(&w, "969", (CLIENT_ID, CLIENT_SECRET)).await;
     // The Zoom app was deleted: its credentials no longer work.
     w.zoom.delete_app(CLIENT_ID);
-    let remove = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": "z1" }
-    ] }] }]);
-    w.send(discord::command(
-        "970",
-        "cutover",
-        remove,
-        OWNER,
-        MANAGE_GUILD,
-    ))
-    .await;
+    remove(&w, "970", "z1").await;
     round(&w).await;
     assert_eq!(queued(&w).await, 0, "not retried for ever");
     let z1 = ConnectionId::parse("z1").expect("id");
@@ -305,17 +289,7 @@ async fn a_grant_another_connection_still_uses_is_never_revoked() {
     let w = World::start().await;
     switch(&w, "z1", "971", (CLIENT_ID, CLIENT_SECRET)).await;
     let (z2_access, _) = switch(&w, "z2", "972", (CLIENT_ID, CLIENT_SECRET)).await;
-    let remove = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": "z1" }
-    ] }] }]);
-    w.send(discord::command(
-        "973",
-        "cutover",
-        remove,
-        OWNER,
-        MANAGE_GUILD,
-    ))
-    .await;
+    remove(&w, "973", "z1").await;
     round(&w).await;
     assert!(
         w.zoom.revoke_requests().is_empty(),
