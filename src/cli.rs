@@ -5,7 +5,6 @@ use crate::clock::{Clock, SharedClock, SystemClock};
 use crate::discord::{self, gateway::Gateway, registration, AdminPolicy};
 use crate::domain::{Actor, ConnectionSource, ShowFilter, Snowflake};
 use crate::inventory::{self, InventoryError};
-use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::startup::Application;
 use crate::store::{ConnectionQuery, Store};
@@ -362,7 +361,7 @@ async fn import(settings: &Settings, file: &Path) -> anyhow::Result<()> {
 
 async fn sync(settings: &Settings) -> anyhow::Result<()> {
     let health = Arc::new(Health::new(false));
-    let Some(client) = celigo::client(settings, health, Arc::new(Metrics::new()))? else {
+    let Some(client) = celigo::client(settings, health, Arc::default())? else {
         anyhow::bail!(
             "celigo.api_token is not set: set CUTOVER__CELIGO__API_TOKEN (or celigo.api_token_file) to a Full access \
              token from integrator.io (Resources › API tokens)"

@@ -11,7 +11,7 @@ use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -57,17 +57,18 @@ pub struct Metrics {
     reminder_lag: Gauge<f64, AtomicU64>,
     celigo_requests: Family<StatusLabels, Counter>,
     token_refresh: Family<OutcomeLabels, Counter>,
-    cache_reads: Arc<OnceLock<Arc<CacheReads>>>,
 }
 
+/// Without a store's cache to report (a command-line sync, benchmarks).
 impl Default for Metrics {
     fn default() -> Self {
-        Self::new()
+        Self::new(Arc::default())
     }
 }
 
 impl Metrics {
-    pub fn new() -> Self {
+    /// `cache_reads`: the store's, reported as `cutover_cached_reads_total`.
+    pub fn new(cache_reads: Arc<CacheReads>) -> Self {
         let mut registry = Registry::default();
         let interactions = Family::<InteractionLabels, Counter>::default();
         registry.register(
@@ -119,8 +120,7 @@ impl Metrics {
             token_refresh.clone(),
         );
         registry.register_collector(Box::new(ProcessMetrics));
-        let cache_reads = Arc::new(OnceLock::new());
-        registry.register_collector(Box::new(CachedReads(Arc::clone(&cache_reads))));
+        registry.register_collector(Box::new(CachedReads(cache_reads)));
         Self {
             registry,
             interactions,
@@ -131,14 +131,7 @@ impl Metrics {
             reminder_lag,
             celigo_requests,
             token_refresh,
-            cache_reads,
         }
-    }
-
-    /// Reports the store's cached reads from now on.
-    pub fn watch_cache(&self, reads: Arc<CacheReads>) {
-        // Set once, at start; a second store would be a mistake of ours, not worth a panic.
-        let _ = self.cache_reads.set(reads);
     }
 
     pub fn interaction(&self, command: String, outcome: &'static str, took: Duration) {
@@ -198,13 +191,11 @@ impl Metrics {
 /// `cutover_cached_reads_total{outcome}`: reads answered from the store's cache (`hit`)
 /// or from the database (`miss`).
 #[derive(Debug)]
-struct CachedReads(Arc<OnceLock<Arc<CacheReads>>>);
+struct CachedReads(Arc<CacheReads>);
 
 impl Collector for CachedReads {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let Some(reads) = self.0.get() else {
-            return Ok(());
-        };
+        let reads = &self.0;
         let mut family = encoder.encode_descriptor(
             "cutover_cached_reads",
             "Reads of deadlines, counts and listing pages, from the cache or the database",

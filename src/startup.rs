@@ -79,8 +79,7 @@ impl Application {
         });
         let sync_every = Duration::from_secs(settings.celigo.sync_every.as_seconds());
         let health = Arc::new(Health::new(!sync_every.is_zero()));
-        let metrics = Arc::new(Metrics::new());
-        metrics.watch_cache(store.cache_reads());
+        let metrics = Arc::new(Metrics::new(store.cache_reads()));
         let celigo_client = celigo::client(settings, Arc::clone(&health), Arc::clone(&metrics))
             .context("building the HTTP client for integrator.io")?;
         let celigo_links = celigo_client.as_ref().map(|_| CeligoLinks {

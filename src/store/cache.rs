@@ -3,11 +3,18 @@
 //! read at (see `changes`) and served only while the generation is the same. What an
 //! answer computes from the time (countdowns, "passed N days ago") is computed from these
 //! on each request, so a calendar day or a deadline passing needs no invalidation.
+//!
+//! The generation moves with every transaction committed through `Store::commit` and
+//! every write another process makes; the tables read here are only written in such
+//! transactions.
 
 use super::changes::Changes;
 use super::connections::{ConnectionPage, ConnectionQuery, Progress};
+use super::StoreError;
 use crate::domain::Deadline;
 use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -38,46 +45,56 @@ impl CacheReads {
     }
 }
 
-/// Listing pages kept at once (filters × owners × pages people look at). A page read at
-/// a newer generation drops the older ones; past this many, new pages are not kept.
-const MAX_PAGES: usize = 256;
+/// Values of one kind kept at most this many at once (listing pages: filters × owners ×
+/// pages people look at). A value read at a newer generation drops the older ones; past
+/// this many, new values are not kept.
+const MAX_KEPT: usize = 256;
 
+/// Values of one kind, by key, each with the generation it was read at.
 #[derive(Debug)]
-pub(super) struct ReadCache {
-    changes: Changes,
-    deadlines: Slot<Vec<Deadline>>,
-    progress: Slot<Progress>,
-    pages: Mutex<HashMap<ConnectionQuery, (u64, ConnectionPage)>>,
-    reads: Arc<CacheReads>,
-}
+pub(super) struct Kept<K, T>(Mutex<HashMap<K, (u64, T)>>);
 
-#[derive(Debug)]
-struct Slot<T>(Mutex<Option<(u64, T)>>);
+impl<K: Hash + Eq + Clone, T: Clone> Kept<K, T> {
+    fn new() -> Self {
+        Self(Mutex::new(HashMap::new()))
+    }
 
-impl<T: Clone> Slot<T> {
-    fn get(&self, generation: u64) -> Option<T> {
-        let slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        slot.as_ref()
+    fn get(&self, generation: u64, key: &K) -> Option<T> {
+        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.get(key)
             .filter(|(at, _)| *at == generation)
             .map(|(_, value)| value.clone())
     }
 
     /// Kept unless a newer read is already there (a slow reader must not replace it).
-    fn put(&self, generation: u64, value: &T) {
-        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.as_ref().is_none_or(|(at, _)| *at <= generation) {
-            *slot = Some((generation, value.clone()));
+    fn put(&self, generation: u64, key: &K, value: &T) {
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.values().any(|(at, _)| *at > generation) {
+            return;
+        }
+        kept.retain(|_, (at, _)| *at == generation);
+        if kept.len() < MAX_KEPT {
+            kept.insert(key.clone(), (generation, value.clone()));
         }
     }
+}
+
+#[derive(Debug)]
+pub(super) struct ReadCache {
+    changes: Changes,
+    pub(super) deadlines: Kept<(), Vec<Deadline>>,
+    pub(super) progress: Kept<(), Progress>,
+    pub(super) pages: Kept<ConnectionQuery, ConnectionPage>,
+    reads: Arc<CacheReads>,
 }
 
 impl ReadCache {
     pub(super) fn new(changes: Changes) -> Self {
         Self {
             changes,
-            deadlines: Slot(Mutex::new(None)),
-            progress: Slot(Mutex::new(None)),
-            pages: Mutex::new(HashMap::new()),
+            deadlines: Kept::new(),
+            progress: Kept::new(),
+            pages: Kept::new(),
             reads: Arc::default(),
         }
     }
@@ -86,54 +103,34 @@ impl ReadCache {
         Arc::clone(&self.reads)
     }
 
-    /// The generation to read at, when caching is possible.
-    pub(super) fn generation(&self) -> Option<u64> {
-        self.changes.generation()
-    }
-
     /// A write of ours was committed.
     pub(super) fn changed(&self) {
         self.changes.changed();
     }
 
-    pub(super) fn deadlines(&self, generation: u64) -> Option<Vec<Deadline>> {
-        self.reads.count(self.deadlines.get(generation))
-    }
-
-    pub(super) fn keep_deadlines(&self, generation: u64, deadlines: &Vec<Deadline>) {
-        self.deadlines.put(generation, deadlines);
-    }
-
-    pub(super) fn progress(&self, generation: u64) -> Option<Progress> {
-        self.reads.count(self.progress.get(generation))
-    }
-
-    pub(super) fn keep_progress(&self, generation: u64, progress: &Progress) {
-        self.progress.put(generation, progress);
-    }
-
-    pub(super) fn page(&self, generation: u64, query: &ConnectionQuery) -> Option<ConnectionPage> {
-        let pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
-        let found = pages
-            .get(query)
-            .filter(|(at, _)| *at == generation)
-            .map(|(_, page)| page.clone());
-        self.reads.count(found)
-    }
-
-    pub(super) fn keep_page(
+    /// The value kept for `key` if nothing was written since it was read; otherwise
+    /// `read`'s, kept for the next time.
+    pub(super) async fn through<K, T>(
         &self,
-        generation: u64,
-        query: &ConnectionQuery,
-        page: &ConnectionPage,
-    ) {
-        let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
-        if pages.values().any(|(at, _)| *at > generation) {
-            return;
+        kept: &Kept<K, T>,
+        key: &K,
+        read: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError>
+    where
+        K: Hash + Eq + Clone,
+        T: Clone,
+    {
+        // Taken before the read: a write during it makes what it returns old at once.
+        let generation = self.changes.generation();
+        if let Some(generation) = generation {
+            if let Some(value) = self.reads.count(kept.get(generation, key)) {
+                return Ok(value);
+            }
         }
-        pages.retain(|_, (at, _)| *at == generation);
-        if pages.len() < MAX_PAGES {
-            pages.insert(query.clone(), (generation, page.clone()));
+        let value = read.await?;
+        if let Some(generation) = generation {
+            kept.put(generation, key, &value);
         }
+        Ok(value)
     }
 }

@@ -209,15 +209,9 @@ impl Store {
         &self,
         query: &ConnectionQuery,
     ) -> Result<ConnectionPage, StoreError> {
-        let generation = self.cache.generation();
-        if let Some(kept) = generation.and_then(|g| self.cache.page(g, query)) {
-            return Ok(kept);
-        }
-        let page = self.read_connections(query).await?;
-        if let Some(generation) = generation {
-            self.cache.keep_page(generation, query, &page);
-        }
-        Ok(page)
+        self.cache
+            .through(&self.cache.pages, query, self.read_connections(query))
+            .await
     }
 
     async fn read_connections(
@@ -296,15 +290,9 @@ impl Store {
 
     /// Migrated and total (kept between writes).
     pub async fn progress(&self) -> Result<Progress, StoreError> {
-        let generation = self.cache.generation();
-        if let Some(kept) = generation.and_then(|g| self.cache.progress(g)) {
-            return Ok(kept);
-        }
-        let progress = self.read_progress().await?;
-        if let Some(generation) = generation {
-            self.cache.keep_progress(generation, &progress);
-        }
-        Ok(progress)
+        self.cache
+            .through(&self.cache.progress, &(), self.read_progress())
+            .await
     }
 
     async fn read_progress(&self) -> Result<Progress, StoreError> {

@@ -35,15 +35,9 @@ impl Store {
 
     /// The deadlines admins added, soonest first (kept between writes).
     pub async fn list_deadlines(&self) -> Result<Vec<Deadline>, StoreError> {
-        let generation = self.cache.generation();
-        if let Some(kept) = generation.and_then(|g| self.cache.deadlines(g)) {
-            return Ok(kept);
-        }
-        let deadlines = self.read_deadlines().await?;
-        if let Some(generation) = generation {
-            self.cache.keep_deadlines(generation, &deadlines);
-        }
-        Ok(deadlines)
+        self.cache
+            .through(&self.cache.deadlines, &(), self.read_deadlines())
+            .await
     }
 
     async fn read_deadlines(&self) -> Result<Vec<Deadline>, StoreError> {

@@ -84,6 +84,25 @@ impl World {
     }
 }
 
+/// The Berlin milestone of 26 March is sent; Discord makes the message but its answer
+/// never reaches cutover, which stops then. What is left: the database, the fake, the
+/// configuration.
+async fn stopped_while_discord_holds_the_answer() -> (TestDir, FakeDiscord, PathBuf) {
+    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    w.discord.fail_channel_posts(&[PostFault::HoldAnswer]);
+    w.app.clock.set(at("2025-03-26T08:00:00Z"));
+    w.app.reminders.wake();
+    w.discord.wait_for_created(1).await;
+    let World {
+        app,
+        discord,
+        config,
+    } = w;
+    let dir = app.stop().await;
+    discord.release_answer();
+    (dir, discord, config)
+}
+
 fn content(post: &Value) -> &str {
     post["content"].as_str().unwrap_or_default()
 }
@@ -239,19 +258,7 @@ async fn a_restart_right_after_a_post_does_not_repeat_it() {
 
 #[tokio::test]
 async fn a_stop_between_sending_and_marking_does_not_post_twice() {
-    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
-    w.discord.fail_channel_posts(&[PostFault::HoldAnswer]);
-    w.app.clock.set(at("2025-03-26T08:00:00Z"));
-    w.app.reminders.wake();
-    // Discord made the message; the answer never reaches cutover, which stops now.
-    w.discord.wait_for_created(1).await;
-    let World {
-        app,
-        discord,
-        config,
-    } = w;
-    let dir = app.stop().await;
-    discord.release_answer();
+    let (dir, discord, config) = stopped_while_discord_holds_the_answer().await;
     // Back after the claim's lease: the post is sent again, with the same nonce.
     let app = TestApp::spawn_with(dir, &config, "2025-03-26T08:02:00Z").await;
     app.reminders.tick().await;
@@ -279,18 +286,7 @@ async fn a_stop_between_sending_and_marking_does_not_post_twice() {
 
 #[tokio::test]
 async fn a_stop_longer_than_discords_memory_of_the_nonce_names_the_post_instead_of_repeating_it() {
-    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
-    w.discord.fail_channel_posts(&[PostFault::HoldAnswer]);
-    w.app.clock.set(at("2025-03-26T08:00:00Z"));
-    w.app.reminders.wake();
-    w.discord.wait_for_created(1).await;
-    let World {
-        app,
-        discord,
-        config,
-    } = w;
-    let dir = app.stop().await;
-    discord.release_answer();
+    let (dir, discord, config) = stopped_while_discord_holds_the_answer().await;
     // Ten minutes on, Discord no longer remembers the nonce: sending again could make a
     // second message, so the post is named in a catch-up instead.
     let app = TestApp::spawn_with(dir, &config, "2025-03-26T08:10:00Z").await;

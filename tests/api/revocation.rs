@@ -11,6 +11,7 @@ use crate::switch::{World, OWNER};
 use base64::Engine;
 use chrono::TimeDelta;
 use cutover::domain::{ConnectionId, ConnectionState};
+use cutover::store::AuditEntry;
 use serde_json::json;
 
 const NOW: &str = "2025-11-21T12:00:00Z";
@@ -97,16 +98,24 @@ fn revoked(request: &TokenRequest) -> (&str, &str) {
     )
 }
 
-async fn actions(w: &World) -> Vec<String> {
+/// z1's audit log, newest first.
+async fn z1_audit(w: &World) -> Vec<AuditEntry> {
     let z1 = ConnectionId::parse("z1").expect("id");
-    let mut entries = w
-        .app
+    w.app
         .store
         .audit_entries(Some(&z1), 50)
         .await
-        .expect("audit");
-    entries.reverse();
-    entries.into_iter().map(|e| e.action).collect()
+        .expect("audit")
+}
+
+/// z1's audit actions, oldest first.
+async fn actions(w: &World) -> Vec<String> {
+    z1_audit(w)
+        .await
+        .into_iter()
+        .rev()
+        .map(|e| e.action)
+        .collect()
 }
 
 async fn queued(w: &World) -> i64 {
@@ -216,13 +225,7 @@ async fn a_removed_connection_is_revoked_after_zoom_comes_back_even_across_a_res
     );
     assert!(!w.zoom.accepts(&refresh));
     assert_eq!(queued(&w).await, 0);
-    let z1 = ConnectionId::parse("z1").expect("id");
-    let entries = w
-        .app
-        .store
-        .audit_entries(Some(&z1), 5)
-        .await
-        .expect("audit");
+    let entries = z1_audit(&w).await;
     assert_eq!(entries[0].action, "token.revoked");
 }
 
@@ -266,13 +269,7 @@ async fn a_revocation_zoom_refuses_for_good_is_given_up_with_what_to_do() {
     remove(&w, "970", "z1").await;
     round(&w).await;
     assert_eq!(queued(&w).await, 0, "not retried for ever");
-    let z1 = ConnectionId::parse("z1").expect("id");
-    let entries = w
-        .app
-        .store
-        .audit_entries(Some(&z1), 5)
-        .await
-        .expect("audit");
+    let entries = z1_audit(&w).await;
     assert_eq!(entries[0].action, "token.revoke_failed");
     assert!(
         entries[0].detail.contains("invalid_client")
@@ -297,13 +294,7 @@ async fn a_grant_another_connection_still_uses_is_never_revoked() {
     );
     assert!(w.zoom.accepts(&z2_access));
     assert_eq!(queued(&w).await, 0);
-    let z1 = ConnectionId::parse("z1").expect("id");
-    let entries = w
-        .app
-        .store
-        .audit_entries(Some(&z1), 5)
-        .await
-        .expect("audit");
+    let entries = z1_audit(&w).await;
     let dropped = entries
         .iter()
         .find(|e| e.action == "token.dropped")
