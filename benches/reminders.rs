@@ -10,7 +10,7 @@ use cutover::domain::{
 use cutover::reminders::chart::{self, Burndown};
 use cutover::reminders::post::{self, Pending};
 use cutover::reminders::schedule::{self, Calendar};
-use cutover::store::Progress;
+use cutover::store::{OwnerWork, Progress};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -74,6 +74,23 @@ fn main() {
             removed_at: None,
         })
         .collect();
+    // What the store hands a round: each owner's count and their first few by name.
+    let mut owners: Vec<OwnerWork> = Vec::new();
+    for connection in pending {
+        match owners.last_mut() {
+            Some(work) if work.owner == connection.owner => {
+                work.left += 1;
+                if work.first.len() < 25 {
+                    work.first.push(connection);
+                }
+            }
+            _ => owners.push(OwnerWork {
+                owner: connection.owner,
+                left: 1,
+                first: vec![connection],
+            }),
+        }
+    }
     let progress = Progress {
         migrated: 2_000,
         total: 12_000,
@@ -93,9 +110,10 @@ fn main() {
         let post = post::milestone(
             &deadlines[12],
             before[2],
+            at,
             progress,
             Pending {
-                connections: &pending,
+                owners: &owners,
                 left: 10_000,
             },
         );

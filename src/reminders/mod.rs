@@ -14,7 +14,7 @@ use crate::heartbeat::Heartbeat;
 use crate::markdown::escape;
 use crate::metrics::Metrics;
 use crate::settings::ReminderSettings;
-use crate::store::{PostClaim, PostKind, Progress, ReminderState, Store};
+use crate::store::{OwnerWork, PostClaim, PostKind, Progress, ReminderState, Store};
 use chart::Burndown;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use deliver::SendError;
@@ -38,8 +38,8 @@ pub const LEASE: TimeDelta = TimeDelta::seconds(45);
 const RESEND_WINDOW: TimeDelta = TimeDelta::seconds(150);
 /// Sends of one post within a round, before its claim is left for a later round.
 const TRIES: u32 = 3;
-/// Who still has work, listed in a post (the rest is counted).
-const PENDING_LISTED: u32 = 300;
+/// Connections named per owner in a post, at most (each owner's count says the rest).
+const NAMES_PER_OWNER: u32 = 25;
 
 /// A reminder for the terminal: its text, and where the chart was saved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +84,31 @@ enum Delivery {
 struct Context {
     deadlines: Vec<Deadline>,
     progress: Progress,
-    pending: Vec<crate::domain::Connection>,
+    owners: Vec<OwnerWork>,
+}
+
+/// What [`Reminders::plan_round`] found.
+pub enum Round {
+    /// Nothing to post (no outlet, a first round, or paused); the next slot's instant.
+    Idle(Option<DateTime<Utc>>),
+    Planned(Box<PlannedRound>),
+}
+
+/// A planned round, to be carried out by the same process.
+pub struct PlannedRound {
+    now: DateTime<Utc>,
+    outlet: Outlet,
+    channel: String,
+    watermark: DateTime<Utc>,
+    plan: schedule::Plan,
+    context: Context,
+}
+
+fn post_kind(slot: &Slot) -> PostKind {
+    match slot.kind {
+        SlotKind::Milestone { .. } => PostKind::Milestone,
+        SlotKind::Digest { .. } => PostKind::Digest,
+    }
 }
 
 pub struct Reminders {
@@ -224,24 +248,37 @@ impl Reminders {
     /// One round: what is due is claimed and sent; what fell due while cutover was away
     /// becomes one catch-up post; the watermark moves to now. The next slot's instant.
     pub async fn round(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
+        match self.plan_round().await? {
+            Round::Idle(next) => Ok(next),
+            Round::Planned(planned) => self.carry_out(*planned).await,
+        }
+    }
+
+    /// A round's first half, which only reads: where posts go and what falls due. Two
+    /// instances may both plan the same posts; the claims in [`Self::carry_out`] decide
+    /// which sends each (tests plan on both before either claims).
+    pub async fn plan_round(&self) -> anyhow::Result<Round> {
         let now = self.clock.now();
         let deadlines = self.deadlines().await?;
-        let calendar = self.calendar(&deadlines);
-        let next = calendar.upcoming(now, 1, true).first().map(|s| s.at);
+        let next = self
+            .calendar(&deadlines)
+            .upcoming(now, 1, true)
+            .first()
+            .map(|s| s.at);
         let state = self.store.reminder_state().await?;
         let Some(outlet) = self.outlet(state) else {
-            return Ok(next);
+            return Ok(Round::Idle(next));
         };
         let channel = outlet.channel();
         let Some(watermark) = self.store.reminder_watermark(&channel).await? else {
             // The first round for this channel: nothing of the past is announced.
             self.store.advance_reminder_watermark(&channel, now).await?;
-            return Ok(next);
+            return Ok(Round::Idle(next));
         };
         if state.paused {
             // Paused: what falls due meanwhile is not replayed on resume.
             self.store.advance_reminder_watermark(&channel, now).await?;
-            return Ok(next);
+            return Ok(Round::Idle(next));
         }
         let progress = self.store.progress().await?;
         let claimed = self
@@ -249,7 +286,7 @@ impl Reminders {
             .claimed_reminders(&channel, watermark.min(now - LATE) - TimeDelta::seconds(1))
             .await?;
         let plan = schedule::plan(
-            &calendar,
+            &self.calendar(&deadlines),
             &claimed,
             watermark,
             now,
@@ -257,9 +294,40 @@ impl Reminders {
         );
         let context = Context {
             progress,
-            pending: self.store.pending_by_owner(PENDING_LISTED).await?,
-            deadlines: deadlines.clone(),
+            owners: self.store.pending_owners(NAMES_PER_OWNER).await?,
+            deadlines,
         };
+        Ok(Round::Planned(Box::new(PlannedRound {
+            now,
+            outlet,
+            channel,
+            watermark,
+            plan,
+            context,
+        })))
+    }
+
+    /// A round's second half: superseded posts are recorded, the rest claimed and sent
+    /// (each by the one process whose claim won), stale claims taken over, the
+    /// watermark moved.
+    pub async fn carry_out(&self, round: PlannedRound) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let PlannedRound {
+            now,
+            outlet,
+            channel,
+            watermark,
+            plan,
+            context,
+        } = round;
+        let calendar = self.calendar(&context.deadlines);
+        let superseded: Vec<_> = plan
+            .superseded
+            .iter()
+            .map(|s| (s.key.clone(), post_kind(s), s.at))
+            .collect();
+        self.store
+            .supersede_reminders(&channel, &superseded, &self.instance, self.clock.now())
+            .await?;
         let (stale, too_old) = self
             .store
             .take_over_stale_reminders(&channel, LEASE, RESEND_WINDOW, &self.instance, now)
@@ -288,21 +356,17 @@ impl Reminders {
                     self.pending(&context),
                 );
                 if self.send(&outlet, &claim, &post).await? == Delivery::ChannelRefused {
-                    return Ok(next);
+                    return Ok(plan.next);
                 }
             }
         }
         for slot in &plan.due {
-            let kind = match slot.kind {
-                SlotKind::Milestone { .. } => PostKind::Milestone,
-                SlotKind::Digest { .. } => PostKind::Digest,
-            };
             let Some(claim) = self
                 .store
                 .claim_reminder(
                     &slot.key,
                     &channel,
-                    kind,
+                    post_kind(slot),
                     slot.at,
                     &self.instance,
                     self.clock.now(),
@@ -315,7 +379,7 @@ impl Reminders {
                 continue;
             };
             if self.send(&outlet, &claim, &post).await? == Delivery::ChannelRefused {
-                return Ok(next);
+                return Ok(plan.next);
             }
         }
         // Sent again last: they are late already; fresh posts go first.
@@ -324,7 +388,7 @@ impl Reminders {
             match self.post_for(&claim, &calendar, &context).await? {
                 Some(post) => {
                     if self.send(&outlet, &claim, &post).await? == Delivery::ChannelRefused {
-                        return Ok(next);
+                        return Ok(plan.next);
                     }
                 }
                 None => {
@@ -341,7 +405,7 @@ impl Reminders {
 
     fn pending<'a>(&self, context: &'a Context) -> Pending<'a> {
         Pending {
-            connections: &context.pending,
+            owners: &context.owners,
             left: context
                 .progress
                 .total
@@ -373,6 +437,7 @@ impl Reminders {
             SlotKind::Milestone { deadline, before } => post::milestone(
                 calendar.deadlines.get(*deadline)?,
                 *before,
+                self.clock.now(),
                 context.progress,
                 self.pending(context),
             ),

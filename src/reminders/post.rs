@@ -1,11 +1,11 @@
 //! What a reminder says: the deadline with a live countdown (`<t:…:R>` needs no edits),
-//! migrated of total, and who still has work, grouped by owner and mentioned — within
-//! Discord's 2,000 characters, the rest cut as "and N more — /connections".
+//! migrated of total, and everyone who still has work, mentioned with a count and as
+//! many of their connections' names as fit Discord's 2,000 characters.
 
-use crate::domain::{Connection, Deadline, HumanDuration, UserId};
+use crate::domain::{Deadline, HumanDuration, UserId};
 use crate::markdown::{escape, truncate};
-use crate::store::Progress;
-use chrono::{DateTime, Utc};
+use crate::store::{OwnerWork, Progress};
+use chrono::{DateTime, TimeDelta, Utc};
 
 /// The custom id of the "Migrate mine" button under a reminder.
 pub const MIGRATE_MINE: &str = "c1:mm";
@@ -39,11 +39,11 @@ pub fn progress_line(progress: Progress) -> String {
     )
 }
 
-/// What is left, and whose: `pending` holds the unmigrated connections (ordered by
-/// owner), `left` how many there are in all.
+/// What is left, and whose: every owner with connections still to switch (most first,
+/// no owner last), and how many there are in all.
 #[derive(Debug, Clone, Copy)]
 pub struct Pending<'a> {
-    pub connections: &'a [Connection],
+    pub owners: &'a [OwnerWork],
     pub left: u64,
 }
 
@@ -105,7 +105,9 @@ fn finish(text: String, mentions: Vec<UserId>, chart: bool) -> Post {
     }
 }
 
-/// Appends who still has work, owner by owner, cut to fit; returns who is mentioned.
+/// Appends who still has work: a line per owner with a count and as many names as fit.
+/// Names are cut, never owners — only when the owners themselves cannot fit are the
+/// last counted as "N more people". Returns who is mentioned.
 fn pending_section(text: &mut String, pending: Pending<'_>) -> Vec<UserId> {
     if pending.left == 0 {
         text.push_str("\nEverything is switched. 🎉");
@@ -113,65 +115,174 @@ fn pending_section(text: &mut String, pending: Pending<'_>) -> Vec<UserId> {
     }
     text.push_str("\n**Still to switch** (owners: press Migrate mine):");
     let mut mentions = Vec::new();
-    let mut shown: u64 = 0;
-    for group in pending.connections.chunk_by(|a, b| a.owner == b.owner) {
-        let owner = group[0].owner;
-        let who = match owner {
-            Some(id) if mentions.len() < MAX_MENTIONS => id.mention(),
-            Some(id) => format!("@{id}"),
-            None => "no owner yet".to_owned(),
-        };
-        let mut line = format!("\n• {who}:");
-        let mut in_line = 0;
-        let mut cut = false;
-        for (i, c) in group.iter().enumerate() {
-            let item = format!(
-                "{} `{}` {}",
-                if i == 0 { "" } else { "," },
-                c.id,
-                escape(&truncate(c.name.as_str(), 40))
-            );
-            if text.len() + line.len() + item.len() + 60 > MAX_TEXT {
-                cut = true;
-                break;
-            }
-            line.push_str(&item);
-            in_line += 1;
-        }
-        if in_line == 0 {
-            break;
-        }
-        text.push_str(&line);
-        shown += in_line as u64;
-        if let (Some(id), true) = (owner, mentions.len() < MAX_MENTIONS) {
-            mentions.push(id);
-        }
-        if cut {
-            break;
+    // Discord pings at most 100 people a message: an owner who could not be pinged is
+    // counted with the rest, not listed.
+    let heads: Vec<String> = pending
+        .owners
+        .iter()
+        .map_while(|work| {
+            let who = match work.owner {
+                Some(id) if mentions.len() < MAX_MENTIONS => {
+                    mentions.push(id);
+                    id.mention()
+                }
+                Some(_) => return None,
+                None => "no owner yet".to_owned(),
+            };
+            Some(format!("\n• {who} ({})", work.left))
+        })
+        .collect();
+    let room = MAX_TEXT.saturating_sub(text.chars().count());
+    let (shown, tail) = owners_that_fit(&heads, pending.owners, room);
+    let spare = room
+        .saturating_sub(tail.chars().count())
+        .saturating_sub(heads[..shown].iter().map(|h| h.chars().count()).sum());
+    let items: Vec<Vec<String>> = pending.owners[..shown].iter().map(name_items).collect();
+    let named = names_that_fit(&items, pending.owners, spare);
+    for ((head, work), (items, n)) in heads
+        .iter()
+        .zip(pending.owners)
+        .zip(items.iter().zip(named))
+    {
+        text.push_str(head);
+        text.push_str(&items[..n].concat());
+        if n > 0 && (n as u64) < work.left {
+            text.push_str(CUT);
         }
     }
-    if shown < pending.left {
-        text.push_str(&format!(
-            "\n… and {} more — /connections",
-            pending.left - shown
-        ));
-    }
+    text.push_str(&tail);
+    mentions.retain(|id| pending.owners[..shown].iter().any(|w| w.owner == Some(*id)));
     mentions
 }
 
-/// The post `before` ahead of `deadline` (at it, when `before` is zero).
+/// How many owner lines (at their shortest; `heads` may stop short of `owners`) fit in
+/// `room`, and the line that counts the rest: none when all fit, else as many as leave
+/// room for that line.
+fn owners_that_fit(heads: &[String], owners: &[OwnerWork], room: usize) -> (usize, String) {
+    let mut used = 0;
+    let mut fit = heads.len();
+    for (i, head) in heads.iter().enumerate() {
+        used += head.chars().count();
+        if used > room {
+            fit = i;
+            break;
+        }
+    }
+    if fit == owners.len() {
+        return (fit, String::new());
+    }
+    loop {
+        let tail = rest_line(&owners[fit..]);
+        let used: usize = heads[..fit].iter().map(|h| h.chars().count()).sum();
+        if fit == 0 || used + tail.chars().count() <= room {
+            return (fit, tail);
+        }
+        fit -= 1;
+    }
+}
+
+/// "… and 5 more people — /connections" (and those nobody owns yet).
+fn rest_line(rest: &[OwnerWork]) -> String {
+    let people = rest.iter().filter(|w| w.owner.is_some()).count();
+    let unowned: u64 = rest
+        .iter()
+        .filter(|w| w.owner.is_none())
+        .map(|w| w.left)
+        .sum();
+    let mut parts = Vec::new();
+    if people > 0 {
+        parts.push(crate::words::counted(people, "more person", "more people"));
+    }
+    if unowned > 0 {
+        parts.push(format!("{unowned} with no owner yet"));
+    }
+    format!("\n… and {} — /connections", parts.join(" and "))
+}
+
+/// What marks a cut list of names.
+const CUT: &str = ", …";
+
+/// An owner's connections as they are listed: ": `id` name", ", `id` name", ….
+fn name_items(work: &OwnerWork) -> Vec<String> {
+    work.first
+        .iter()
+        .enumerate()
+        .map(|(i, connection)| {
+            format!(
+                "{} `{}` {}",
+                if i == 0 { ":" } else { "," },
+                connection.id,
+                escape(&truncate(connection.name.as_str(), 40))
+            )
+        })
+        .collect()
+}
+
+/// How many names of each owner fit in `room`: one name per owner a pass, so that
+/// everyone gets some before anyone gets many (a cut list keeps room for its mark).
+fn names_that_fit(items: &[Vec<String>], owners: &[OwnerWork], room: usize) -> Vec<usize> {
+    let mut named = vec![0; items.len()];
+    let mut used = 0;
+    let mut added = true;
+    while added {
+        added = false;
+        for (i, list) in items.iter().enumerate() {
+            let Some(item) = list.get(named[i]) else {
+                continue;
+            };
+            let cut = (named[i] + 1) < owners[i].left as usize;
+            let needed = item.chars().count() + if cut { CUT.chars().count() } else { 0 };
+            let was_cut = named[i] > 0 && (named[i] as u64) < owners[i].left;
+            let freed = if was_cut { CUT.chars().count() } else { 0 };
+            if used + needed <= room + freed {
+                used = used + needed - freed;
+                named[i] += 1;
+                added = true;
+            }
+        }
+    }
+    named
+}
+
+/// How late a "due now" may still be said.
+const NOW: TimeDelta = TimeDelta::minutes(1);
+
+/// What a milestone says of its deadline, true at `now` even when sent late (after an
+/// outage, or a retry): the offset while it is still about right, else no figure but
+/// the live countdown.
+fn headline(title: &str, deadline: &Deadline, before: HumanDuration, now: DateTime<Utc>) -> String {
+    let left = deadline.due - now;
+    if left <= TimeDelta::zero() {
+        return if -left <= NOW {
+            format!("**{title}** is due now")
+        } else {
+            format!("**{title}** fell due")
+        };
+    }
+    // Late by at most a tenth of the offset: "in 7 days" still holds a few minutes on.
+    let late = before.to_chrono() - left;
+    if before.as_seconds() > 0 && late * 10 <= before.to_chrono() {
+        format!("**{title}** in {}", spoken(before))
+    } else {
+        // The countdown after it (`<t:…:R>`) says how long, live.
+        format!("**{title}** is coming up")
+    }
+}
+
+/// The post `before` ahead of `deadline` (at it, when `before` is zero), said at `now`.
 pub fn milestone(
     deadline: &Deadline,
     before: HumanDuration,
+    now: DateTime<Utc>,
     progress: Progress,
     pending: Pending<'_>,
 ) -> Post {
     let title = escape(deadline.title.as_str());
-    let mut text = if before.as_seconds() == 0 {
-        format!("⏰ **{title}** is due now: {}.", when(deadline))
-    } else {
-        format!("⏰ **{title}** in {}: {}.", spoken(before), when(deadline))
-    };
+    let mut text = format!(
+        "⏰ {}: {}.",
+        headline(&title, deadline, before, now),
+        when(deadline)
+    );
     if !deadline.note.is_empty() {
         text.push_str(&format!("\n{}", escape(&truncate(&deadline.note, 200))));
     }
@@ -240,8 +351,8 @@ pub fn catch_up(
 mod tests {
     use super::*;
     use crate::domain::{
-        AuthType, ConnectionId, ConnectionSource, ConnectionState, DeadlineOrigin, DisplayName,
-        Snowflake,
+        AuthType, Connection, ConnectionId, ConnectionSource, ConnectionState, DeadlineOrigin,
+        DisplayName, Snowflake,
     };
 
     fn connection(id: usize, owner: Option<u64>) -> Connection {
@@ -264,6 +375,20 @@ mod tests {
         }
     }
 
+    /// `count` connections each for owners `first..first + owners`, as the store reads
+    /// them: a count per owner and its first 25 names.
+    fn owners(first: u64, owners: u64, count: usize) -> Vec<OwnerWork> {
+        (first..first + owners)
+            .map(|owner| OwnerWork {
+                owner: Snowflake::new(owner).ok(),
+                left: count as u64,
+                first: (0..count.min(25))
+                    .map(|i| connection(owner as usize * 100 + i, Some(owner)))
+                    .collect(),
+            })
+            .collect()
+    }
+
     fn deadline() -> Deadline {
         Deadline {
             origin: DeadlineOrigin::Configured,
@@ -274,22 +399,36 @@ mod tests {
         }
     }
 
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+    }
+
+    const WEEK: u64 = 7 * 86_400;
+
     #[test]
     fn a_milestone_counts_down_live_and_names_each_owner_once() {
-        let pending = [
-            connection(1, Some(11)),
-            connection(2, Some(11)),
-            connection(3, None),
+        let work = [
+            OwnerWork {
+                owner: Snowflake::new(11).ok(),
+                left: 2,
+                first: vec![connection(1, Some(11)), connection(2, Some(11))],
+            },
+            OwnerWork {
+                owner: None,
+                left: 1,
+                first: vec![connection(3, None)],
+            },
         ];
         let post = milestone(
             &deadline(),
-            HumanDuration::from_seconds(7 * 86_400),
+            HumanDuration::from_seconds(WEEK),
+            at(1_800_000_000 - WEEK as i64),
             Progress {
                 migrated: 1,
                 total: 4,
             },
             Pending {
-                connections: &pending,
+                owners: &work,
                 left: 3,
             },
         );
@@ -302,13 +441,13 @@ mod tests {
         );
         assert!(
             post.text.contains(
-                "\n• <@11>: `c0001` Zoom connection number 1, `c0002` Zoom connection number 2"
+                "\n• <@11> (2): `c0001` Zoom connection number 1, `c0002` Zoom connection number 2"
             ),
             "{}",
             post.text
         );
         assert!(
-            post.text.contains("\n• no owner yet: `c0003`"),
+            post.text.contains("\n• no owner yet (1): `c0003`"),
             "{}",
             post.text
         );
@@ -316,32 +455,105 @@ mod tests {
     }
 
     #[test]
-    fn a_long_list_is_cut_within_discords_limit() {
-        let pending: Vec<Connection> = (0..500)
-            .map(|i| connection(i, Some(1000 + i as u64 / 3)))
-            .collect();
+    fn a_late_milestone_never_says_a_stale_offset() {
+        let due = 1_800_000_000;
+        let say = |before: u64, now: i64| {
+            milestone(
+                &deadline(),
+                HumanDuration::from_seconds(before),
+                at(now),
+                Progress::default(),
+                Pending {
+                    owners: &[],
+                    left: 0,
+                },
+            )
+            .text
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+        };
+        let title = "⏰ **Zoom \\*disables\\* JWT**";
+        assert!(say(WEEK, due - WEEK as i64 + 600).starts_with(&format!("{title} in 7 days:")));
+        assert!(say(30, due - 30).starts_with(&format!("{title} in 30 seconds:")));
+        assert!(
+            say(30, due - 20).starts_with(&format!("{title} is coming up: <t:{due}:F>")),
+            "ten seconds late, \"in 30 seconds\" would be false"
+        );
+        assert!(say(0, due + 10).starts_with(&format!("{title} is due now:")));
+        assert!(say(30, due + 10).starts_with(&format!("{title} is due now:")));
+        assert!(say(0, due + 300).starts_with(&format!("{title} fell due:")));
+    }
+
+    #[test]
+    fn every_owner_with_work_left_is_mentioned_however_long_the_list() {
+        // 9 owners with 120 to go in all: far more names than fit are cut, never owners.
+        let mut work = owners(1000, 3, 20);
+        work.extend(owners(2000, 6, 10));
         let post = milestone(
             &deadline(),
             HumanDuration::from_seconds(0),
+            at(1_800_000_000),
             Progress {
-                migrated: 0,
-                total: 500,
+                migrated: 10,
+                total: 130,
             },
             Pending {
-                connections: &pending,
-                left: 500,
+                owners: &work,
+                left: 120,
             },
         );
         assert!(post.text.chars().count() <= 2_000, "{}", post.text.len());
-        assert!(post.text.len() <= MAX_TEXT + 100);
-        let shown = post.text.matches('`').count() / 2;
+        assert_eq!(post.mentions.len(), 9, "{}", post.text);
+        for w in &work {
+            let id = w.owner.expect("an owner");
+            assert!(
+                post.text
+                    .contains(&format!("• {} ({})", id.mention(), w.left)),
+                "{}",
+                post.text
+            );
+        }
+        assert!(!post.text.contains("more people"), "{}", post.text);
+        assert!(
+            post.text.contains("`c200000`"),
+            "the last owner's names too: {}",
+            post.text
+        );
+        assert!(post.text.contains(", …"), "names cut: {}", post.text);
+
+        // 300 owners cannot all fit: as many as do are mentioned (Discord pings 100 at
+        // most), the rest counted.
+        let work = owners(10_000, 300, 1);
+        let post = milestone(
+            &deadline(),
+            HumanDuration::from_seconds(0),
+            at(1_800_000_000),
+            Progress {
+                migrated: 0,
+                total: 300,
+            },
+            Pending {
+                owners: &work,
+                left: 300,
+            },
+        );
+        assert!(post.text.chars().count() <= 2_000, "{}", post.text.len());
+        let named = post.text.matches("• <@").count();
+        assert!(named > 40 && named <= MAX_MENTIONS, "{named}");
+        assert_eq!(post.mentions.len(), named);
+        assert_eq!(
+            post.text.matches("\n• ").count(),
+            named,
+            "every line listed pings"
+        );
         assert!(
             post.text
-                .ends_with(&format!("… and {} more — /connections", 500 - shown)),
+                .ends_with(&format!("… and {} more people — /connections", 300 - named)),
             "{}",
             post.text
         );
-        assert!(post.mentions.len() <= MAX_MENTIONS);
         for id in &post.mentions {
             assert!(
                 post.text.contains(&id.mention()),
@@ -367,16 +579,9 @@ mod tests {
     fn a_catch_up_with_long_titles_still_fits() {
         let long = "T".repeat(200);
         let missed: Vec<(String, DateTime<Utc>)> = (0..12)
-            .map(|i| {
-                (
-                    format!("7 days before **{long}{i}**"),
-                    DateTime::from_timestamp(i, 0).unwrap_or_default(),
-                )
-            })
+            .map(|i| (format!("7 days before **{long}{i}**"), at(i)))
             .collect();
-        let pending: Vec<Connection> = (0..300)
-            .map(|i| connection(i, Some(1000 + i as u64)))
-            .collect();
+        let work = owners(1000, 300, 1);
         let post = catch_up(
             &missed,
             Progress {
@@ -384,7 +589,7 @@ mod tests {
                 total: 300,
             },
             Pending {
-                connections: &pending,
+                owners: &work,
                 left: 300,
             },
         );
@@ -393,6 +598,7 @@ mod tests {
             "{}",
             post.text.chars().count()
         );
+        assert!(!post.mentions.is_empty());
         for id in &post.mentions {
             assert!(post.text.contains(&id.mention()));
         }
@@ -402,13 +608,13 @@ mod tests {
     fn nothing_left_says_so() {
         let post = digest(
             &[deadline()],
-            DateTime::from_timestamp(0, 0).unwrap_or_default(),
+            at(0),
             Progress {
                 migrated: 3,
                 total: 3,
             },
             Pending {
-                connections: &[],
+                owners: &[],
                 left: 0,
             },
         );

@@ -10,7 +10,7 @@ use crate::domain::{local_to_utc, Deadline, HumanDuration};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// How late a post may still go out as itself; older ones were missed while cutover
 /// was away, and one catch-up post says so instead.
@@ -161,10 +161,15 @@ impl Calendar<'_> {
 /// What a round of the scheduler should do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    /// Due now (at most `LATE` late), not posted yet.
+    /// Due now (at most `LATE` late), not posted yet: at most one milestone per deadline
+    /// (the latest that fell), and a digest only when no other post goes out.
     pub due: Vec<Slot>,
-    /// Milestones that fell while cutover was away, longer ago than `LATE`: one catch-up
-    /// post names them; they are never replayed.
+    /// Fell, but a later post of this round says it: a milestone whose later sibling has
+    /// fallen too (its wording would be stale), a digest beside a milestone or a
+    /// catch-up. Claimed as such and never sent.
+    pub superseded: Vec<Slot>,
+    /// Milestones that fell while cutover was away, longer ago than `LATE`, of deadlines
+    /// with nothing due now: one catch-up post names them; they are never replayed.
     pub missed: Vec<Slot>,
     /// When the next slot falls.
     pub next: Option<DateTime<Utc>>,
@@ -181,32 +186,60 @@ pub fn plan(
     now: DateTime<Utc>,
     unmigrated: u64,
 ) -> Plan {
-    let wanted = |slot: &Slot| {
-        !claimed.contains(&slot.key)
-            && (unmigrated > 0 || matches!(slot.kind, SlotKind::Milestone { .. }))
-    };
-    let due = calendar
-        .between(watermark.max(now - LATE), now)
+    let fresh_from = watermark.max(now - LATE);
+    let fallen = calendar.between(watermark, now);
+    // The latest milestone of each deadline that fell since the watermark, sent or not:
+    // the one post that deadline gets. Its earlier siblings are superseded when it goes
+    // out now or already went (a crash between two posts of one round).
+    let mut latest: HashMap<usize, &Slot> = HashMap::new();
+    for slot in &fallen {
+        if let SlotKind::Milestone { deadline, .. } = slot.kind {
+            let at = latest.entry(deadline).or_insert(slot);
+            if slot.at > at.at {
+                *at = slot;
+            }
+        }
+    }
+    let speaks: HashMap<usize, DateTime<Utc>> = latest
         .into_iter()
-        .filter(wanted)
+        .filter(|(_, slot)| slot.at > fresh_from || claimed.contains(&slot.key))
+        .map(|(deadline, slot)| (deadline, slot.at))
         .collect();
-    let missed = if watermark < now - LATE {
-        calendar
-            .between(watermark, now - LATE)
-            .into_iter()
-            .filter(|s| wanted(s) && matches!(s.kind, SlotKind::Milestone { .. }))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Plan {
-        due,
-        missed,
+    let mut plan = Plan {
+        due: Vec::new(),
+        superseded: Vec::new(),
+        missed: Vec::new(),
         next: calendar
             .upcoming(now, 1, unmigrated > 0)
             .first()
             .map(|s| s.at),
+    };
+    let mut digests = Vec::new();
+    for slot in fallen.iter().filter(|s| !claimed.contains(&s.key)).cloned() {
+        let fresh = slot.at > fresh_from;
+        match slot.kind {
+            SlotKind::Milestone { deadline, .. } => {
+                if speaks
+                    .get(&deadline)
+                    .is_some_and(|latest| slot.at < *latest)
+                {
+                    plan.superseded.push(slot);
+                } else if fresh {
+                    plan.due.push(slot);
+                } else {
+                    plan.missed.push(slot);
+                }
+            }
+            SlotKind::Digest { .. } if fresh && unmigrated > 0 => digests.push(slot),
+            SlotKind::Digest { .. } => {}
+        }
     }
+    if plan.due.is_empty() && plan.missed.is_empty() {
+        plan.due.extend(digests);
+    } else {
+        plan.superseded.extend(digests);
+    }
+    plan
 }
 
 /// The catch-up post's key: where the channel's last round stopped. Two instances that
@@ -442,6 +475,74 @@ mod tests {
             5,
         );
         assert!(fresh.due.is_empty() && fresh.missed.is_empty() && fresh.next.is_none());
+    }
+
+    #[test]
+    fn after_a_short_outage_a_deadline_gets_one_post_and_never_a_stale_one() {
+        let zone = tz("UTC");
+        let d = [deadline("2025-12-31T09:00", zone)];
+        let before = [
+            HumanDuration::from_seconds(60),
+            HumanDuration::from_seconds(30),
+            HumanDuration::from_seconds(0),
+        ];
+        let cal = Calendar {
+            deadlines: &d,
+            before: &before,
+            digest_at: None,
+            timezone: zone,
+            skip_dates: &[],
+        };
+        // Stopped before the 1-minute milestone, back 10 s after the deadline.
+        let watermark = utc("2025-12-31T08:58:30Z");
+        let now = utc("2025-12-31T09:00:10Z");
+        let p = plan(&cal, &HashSet::new(), watermark, now, 5);
+        assert_eq!(p.due.len(), 1, "{p:?}");
+        assert_eq!(
+            p.due[0].at,
+            utc("2025-12-31T09:00:00Z"),
+            "the latest that fell"
+        );
+        let superseded: Vec<DateTime<Utc>> = p.superseded.iter().map(|s| s.at).collect();
+        assert_eq!(
+            superseded,
+            [utc("2025-12-31T08:59:00Z"), utc("2025-12-31T08:59:30Z")]
+        );
+        assert!(p.missed.is_empty());
+
+        // A crash after the latest was claimed but before its siblings were: they are
+        // superseded, not sent, and no catch-up names them either, however late.
+        let claimed: HashSet<String> = p.due.iter().map(|s| s.key.clone()).collect();
+        for now in [now, utc("2025-12-31T10:00:00Z")] {
+            let p = plan(&cal, &claimed, watermark, now, 5);
+            assert!(p.due.is_empty() && p.missed.is_empty(), "{p:?}");
+            assert_eq!(p.superseded.len(), 2);
+        }
+    }
+
+    #[test]
+    fn a_digest_beside_a_milestone_is_superseded() {
+        let zone = tz("UTC");
+        let d = [deadline("2025-12-02T09:30", zone)];
+        let before = [days(0)];
+        let cal = Calendar {
+            deadlines: &d,
+            before: &before,
+            digest_at: NaiveTime::from_hms_opt(9, 30, 0),
+            timezone: zone,
+            skip_dates: &[],
+        };
+        let p = plan(
+            &cal,
+            &HashSet::new(),
+            utc("2025-12-02T09:29:00Z"),
+            utc("2025-12-02T09:30:05Z"),
+            3,
+        );
+        assert_eq!(p.due.len(), 1, "{p:?}");
+        assert!(matches!(p.due[0].kind, SlotKind::Milestone { .. }));
+        assert_eq!(p.superseded.len(), 1);
+        assert!(matches!(p.superseded[0].kind, SlotKind::Digest { .. }));
     }
 
     #[test]

@@ -26,6 +26,16 @@ pub struct Progress {
     pub total: u64,
 }
 
+/// One person's connections still to switch (or those nobody owns yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerWork {
+    pub owner: Option<UserId>,
+    /// How many are left in all.
+    pub left: u64,
+    /// The first of them by name.
+    pub first: Vec<Connection>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ConnectionQuery {
     pub show: ShowFilter,
@@ -252,17 +262,34 @@ impl Store {
         })
     }
 
-    /// Up to `limit` connections still to switch, grouped by owner (no owner last), by
-    /// name within: who still has work, for reminders.
-    pub async fn pending_by_owner(&self, limit: u32) -> Result<Vec<Connection>, StoreError> {
+    /// Everyone with connections still to switch, most left first (connections with no
+    /// owner last), each with how many and the first `names` of them by name: every
+    /// owner, however many connections there are, so a reminder can nudge each one.
+    pub async fn pending_owners(&self, names: u32) -> Result<Vec<OwnerWork>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM connections WHERE removed_at IS NULL AND state != 'migrated' \
-             ORDER BY owner_id IS NULL, owner_id, name COLLATE NOCASE, id LIMIT ?"
+            "SELECT {COLUMNS}, left FROM (SELECT *, \
+               ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY name COLLATE NOCASE, id) AS rank, \
+               COUNT(*) OVER (PARTITION BY owner_id) AS left \
+             FROM connections WHERE removed_at IS NULL AND state != 'migrated') \
+             WHERE rank <= ? ORDER BY owner_id IS NULL, left DESC, owner_id, rank"
         ))
-        .bind(limit)
+        .bind(names)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(connection_from_row).collect()
+        let mut owners: Vec<OwnerWork> = Vec::new();
+        for row in &rows {
+            let connection = connection_from_row(row)?;
+            let left: i64 = row.try_get("left")?;
+            match owners.last_mut() {
+                Some(work) if work.owner == connection.owner => work.first.push(connection),
+                _ => owners.push(OwnerWork {
+                    owner: connection.owner,
+                    left: u64::try_from(left).unwrap_or(0),
+                    first: vec![connection],
+                }),
+            }
+        }
+        Ok(owners)
     }
 
     /// Kept current by triggers (see the connection_counts migration).

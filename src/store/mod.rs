@@ -21,7 +21,9 @@ pub use audit::AuditEntry;
 pub use bot_settings::ReminderState;
 pub use cache::CacheReads;
 pub use celigo_switch::Prepared;
-pub use connections::{Change, ConnectionPage, ConnectionQuery, ImportSummary, Progress};
+pub use connections::{
+    Change, ConnectionPage, ConnectionQuery, ImportSummary, OwnerWork, Progress,
+};
 pub use reminders::{PostClaim, PostKind};
 pub use reseal::{Reseal, ResealSummary, SealedOwner, SealedValue};
 pub use revocations::{Revocation, RevocationEnd};

@@ -147,6 +147,37 @@ impl Store {
         row.as_ref().map(claim_from_row).transpose()
     }
 
+    /// Records posts that a later post of the same round stands for (a milestone whose
+    /// later sibling has fallen, a digest beside a milestone): claimed, so that no
+    /// process sends them, and never sent. Those already claimed are left as they are.
+    pub async fn supersede_reminders(
+        &self,
+        channel: &str,
+        superseded: &[(String, PostKind, DateTime<Utc>)],
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if superseded.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for (key, kind, due_at) in superseded {
+            sqlx::query(
+                "INSERT INTO reminder_posts (key, channel_id, kind, due_at, first_claimed_at, claimed_at, claimed_by, \
+                 outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, 'superseded') ON CONFLICT DO NOTHING",
+            )
+            .bind(key)
+            .bind(channel)
+            .bind(kind.as_str())
+            .bind(due_at)
+            .bind(now)
+            .bind(by)
+            .execute(&mut *tx)
+            .await?;
+        }
+        self.commit(tx).await
+    }
+
     /// Claims the catch-up post and, in the same transaction, records the posts it names
     /// as missed, so they are never replayed.
     pub async fn claim_catch_up(

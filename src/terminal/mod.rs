@@ -41,23 +41,25 @@ async fn next_line<C: Console>(
 ) -> Option<String> {
     let line = console.read_line("cutover> ");
     tokio::pin!(line);
+    // Read when an event arrives, not when the wait began: a countdown is said as of
+    // the moment it is printed.
+    let renderer = || Renderer {
+        now: clock.now(),
+        tz: core.timezone().tz(),
+    };
     loop {
-        let renderer = Renderer {
-            now: clock.now(),
-            tz: core.timezone().tz(),
-        };
         tokio::select! {
             line = &mut line => return line,
             event = events.switches.recv() => match event {
                 Ok(event) if event.actor == TERMINAL => {
-                    console.write(&format!("\n{}\n", renderer.markup(&event.text)));
+                    console.write(&format!("\n{}\n", renderer().markup(&event.text)));
                 }
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                 Err(broadcast::error::RecvError::Closed) => return line.await,
             },
             reminder = events.reminders.recv() => match reminder {
                 Ok(reminder) => {
-                    let mut text = format!("\n── reminder ──\n{}", renderer.markup(&reminder.text));
+                    let mut text = format!("\n── reminder ──\n{}", renderer().markup(&reminder.text));
                     if let Some(chart) = reminder.chart {
                         text.push_str(&format!("\nBurndown chart saved to {}", chart.display()));
                     }

@@ -8,6 +8,7 @@ use crate::helpers::{admin, at, message, metric, TestApp, TestDir};
 use crate::openapi::assert_channel_message;
 use cutover::chat::Reply;
 use cutover::domain::AuthType;
+use cutover::reminders::Round;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -67,6 +68,12 @@ impl World {
         self.discord.created().into_iter().map(|c| c.body).collect()
     }
 
+    /// Every channel post the fake Discord received, kept as a message or not (it keeps
+    /// one message per nonce, so two sends of one post would look like one).
+    fn sends(&self) -> usize {
+        sends(&self.discord)
+    }
+
     async fn restart(self, now: &str) -> Self {
         let Self {
             app,
@@ -101,6 +108,14 @@ async fn stopped_while_discord_holds_the_answer() -> (TestDir, FakeDiscord, Path
     let dir = app.stop().await;
     discord.release_answer();
     (dir, discord, config)
+}
+
+fn sends(discord: &FakeDiscord) -> usize {
+    discord
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
+        .count()
 }
 
 fn content(post: &Value) -> &str {
@@ -157,11 +172,11 @@ async fn milestones_fire_at_their_wall_clock_instants_across_dst_in_berlin() {
         let text = content(post);
         assert!(
             text.contains("Progress: **1 of 3**")
-                && text.contains("• <@420000000000000001>: `z1` Zoom one"),
+                && text.contains("• <@420000000000000001> (1): `z1` Zoom one"),
             "{text}"
         );
         assert!(
-            text.contains("• <@430000000000000001>: `z2` Zoom two"),
+            text.contains("• <@430000000000000001> (1): `z2` Zoom two"),
             "{text}"
         );
         assert_eq!(
@@ -253,7 +268,7 @@ async fn a_restart_right_after_a_post_does_not_repeat_it() {
     assert_eq!(w.posts().len(), 1);
     let w = w.restart("2025-03-26T08:00:30Z").await;
     w.at("2025-03-26T08:01:00Z").await;
-    assert_eq!(w.posts().len(), 1, "posted once");
+    assert_eq!(w.sends(), 1, "sent once");
 }
 
 #[tokio::test]
@@ -274,14 +289,7 @@ async fn a_stop_between_sending_and_marking_does_not_post_twice() {
     // And it is marked sent now: another round sends nothing.
     app.clock.set(at("2025-03-26T08:05:00Z"));
     app.reminders.tick().await;
-    assert_eq!(
-        discord
-            .requests()
-            .iter()
-            .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
-            .count(),
-        2
-    );
+    assert_eq!(sends(&discord), 2);
 }
 
 #[tokio::test]
@@ -373,6 +381,97 @@ async fn three_milestones_missed_while_away_make_one_catch_up_post() {
 }
 
 #[tokio::test]
+async fn a_short_outage_posts_the_latest_milestone_once_and_never_a_stale_one() {
+    let w = World::start(
+        "before = [\"1m\", \"30s\", \"0s\"]",
+        "[[deadlines]]\ntitle = \"Go-live\"\ndue = \"2025-06-02T09:00:00Z\"",
+        "2025-06-02T08:58:00Z",
+    )
+    .await;
+    // Stopped before the 1-minute milestone, started again 10 s after the deadline.
+    let w = w.restart("2025-06-02T09:00:10Z").await;
+    assert_eq!(w.sends(), 1, "{:#?}", w.posts());
+    let text = content(&w.posts()[0]).to_owned();
+    assert!(text.starts_with("⏰ **Go-live** is due now:"), "{text}");
+    // The two that were overtaken are never sent, nor caught up on later.
+    w.at("2025-06-02T09:00:40Z").await;
+    let w = w.restart("2025-06-02T09:30:00Z").await;
+    w.at("2025-06-02T09:31:00Z").await;
+    assert_eq!(w.sends(), 1, "{:#?}", w.posts());
+}
+
+#[tokio::test]
+async fn a_digest_that_falls_with_a_milestone_is_one_post() {
+    let w = World::start(
+        "before = [\"0s\"]\ndigest_at = \"09:30\"",
+        "[[deadlines]]\ntitle = \"Cut-off\"\ndue = \"2025-12-02T09:30:00Z\"",
+        "2025-12-02T09:00:00Z",
+    )
+    .await;
+    w.at("2025-12-02T09:30:00Z").await;
+    w.at("2025-12-02T09:31:00Z").await;
+    assert_eq!(w.sends(), 1, "{:#?}", w.posts());
+    assert!(content(&w.posts()[0]).starts_with("⏰ **Cut-off** is due now:"));
+    // The next working day's digest comes as usual.
+    w.at("2025-12-03T09:30:00Z").await;
+    assert_eq!(w.sends(), 2);
+    assert!(content(&w.posts()[1]).starts_with("📋 **Cutover digest**"));
+}
+
+#[tokio::test]
+async fn every_owner_with_work_left_is_pinged_in_a_long_post() {
+    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    // 40 connections (3 seeded), 9 owners, 30 to go, with long ids and names: far more
+    // than 2,000 characters if every name were listed.
+    let owners: Vec<u64> = (1..=9).map(|i| 440000000000000000 + i).collect();
+    let rows: Vec<(String, String, Option<u64>, AuthType)> = (0..37)
+        .map(|i| {
+            let (owner, auth) = if i < 28 {
+                (Some(owners[i % 9]), AuthType::Jwt)
+            } else {
+                (Some(owners[0]), AuthType::OAuth2)
+            };
+            (
+                format!("5f2a9c0e1b3d4a6f7e8c{i:04}"),
+                format!("Zoom meetings to Salesforce, region {i:02} of many"),
+                owner,
+                auth,
+            )
+        })
+        .collect();
+    let rows: Vec<(&str, &str, Option<u64>, AuthType)> = rows
+        .iter()
+        .map(|(id, name, owner, auth)| (id.as_str(), name.as_str(), *owner, *auth))
+        .collect();
+    w.app.seed(&rows).await;
+    w.at("2025-03-26T08:00:00Z").await;
+    let posts = w.posts();
+    assert_eq!(posts.len(), 1);
+    let text = content(&posts[0]);
+    assert!(text.chars().count() <= 2_000, "{}", text.chars().count());
+    assert!(text.contains("Progress: **10 of 40**"), "{text}");
+    let mut expected: Vec<String> = vec![OWNER.to_owned(), "430000000000000001".to_owned()];
+    expected.extend(owners.iter().map(u64::to_string));
+    for id in &expected {
+        assert!(
+            text.contains(&format!("• <@{id}> (")),
+            "{id} not pinged:\n{text}"
+        );
+    }
+    assert!(!text.contains("more people"), "{text}");
+    let mut pinged: Vec<String> = posts[0]["allowed_mentions"]["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter_map(|u| u.as_str().map(str::to_owned))
+        .collect();
+    pinged.sort();
+    expected.sort();
+    assert_eq!(pinged, expected);
+    assert_channel_message(&posts[0]);
+}
+
+#[tokio::test]
 async fn two_instances_on_one_database_post_once() {
     let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     let second_dir = TestDir::new();
@@ -381,18 +480,32 @@ async fn two_instances_on_one_database_post_once() {
         &std::fs::read_to_string(&w.config).expect("config"),
     );
     let second = TestApp::spawn_with(second_dir, &second_config, "2025-03-20T00:00:00Z").await;
+    // The second scheduler's first round runs now, before the clock moves: from here
+    // on, both schedulers rest and only the calls below run rounds.
+    second.reminders.tick().await;
     for app in [&w.app, &second] {
         app.clock.set(at("2025-03-26T08:00:00Z"));
     }
-    tokio::join!(w.app.reminders.tick(), second.reminders.tick());
+    // Both plan the same post before either claims it: only the claim keeps the
+    // second from sending too.
+    let (first, other) = tokio::join!(w.app.reminders.plan_round(), second.reminders.plan_round());
+    let (Ok(Round::Planned(first)), Ok(Round::Planned(other))) = (first, other) else {
+        panic!("both instances have a round to carry out");
+    };
+    let (a, b) = tokio::join!(
+        w.app.reminders.carry_out(*first),
+        second.reminders.carry_out(*other)
+    );
+    a.expect("first round");
+    b.expect("second round");
+    assert_eq!(w.sends(), 1, "the claim decided: one send");
     assert_eq!(w.posts().len(), 1);
-    let sends = w
-        .discord
-        .requests()
-        .iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
-        .count();
-    assert_eq!(sends, 1, "the claim decided: one send");
+    // And rounds as the scheduler runs them, side by side, send nothing more.
+    for app in [&w.app, &second] {
+        app.clock.set(at("2025-03-26T08:00:30Z"));
+    }
+    tokio::join!(w.app.reminders.tick(), second.reminders.tick());
+    assert_eq!(w.sends(), 1);
 }
 
 #[tokio::test]
@@ -602,7 +715,7 @@ async fn the_terminal_prints_reminders_as_they_fall_due_with_the_chart_saved() {
     let dir = TestDir::new();
     let app = TestApp::spawn_in(
         dir,
-        "[reminders]\nbefore = [\"1d\"]\ndigest_at = \"09:00\"\n[[deadlines]]\ntitle = \"Cut-off\"\ndue = \"2025-12-10T09:00:00Z\"\n",
+        "[reminders]\nbefore = [\"1d\"]\ndigest_at = \"09:30\"\n[[deadlines]]\ntitle = \"Cut-off\"\ndue = \"2025-12-10T09:00:00Z\"\n",
         "2025-12-08T12:00:00Z",
     )
     .await;
@@ -634,10 +747,15 @@ async fn the_terminal_prints_reminders_as_they_fall_due_with_the_chart_saved() {
     .expect("/progress saves the chart");
     app.clock.set(at("2025-12-09T09:00:00Z"));
     app.reminders.tick().await;
+    app.clock.set(at("2025-12-09T09:30:00Z"));
+    app.reminders.tick().await;
     console.end_input();
     terminal.await.expect("terminal");
     let out = console.output();
-    assert!(out.contains("── reminder ──\n⏰ Cut-off in 1 day"), "{out}");
+    assert!(
+        out.contains("── reminder ──\n⏰ Cut-off in 1 day: Wednesday, 10 December 2025 09:00 UTC (in 1 day)."),
+        "the countdown as of when it is printed: {out}"
+    );
     assert!(out.contains("── reminder ──\n📋 Cutover digest"), "{out}");
     let saved = out
         .split("Burndown chart saved to ")
