@@ -124,7 +124,7 @@ fn main() {
                 ],
             };
             let started = Instant::now();
-            let reply = core.handle(Request::new(caller, action)).await;
+            let reply = core.handle(Request::new(caller, action)).await.reply;
             submits.push(started.elapsed());
             let Reply::Message(message) = reply else { panic!("a private answer") };
             assert!(

@@ -115,7 +115,7 @@ fn main() {
                 ],
             };
             let started = Instant::now();
-            let reply = core.handle(Request::new(caller, action)).await;
+            let reply = core.handle(Request::new(caller, action)).await.reply;
             issuing.push(started.elapsed());
             let Reply::Message(message) = reply else { panic!("a private answer") };
             let Some(ButtonTarget::Link(link)) = message.buttons.first().map(|b| b.target.clone()) else {

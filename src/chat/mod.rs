@@ -21,7 +21,8 @@ pub use component_id::{ComponentId, StaleComponent};
 pub use error::ChatError;
 pub use options::OptionValue;
 pub use reply::{
-    Attachment, Button, ButtonTarget, Choice, Field, Message, Modal, Reply, TextInput, Visibility,
+    Answer, Attachment, Button, ButtonTarget, Choice, Field, Message, Modal, Reply, TextInput,
+    Visibility,
 };
 
 use crate::celigo::Celigo;
@@ -225,7 +226,7 @@ impl ChatCore {
 
     /// Answers one request. Never fails: problems become a private explanation.
     #[tracing::instrument(skip_all, fields(actor = %request.caller.actor))]
-    pub async fn handle(&self, request: Request) -> Reply {
+    pub async fn handle(&self, request: Request) -> Answer {
         // Measured on the process's own clock: how long people wait, not what time it is.
         let started = std::time::Instant::now();
         let answered = self.dispatch(&request).await;

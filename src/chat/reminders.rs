@@ -2,8 +2,8 @@
 //! and the "Migrate mine" button under every reminder.
 
 use super::{
-    Attachment, Button, ButtonTarget, Caller, ChatCore, ChatError, ComponentId, Message, Reply,
-    Visibility,
+    Answer, Attachment, Button, ButtonTarget, Caller, ChatCore, ChatError, ComponentId, Message,
+    Reply, Visibility,
 };
 use crate::domain::ShowFilter;
 use crate::markdown::truncate;
@@ -125,30 +125,47 @@ impl ChatCore {
         }
     }
 
-    /// Something went wrong with reminders that no admin has heard of: said once, at the
-    /// top of the next admin's private answer (never in a public one, nor lost on a form
-    /// or a suggestion).
-    pub(super) async fn tell_admin(&self, caller: Caller, reply: Reply) -> Reply {
-        let Reply::Message(mut message) = reply else {
-            return reply;
-        };
-        if !caller.is_admin || message.visibility != Visibility::Private {
-            return Reply::Message(message);
+    /// Something went wrong with reminders that no admin has heard of: said once to the
+    /// next admin, whichever command it was — at the top of a private answer, else beside
+    /// a public one, for them alone. A form or suggestions leave it for the next answer
+    /// (Discord allows no follow-up to either).
+    pub(super) async fn tell_admin(&self, caller: Caller, reply: Reply) -> Answer {
+        if !caller.is_admin || matches!(reply, Reply::Modal(_) | Reply::Choices(_)) {
+            return Answer::new(reply);
         }
+        let Some(notice) = self.take_notice().await else {
+            return Answer::new(reply);
+        };
+        // The notice is cutover's own text (what Discord said is escaped in it).
+        let notice = format!("⚠️ {notice}");
+        match reply {
+            Reply::Message(mut message) if message.visibility == Visibility::Private => {
+                message.text = format!("{notice}\n\n{}", message.text);
+                Answer::new(Reply::Message(message))
+            }
+            reply => Answer {
+                reply,
+                aside: Some(Message::private(notice)),
+            },
+        }
+    }
+
+    /// The reminders notice, taken (so said once); a failed read keeps it for later.
+    async fn take_notice(&self) -> Option<String> {
+        // Most answers find none: a read first, so they do not all wait for a write.
         match self.store.has_reminder_notice().await {
             Ok(true) => {}
-            Ok(false) => return Reply::Message(message),
+            Ok(false) => return None,
             Err(e) => {
                 tracing::warn!(error = %e, "could not read the reminders notice");
-                return Reply::Message(message);
+                return None;
             }
         }
-        match self.store.take_reminder_notice().await {
-            // The notice is cutover's own text (what Discord said is escaped in it).
-            Ok(Some(notice)) => message.text = format!("⚠️ {notice}\n\n{}", message.text),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "could not read the reminders notice"),
-        }
-        Reply::Message(message)
+        self.store
+            .take_reminder_notice()
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "could not read the reminders notice"))
+            .ok()
+            .flatten()
     }
 }

@@ -14,6 +14,21 @@ pub enum Reply {
     Choices(Vec<Choice>),
 }
 
+/// What a request gets: the reply, and a word for the caller alone that could not go in
+/// it (a public reply cannot carry it; Discord sends it as an ephemeral follow-up, the
+/// terminal prints it after the reply).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub reply: Reply,
+    pub aside: Option<Message>,
+}
+
+impl Answer {
+    pub fn new(reply: Reply) -> Self {
+        Self { reply, aside: None }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Choice {
     /// What the person sees (at most 100 characters).

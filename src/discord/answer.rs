@@ -1,11 +1,12 @@
 //! The first response to an interaction, for both adapters: the core's answer, or — when
-//! it takes longer than Discord's 3 seconds allow — a deferral now and the answer later.
+//! it takes longer than Discord's 3 seconds allow — a deferral now and the answer later;
+//! then, when the core had a word for the caller alone, an ephemeral follow-up.
 
 use super::respond::{to_edit, to_followup};
 use super::to_response;
-use crate::chat::{ChatCore, Message, Reply, Request};
+use crate::chat::{Answer, ChatCore, Message, Reply, Request};
 use serenity::all::{
-    Builder, CreateAutocompleteResponse, CreateInteractionResponse,
+    ApplicationId, Builder, CreateAutocompleteResponse, CreateInteractionResponse,
     CreateInteractionResponseMessage, Http, Interaction,
 };
 use std::sync::Arc;
@@ -22,19 +23,85 @@ enum Kind {
     Modal,
 }
 
+/// Follow-ups sent before Discord has taken the first response are refused as unknown;
+/// an endpoint's response travels in its HTTP reply, so the follow-up may be early.
+const ASIDE_TRIES: [Duration; 3] = [
+    Duration::from_millis(250),
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+];
+
+/// The response to send now, and what to send after it.
+pub struct FirstResponse {
+    pub response: CreateInteractionResponse,
+    /// For the caller alone: send with [`send_aside`] once the response is on its way.
+    pub aside: Option<Aside>,
+}
+
+impl FirstResponse {
+    fn now(response: CreateInteractionResponse) -> Self {
+        Self {
+            response,
+            aside: None,
+        }
+    }
+}
+
+/// A private word beside an answer, for the interaction it belongs to.
+pub struct Aside {
+    application: ApplicationId,
+    token: String,
+    message: Message,
+}
+
+/// Sends `aside` as an ephemeral follow-up, trying again while Discord does not yet know
+/// the interaction's response.
+pub async fn send_aside(rest: &Http, aside: Aside) {
+    rest.set_application_id(aside.application);
+    let mut waits = ASIDE_TRIES.iter();
+    loop {
+        let sent = to_followup(Reply::Message(aside.message.clone()))
+            .execute(rest, (None, &aside.token))
+            .await;
+        match (sent, waits.next()) {
+            (Ok(_), _) => return,
+            (Err(e), Some(wait)) if not_known_yet(&e) => {
+                tracing::debug!(error = crate::telemetry::discord_error(&e), "a follow-up came early");
+                tokio::time::sleep(*wait).await;
+            }
+            (Err(e), _) => {
+                tracing::warn!(
+                    error = crate::telemetry::discord_error(&e),
+                    "could not send a private follow-up"
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// Discord's answer while it has not taken the interaction's response yet.
+fn not_known_yet(error: &serenity::Error) -> bool {
+    matches!(
+        error,
+        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(response))
+            if response.status_code.as_u16() == 404
+    )
+}
+
 /// Answers `interaction` (whose request is `request`); a late answer goes through `rest`.
 pub async fn first_response(
     core: Arc<ChatCore>,
     interaction: &Interaction,
     request: Request,
     rest: Arc<Http>,
-) -> CreateInteractionResponse {
+) -> FirstResponse {
     let (kind, application) = match interaction {
         Interaction::Command(c) => (Kind::Command, c.application_id),
         Interaction::Autocomplete(c) => (Kind::Autocomplete, c.application_id),
         Interaction::Component(c) => (Kind::Component, c.application_id),
         Interaction::Modal(m) => (Kind::Modal, m.application_id),
-        _ => return to_response(Reply::Choices(Vec::new())),
+        _ => return FirstResponse::now(to_response(Reply::Choices(Vec::new()))),
     };
     // Slow work (integrator.io, a chart) is deferred at once: its answer comes as an edit.
     let public = core.answers_publicly(&request);
@@ -43,25 +110,36 @@ pub async fn first_response(
     } else {
         ANSWER_WITHIN
     };
+    let token = interaction.token().to_owned();
     let mut work = tokio::spawn(async move { core.handle(request).await });
     match tokio::time::timeout(wait, &mut work).await {
-        Ok(Ok(reply)) => to_response(reply),
+        Ok(Ok(Answer { reply, aside: word })) => FirstResponse {
+            response: to_response(reply),
+            aside: word.map(|message| Aside {
+                application,
+                token,
+                message,
+            }),
+        },
         Ok(Err(join)) => {
             tracing::error!(error = %join, "answering an interaction failed");
-            to_response(Reply::Message(Message::private(
+            FirstResponse::now(to_response(Reply::Message(Message::private(
                 "Something went wrong on cutover's side, and nothing was changed. Try again in a moment.",
-            )))
+            ))))
         }
         // Suggestions cannot be deferred: none now is better than none ever.
         Err(_) if kind == Kind::Autocomplete => {
             work.abort();
-            CreateInteractionResponse::Autocomplete(CreateAutocompleteResponse::new())
+            FirstResponse::now(CreateInteractionResponse::Autocomplete(
+                CreateAutocompleteResponse::new(),
+            ))
         }
         Err(_) => {
             rest.set_application_id(application);
-            let token = interaction.token().to_owned();
             tokio::spawn(async move {
-                let Ok(reply) = work.await else { return };
+                let Ok(Answer { reply, aside: word }) = work.await else {
+                    return;
+                };
                 // Through the builders, which send attached files as multipart.
                 let delivered = match (kind, reply) {
                     // A page turn: the message the button is on changes.
@@ -77,14 +155,24 @@ pub async fn first_response(
                     // The deferred answer itself.
                     (_, reply) => to_edit(reply).execute(&*rest, &token).await.map(|_| ()),
                 };
-                if let Err(e) = delivered {
-                    tracing::warn!(
+                match delivered {
+                    Ok(()) => {
+                        if let Some(message) = word {
+                            let aside = Aside {
+                                application,
+                                token,
+                                message,
+                            };
+                            send_aside(&rest, aside).await;
+                        }
+                    }
+                    Err(e) => tracing::warn!(
                         error = crate::telemetry::discord_error(&e),
                         "could not finish a deferred interaction"
-                    );
+                    ),
                 }
             });
-            if kind == Kind::Component {
+            FirstResponse::now(if kind == Kind::Component {
                 CreateInteractionResponse::Acknowledge
             } else {
                 // Private unless the answer is known to be public (an error is then public
@@ -92,7 +180,7 @@ pub async fn first_response(
                 CreateInteractionResponse::Defer(
                     CreateInteractionResponseMessage::new().ephemeral(!public),
                 )
-            }
+            })
         }
     }
 }

@@ -2,7 +2,7 @@
 //! checked over the raw bytes before anything is parsed; the response goes back in the
 //! HTTP reply, deferred and finished later if the core takes too long (see `answer`).
 
-use super::answer::first_response;
+use super::answer::{first_response, send_aside};
 use super::{from_elsewhere, to_request, to_response, AdminPolicy};
 use crate::chat::ChatCore;
 use crate::clock::SharedClock;
@@ -125,14 +125,19 @@ async fn interactions(
             "this kind of interaction is not supported",
         );
     };
-    let response = first_response(
+    let answered = first_response(
         Arc::clone(&state.core),
         &interaction,
         request,
         Arc::clone(&state.rest),
     )
     .await;
-    Json(response).into_response()
+    if let Some(aside) = answered.aside {
+        // After the response, which goes back in this HTTP reply.
+        let rest = Arc::clone(&state.rest);
+        tokio::spawn(async move { send_aside(&rest, aside).await });
+    }
+    Json(answered.response).into_response()
 }
 
 #[cfg(test)]

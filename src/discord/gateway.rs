@@ -1,7 +1,7 @@
 //! The gateway adapter: with a bot token, cutover connects to Discord, registers its
 //! commands and answers interactions as they arrive.
 
-use super::answer::first_response;
+use super::answer::{first_response, send_aside, FirstResponse};
 use super::{from_elsewhere, registration, to_request, to_response, AdminPolicy};
 use crate::chat::ChatCore;
 use serenity::all::{Builder, Context, EventHandler, GatewayIntents, Http, Interaction, Ready};
@@ -25,8 +25,11 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        let response = match from_elsewhere(&interaction, &self.policy) {
-            Some(refusal) => to_response(refusal),
+        let answered = match from_elsewhere(&interaction, &self.policy) {
+            Some(refusal) => FirstResponse {
+                response: to_response(refusal),
+                aside: None,
+            },
             None => {
                 let Some(request) = to_request(&interaction, &self.policy) else {
                     return;
@@ -41,14 +44,20 @@ impl EventHandler for Handler {
             }
         };
         // Through the builder, which sends attached files as multipart.
-        if let Err(e) = response
+        match answered
+            .response
             .execute(&ctx.http, (interaction.id(), interaction.token()))
             .await
         {
-            tracing::warn!(
+            Ok(()) => {
+                if let Some(aside) = answered.aside {
+                    send_aside(&ctx.http, aside).await;
+                }
+            }
+            Err(e) => tracing::warn!(
                 error = crate::telemetry::discord_error(&e),
                 "could not answer an interaction"
-            );
+            ),
         }
     }
 }

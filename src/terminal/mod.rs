@@ -10,7 +10,9 @@ use parse::parse_command;
 pub use render::neutralize;
 use render::Renderer;
 
-use crate::chat::{Action, Button, ButtonTarget, Caller, ChatCore, Modal, Reply, Request};
+use crate::chat::{
+    Action, Answer, Button, ButtonTarget, Caller, ChatCore, Modal, Reply, Request,
+};
 use crate::clock::Clock;
 use crate::domain::Actor;
 use crate::reminders::ReminderEvent;
@@ -123,7 +125,10 @@ pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &C) {
                 }
             }
         };
-        let mut reply = answer(core, console, action).await;
+        let Answer {
+            mut reply,
+            mut aside,
+        } = answer(core, console, action).await;
         // A form becomes prompts; its submit is one more request.
         while let Reply::Modal(modal) = reply {
             let Some(values) = fill_in(core, clock, console, &modal).await else {
@@ -134,7 +139,7 @@ pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &C) {
                 id: modal.id.encode(),
                 values,
             };
-            reply = answer(core, console, action).await;
+            Answer { reply, aside } = answer(core, console, action).await;
         }
         let renderer = Renderer {
             now: clock.now(),
@@ -159,11 +164,14 @@ pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &C) {
             // Suggestions are for clients that show them as someone types.
             Reply::Modal(_) | Reply::Choices(_) => {}
         }
+        if let Some(aside) = aside {
+            console.write(&format!("{}\n", renderer.message(&aside)));
+        }
     }
 }
 
 /// The core's answer; work that takes a while says so first.
-async fn answer<C: Console>(core: &ChatCore, console: &C, action: Action) -> Reply {
+async fn answer<C: Console>(core: &ChatCore, console: &C, action: Action) -> Answer {
     let request = Request::new(CALLER, action);
     if core.answers_slowly(&request) {
         console.write("Working on it: this talks to integrator.io…");

@@ -545,6 +545,7 @@ async fn migrate_suggestions_are_the_callers_own_or_all_for_admins() {
         async move {
             core.handle(cutover::chat::Request::new(caller, action))
                 .await
+                .reply
         }
     };
     let Reply::Choices(own) = suggest(user(42), "").await else {

@@ -201,12 +201,14 @@ impl TestApp {
                 },
             ))
             .await
+            .reply
     }
 
     pub async fn press(&self, caller: Caller, id: &str) -> Reply {
         self.core
             .handle(Request::new(caller, Action::Button { id: id.into() }))
             .await
+            .reply
     }
 }
 

@@ -3,7 +3,7 @@
 //! restarts, a stop between send and mark, downtime, a second instance on the same
 //! database, Discord refusing, and the chart.
 
-use crate::fake_discord::{self as discord, FakeDiscord, PostFault, MEMBER};
+use crate::fake_discord::{self as discord, FakeDiscord, PostFault, MANAGE_GUILD, MEMBER};
 use crate::helpers::{admin, at, message, metric, TestApp, TestDir};
 use crate::openapi::assert_channel_message;
 use cutover::chat::Reply;
@@ -538,17 +538,28 @@ async fn a_channel_that_is_gone_pauses_reminders_and_the_next_admin_is_told() {
             .any(|e| e.action == "reminders.paused_on_error" && e.detail.contains("404")),
         "{audit:#?}"
     );
-    // The next admin hears of it, once; a member does not.
-    let member = w
-        .app
-        .command(crate::helpers::user(9), "deadlines", &[])
+    // The next admin hears of it once, whichever command it was; a member does not.
+    let member = discord::send_signed(
+        &w.app,
+        discord::command("30", "deadlines", json!([]), OWNER, MEMBER),
+    )
+    .await;
+    assert!(!member["data"]["content"].to_string().contains("paused"));
+    // A public answer cannot carry it: it follows, for that admin alone.
+    let public = discord::send_signed(
+        &w.app,
+        discord::command("31", "deadlines", json!([]), OWNER, MANAGE_GUILD),
+    )
+    .await;
+    assert_eq!(public["data"]["flags"], 0, "public: {public}");
+    assert!(!public["data"]["content"].to_string().contains("paused"));
+    let path = format!("/api/v10/webhooks/{}/token-31", discord::APPLICATION_ID);
+    let aside = w
+        .discord
+        .wait_for_request(|r| r.method == "POST" && r.path == path)
         .await;
-    assert!(!message(&member).text.contains("paused"));
-    // Public answers never carry it; the next private one does.
-    let public = w.app.command(admin(1), "deadlines", &[]).await;
-    assert!(!message(&public).text.contains("paused"));
-    let reply = w.app.command(admin(1), "help", &[]).await;
-    let text = &message(&reply).text;
+    assert_eq!(aside.body["flags"], 64, "ephemeral: {}", aside.body);
+    let text = aside.body["content"].as_str().unwrap_or_default();
     assert!(
         text.starts_with(&format!(
             "⚠️ Reminders are paused: posting in <#{}> failed (Discord answered 404 (Unknown Channel))",
@@ -556,8 +567,15 @@ async fn a_channel_that_is_gone_pauses_reminders_and_the_next_admin_is_told() {
         )),
         "{text}"
     );
-    let again = w.app.command(admin(1), "help", &[]).await;
-    assert!(!message(&again).text.contains("paused"), "told once");
+    let help = discord::send_signed(
+        &w.app,
+        discord::command("32", "help", json!([]), OWNER, MANAGE_GUILD),
+    )
+    .await;
+    assert!(
+        !help["data"]["content"].to_string().contains("paused"),
+        "told once"
+    );
     // Paused: nothing more is sent.
     w.at("2025-04-01T07:00:00Z").await;
     assert!(w.posts().is_empty());

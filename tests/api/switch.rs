@@ -1126,7 +1126,7 @@ async fn debug_output_never_shows_a_form_value_or_a_links_state() {
         !format!("{request:?}").contains(CLIENT_SECRET),
         "{request:?}"
     );
-    let reply = w.app.core.handle(request).await;
+    let reply = w.app.core.handle(request).await.reply;
     let Reply::Message(message) = &reply else {
         panic!("a message: {reply:?}")
     };
