@@ -68,6 +68,12 @@ impl Switch {
             Ok(Err(NotConsumed::Unknown)) => return Outcome::UnknownLink,
             Ok(Err(NotConsumed::AlreadyUsed)) => return Outcome::UsedLink,
             Ok(Err(NotConsumed::Replaced)) => return Outcome::ReplacedLink,
+            Ok(Err(NotConsumed::Reassigned { connection, owner })) => {
+                return Outcome::ReassignedLink {
+                    connection: connection.to_string(),
+                    owner,
+                }
+            }
             Ok(Err(NotConsumed::Expired(attempt))) => {
                 self.tell_later(*attempt, Outcome::ExpiredLink);
                 return Outcome::ExpiredLink;
