@@ -318,6 +318,18 @@ impl Store {
         row.as_ref().map(attempt_from_row).transpose()
     }
 
+    /// Whether the same person made a later attempt for the same connection.
+    pub async fn newer_attempt_exists(&self, attempt: &Attempt) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM migration_attempts WHERE connection_id = ? AND user_id = ? AND id > ?)",
+        )
+        .bind(attempt.connection.as_str())
+        .bind(&attempt.actor)
+        .bind(attempt.id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Takes the link, atomically: of two browsers with the same `state`, exactly one gets
     /// the attempt. A `direct` link turns to exchanging; a `celigo` one to watching until
     /// `watch_grace` after the link's expiry. A link of the other backend is not one this

@@ -225,6 +225,11 @@ impl Outcome {
         }
     }
 
+    /// Whether what to do next is "Get a fresh link": the private answer then keeps it.
+    pub fn offers_fresh_link(&self) -> bool {
+        matches!(self, Outcome::ExpiredLink | Outcome::NotAuthorizedInTime)
+    }
+
     pub fn page(&self) -> Page {
         let (status, title, body, next) = self.parts();
         Page {

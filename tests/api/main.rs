@@ -16,6 +16,7 @@ mod fake_zoom;
 mod fresh_answers;
 mod health;
 mod helpers;
+mod link_expiry;
 mod link_reassigned;
 mod openapi;
 mod pty;
