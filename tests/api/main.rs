@@ -21,6 +21,7 @@ mod link_reassigned;
 mod openapi;
 mod pty;
 mod reminders;
+mod replays;
 mod revocation;
 mod server;
 mod switch;
