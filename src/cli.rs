@@ -149,6 +149,7 @@ async fn run_bot(settings: Settings, with_terminal: bool) -> anyhow::Result<()> 
     let clock: SharedClock = Arc::new(SystemClock);
     let app = Application::build(&settings, Arc::clone(&clock)).await?;
     let core = app.core();
+    let seen = app.seen_interactions();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut server = tokio::spawn(app.run_until_stopped(async move {
         let mut stopped = stopped;
@@ -164,7 +165,7 @@ async fn run_bot(settings: Settings, with_terminal: bool) -> anyhow::Result<()> 
                 home_guild: settings.discord.guild_id,
             };
             let guild = settings.discord.guild_id.map(|g| g.get());
-            let gateway = match Gateway::build(http, Arc::clone(&core), policy, guild).await {
+            let gateway = match Gateway::build(http, Arc::clone(&core), policy, guild, seen).await {
                 Ok(gateway) => gateway,
                 Err(e) => return format!("the Discord gateway could not start: {e}"),
             };

@@ -5,7 +5,7 @@ use crate::celigo::{self, Celigo, Health};
 use crate::chat::{Backends, ChatCore};
 use crate::clock::SharedClock;
 use crate::discord::endpoint::{self, EndpointState};
-use crate::discord::AdminPolicy;
+use crate::discord::{AdminPolicy, SeenInteractions};
 use crate::http::{self, HttpState};
 use crate::metrics::Metrics;
 use crate::reminders::Reminders;
@@ -33,6 +33,7 @@ pub struct Application {
     celigo: Option<Arc<Celigo>>,
     sync_every: Duration,
     reminders: Arc<Reminders>,
+    seen_interactions: Arc<SeenInteractions>,
     limits: server::Limits,
 }
 
@@ -137,6 +138,7 @@ impl Application {
         if let Some(celigo) = &celigo {
             router = router.merge(celigo::routes::router(Arc::clone(celigo)));
         }
+        let seen_interactions = Arc::new(SeenInteractions::new(Arc::clone(&clock)));
         if let (Some(key), Some(rest)) = (&settings.discord.public_key, &discord_rest) {
             router = router.merge(endpoint::router(EndpointState {
                 key: *key.verifying_key(),
@@ -147,6 +149,7 @@ impl Application {
                 },
                 clock,
                 rest: Arc::clone(rest),
+                seen: Arc::clone(&seen_interactions),
             }));
             tracing::info!("Discord HTTP interactions endpoint enabled at /discord/interactions");
         }
@@ -160,6 +163,7 @@ impl Application {
             celigo,
             sync_every,
             reminders,
+            seen_interactions,
             limits: server::Limits {
                 read_timeout: Duration::from_secs(settings.server.read_timeout.as_seconds()),
                 max_connections: settings.server.max_connections,
@@ -186,6 +190,11 @@ impl Application {
 
     pub fn switch(&self) -> Arc<Switch> {
         Arc::clone(&self.switch)
+    }
+
+    /// Interactions already answered, for the gateway to share with the HTTP endpoint.
+    pub fn seen_interactions(&self) -> Arc<SeenInteractions> {
+        Arc::clone(&self.seen_interactions)
     }
 
     /// Serves HTTP until `shutdown` completes, then finishes in-flight requests.

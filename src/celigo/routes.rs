@@ -76,6 +76,13 @@ async fn start(
         Ok(Err(NotConsumed::Unknown)) => return Outcome::UnknownLink.page().into_response(),
         Ok(Err(NotConsumed::AlreadyUsed)) => return Outcome::UsedLink.page().into_response(),
         Ok(Err(NotConsumed::Replaced)) => return Outcome::ReplacedLink.page().into_response(),
+        Ok(Err(NotConsumed::Reassigned { connection, owner })) => {
+            let outcome = Outcome::ReassignedLink {
+                connection: connection.to_string(),
+                owner,
+            };
+            return outcome.page().into_response();
+        }
         Ok(Err(NotConsumed::Expired(attempt))) => {
             celigo.switch.tell_later(*attempt, Outcome::ExpiredLink);
             return Outcome::ExpiredLink.page().into_response();

@@ -135,6 +135,18 @@ mod tests {
     }
 
     #[test]
+    fn the_fresh_link_button_is_the_one_the_switch_puts_back() {
+        let connection = ConnectionId::parse("z1").expect("id");
+        assert_eq!(
+            ComponentId::FreshLink {
+                connection: connection.clone()
+            }
+            .encode(),
+            crate::switch::fresh_link_id(&connection)
+        );
+    }
+
+    #[test]
     fn anything_else_is_stale() {
         for bad in [
             "",

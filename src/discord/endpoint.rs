@@ -3,6 +3,7 @@
 //! HTTP reply, deferred and finished later if the core takes too long (see `answer`).
 
 use super::answer::{first_response, send_aside};
+use super::replay::{repeat_answer, SeenInteractions};
 use super::{from_elsewhere, to_request, to_response, AdminPolicy};
 use crate::chat::ChatCore;
 use crate::clock::SharedClock;
@@ -30,6 +31,8 @@ pub struct EndpointState {
     pub clock: SharedClock,
     /// For finishing deferred responses (interaction webhooks need no bot token).
     pub rest: Arc<Http>,
+    /// Interactions already answered (shared with the gateway).
+    pub seen: Arc<SeenInteractions>,
 }
 
 pub fn router(state: EndpointState) -> Router {
@@ -96,7 +99,8 @@ async fn interactions(
         );
     }
     // Discord's health check, answered before the whole interaction is parsed (serenity
-    // reads every interaction into a map first): it must be quick and is sent often.
+    // reads every interaction into a map first): it must be quick and is sent often. It
+    // is not remembered: a repeated PONG does nothing and tells nothing.
     #[derive(serde::Deserialize)]
     struct Kind {
         #[serde(rename = "type")]
@@ -116,6 +120,9 @@ async fn interactions(
             );
         }
     };
+    if state.seen.repeated(&interaction) {
+        return Json(to_response(repeat_answer(&interaction))).into_response();
+    }
     if let Some(refusal) = from_elsewhere(&interaction, &state.policy) {
         return Json(to_response(refusal)).into_response();
     }

@@ -2,7 +2,7 @@
 //! commands and answers interactions as they arrive.
 
 use super::answer::{first_response, send_aside, FirstResponse};
-use super::{from_elsewhere, registration, to_request, to_response, AdminPolicy};
+use super::{from_elsewhere, registration, to_request, to_response, AdminPolicy, SeenInteractions};
 use crate::chat::ChatCore;
 use serenity::all::{Builder, Context, EventHandler, GatewayIntents, Http, Interaction, Ready};
 use serenity::client::ClientBuilder;
@@ -12,6 +12,7 @@ struct Handler {
     core: Arc<ChatCore>,
     policy: AdminPolicy,
     guild_id: Option<u64>,
+    seen: Arc<SeenInteractions>,
 }
 
 #[serenity::async_trait]
@@ -25,6 +26,10 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        // A duplicate event: the first was answered, and Discord takes one answer only.
+        if self.seen.repeated(&interaction) {
+            return;
+        }
         let answered = match from_elsewhere(&interaction, &self.policy) {
             Some(refusal) => FirstResponse {
                 response: to_response(refusal),
@@ -74,6 +79,7 @@ impl Gateway {
         core: Arc<ChatCore>,
         policy: AdminPolicy,
         guild_id: Option<u64>,
+        seen: Arc<SeenInteractions>,
     ) -> serenity::Result<Self> {
         // Interactions arrive whatever the intents; GUILDS is the least that is useful and
         // needs no privilege (no message content).
@@ -82,6 +88,7 @@ impl Gateway {
                 core,
                 policy,
                 guild_id,
+                seen,
             })
             .await?;
         Ok(Self { client })

@@ -7,9 +7,11 @@ mod convert;
 pub mod endpoint;
 pub mod gateway;
 pub mod registration;
+mod replay;
 mod respond;
 
 pub use convert::{from_elsewhere, to_request, AdminPolicy};
+pub use replay::SeenInteractions;
 pub use respond::to_response;
 
 use crate::settings::HttpUrl;

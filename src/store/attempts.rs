@@ -1,7 +1,7 @@
 //! Migration attempts: one personal authorization link each, and what became of it.
 
 use super::{audit, Store, StoreError};
-use crate::domain::{Actor, Backend, ConnectionId};
+use crate::domain::{Actor, Backend, ConnectionId, Snowflake, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -119,6 +119,12 @@ pub enum NotConsumed {
     Unknown,
     AlreadyUsed,
     Replaced,
+    /// Ended because the connection's owner changed; with who owns it now, so the person
+    /// knows whom to ask.
+    Reassigned {
+        connection: ConnectionId,
+        owner: Option<UserId>,
+    },
     /// With the attempt, so its person can be told.
     Expired(Box<Attempt>),
 }
@@ -130,7 +136,10 @@ const EXCHANGE_GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// requests, each within `celigo.request_timeout`, at most 2 minutes, retried a few times).
 pub const PREPARE_GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(20);
 
-const LIVE: &str = "('preparing', 'issued', 'exchanging', 'watching')";
+pub(super) const LIVE: &str = "('preparing', 'issued', 'exchanging', 'watching')";
+/// The outcome of an attempt ended because its connection changed owner (its link then
+/// says so, rather than "replaced").
+pub(super) const REASSIGNED: &str = "the connection was reassigned";
 
 /// The connection's live attempt: who holds it, until when, and its status.
 async fn live_attempt(
@@ -309,6 +318,18 @@ impl Store {
         row.as_ref().map(attempt_from_row).transpose()
     }
 
+    /// Whether the same person made a later attempt for the same connection.
+    pub async fn newer_attempt_exists(&self, attempt: &Attempt) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM migration_attempts WHERE connection_id = ? AND user_id = ? AND id > ?)",
+        )
+        .bind(attempt.connection.as_str())
+        .bind(&attempt.actor)
+        .bind(attempt.id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Takes the link, atomically: of two browsers with the same `state`, exactly one gets
     /// the attempt. A `direct` link turns to exchanging; a `celigo` one to watching until
     /// `watch_grace` after the link's expiry. A link of the other backend is not one this
@@ -361,7 +382,13 @@ impl Store {
             return Ok(Err(NotConsumed::Unknown));
         };
         Ok(Err(match attempt.status {
-            AttemptStatus::Voided => NotConsumed::Replaced,
+            AttemptStatus::Voided => match self.reassigned_to(attempt.id).await? {
+                Some(owner) => NotConsumed::Reassigned {
+                    connection: attempt.connection,
+                    owner,
+                },
+                None => NotConsumed::Replaced,
+            },
             AttemptStatus::Issued | AttemptStatus::Expired => {
                 sqlx::query(
                     "UPDATE migration_attempts SET status = 'expired', finished_at = ? WHERE id = ? AND status = 'issued'",
@@ -376,6 +403,26 @@ impl Store {
             AttemptStatus::Preparing => NotConsumed::Unknown,
             _ => NotConsumed::AlreadyUsed,
         }))
+    }
+
+    /// Who owns the connection now, if attempt `id` was ended because its owner changed.
+    async fn reassigned_to(&self, id: i64) -> Result<Option<Option<UserId>>, StoreError> {
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT c.owner_id FROM migration_attempts a JOIN connections c ON c.id = a.connection_id \
+             WHERE a.id = ? AND a.outcome = ?",
+        )
+        .bind(id)
+        .bind(REASSIGNED)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(owner,)| {
+            owner
+                .map(|o| {
+                    Snowflake::parse(&o).map_err(|_| StoreError::Corrupt(format!("owner id {o:?}")))
+                })
+                .transpose()
+        })
+        .transpose()
     }
 
     /// Gives a taken `celigo` link back (integrator.io could not say where to send the

@@ -1,3 +1,4 @@
+use super::owner_change::end_others_attempts;
 use super::revocations::{retire_tokens, Successor};
 use super::{audit, Store, StoreError};
 use crate::domain::{
@@ -177,6 +178,9 @@ impl Store {
             if same {
                 summary.unchanged += 1;
                 continue;
+            }
+            if existing.try_get::<Option<String>, _>("owner_id")? != owner {
+                end_others_attempts(&mut tx, &record.id, record.owner, actor, now).await?;
             }
             let upgraded = old_auth == AuthType::Jwt && auth_type == AuthType::OAuth2;
             sqlx::query(
@@ -407,17 +411,24 @@ impl Store {
         actor: Actor,
         now: DateTime<Utc>,
     ) -> Result<Change, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let updated =
-            sqlx::query("UPDATE connections SET owner_id = ?, updated_at = ? WHERE id = ?")
-                .bind(owner.to_string())
-                .bind(now)
+        // IMMEDIATE: the owner is read, then written (see `upsert_connections`).
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let Some((before,)) =
+            sqlx::query_as::<_, (Option<String>,)>("SELECT owner_id FROM connections WHERE id = ?")
                 .bind(id.as_str())
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?
-                .rows_affected();
-        if updated == 0 {
+        else {
             return Ok(Change::NotFound);
+        };
+        sqlx::query("UPDATE connections SET owner_id = ?, updated_at = ? WHERE id = ?")
+            .bind(owner.to_string())
+            .bind(now)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if before != Some(owner.to_string()) {
+            end_others_attempts(&mut tx, id, Some(owner), actor, now).await?;
         }
         audit::record(
             &mut tx,

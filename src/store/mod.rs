@@ -9,6 +9,7 @@ mod celigo_switch;
 mod changes;
 mod connections;
 mod deadlines;
+mod owner_change;
 mod reminders;
 mod reseal;
 mod revocations;

@@ -6,8 +6,8 @@ use crate::domain::{ConnectionId, Snowflake};
 use crate::store::Store;
 use secrecy::{ExposeSecret, SecretString};
 use serenity::all::{
-    ApplicationId, ChannelId, CreateAllowedMentions, CreateMessage, EditInteractionResponse, Http,
-    UserId,
+    ApplicationId, ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateButton,
+    CreateMessage, EditInteractionResponse, Http, UserId,
 };
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -19,6 +19,12 @@ pub struct SwitchEvent {
     pub actor: String,
     pub connection: ConnectionId,
     pub text: String,
+}
+
+/// The custom id of the "Get a fresh link" button, as the chat core decodes it
+/// (`ComponentId::FreshLink`; a test there keeps the two equal).
+pub fn fresh_link_id(connection: &ConnectionId) -> String {
+    format!("c1:fl:{connection}")
 }
 
 pub struct Announcer {
@@ -52,12 +58,14 @@ impl Announcer {
     }
 
     /// The person's private answer says what happened (Discord), and so does the terminal.
-    /// `false` when there was a private answer to update and Discord refused (its token
-    /// lives 15 minutes).
+    /// With `offer_fresh_link` the answer keeps its "Get a fresh link" button (the text
+    /// tells them to press it); otherwise its buttons go. `false` when there was a private
+    /// answer to update and Discord refused (its token lives 15 minutes).
     pub async fn tell_person(
         &self,
         event: SwitchEvent,
         reply: Option<(String, SecretString)>,
+        offer_fresh_link: bool,
     ) -> bool {
         let mut delivered = true;
         if let (Some(http), Some((application, token))) = (&self.discord, reply) {
@@ -66,9 +74,18 @@ impl Announcer {
                     http.set_application_id(ApplicationId::new(id));
                 }
             }
+            let buttons = if offer_fresh_link {
+                vec![CreateActionRow::Buttons(vec![CreateButton::new(
+                    fresh_link_id(&event.connection),
+                )
+                .style(ButtonStyle::Secondary)
+                .label("Get a fresh link")])]
+            } else {
+                Vec::new()
+            };
             let edit = EditInteractionResponse::new()
                 .content(&event.text)
-                .components(Vec::new())
+                .components(buttons)
                 .allowed_mentions(CreateAllowedMentions::new());
             if let Err(e) = http
                 .edit_original_interaction_response(token.expose_secret(), &edit, Vec::new())

@@ -68,6 +68,12 @@ impl Switch {
             Ok(Err(NotConsumed::Unknown)) => return Outcome::UnknownLink,
             Ok(Err(NotConsumed::AlreadyUsed)) => return Outcome::UsedLink,
             Ok(Err(NotConsumed::Replaced)) => return Outcome::ReplacedLink,
+            Ok(Err(NotConsumed::Reassigned { connection, owner })) => {
+                return Outcome::ReassignedLink {
+                    connection: connection.to_string(),
+                    owner,
+                }
+            }
             Ok(Err(NotConsumed::Expired(attempt))) => {
                 self.tell_later(*attempt, Outcome::ExpiredLink);
                 return Outcome::ExpiredLink;
@@ -116,6 +122,22 @@ impl Switch {
         self.count_outcome(&attempt, &outcome);
         let this = Arc::clone(self);
         tokio::spawn(async move { this.tell(&attempt, &outcome).await });
+    }
+
+    /// Whether the person made a newer attempt for the connection since `attempt`. A
+    /// switch voids every other link, so its news is never stale; on a store error the
+    /// message is left alone, as it may show the newer link.
+    async fn superseded(&self, attempt: &Attempt, outcome: &Outcome) -> bool {
+        if matches!(outcome, Outcome::Switched { .. }) {
+            return false;
+        }
+        self.store
+            .newer_attempt_exists(attempt)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "could not check for a newer link; the private message is left as it is");
+                true
+            })
     }
 
     /// Code for tokens, tokens verified, then the switch in one transaction.
@@ -204,13 +226,24 @@ impl Switch {
 
     /// After the page: the private message, the terminal, and (on success) the channel.
     pub async fn tell(&self, attempt: &Attempt, outcome: &Outcome) {
-        let reply: Option<(String, SecretString)> = self.open_reply(attempt);
+        // "Get a fresh link" puts the newer link in the same private message (a new form
+        // answers in another), and which message shows which attempt is not kept: once the
+        // person has a newer attempt, an older one's outcome edits no message (the
+        // terminal still hears of it).
+        let reply: Option<(String, SecretString)> = if self.superseded(attempt, outcome).await {
+            None
+        } else {
+            self.open_reply(attempt)
+        };
         let event = SwitchEvent {
             actor: attempt.actor.clone(),
             connection: attempt.connection.clone(),
             text: outcome.message(),
         };
-        let delivered = self.announcer.tell_person(event, reply).await;
+        let delivered = self
+            .announcer
+            .tell_person(event, reply, outcome.offers_fresh_link())
+            .await;
         // A watch can end after Discord stopped taking edits of the private answer: what
         // the person must act on then goes to the channel, to them.
         if !delivered

@@ -13,7 +13,7 @@ mod revoke;
 mod sealing;
 mod zoom;
 
-pub use announce::{Announcer, SwitchEvent};
+pub use announce::{fresh_link_id, Announcer, SwitchEvent};
 pub use credentials::{parse_client_secret, ZoomClientId};
 pub use outcome::{Outcome, FINISH_IN_INTEGRATOR_IO};
 pub use page::Page;

@@ -2,7 +2,7 @@
 //! their private message alike.
 
 use super::page::Page;
-use crate::domain::Backend;
+use crate::domain::{Backend, UserId};
 use crate::words::counted;
 use axum::http::StatusCode;
 
@@ -20,6 +20,11 @@ pub enum Outcome {
     UnknownLink,
     UsedLink,
     ReplacedLink,
+    /// The connection changed owner after the link was made, which ended it.
+    ReassignedLink {
+        connection: String,
+        owner: Option<UserId>,
+    },
     ExpiredLink,
     Denied,
     /// Another error Zoom sent back in the redirect (only its code, checked to be a word).
@@ -49,6 +54,7 @@ impl Outcome {
             Outcome::UnknownLink => "unknown_link",
             Outcome::UsedLink => "used_link",
             Outcome::ReplacedLink => "replaced_link",
+            Outcome::ReassignedLink { .. } => "reassigned_link",
             Outcome::ExpiredLink => "expired_link",
             Outcome::Denied => "denied",
             Outcome::ProviderError(_) => "provider_error",
@@ -115,6 +121,24 @@ impl Outcome {
                 "This link was replaced by a newer one".to_owned(),
                 "A fresh link was made after this one, so this one no longer works. Nothing was changed.".to_owned(),
                 "Use the newest link in your private message from cutover.".to_owned(),
+            ),
+            Outcome::ReassignedLink { connection, owner } => (
+                StatusCode::GONE,
+                format!("This link no longer works: {connection} was reassigned"),
+                format!(
+                    "The owner of {connection} changed after this link was made, so the link was ended. Nothing was changed."
+                ),
+                match owner {
+                    // A page knows no Discord names: the id, and where Discord shows the name.
+                    Some(owner) => format!(
+                        "It now belongs to Discord user {owner} (/migration status connection:{connection} in Discord \
+                         shows who that is): ask them, or an admin, whether you should still switch it."
+                    ),
+                    None => format!(
+                        "It has no owner now: ask an admin (/migration status connection:{connection} in Discord \
+                         shows its history)."
+                    ),
+                },
             ),
             Outcome::ExpiredLink => (
                 StatusCode::GONE,
@@ -199,6 +223,11 @@ impl Outcome {
                 "Try again in a moment; if it keeps happening, an admin can find the details in cutover's log.".to_owned(),
             ),
         }
+    }
+
+    /// Whether what to do next is "Get a fresh link": the private answer then keeps it.
+    pub fn offers_fresh_link(&self) -> bool {
+        matches!(self, Outcome::ExpiredLink | Outcome::NotAuthorizedInTime)
     }
 
     pub fn page(&self) -> Page {

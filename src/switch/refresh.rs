@@ -137,6 +137,7 @@ impl Switch {
                                 text,
                             },
                             None,
+                            false,
                         )
                         .await;
                 }

@@ -272,6 +272,24 @@ impl FakeDiscord {
         .await
     }
 
+    /// Waits until `count` requests match (a second answer, say).
+    pub async fn wait_for_requests(
+        &self,
+        count: usize,
+        wanted: impl Fn(&Received) -> bool,
+    ) -> Vec<Received> {
+        self.wait_until(
+            "requests",
+            || {
+                let found: Vec<Received> =
+                    self.requests().into_iter().filter(|r| wanted(r)).collect();
+                (found.len() >= count).then_some(found)
+            },
+            || format!("{:#?}", self.requests()),
+        )
+        .await
+    }
+
     pub async fn wait_for_gateway(&self, wanted: impl Fn(&Value) -> bool) -> Value {
         self.wait_until(
             "gateway payload",
