@@ -68,6 +68,19 @@ fn signed_by(
     key.verify_strict(&message, &signature).is_ok()
 }
 
+/// The interaction of that `kind` (its `type`). serenity's own `Interaction` reads the
+/// body into a map of values and then the kind's type from that; going straight to the
+/// kind's type skips the map (a tenth of the endpoint's work for a command).
+fn parse(kind: u8, body: &[u8]) -> serde_json::Result<Interaction> {
+    Ok(match kind {
+        2 => Interaction::Command(serde_json::from_slice(body)?),
+        3 => Interaction::Component(serde_json::from_slice(body)?),
+        4 => Interaction::Autocomplete(serde_json::from_slice(body)?),
+        5 => Interaction::Modal(serde_json::from_slice(body)?),
+        _ => serde_json::from_slice(body)?,
+    })
+}
+
 #[tracing::instrument(skip_all)]
 async fn interactions(
     State(state): State<EndpointState>,
@@ -106,11 +119,12 @@ async fn interactions(
         #[serde(rename = "type")]
         kind: u8,
     }
-    if serde_json::from_slice::<Kind>(&body).is_ok_and(|k| k.kind == 1) {
+    let kind = serde_json::from_slice::<Kind>(&body).map_or(0, |k| k.kind);
+    if kind == 1 {
         // Exactly `{"type":1}` (serenity's Pong would add `"data": null`).
         return Json(json!({ "type": 1 })).into_response();
     }
-    let interaction: Interaction = match serde_json::from_slice(&body) {
+    let interaction = match parse(kind, &body) {
         Ok(interaction) => interaction,
         Err(e) => {
             tracing::warn!(error = %e, "a signed body is not an interaction");

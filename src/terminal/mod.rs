@@ -10,9 +10,7 @@ use parse::parse_command;
 pub use render::neutralize;
 use render::Renderer;
 
-use crate::chat::{
-    Action, Answer, Button, ButtonTarget, Caller, ChatCore, Modal, Reply, Request,
-};
+use crate::chat::{Action, Answer, Button, ButtonTarget, Caller, ChatCore, Modal, Reply, Request};
 use crate::clock::Clock;
 use crate::domain::Actor;
 use crate::reminders::ReminderEvent;
