@@ -562,3 +562,62 @@ async fn check_config_warns_when_nobody_could_be_an_admin_in_discord() {
     let (ok, _, err) = check_config(&dir, &[], &[]).await;
     assert!(ok && !err.contains(warning), "{err}");
 }
+
+#[tokio::test]
+async fn every_problem_is_listed_at_once_even_beside_values_that_do_not_read() {
+    let dir = TestDir::new();
+    // Values of the wrong kind in two sections, two in one of them, beside a range and
+    // a bad deadline that only a check after reading finds.
+    let file = dir.write(
+        "four.toml",
+        "[server]\nbind = \"8080\"\nmax_connections = \"lots\"\n[security]\nlink_ttl = \"1h\"\n\
+         [reminders]\nbefore = \"7d\"\n[[deadlines]]\ntitle = \"Go live\"\ndue = \"2026-13-01\"\n\
+         [[deadlines]]\ntitle = 5\ndue = \"someday\"\n",
+    );
+    let source = file.display().to_string();
+    let (ok, _, err) = check_config(&dir, &["--config", &source], &[]).await;
+    assert!(!ok);
+    let expected = [
+        format!("server.bind (from {source}): \"8080\" is not an address to listen on"),
+        format!("server.max_connections (from {source}): \"lots\" is not a whole number"),
+        format!("security.link_ttl (from {source}): 1h is out of range"),
+        format!("reminders.before (from {source}): "),
+        format!("deadlines[0].due (from {source}): \"2026-13-01\" is not a date or time"),
+        format!("deadlines[1].title (from {source}): 5 is not text: write it in quotes"),
+        format!("deadlines[1].due (from {source}): \"someday\" is not a date or time"),
+    ];
+    for line in &expected {
+        assert!(err.contains(line.as_str()), "expected {line:?} in:\n{err}");
+    }
+    assert_eq!(err.matches("\n  - ").count(), expected.len(), "{err}");
+    let positions: Vec<usize> = expected
+        .iter()
+        .filter_map(|line| err.find(line.as_str()))
+        .collect();
+    assert!(
+        positions.is_sorted(),
+        "in the order of the file's sections:\n{err}"
+    );
+
+    // A time zone that does not read hides no deadline, and wrongs none: a time that only
+    // some zones skip waits for the zone.
+    let (ok, _, err) = check_config(
+        &dir,
+        &[],
+        &[
+            ("CUTOVER__REMINDERS__TIMEZONE", "Mars/Olympus"),
+            (
+                "CUTOVER__DEADLINES",
+                "[{title = \"a\", due = \"soon\"}, {title = \"b\", due = \"2026-03-08T02:30\"}]",
+            ),
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(
+        err.contains("reminders.timezone (from environment variable CUTOVER__REMINDERS__TIMEZONE)"),
+        "{err}"
+    );
+    assert!(err.contains("deadlines[0].due (from environment variable CUTOVER__DEADLINES): \"soon\" is not a date or time"), "{err}");
+    assert_eq!(err.matches("\n  - ").count(), 2, "{err}");
+}
