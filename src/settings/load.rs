@@ -377,15 +377,9 @@ fn problem_from(figment: &Figment, prefix: &[String], e: figment::Error) -> Conf
             }
             "missing; config/default.toml lists every key with its meaning".to_owned()
         }
-        Kind::InvalidType(_, expected)
-            if expected == "a sequence"
-                && is_environment(e.metadata.as_ref().or_else(|| written_at(figment, &path))) =>
-        {
-            format!(
-                "{}; in an environment variable a list is written as in TOML, in brackets: {ENV_PREFIX}{}='[\"first\", \"second\"]'",
-                e.kind,
-                path.join("__").to_ascii_uppercase()
-            )
+        Kind::InvalidType(found, expected) if expected == "a sequence" => {
+            let source = e.metadata.as_ref().or_else(|| written_at(figment, &path));
+            list_expected(&path, found, is_environment(source))
         }
         Kind::InvalidType(found, expected) => wrong_type(found, expected),
         other => other.to_string(),
@@ -396,6 +390,71 @@ fn problem_from(figment: &Figment, prefix: &[String], e: figment::Error) -> Conf
         key: key_name(&path),
         origin,
         message,
+    }
+}
+
+/// What to write where a list is expected and something else was written: the list in
+/// the form its source takes (a TOML array in a file, JSON in an environment variable),
+/// made of what was written when that was a plain value.
+fn list_expected(path: &[String], found: &Actual, environment: bool) -> String {
+    let key = key_name(path);
+    let variable = format!("{ENV_PREFIX}{}", path.join("__").to_ascii_uppercase());
+    if key == "deadlines" {
+        return if environment {
+            format!(
+                "is a list of deadlines, each a table with title and due: in an environment variable write \
+                 {variable}='[{{title = \"Go live\", due = \"2026-12-15\"}}]'"
+            )
+        } else {
+            "is a list of deadlines: write each as a table of its own under [[deadlines]] (two brackets), \
+             with title = \"…\" and due = \"…\""
+                .to_owned()
+        };
+    }
+    let written = match found {
+        Actual::Str(text) => Some(text.trim().to_owned()),
+        Actual::Unsigned(n) => Some(n.to_string()),
+        Actual::Signed(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let broken_list = written.as_deref().is_some_and(|w| w.starts_with('['));
+    // "7d, 1d" or "meeting:read user:read" meant as a list: shown back as one.
+    let items: Vec<String> = written
+        .as_deref()
+        .filter(|w| !broken_list && w.len() <= 80)
+        .map(|w| {
+            w.split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|item| !item.is_empty())
+                .map(|item| serde_json::Value::from(item).to_string())
+                .collect()
+        })
+        .filter(|items: &Vec<String>| !items.is_empty())
+        .unwrap_or_else(|| {
+            example_list(&key)
+                .iter()
+                .map(|i| format!("{i:?}"))
+                .collect()
+        });
+    let list = format!("[{}]", items.join(", "));
+    let what = match &written {
+        Some(w) if broken_list => format!(
+            "{:?} starts as a list but does not read as one (a closing bracket, a quote or a comma is off)",
+            crate::markdown::truncate(w, 40)
+        ),
+        Some(w) => format!(
+            "{:?} is one value, but {key} is a list",
+            crate::markdown::truncate(w, 40)
+        ),
+        None => format!("{key} is a list"),
+    };
+    if environment {
+        format!("{what}; in an environment variable write it as a JSON list: {variable}='{list}'")
+    } else {
+        let (section, name) = match path {
+            [section, name, ..] => (section.as_str(), name.as_str()),
+            _ => ("", key.as_str()),
+        };
+        format!("{what}; write it in brackets: {name} = {list} (under [{section}])")
     }
 }
 
@@ -418,6 +477,17 @@ fn wrong_type(found: &Actual, expected: &str) -> String {
             format!("{found} is not a whole number")
         }
         other => format!("{found} is not {other}"),
+    }
+}
+
+/// A list like one that `key` takes, when what was written cannot be made into one.
+fn example_list(key: &str) -> &'static [&'static str] {
+    match key {
+        "discord.admin_role_ids" => &["123456789012345678"],
+        "zoom.scopes" => &["meeting:read", "user:read"],
+        "reminders.before" => &["14d", "7d", "1d"],
+        "reminders.skip_dates" => &["2026-12-25"],
+        _ => &["first", "second"],
     }
 }
 
@@ -444,5 +514,21 @@ mod tests {
         ];
         assert!(broken.iter().all(Vec::is_empty));
         assert_eq!(sections.deadlines.len(), 3);
+    }
+
+    #[test]
+    fn a_list_shown_back_is_made_of_what_was_written() {
+        let path = ["zoom".to_owned(), "scopes".to_owned()];
+        let said = |found: Actual, environment| list_expected(&path, &found, environment);
+        assert!(said(Actual::Str("a, b c".into()), true)
+            .ends_with("CUTOVER__ZOOM__SCOPES='[\"a\", \"b\", \"c\"]'"));
+        // Quotes and backslashes inside stay valid JSON and TOML.
+        assert!(said(Actual::Str("a\"b\\".into()), false)
+            .ends_with("scopes = [\"a\\\"b\\\\\"] (under [zoom])"));
+        // Nothing to make a list of: the key's own example.
+        assert!(said(Actual::Map, true)
+            .ends_with("CUTOVER__ZOOM__SCOPES='[\"meeting:read\", \"user:read\"]'"));
+        assert!(said(Actual::Str("x".repeat(100)), false)
+            .ends_with("scopes = [\"meeting:read\", \"user:read\"] (under [zoom])"));
     }
 }

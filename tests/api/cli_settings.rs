@@ -445,7 +445,7 @@ async fn environment_mistakes_name_the_variable_set_and_show_the_list_form() {
         "{err}"
     );
     assert!(
-        err.contains("discord.admin_role_ids (from environment variable CUTOVER__DISCORD__ADMIN_ROLE_IDS): invalid type: found unsigned int `123456789012345678`, expected a sequence; in an environment variable a list is written as in TOML, in brackets: CUTOVER__DISCORD__ADMIN_ROLE_IDS='[\"first\", \"second\"]'"),
+        err.contains("discord.admin_role_ids (from environment variable CUTOVER__DISCORD__ADMIN_ROLE_IDS): \"123456789012345678\" is one value, but discord.admin_role_ids is a list; in an environment variable write it as a JSON list: CUTOVER__DISCORD__ADMIN_ROLE_IDS='[\"123456789012345678\"]'"),
         "{err}"
     );
     // The form shown works.
@@ -561,6 +561,79 @@ async fn check_config_warns_when_nobody_could_be_an_admin_in_discord() {
     // The terminal alone needs no Discord admin.
     let (ok, _, err) = check_config(&dir, &[], &[]).await;
     assert!(ok && !err.contains(warning), "{err}");
+}
+
+/// The list form a message shows, as the text between `='` and the closing `'`.
+fn shown_list(err: &str, variable: &str) -> String {
+    let start = err
+        .find(&format!("{variable}='"))
+        .map(|at| at + variable.len() + 2)
+        .unwrap_or_else(|| panic!("no {variable}='…' in:\n{err}"));
+    let end = err[start..].find('\'').expect("closing quote") + start;
+    err[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn a_value_where_a_list_goes_is_answered_with_the_list_to_write_in_the_form_of_its_source() {
+    let dir = TestDir::new();
+    // A list left open in an environment variable: a JSON list that works, shown whole.
+    let (ok, _, err) = check_config(&dir, &[], &[("CUTOVER__REMINDERS__BEFORE", "[\"7d\",")]).await;
+    assert!(!ok);
+    assert!(
+        err.contains("reminders.before (from environment variable CUTOVER__REMINDERS__BEFORE): \"[\\\"7d\\\",\" starts as a list but does not read as one (a closing bracket, a quote or a comma is off); in an environment variable write it as a JSON list: CUTOVER__REMINDERS__BEFORE='[\"14d\", \"7d\", \"1d\"]'"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("invalid type") && !err.contains("sequence"),
+        "{err}"
+    );
+    let list = shown_list(&err, "CUTOVER__REMINDERS__BEFORE");
+    let (ok, out, err) = check_config(&dir, &[], &[("CUTOVER__REMINDERS__BEFORE", &list)]).await;
+    assert!(
+        ok && out.contains("before = [\"14d\", \"7d\", \"1d\"]"),
+        "{err}{out}"
+    );
+
+    // One value in an environment variable: the list made of it.
+    let (ok, _, err) = check_config(
+        &dir,
+        &[],
+        &[("CUTOVER__ZOOM__SCOPES", "meeting:read user:read")],
+    )
+    .await;
+    assert!(!ok);
+    let list = shown_list(&err, "CUTOVER__ZOOM__SCOPES");
+    assert_eq!(list, "[\"meeting:read\", \"user:read\"]", "{err}");
+    let (ok, out, err) = check_config(&dir, &[], &[("CUTOVER__ZOOM__SCOPES", &list)]).await;
+    assert!(
+        ok && out.contains("scopes = [\"meeting:read\", \"user:read\"]"),
+        "{err}{out}"
+    );
+
+    // One value in a file: a TOML array, and where it goes.
+    let file = dir.write("scopes.toml", "[zoom]\nscopes = \"meeting:read\"\n");
+    let (ok, _, err) = check_config(&dir, &["--config", &file.display().to_string()], &[]).await;
+    assert!(!ok);
+    let expected = format!(
+        "zoom.scopes (from {}): \"meeting:read\" is one value, but zoom.scopes is a list; write it in brackets: scopes = [\"meeting:read\"] (under [zoom])",
+        file.display()
+    );
+    assert!(err.contains(&expected), "expected {expected:?} in:\n{err}");
+    let fixed = dir.write("scopes.toml", "[zoom]\nscopes = [\"meeting:read\"]\n");
+    let (ok, _, err) = check_config(&dir, &["--config", &fixed.display().to_string()], &[]).await;
+    assert!(ok, "the line shown works: {err}");
+
+    // Deadlines are tables: `[deadlines]` where `[[deadlines]]` was meant.
+    let file = dir.write(
+        "one.toml",
+        "[deadlines]\ntitle = \"Go live\"\ndue = \"2026-12-15\"\n",
+    );
+    let (ok, _, err) = check_config(&dir, &["--config", &file.display().to_string()], &[]).await;
+    assert!(!ok);
+    assert!(
+        err.contains("is a list of deadlines: write each as a table of its own under [[deadlines]] (two brackets)"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
