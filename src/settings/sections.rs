@@ -262,6 +262,13 @@ pub(super) struct RawDiscord {
 
 impl RawDiscord {
     fn check(self, problems: &mut Problems) -> DiscordSettings {
+        require_https(
+            &self.api_base_url,
+            "discord.api_base_url",
+            "the bot token",
+            "https://discord.com",
+            problems,
+        );
         DiscordSettings {
             token: secret("discord.token", self.token, self.token_file, problems),
             application_id: self.application_id,
@@ -287,6 +294,36 @@ pub(super) struct RawZoom {
 
 impl RawZoom {
     fn check(self, problems: &mut Problems) -> ZoomSettings {
+        // The authorize URL carries no secret, but the person's browser is sent there to
+        // sign in to Zoom: a page in clear could be swapped for another.
+        for (key, url, carries, zooms) in [
+            (
+                "zoom.authorize_url",
+                &self.authorize_url,
+                "the sign-in page and its code",
+                "https://zoom.us/oauth/authorize",
+            ),
+            (
+                "zoom.token_url",
+                &self.token_url,
+                "the client secret and the tokens",
+                "https://zoom.us/oauth/token",
+            ),
+            (
+                "zoom.userinfo_url",
+                &self.userinfo_url,
+                "the access token",
+                "https://api.zoom.us/v2/users/me",
+            ),
+            (
+                "zoom.revoke_url",
+                &self.revoke_url,
+                "the client secret and the token",
+                "https://zoom.us/oauth/revoke",
+            ),
+        ] {
+            require_https(url, key, carries, zooms, problems);
+        }
         in_range(
             &self.request_timeout,
             1..=120,

@@ -694,3 +694,44 @@ async fn every_problem_is_listed_at_once_even_beside_values_that_do_not_read() {
     assert!(err.contains("deadlines[0].due (from environment variable CUTOVER__DEADLINES): \"soon\" is not a date or time"), "{err}");
     assert_eq!(err.matches("\n  - ").count(), 2, "{err}");
 }
+
+#[tokio::test]
+async fn every_endpoint_that_carries_a_secret_must_be_https_or_this_machine() {
+    let dir = TestDir::new();
+    let keys = [
+        ("CUTOVER__ZOOM__AUTHORIZE_URL", "zoom.authorize_url"),
+        ("CUTOVER__ZOOM__TOKEN_URL", "zoom.token_url"),
+        ("CUTOVER__ZOOM__USERINFO_URL", "zoom.userinfo_url"),
+        ("CUTOVER__ZOOM__REVOKE_URL", "zoom.revoke_url"),
+        ("CUTOVER__DISCORD__API_BASE_URL", "discord.api_base_url"),
+        ("CUTOVER__CELIGO__API_BASE_URL", "celigo.api_base_url"),
+    ];
+    let plain: Vec<(&str, &str)> = keys
+        .iter()
+        .map(|(v, _)| (*v, "http://zoom.example/x"))
+        .collect();
+    let (ok, _, err) = check_config(&dir, &[], &plain).await;
+    assert!(!ok);
+    for (variable, key) in keys {
+        let line = format!(
+            "{key} (from environment variable {variable}): http://zoom.example/x is not https:"
+        );
+        assert!(err.contains(&line), "expected {line:?} in:\n{err}");
+    }
+    assert!(
+        err.contains("zoom.token_url (from environment variable CUTOVER__ZOOM__TOKEN_URL): http://zoom.example/x is not https: the client secret and the tokens would cross the network in clear; use https://zoom.us/oauth/token, or plain http only to this machine (127.0.0.1, ::1 or localhost)"),
+        "{err}"
+    );
+    // This machine is fine in clear (a proxy, a test stand-in); so is https anywhere.
+    for url in [
+        "http://127.0.0.1:9/x",
+        "http://127.8.0.1/x",
+        "http://[::1]:9/x",
+        "http://localhost:9/x",
+        "https://zoom.example/x",
+    ] {
+        let env: Vec<(&str, &str)> = keys.iter().map(|(v, _)| (*v, url)).collect();
+        let (ok, _, err) = check_config(&dir, &[], &env).await;
+        assert!(ok, "{url}: {err}");
+    }
+}
