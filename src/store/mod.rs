@@ -9,6 +9,7 @@ mod celigo_switch;
 mod changes;
 mod connections;
 mod deadlines;
+mod folder;
 mod reminders;
 mod reseal;
 mod revocations;
@@ -43,11 +44,10 @@ pub enum StoreError {
         "database.url {url:?} is not a SQLite URL: write sqlite://path/to/cutover.db ({source})"
     )]
     BadUrl { url: String, source: sqlx::Error },
-    #[error("cannot create the database folder {path}: {source}")]
-    CreateFolder {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot create the database folder {path}: {reason}")]
+    CreateFolder { path: String, reason: String },
+    #[error("cannot write in the database folder {path}: {reason}")]
+    WriteFolder { path: String, reason: String },
     #[error("cannot take the lock {path} to set up the database: {source}")]
     Lock {
         path: String,
@@ -187,10 +187,7 @@ impl Store {
         }
         if let Some(folder) = options.get_filename().parent() {
             if !folder.as_os_str().is_empty() && folder != std::path::Path::new(":memory:") {
-                std::fs::create_dir_all(folder).map_err(|source| StoreError::CreateFolder {
-                    path: folder.display().to_string(),
-                    source,
-                })?;
+                folder::usable(folder)?;
             }
         }
         // Processes starting at once on a new database take turns at creating it (WAL

@@ -1,6 +1,7 @@
 //! What cutover says about a database it must not or cannot use, through the binary.
 
 use crate::helpers::TestDir;
+use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
 
 async fn list(dir: &TestDir, url: &str) -> Output {
@@ -64,4 +65,99 @@ async fn a_database_from_a_newer_cutover_is_refused_once_and_left_as_it_was() {
         assert!(!err.contains("migration"), "no internals:\n{err}");
     }
     assert_eq!(std::fs::read(&file).expect("file"), before, "not touched");
+}
+
+/// `cutover` as it runs for a user without root's power to write anywhere. Root (as the
+/// tests may run) passes every permission check, so there it runs without the two
+/// capabilities that let it (setpriv, from util-linux).
+fn unprivileged(dir: &TestDir, probe: &std::path::Path) -> tokio::process::Command {
+    let privileged = std::fs::write(probe.join("probe"), "").is_ok();
+    if !privileged {
+        return dir.cutover();
+    }
+    let _ = std::fs::remove_file(probe.join("probe"));
+    let template = dir.cutover();
+    let template = template.as_std();
+    let mut command = tokio::process::Command::new("setpriv");
+    command
+        .args(["--bounding-set=-dac_override,-dac_read_search", "--"])
+        .arg(template.get_program())
+        .current_dir(dir.path())
+        .env("RUST_LOG", "info")
+        .kill_on_drop(true);
+    for (key, value) in template.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    command
+}
+
+#[tokio::test]
+async fn a_database_folder_cutover_may_not_write_in_names_the_permission_it_needs() {
+    let dir = TestDir::new();
+    let folder = dir.path().join("data");
+    std::fs::create_dir(&folder).expect("folder");
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+
+    let out = unprivileged(&dir, &folder)
+        .args(["connections", "list"])
+        .env("CUTOVER__DATABASE__URL", dir.db_url())
+        .output()
+        .await
+        .expect("run cutover (setpriv is in util-linux)");
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "error: cannot write in the database folder {}: the user cutover runs as needs write and search \
+             permission on it (w and x: SQLite keeps its journal files beside the database)",
+            folder.display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("os error") && !err.contains("lock"), "{err}");
+
+    // The folder missing, and its parent the one that may not be written.
+    let url = format!("sqlite://{}/inner/cutover.db", folder.display());
+    let out = unprivileged(&dir, &folder)
+        .args(["connections", "list"])
+        .env("CUTOVER__DATABASE__URL", &url)
+        .output()
+        .await
+        .expect("run cutover");
+    let err = stderr(&out);
+    assert!(
+        !out.status.success()
+            && err.contains(&format!(
+                "error: cannot create the database folder {}/inner: the user cutover runs as needs write and \
+                 search permission (w and x) on {} to create it",
+                folder.display(),
+                folder.display()
+            )),
+        "{err}"
+    );
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).expect("chmod back");
+}
+
+#[tokio::test]
+async fn a_file_where_the_database_folder_goes_is_named() {
+    let dir = TestDir::new();
+    let file = dir.write("data", "not a folder");
+    for url in [
+        format!("sqlite://{}/cutover.db", file.display()),
+        format!("sqlite://{}/deeper/cutover.db", file.display()),
+    ] {
+        let out = list(&dir, &url).await;
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{err}");
+        assert!(
+            err.contains(&format!(
+                "{} is a file, not a folder; move it, or point database.url elsewhere",
+                file.display()
+            )),
+            "{url}: {err}"
+        );
+    }
 }
