@@ -11,6 +11,14 @@ use std::path::Path;
 
 const ENV_PREFIX: &str = "CUTOVER__";
 
+/// Read only from the environment or a `*_file`, and never repeated in a message.
+const SECRETS: [&str; 4] = [
+    "discord.token",
+    "security.sealing_key",
+    "security.previous_sealing_key",
+    "celigo.api_token",
+];
+
 const SECTIONS: [&str; 9] = [
     "database",
     "server",
@@ -237,12 +245,7 @@ pub(super) fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
     figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
 
     let mut problems = Vec::new();
-    for key in [
-        "discord.token",
-        "security.sealing_key",
-        "security.previous_sealing_key",
-        "celigo.api_token",
-    ] {
+    for key in SECRETS {
         // Asked of the file alone: an environment variable set too must not hide it.
         if let Some(source) = file.and_then(|path| file_that_sets(path, key)) {
             let env = format!(
@@ -381,6 +384,13 @@ fn problem_from(figment: &Figment, prefix: &[String], e: figment::Error) -> Conf
             let source = e.metadata.as_ref().or_else(|| written_at(figment, &path));
             list_expected(&path, found, is_environment(source))
         }
+        // The value is not repeated: a token of digits reads as a number.
+        Kind::InvalidType(..) if SECRETS.contains(&key_name(&path).as_str()) => format!(
+            "is not text: a secret made only of digits reads as a number, so put it in quotes \
+             ({}='\"…\"') or in {}_file",
+            format_args!("{ENV_PREFIX}{}", path.join("__").to_ascii_uppercase()),
+            key_name(&path)
+        ),
         Kind::InvalidType(found, expected) => wrong_type(found, expected),
         other => other.to_string(),
     };

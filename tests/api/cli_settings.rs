@@ -735,3 +735,32 @@ async fn every_endpoint_that_carries_a_secret_must_be_https_or_this_machine() {
         assert!(ok, "{url}: {err}");
     }
 }
+
+#[tokio::test]
+async fn a_secret_that_reads_as_a_number_is_refused_without_repeating_it() {
+    let dir = TestDir::new();
+    let (ok, _, err) = check_config(
+        &dir,
+        &[],
+        &[("CUTOVER__CELIGO__API_TOKEN", "8675309867530986")],
+    )
+    .await;
+    assert!(!ok);
+    assert!(
+        !err.contains("8675309867530986"),
+        "the secret leaked: {err}"
+    );
+    assert!(
+        err.contains("celigo.api_token (from environment variable CUTOVER__CELIGO__API_TOKEN): is not text: a secret made only of digits reads as a number, so put it in quotes (CUTOVER__CELIGO__API_TOKEN='\"…\"') or in celigo.api_token_file"),
+        "{err}"
+    );
+    // The way shown works.
+    let (ok, out, err) = check_config(
+        &dir,
+        &[],
+        &[("CUTOVER__CELIGO__API_TOKEN", "\"8675309867530986\"")],
+    )
+    .await;
+    assert!(ok && out.contains("api_token = \"[redacted]\""), "{err}");
+    assert!(!out.contains("8675309867530986") && !err.contains("8675309867530986"));
+}
