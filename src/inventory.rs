@@ -284,21 +284,56 @@ pub fn parse_json(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
             index + 1,
             line_of(&text.as_bytes()[..offset.min(text.len())])
         );
-        let object: serde_json::Map<String, serde_json::Value> =
-            match serde_json::from_str(item.get()) {
-                Ok(object) => object,
-                Err(_) => {
-                    errors.push(RowError {
-                        location,
-                        field: None,
-                        message: "not an object; each record is {\"id\": …, \"name\": …, …}".into(),
-                    });
-                    continue;
-                }
-            };
-        let mut texts: HashMap<&'static str, String> = HashMap::new();
+        let entries: Entries<'_> = match serde_json::from_str(item.get()) {
+            Ok(entries) => entries,
+            Err(_) => {
+                errors.push(RowError {
+                    location,
+                    field: None,
+                    message: "not an object; each record is {\"id\": …, \"name\": …, …}".into(),
+                });
+                continue;
+            }
+        };
         let mut bad = false;
         let before = errors.len();
+        let line_at = |raw: &RawValue| {
+            let offset = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+            line_of(&text.as_bytes()[..offset.min(text.len())])
+        };
+        // A key given twice is refused: which value was meant is anyone's guess (a plain
+        // JSON reader would keep the last without a word).
+        let mut object = serde_json::Map::new();
+        let mut lines: HashMap<String, usize> = HashMap::new();
+        for (key, raw) in entries.0 {
+            let line = line_at(raw);
+            if let Some(first) = lines.get(&key) {
+                errors.push(RowError {
+                    location: location.clone(),
+                    field: COLUMNS.iter().find(|c| **c == key.as_str()).copied(),
+                    message: format!(
+                        "{key:?} is given twice, on line {first} and again on line {line}; keep one"
+                    ),
+                });
+                bad = true;
+                continue;
+            }
+            match serde_json::from_str(raw.get()) {
+                Ok(value) => {
+                    object.insert(key.clone(), value);
+                }
+                Err(e) => {
+                    errors.push(RowError {
+                        location: location.clone(),
+                        field: None,
+                        message: format!("the value of {key:?} cannot be read: {e}"),
+                    });
+                    bad = true;
+                }
+            }
+            lines.insert(key, line);
+        }
+        let mut texts: HashMap<&'static str, String> = HashMap::new();
         for (key, value) in &object {
             let Some(field) = COLUMNS.iter().find(|c| **c == key.as_str()) else {
                 errors.push(RowError {
@@ -363,6 +398,33 @@ pub fn parse_json(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
         Ok(records)
     } else {
         Err(errors)
+    }
+}
+
+/// A record's keys and values in the order written, a repeated key kept as often as it
+/// is given (a JSON map would keep only the last).
+struct Entries<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Entries<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Visit)
     }
 }
 
@@ -494,6 +556,20 @@ mod tests {
         assert_eq!(
             errors,
             ["line 2: a quote opened on line 2 is never closed, so what follows reads as one value; close it, and write a quote inside a value as two (\"\")"]
+        );
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_with_both_lines() {
+        let text = "[\n  {\"id\": \"z1\", \"name\": \"Old\",\n   \"name\": \"New\", \"auth_type\": \"jwt\",\n   \"colour\": 1, \"colour\": 2}\n]";
+        let errors = messages(parse_json(text).expect_err("a repeated key"));
+        assert_eq!(
+            errors,
+            [
+                "record 1 (line 2), field name: \"name\" is given twice, on line 2 and again on line 3; keep one",
+                "record 1 (line 2): \"colour\" is given twice, on line 4 and again on line 4; keep one",
+                "record 1 (line 2): unknown key \"colour\"; the keys are id, name, integration, owner, auth_type",
+            ]
         );
     }
 

@@ -198,20 +198,28 @@ impl ChatCore {
         matches!(&request.action, Action::Command { name, .. } if name == "progress")
     }
 
-    /// Whether answering takes long enough that an adapter should say so at once (Discord:
-    /// defer now and edit later; the terminal: a "working" line): anything that talks to
-    /// integrator.io.
-    pub fn answers_slowly(&self, request: &Request) -> bool {
+    /// What answering is busy with when it takes long enough that an adapter should say
+    /// so at once (Discord: defer now and edit later; the terminal: this line), in words
+    /// true of every answer to `request`; `None` when the answer comes at once.
+    pub fn slow_work(&self, request: &Request) -> Option<&'static str> {
         let celigo = self.backends.celigo.is_some();
         match &request.action {
             // A chart is drawn and sent as a file: both take a moment.
-            Action::Command { name, .. } if name == "progress" => true,
-            _ if !celigo => false,
-            Action::Command { name, .. } => name == "cutover connection sync",
-            Action::ModalSubmit { id, .. } => {
-                matches!(ComponentId::decode(id), Ok(ComponentId::MigrateForm { .. }))
+            Action::Command { name, .. } if name == "progress" => {
+                Some("Drawing the burndown chart…")
             }
-            _ => false,
+            _ if !celigo => None,
+            Action::Command { name, .. } if name == "cutover connection sync" => {
+                Some("Reading the Zoom connections from integrator.io…")
+            }
+            // Slow only for a connection switched in integrator.io, which the backend
+            // decides later; the words hold for either.
+            Action::ModalSubmit { id, .. }
+                if matches!(ComponentId::decode(id), Ok(ComponentId::MigrateForm { .. })) =>
+            {
+                Some("Preparing your personal link…")
+            }
+            _ => None,
         }
     }
 

@@ -113,7 +113,7 @@ pub async fn first_response(
     };
     // Slow work (integrator.io, a chart) is deferred at once: its answer comes as an edit.
     let public = core.answers_publicly(&request);
-    let wait = if core.answers_slowly(&request) {
+    let wait = if core.slow_work(&request).is_some() {
         Duration::ZERO
     } else {
         ANSWER_WITHIN

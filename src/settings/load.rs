@@ -1,28 +1,23 @@
+use super::sections::{validate, RawDeadline, Read, Sections};
 use super::*;
-use crate::domain::{parse_due, DeadlineOrigin, DisplayName};
+use figment::error::{Actual, Kind};
 use figment::providers::{Env, Format, Toml};
+use figment::value::{Dict, Value};
 use figment::{Figment, Source};
-use secrecy::SecretString;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const ENV_PREFIX: &str = "CUTOVER__";
-const MAX_LINK_TTL_SECONDS: u64 = 15 * 60;
-const MIN_LINK_TTL_SECONDS: u64 = 60;
-const MAX_CONNECTIONS: u32 = 65_536;
 
-struct RawSettings {
-    database: RawDatabase,
-    server: RawServer,
-    discord: RawDiscord,
-    zoom: RawZoom,
-    security: RawSecurity,
-    celigo: RawCeligo,
-    switch: RawSwitch,
-    reminders: RawReminders,
-    deadlines: Vec<RawDeadline>,
-}
+/// Read only from the environment or a `*_file`, and never repeated in a message.
+const SECRETS: [&str; 4] = [
+    "discord.token",
+    "security.sealing_key",
+    "security.previous_sealing_key",
+    "celigo.api_token",
+];
 
 const SECTIONS: [&str; 9] = [
     "database",
@@ -36,166 +31,155 @@ const SECTIONS: [&str; 9] = [
     "deadlines",
 ];
 
-fn extract_sections(figment: &Figment, problems: &mut Vec<ConfigProblem>) -> Option<RawSettings> {
+/// Reads every section on its own, and every key in each, so that one run reports all
+/// there is to fix; `None` only when the configuration is not TOML at all.
+fn read_sections(figment: &Figment, problems: &mut Vec<ConfigProblem>) -> Option<Sections> {
     // A file that is not TOML at all is one problem, not one per section.
-    let dict = match figment.extract::<figment::value::Dict>() {
+    let dict = match figment.extract::<Dict>() {
         Ok(dict) => dict,
         Err(error) => {
-            problems.extend(from_figment(error).problems);
+            problems.extend(error.into_iter().map(|e| problem_from(figment, &[], e)));
             return None;
         }
     };
-    {
-        for key in dict.keys().filter(|k| !SECTIONS.contains(&k.as_str())) {
-            problems.push(ConfigProblem {
-                key: key.clone(),
-                origin: figment.find_metadata(key).map(|m| origin_of(m, std::slice::from_ref(key))),
-                message: format!(
-                    "unknown section; the sections are: {}. Check the spelling (see config/default.toml)",
-                    SECTIONS.join(", ")
-                ),
-            });
-        }
+    for key in dict.keys().filter(|k| !SECTIONS.contains(&k.as_str())) {
+        problems.push(ConfigProblem {
+            key: key.clone(),
+            origin: figment
+                .find_metadata(key)
+                .map(|m| origin_of(m, std::slice::from_ref(key))),
+            message: format!(
+                "unknown section; the sections are: {}. Check the spelling (see config/default.toml)",
+                SECTIONS.join(", ")
+            ),
+        });
     }
-    fn section<T: serde::de::DeserializeOwned>(
-        figment: &Figment,
-        name: &str,
-        problems: &mut Vec<ConfigProblem>,
-    ) -> Option<T> {
-        figment
-            .extract_inner(name)
-            .map_err(|error| {
-                // figment names a key inside a section as [inner path…, section].
-                let error = error.into_iter().map(|mut e| {
-                    if e.path.last().map(String::as_str) == Some(name) {
-                        e.path.pop();
-                    }
-                    e.path.insert(0, name.to_owned());
-                    e
-                });
-                for e in error {
-                    problems.extend(from_figment(e).problems);
-                }
-            })
-            .ok()
-    }
-    let database = section(figment, "database", problems);
-    let server = section(figment, "server", problems);
-    let discord = section(figment, "discord", problems);
-    let zoom = section(figment, "zoom", problems);
-    let security = section(figment, "security", problems);
-    let celigo = section(figment, "celigo", problems);
-    let switch = section(figment, "switch", problems);
-    let reminders = section(figment, "reminders", problems);
-    let deadlines = if figment.contains("deadlines") {
-        section(figment, "deadlines", problems)
-    } else {
-        Some(Vec::new())
-    };
-    Some(RawSettings {
-        database: database?,
-        server: server?,
-        discord: discord?,
-        zoom: zoom?,
-        security: security?,
-        celigo: celigo?,
-        switch: switch?,
-        reminders: reminders?,
-        deadlines: deadlines?,
+    let defaults = Figment::from(Toml::string(DEFAULT_TOML));
+    Some(Sections {
+        database: read_section(figment, &defaults, "database", problems)?,
+        server: read_section(figment, &defaults, "server", problems)?,
+        discord: read_section(figment, &defaults, "discord", problems)?,
+        zoom: read_section(figment, &defaults, "zoom", problems)?,
+        security: read_section(figment, &defaults, "security", problems)?,
+        celigo: read_section(figment, &defaults, "celigo", problems)?,
+        switch: read_section(figment, &defaults, "switch", problems)?,
+        reminders: read_section(figment, &defaults, "reminders", problems)?,
+        deadlines: read_deadlines(figment, problems),
     })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDatabase {
-    url: String,
+/// One section; where it is not a table at all, its defaults, every key counted as not
+/// read. `None` only if the defaults themselves do not read (a test says they do).
+fn read_section<T: DeserializeOwned>(
+    figment: &Figment,
+    defaults: &Figment,
+    name: &str,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<Read<T>> {
+    let defaults = defaults
+        .find_value(name)
+        .ok()
+        .and_then(Value::into_dict)
+        .unwrap_or_default();
+    match figment.find_value(name) {
+        Ok(Value::Dict(_, written)) => {
+            read_table(figment, &[name.to_owned()], written, &defaults, problems)
+        }
+        written => {
+            if written.is_ok() {
+                problems.push(ConfigProblem {
+                    key: name.to_owned(),
+                    origin: None,
+                    message: format!(
+                        "is a section, not a value: write its keys under [{name}] in a file, or one variable \
+                         per key in the environment ({ENV_PREFIX}{}__KEY)",
+                        name.to_ascii_uppercase()
+                    ),
+                });
+            }
+            let value = T::deserialize(&Value::from(defaults)).ok()?;
+            Some(Read {
+                value,
+                broken: vec!["*".to_owned()],
+            })
+        }
+    }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawServer {
-    bind: BindAddress,
-    public_base_url: HttpUrl,
-    read_timeout: HumanDuration,
-    max_connections: u32,
+/// A table as `T`, every key that does not read reported: serde stops at the first, so
+/// each is put back to its default (or left out when it has none) and the rest read again.
+fn read_table<T: DeserializeOwned>(
+    figment: &Figment,
+    path: &[String],
+    mut table: Dict,
+    defaults: &Dict,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<Read<T>> {
+    let mut broken: Vec<String> = Vec::new();
+    loop {
+        let error = match T::deserialize(&Value::from(table.clone())) {
+            Ok(value) => return Some(Read { value, broken }),
+            Err(error) => error,
+        };
+        let before = broken.len();
+        for e in error {
+            let key = e.path.first().cloned().or_else(|| match &e.kind {
+                Kind::UnknownField(field, _) => Some(field.clone()),
+                Kind::MissingField(field) => Some(field.to_string()),
+                _ => None,
+            });
+            problems.push(problem_from(figment, path, e));
+            // A key put back that still does not read cannot happen with the defaults;
+            // if it did, this table is given up rather than read forever.
+            let key = key.filter(|k| !broken.contains(k))?;
+            match defaults.get(&key) {
+                Some(default) => table.insert(key.clone(), default.clone()),
+                None => table.remove(&key),
+            };
+            broken.push(key);
+        }
+        if broken.len() == before {
+            return None;
+        }
+    }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDiscord {
-    token: Option<SecretString>,
-    token_file: Option<PathBuf>,
-    application_id: Option<Snowflake>,
-    public_key: Option<DiscordPublicKey>,
-    guild_id: Option<Snowflake>,
-    api_base_url: HttpUrl,
-    #[serde(default)]
-    admin_role_ids: Vec<Snowflake>,
+/// The `[[deadlines]]`, each on its own: one that does not read hides no other.
+fn read_deadlines(
+    figment: &Figment,
+    problems: &mut Vec<ConfigProblem>,
+) -> Vec<(usize, Read<RawDeadline>)> {
+    let path = ["deadlines".to_owned()];
+    let Ok(written) = figment.find_value("deadlines") else {
+        return Vec::new();
+    };
+    let items = match Vec::<Value>::deserialize(&written) {
+        Ok(items) => items,
+        Err(error) => {
+            problems.extend(error.into_iter().map(|e| problem_from(figment, &path, e)));
+            return Vec::new();
+        }
+    };
+    let mut deadlines = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let path = ["deadlines".to_owned(), i.to_string()];
+        match item {
+            Value::Dict(_, table) => {
+                if let Some(read) = read_table(figment, &path, table, &Dict::new(), problems) {
+                    deadlines.push((i, read));
+                }
+            }
+            _ => problems.push(ConfigProblem {
+                key: key_name(&path),
+                origin: None,
+                message: "is not a table: each deadline has keys, title = \"…\" and due = \"…\" \
+                          (in a file, under its own [[deadlines]])"
+                    .to_owned(),
+            }),
+        }
+    }
+    deadlines
 }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawZoom {
-    authorize_url: HttpUrl,
-    token_url: HttpUrl,
-    userinfo_url: HttpUrl,
-    revoke_url: HttpUrl,
-    #[serde(default)]
-    scopes: Vec<String>,
-    request_timeout: HumanDuration,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSecurity {
-    sealing_key: Option<SecretString>,
-    sealing_key_file: Option<PathBuf>,
-    previous_sealing_key: Option<SecretString>,
-    previous_sealing_key_file: Option<PathBuf>,
-    link_ttl: HumanDuration,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCeligo {
-    api_base_url: HttpUrl,
-    api_token: Option<SecretString>,
-    api_token_file: Option<PathBuf>,
-    sync_every: HumanDuration,
-    oauth_redirect_url: Option<HttpUrl>,
-    return_to_cutover: bool,
-    request_timeout: HumanDuration,
-    ping_every: HumanDuration,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSwitch {
-    backend: BackendChoice,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawReminders {
-    channel_id: Option<Snowflake>,
-    timezone: TimeZoneName,
-    before: Vec<HumanDuration>,
-    digest_at: Option<TimeOfDay>,
-    #[serde(default)]
-    skip_dates: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDeadline {
-    title: String,
-    due: String,
-    #[serde(default)]
-    note: String,
-    #[serde(default)]
-    approximate: bool,
-}
-
 /// One thing wrong with the configuration: which key, where it came from, what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigProblem {
@@ -261,12 +245,7 @@ pub(super) fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
     figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
 
     let mut problems = Vec::new();
-    for key in [
-        "discord.token",
-        "security.sealing_key",
-        "security.previous_sealing_key",
-        "celigo.api_token",
-    ] {
+    for key in SECRETS {
         // Asked of the file alone: an environment variable set too must not hide it.
         if let Some(source) = file.and_then(|path| file_that_sets(path, key)) {
             let env = format!(
@@ -282,30 +261,37 @@ pub(super) fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
             });
         }
     }
-    // Each section on its own, so one run reports a problem in every section at once.
-    let raw = extract_sections(&figment, &mut problems);
-    let Some(raw) = raw else {
+    let Some(raw) = read_sections(&figment, &mut problems) else {
         return Err(ConfigError { problems });
     };
     let settings = validate(raw, &mut problems);
     if problems.is_empty() {
         return Ok(settings);
     }
+    // In the order of the sections, as config/default.toml has them (stable: the keys
+    // of a section stay in the order they were found).
+    problems.sort_by_key(|p| {
+        let mut parts = p.key.split(['.', '[', ']']);
+        let section = parts.next().unwrap_or_default();
+        let deadline = parts.next().and_then(|i| i.parse::<usize>().ok());
+        (SECTIONS.iter().position(|s| *s == section), deadline)
+    });
     // Say where each checked value came from (the file, or an environment variable).
     for problem in problems.iter_mut().filter(|p| p.origin.is_none()) {
         let path = problem.key.replace('[', ".").replace(']', "");
         let parts: Vec<String> = path.split('.').map(str::to_owned).collect();
-        // figment finds no metadata inside an array (`deadlines.0.due`); the nearest
-        // enclosing key that it finds says where the value came from.
-        problem.origin = (1..=parts.len())
-            .rev()
-            .find_map(|n| figment.find_metadata(&parts[..n].join(".")))
-            .filter(|m| {
-                !matches!(&m.source, Some(Source::Code(_))) && m.name != "TOML source string"
-            })
-            .map(|m| origin_of(m, &parts));
+        problem.origin = written_at(&figment, &parts).map(|m| origin_of(m, &parts));
     }
     Err(ConfigError { problems })
+}
+
+/// Who wrote the value at `path` (not the defaults). figment finds no metadata inside an
+/// array (`deadlines.0.due`): the nearest enclosing key that it finds says where it came from.
+fn written_at<'a>(figment: &'a Figment, path: &[String]) -> Option<&'a figment::Metadata> {
+    (1..=path.len())
+        .rev()
+        .find_map(|n| figment.find_metadata(&path[..n].join(".")))
+        .filter(|m| !matches!(&m.source, Some(Source::Code(_))) && m.name != "TOML source string")
 }
 
 fn file_that_sets(path: &Path, key: &str) -> Option<String> {
@@ -371,358 +357,188 @@ fn key_name(path: &[String]) -> String {
     }
 }
 
-fn from_figment(error: figment::Error) -> ConfigError {
-    let problems = error
-        .into_iter()
-        .map(|e| {
-            let mut path = e.path.clone();
-            let message = match &e.kind {
-                figment::error::Kind::UnknownField(field, expected) => {
-                    if path.last() != Some(field) {
-                        path.push(field.clone());
-                    }
-                    format!(
-                        "unknown key; the keys here are: {}. Check the spelling (see config/default.toml)",
-                        expected.join(", ")
-                    )
-                }
-                figment::error::Kind::MissingField(field) => {
-                    if path.last().map(String::as_str) != Some(field.as_ref()) {
-                        path.push(field.to_string());
-                    }
-                    "missing; config/default.toml lists every key with its meaning".to_owned()
-                }
-                figment::error::Kind::InvalidType(_, expected)
-                    if expected == "a sequence" && is_environment(e.metadata.as_ref()) =>
-                {
-                    format!(
-                        "{}; in an environment variable a list is written as in TOML, in brackets: {ENV_PREFIX}{}='[\"first\", \"second\"]'",
-                        e.kind,
-                        path.join("__").to_ascii_uppercase()
-                    )
-                }
-                other => other.to_string(),
-            };
-            let origin = e.metadata.as_ref().map(|m| origin_of(m, &path));
-            ConfigProblem { key: key_name(&path), origin, message }
-        })
+/// A problem figment or serde found in the table at `prefix`.
+fn problem_from(figment: &Figment, prefix: &[String], e: figment::Error) -> ConfigProblem {
+    let mut path: Vec<String> = prefix
+        .iter()
+        .cloned()
+        .chain(e.path.iter().cloned())
         .collect();
-    ConfigError { problems }
-}
-
-fn secret(
-    section: &str,
-    value: Option<SecretString>,
-    file: Option<PathBuf>,
-    problems: &mut Vec<ConfigProblem>,
-) -> Option<SecretString> {
-    match (value, file) {
-        (Some(_), Some(_)) => {
-            problems.push(ConfigProblem {
-                key: format!("{section}_file"),
-                origin: None,
-                message: format!("both {section} and {section}_file are set; keep one"),
-            });
-            None
-        }
-        (Some(v), None) => Some(v),
-        (None, Some(path)) => match std::fs::read_to_string(&path) {
-            Ok(text) if !text.trim().is_empty() => Some(SecretString::from(text.trim().to_owned())),
-            Ok(_) => {
-                problems.push(ConfigProblem {
-                    key: format!("{section}_file"),
-                    origin: None,
-                    message: format!("{} is empty; put the secret in it", path.display()),
-                });
-                None
+    let message = match &e.kind {
+        Kind::UnknownField(field, expected) => {
+            if path.last() != Some(field) {
+                path.push(field.clone());
             }
-            Err(e) => {
-                problems.push(ConfigProblem {
-                    key: format!("{section}_file"),
-                    origin: None,
-                    message: format!("cannot read {}: {e}", path.display()),
-                });
-                None
-            }
-        },
-        (None, None) => None,
-    }
-}
-
-/// https, or plain http only to this machine (a proxy or a test stand-in on loopback).
-fn is_https_or_loopback(url: &HttpUrl) -> bool {
-    let Ok(parsed) = url::Url::parse(url.as_str()) else {
-        return false;
-    };
-    parsed.scheme() == "https"
-        || match parsed.host() {
-            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        }
-}
-
-fn validate(raw: RawSettings, problems: &mut Vec<ConfigProblem>) -> Settings {
-    let mut problem = |key: String, message: String| {
-        problems.push(ConfigProblem {
-            key,
-            origin: None,
-            message,
-        });
-    };
-    let url = raw.database.url.trim();
-    if url.is_empty() {
-        problem(
-            "database.url".into(),
-            "it is empty; write e.g. sqlite://data/cutover.db".into(),
-        );
-    } else if !url
-        .get(..7)
-        .is_some_and(|s| s.eq_ignore_ascii_case("sqlite:"))
-    {
-        // Only the scheme is repeated: such a URL may hold a password.
-        let scheme = url.split(':').next().unwrap_or_default();
-        problem(
-            "database.url".into(),
             format!(
-                "a {:?} URL is not one cutover can use: it keeps its data in SQLite; write \
-                 sqlite://path/to/cutover.db",
-                crate::markdown::truncate(scheme, 20)
-            ),
-        );
-    }
-    let ttl = raw.security.link_ttl.as_seconds();
-    if !(MIN_LINK_TTL_SECONDS..=MAX_LINK_TTL_SECONDS).contains(&ttl) {
-        problem(
-            "security.link_ttl".into(),
-            format!(
-                "{} is out of range: use 1m to 15m (Discord's interaction token lasts 15 minutes)",
-                raw.security.link_ttl
-            ),
-        );
-    }
-    if !(1..=120).contains(&raw.server.read_timeout.as_seconds()) {
-        problem(
-            "server.read_timeout".into(),
-            format!("{} is out of range: use 1s to 2m", raw.server.read_timeout),
-        );
-    }
-    if !(1..=MAX_CONNECTIONS).contains(&raw.server.max_connections) {
-        problem(
-            "server.max_connections".into(),
-            format!(
-                "{} is out of range: use 1 to {MAX_CONNECTIONS}, well below the open-files limit (ulimit -n)",
-                raw.server.max_connections
-            ),
-        );
-    }
-    if !(1..=120).contains(&raw.zoom.request_timeout.as_seconds()) {
-        problem(
-            "zoom.request_timeout".into(),
-            format!("{} is out of range: use 1s to 2m", raw.zoom.request_timeout),
-        );
-    }
-    if !is_https_or_loopback(&raw.celigo.api_base_url) {
-        problem(
-            "celigo.api_base_url".into(),
-            format!(
-                "{} is not https: the API token would cross the network in clear; use https://api.integrator.io/v1 \
-                 (EU: https://api.eu.integrator.io/v1)",
-                raw.celigo.api_base_url
-            ),
-        );
-    }
-    if !(1..=120).contains(&raw.celigo.request_timeout.as_seconds()) {
-        problem(
-            "celigo.request_timeout".into(),
-            format!(
-                "{} is out of range: use 1s to 2m",
-                raw.celigo.request_timeout
-            ),
-        );
-    }
-    if !(1..=60).contains(&raw.celigo.ping_every.as_seconds()) {
-        problem(
-            "celigo.ping_every".into(),
-            format!("{} is out of range: use 1s to 1m", raw.celigo.ping_every),
-        );
-    }
-    if (1..60).contains(&raw.celigo.sync_every.as_seconds()) {
-        problem(
-            "celigo.sync_every".into(),
-            format!(
-                "{} is too often: use at least 1m (integrator.io limits requests), or 0s to turn the periodic sync off",
-                raw.celigo.sync_every
-            ),
-        );
-    }
-    for (i, scope) in raw.zoom.scopes.iter().enumerate() {
-        if scope.is_empty() || scope.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            problem(
-                format!("zoom.scopes[{i}]"),
-                format!("{scope:?} is not a scope name: one scope per entry, without spaces"),
-            );
-        }
-    }
-    if raw.reminders.before.len() > 20 {
-        problem(
-            "reminders.before".into(),
-            "more than 20 milestones; keep the list short".into(),
-        );
-    }
-    let mut skip_dates = Vec::new();
-    for (i, text) in raw.reminders.skip_dates.iter().enumerate() {
-        match chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-            Ok(date) => skip_dates.push(date),
-            Err(_) => problem(
-                format!("reminders.skip_dates[{i}]"),
-                format!("{text:?} is not a date: write YYYY-MM-DD, like 2026-12-25"),
-            ),
-        }
-    }
-    let tz = raw.reminders.timezone.tz();
-    let mut deadlines = Vec::new();
-    for (i, d) in raw.deadlines.into_iter().enumerate() {
-        let title = DisplayName::parse(&d.title).map_err(|e| {
-            problem(
-                format!("deadlines[{i}].title"),
-                format!("{e}; give the deadline a short title"),
+                "unknown key; the keys here are: {}. Check the spelling (see config/default.toml)",
+                expected.join(", ")
             )
-        });
-        let due = parse_due(&d.due, tz)
-            .map_err(|e| problem(format!("deadlines[{i}].due"), e.to_string()));
-        if let (Ok(title), Ok(due)) = (title, due) {
-            deadlines.push(Deadline {
-                origin: DeadlineOrigin::Configured,
-                title,
-                due,
-                note: d.note.trim().to_owned(),
-                approximate: d.approximate,
-            });
         }
-    }
-    deadlines.sort_by_key(|d| d.due);
-
-    let discord_token = secret(
-        "discord.token",
-        raw.discord.token,
-        raw.discord.token_file,
-        problems,
-    );
-    let celigo_token = secret(
-        "celigo.api_token",
-        raw.celigo.api_token,
-        raw.celigo.api_token_file,
-        problems,
-    );
-    if raw.switch.backend == BackendChoice::Celigo && celigo_token.is_none() {
-        problems.push(ConfigProblem {
-            key: "switch.backend".into(),
-            origin: None,
-            message: "is celigo, which needs celigo.api_token: set CUTOVER__CELIGO__API_TOKEN (or celigo.api_token_file) \
-                      to a Full access token, or use auto"
-                .into(),
-        });
-    }
-    let key_from = |key: &str, value, file, problems: &mut Vec<ConfigProblem>| {
-        secret(key, value, file, problems).and_then(|s| {
-            use secrecy::ExposeSecret;
-            SealingKey::parse(s.expose_secret())
-                .map_err(|e| {
-                    problems.push(ConfigProblem {
-                        key: key.into(),
-                        origin: None,
-                        message: e.to_string(),
-                    })
-                })
-                .ok()
-        })
+        Kind::MissingField(field) => {
+            if path.last().map(String::as_str) != Some(field.as_ref()) {
+                path.push(field.to_string());
+            }
+            "missing; config/default.toml lists every key with its meaning".to_owned()
+        }
+        Kind::InvalidType(found, expected) if expected == "a sequence" => {
+            let source = e.metadata.as_ref().or_else(|| written_at(figment, &path));
+            list_expected(&path, found, is_environment(source))
+        }
+        // The value is not repeated: a token of digits reads as a number.
+        Kind::InvalidType(..) if SECRETS.contains(&key_name(&path).as_str()) => format!(
+            "is not text: a secret made only of digits reads as a number, so put it in quotes \
+             ({}='\"…\"') or in {}_file",
+            format_args!("{ENV_PREFIX}{}", path.join("__").to_ascii_uppercase()),
+            key_name(&path)
+        ),
+        Kind::InvalidType(found, expected) => wrong_type(found, expected),
+        other => other.to_string(),
     };
-    let previous_sealing_key = key_from(
-        "security.previous_sealing_key",
-        raw.security.previous_sealing_key,
-        raw.security.previous_sealing_key_file,
-        problems,
-    );
-    let sealing_key = key_from(
-        "security.sealing_key",
-        raw.security.sealing_key,
-        raw.security.sealing_key_file,
-        problems,
-    );
-    match (&sealing_key, &previous_sealing_key) {
-        (None, Some(_)) => problems.push(ConfigProblem {
-            key: "security.previous_sealing_key".into(),
-            origin: None,
-            message: "is set without security.sealing_key: set CUTOVER__SECURITY__SEALING_KEY to the new key \
-                      (make one with `cutover keygen`) and keep the old one here"
-                .into(),
-        }),
-        (Some(new), Some(old)) if new.bytes() == old.bytes() => problems.push(ConfigProblem {
-            key: "security.previous_sealing_key".into(),
-            origin: None,
-            message: "is the same key as security.sealing_key: the new key goes in security.sealing_key \
-                      (make one with `cutover keygen`), the one the secrets are sealed under now here"
-                .into(),
-        }),
-        _ => {}
+    // Set when figment knows; otherwise found from the key once every problem is in.
+    let origin = e.metadata.as_ref().map(|m| origin_of(m, &path));
+    ConfigProblem {
+        key: key_name(&path),
+        origin,
+        message,
+    }
+}
+
+/// What to write where a list is expected and something else was written: the list in
+/// the form its source takes (a TOML array in a file, JSON in an environment variable),
+/// made of what was written when that was a plain value.
+fn list_expected(path: &[String], found: &Actual, environment: bool) -> String {
+    let key = key_name(path);
+    let variable = format!("{ENV_PREFIX}{}", path.join("__").to_ascii_uppercase());
+    if key == "deadlines" {
+        return if environment {
+            format!(
+                "is a list of deadlines, each a table with title and due: in an environment variable write \
+                 {variable}='[{{title = \"Go live\", due = \"2026-12-15\"}}]'"
+            )
+        } else {
+            "is a list of deadlines: write each as a table of its own under [[deadlines]] (two brackets), \
+             with title = \"…\" and due = \"…\""
+                .to_owned()
+        };
+    }
+    let written = match found {
+        Actual::Str(text) => Some(text.trim().to_owned()),
+        Actual::Unsigned(n) => Some(n.to_string()),
+        Actual::Signed(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let broken_list = written.as_deref().is_some_and(|w| w.starts_with('['));
+    // "7d, 1d" or "meeting:read user:read" meant as a list: shown back as one.
+    let items: Vec<String> = written
+        .as_deref()
+        .filter(|w| !broken_list && w.len() <= 80)
+        .map(|w| {
+            w.split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|item| !item.is_empty())
+                .map(|item| serde_json::Value::from(item).to_string())
+                .collect()
+        })
+        .filter(|items: &Vec<String>| !items.is_empty())
+        .unwrap_or_else(|| {
+            example_list(&key)
+                .iter()
+                .map(|i| format!("{i:?}"))
+                .collect()
+        });
+    let list = format!("[{}]", items.join(", "));
+    let what = match &written {
+        Some(w) if broken_list => format!(
+            "{:?} starts as a list but does not read as one (a closing bracket, a quote or a comma is off)",
+            crate::markdown::truncate(w, 40)
+        ),
+        Some(w) => format!(
+            "{:?} is one value, but {key} is a list",
+            crate::markdown::truncate(w, 40)
+        ),
+        None => format!("{key} is a list"),
+    };
+    if environment {
+        format!("{what}; in an environment variable write it as a JSON list: {variable}='{list}'")
+    } else {
+        let (section, name) = match path {
+            [section, name, ..] => (section.as_str(), name.as_str()),
+            _ => ("", key.as_str()),
+        };
+        format!("{what}; write it in brackets: {name} = {list} (under [{section}])")
+    }
+}
+
+/// A value of the wrong kind, in the words of the file rather than serde's.
+fn wrong_type(found: &Actual, expected: &str) -> String {
+    let found = match found {
+        Actual::Str(text) => format!("{:?}", crate::markdown::truncate(text, 40)),
+        Actual::Unsigned(n) => n.to_string(),
+        Actual::Signed(n) => n.to_string(),
+        Actual::Float(n) => n.to_string(),
+        Actual::Bool(b) => b.to_string(),
+        Actual::Seq => "a list".to_owned(),
+        Actual::Map => "a table".to_owned(),
+        other => other.to_string(),
+    };
+    match expected {
+        "a string" | "text" => format!("{found} is not text: write it in quotes"),
+        "a boolean" => format!("{found} is not true or false"),
+        number if number.starts_with('u') || number.starts_with('i') => {
+            format!("{found} is not a whole number")
+        }
+        other => format!("{found} is not {other}"),
+    }
+}
+
+/// A list like one that `key` takes, when what was written cannot be made into one.
+fn example_list(key: &str) -> &'static [&'static str] {
+    match key {
+        "discord.admin_role_ids" => &["123456789012345678"],
+        "zoom.scopes" => &["meeting:read", "user:read"],
+        "reminders.before" => &["14d", "7d", "1d"],
+        "reminders.skip_dates" => &["2026-12-25"],
+        _ => &["first", "second"],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_alone_read_with_no_key_put_back() {
+        // What a key that does not read is put back to must read itself.
+        let figment = Figment::from(Toml::string(DEFAULT_TOML));
+        let mut problems = Vec::new();
+        let sections = read_sections(&figment, &mut problems).expect("the defaults read");
+        assert_eq!(problems, []);
+        let broken = [
+            sections.database.broken,
+            sections.server.broken,
+            sections.discord.broken,
+            sections.zoom.broken,
+            sections.security.broken,
+            sections.celigo.broken,
+            sections.switch.broken,
+            sections.reminders.broken,
+        ];
+        assert!(broken.iter().all(Vec::is_empty));
+        assert_eq!(sections.deadlines.len(), 3);
     }
 
-    Settings {
-        database: DatabaseSettings {
-            url: raw.database.url.trim().to_owned(),
-        },
-        server: ServerSettings {
-            bind: raw.server.bind,
-            public_base_url: raw.server.public_base_url,
-            read_timeout: raw.server.read_timeout,
-            max_connections: raw.server.max_connections,
-        },
-        discord: DiscordSettings {
-            token: discord_token,
-            application_id: raw.discord.application_id,
-            public_key: raw.discord.public_key,
-            guild_id: raw.discord.guild_id,
-            api_base_url: raw.discord.api_base_url,
-            admin_role_ids: raw.discord.admin_role_ids,
-        },
-        zoom: ZoomSettings {
-            authorize_url: raw.zoom.authorize_url,
-            token_url: raw.zoom.token_url,
-            userinfo_url: raw.zoom.userinfo_url,
-            revoke_url: raw.zoom.revoke_url,
-            scopes: raw.zoom.scopes,
-            request_timeout: raw.zoom.request_timeout,
-        },
-        security: SecuritySettings {
-            sealing_key,
-            previous_sealing_key,
-            link_ttl: raw.security.link_ttl,
-        },
-        celigo: CeligoSettings {
-            oauth_redirect_url: raw.celigo.oauth_redirect_url.unwrap_or_else(|| {
-                // A constant of ours: always a valid URL.
-                HttpUrl::parse(celigo_redirect_for(&raw.celigo.api_base_url))
-                    .unwrap_or_else(|_| raw.celigo.api_base_url.clone())
-            }),
-            api_base_url: raw.celigo.api_base_url,
-            api_token: celigo_token,
-            sync_every: raw.celigo.sync_every,
-            return_to_cutover: raw.celigo.return_to_cutover,
-            request_timeout: raw.celigo.request_timeout,
-            ping_every: raw.celigo.ping_every,
-        },
-        switch: SwitchSettings {
-            backend: raw.switch.backend,
-        },
-        reminders: ReminderSettings {
-            channel_id: raw.reminders.channel_id,
-            timezone: raw.reminders.timezone,
-            before: raw.reminders.before,
-            digest_at: raw.reminders.digest_at,
-            skip_dates,
-        },
-        deadlines,
+    #[test]
+    fn a_list_shown_back_is_made_of_what_was_written() {
+        let path = ["zoom".to_owned(), "scopes".to_owned()];
+        let said = |found: Actual, environment| list_expected(&path, &found, environment);
+        assert!(said(Actual::Str("a, b c".into()), true)
+            .ends_with("CUTOVER__ZOOM__SCOPES='[\"a\", \"b\", \"c\"]'"));
+        // Quotes and backslashes inside stay valid JSON and TOML.
+        assert!(said(Actual::Str("a\"b\\".into()), false)
+            .ends_with("scopes = [\"a\\\"b\\\\\"] (under [zoom])"));
+        // Nothing to make a list of: the key's own example.
+        assert!(said(Actual::Map, true)
+            .ends_with("CUTOVER__ZOOM__SCOPES='[\"meeting:read\", \"user:read\"]'"));
+        assert!(said(Actual::Str("x".repeat(100)), false)
+            .ends_with("scopes = [\"meeting:read\", \"user:read\"] (under [zoom])"));
     }
 }

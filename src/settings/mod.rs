@@ -3,6 +3,7 @@
 
 mod load;
 mod redacted;
+mod sections;
 mod values;
 
 pub use load::{ConfigError, ConfigProblem};

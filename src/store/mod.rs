@@ -9,6 +9,7 @@ mod celigo_switch;
 mod changes;
 mod connections;
 mod deadlines;
+mod folder;
 mod owner_change;
 mod reminders;
 mod reseal;
@@ -44,11 +45,10 @@ pub enum StoreError {
         "database.url {url:?} is not a SQLite URL: write sqlite://path/to/cutover.db ({source})"
     )]
     BadUrl { url: String, source: sqlx::Error },
-    #[error("cannot create the database folder {path}: {source}")]
-    CreateFolder {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot create the database folder {path}: {reason}")]
+    CreateFolder { path: String, reason: String },
+    #[error("cannot write in the database folder {path}: {reason}")]
+    WriteFolder { path: String, reason: String },
     #[error("cannot take the lock {path} to set up the database: {source}")]
     Lock {
         path: String,
@@ -58,6 +58,12 @@ pub enum StoreError {
     Open { url: String, source: sqlx::Error },
     #[error("cannot apply the database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the database {path} was written by a newer version of cutover, and this one must not touch it \
+         (it could spoil what that version keeps there): nothing was changed. Run the newer cutover on \
+         it, or point database.url at another file"
+    )]
+    Newer { path: String },
     #[error(
         "the database is busy: another cutover process (an import or a sync?) has been writing to it for over 5 seconds; try again when it has finished"
     )]
@@ -132,6 +138,35 @@ async fn migration_lock(database: &std::path::Path) -> Result<std::fs::File, Sto
     })
 }
 
+/// Refuses a database that a newer cutover has migrated past what this one knows (its
+/// schema may mean something else to that version), looking through a read-only
+/// connection, before anything is written: sqlx would only say that a migration "is
+/// missing", and the journal mode would be set first. A database that cannot be read
+/// here is left to the open that follows, which says why.
+async fn refuse_newer(url: &str, file: &std::path::Path) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    let Ok(options) = SqliteConnectOptions::from_str(url) else {
+        return Ok(());
+    };
+    let Ok(mut connection) = sqlx::SqliteConnection::connect_with(&options.read_only(true)).await
+    else {
+        return Ok(());
+    };
+    let found: Result<Option<i64>, sqlx::Error> =
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = 1")
+            .fetch_one(&mut connection)
+            .await;
+    let _ = connection.close().await;
+    let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    match found {
+        Ok(Some(found)) if found > known => Err(StoreError::Newer {
+            path: file.display().to_string(),
+        }),
+        // Not newer, or no such table yet: a database cutover has not set up.
+        _ => Ok(()),
+    }
+}
+
 impl Store {
     /// Opens (creating the file and its folder if needed) and migrates the database.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
@@ -148,12 +183,12 @@ impl Store {
         let file = options.get_filename().to_path_buf();
         let file = (file != std::path::Path::new(":memory:") && !file.as_os_str().is_empty())
             .then_some(file);
+        if let Some(existing) = file.as_deref().filter(|f| f.exists()) {
+            refuse_newer(url, existing).await?;
+        }
         if let Some(folder) = options.get_filename().parent() {
             if !folder.as_os_str().is_empty() && folder != std::path::Path::new(":memory:") {
-                std::fs::create_dir_all(folder).map_err(|source| StoreError::CreateFolder {
-                    path: folder.display().to_string(),
-                    source,
-                })?;
+                folder::usable(folder)?;
             }
         }
         // Processes starting at once on a new database take turns at creating it (WAL

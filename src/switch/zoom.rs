@@ -156,8 +156,10 @@ impl Zoom {
 
     /// Revokes a token at `zoom.revoke_url` (RFC 7009): a form POST with HTTP Basic client
     /// authentication, as Zoom documents it. Written here rather than through `oauth2`,
-    /// whose revocation request refuses any URL that is not https, loopback included; the
-    /// settings already require https for every endpoint but loopback ones.
+    /// whose revocation request refuses any URL that is not https, loopback included. The
+    /// settings refuse plain http for every Zoom endpoint except one on this machine
+    /// (loopback: a local proxy, or the tests' fake), so the secret never crosses the
+    /// network in clear.
     pub async fn revoke(
         &self,
         client_id: &str,

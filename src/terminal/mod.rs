@@ -168,11 +168,11 @@ pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &C) {
     }
 }
 
-/// The core's answer; work that takes a while says so first.
+/// The core's answer; work that takes a while says first what it is doing.
 async fn answer<C: Console>(core: &ChatCore, console: &C, action: Action) -> Answer {
     let request = Request::new(CALLER, action);
-    if core.answers_slowly(&request) {
-        console.write("Working on it: this talks to integrator.io…");
+    if let Some(work) = core.slow_work(&request) {
+        console.write(work);
     }
     core.handle(request).await
 }

@@ -12,6 +12,8 @@ const ECHOED: usize = 60;
 pub enum ParseError {
     UnbalancedQuotes,
     UnknownCommand(String),
+    /// Words with no slash that name no command: said back as typed, not as a command.
+    NotACommand(String),
     NotAnOption(String),
 }
 
@@ -20,6 +22,7 @@ impl std::fmt::Display for ParseError {
         match self {
             ParseError::UnbalancedQuotes => f.write_str("A quote is not closed. Quote values with spaces: name:\"Zoom prod\"."),
             ParseError::UnknownCommand(name) => write!(f, "/{name} is not a cutover command. Type /help to see what there is."),
+            ParseError::NotACommand(typed) => write!(f, "{typed:?} is not something cutover understands: it takes commands, which start with a slash, like /deadlines. Type /help to see them all."),
             ParseError::NotAnOption(word) => write!(f, "{word:?} is not an option. Write options as name:value, e.g. /connections show:all."),
         }
     }
@@ -41,7 +44,13 @@ pub fn parse_command(line: &str) -> Result<Action, ParseError> {
         .rev()
         .map(|n| (path[..n].join(" "), n))
         .find(|(name, _)| find_command(name).is_some())
-        .ok_or_else(|| ParseError::UnknownCommand(truncate(&path.join(" "), ECHOED)))?;
+        .ok_or_else(|| {
+            if line.trim_start().starts_with('/') {
+                ParseError::UnknownCommand(truncate(&path.join(" "), ECHOED))
+            } else {
+                ParseError::NotACommand(truncate(line.trim(), ECHOED))
+            }
+        })?;
     let options = words
         .into_iter()
         .skip(used)
@@ -111,6 +120,10 @@ mod tests {
         assert_eq!(
             parse_command("/nope"),
             Err(ParseError::UnknownCommand("nope".into()))
+        );
+        assert_eq!(
+            parse_command("hello world"),
+            Err(ParseError::NotACommand("hello world".into()))
         );
         assert_eq!(
             parse_command("/connections all"),

@@ -396,7 +396,7 @@ async fn the_terminal_says_it_is_working_then_gives_the_summary() {
     cutover::terminal::run(&w.app.core, &w.app.clock, &console).await;
     let out = console.output();
     let working = out
-        .find("Working on it: this talks to integrator.io")
+        .find("Reading the Zoom connections from integrator.io…")
         .expect(&out);
     let summary = out
         .find("Synced 1 Zoom connection from integrator.io")

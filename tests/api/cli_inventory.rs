@@ -257,3 +257,22 @@ async fn an_import_while_another_process_writes_says_so_and_changes_nothing() {
         "still one: {out}"
     );
 }
+
+#[tokio::test]
+async fn a_json_record_that_gives_a_key_twice_is_refused_with_the_line_and_the_key() {
+    let dir = TestDir::new();
+    dir.write(
+        "twice.json",
+        "[\n  {\"id\": \"z1\", \"name\": \"Zoom one\", \"auth_type\": \"jwt\"},\n  {\"id\": \"z2\",\n   \"name\": \"Zoom two\",\n   \"name\": \"Zoom 2\",\n   \"auth_type\": \"jwt\"}\n]\n",
+    );
+    let (ok, out, err) = cutover(&dir, &["connections", "import", "twice.json"]).await;
+    assert!(!ok && out.is_empty(), "{out}{err}");
+    assert!(
+        err.contains("1 problem in twice.json; nothing was imported:")
+            && err.contains("record 2 (line 3), field name: \"name\" is given twice, on line 4 and again on line 5; keep one"),
+        "{err}"
+    );
+    let (ok, out, _) = cutover(&dir, &["connections", "list", "--all", "--json"]).await;
+    assert!(ok);
+    assert_eq!(out.trim(), "[]", "nothing was imported");
+}

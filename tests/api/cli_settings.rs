@@ -445,7 +445,7 @@ async fn environment_mistakes_name_the_variable_set_and_show_the_list_form() {
         "{err}"
     );
     assert!(
-        err.contains("discord.admin_role_ids (from environment variable CUTOVER__DISCORD__ADMIN_ROLE_IDS): invalid type: found unsigned int `123456789012345678`, expected a sequence; in an environment variable a list is written as in TOML, in brackets: CUTOVER__DISCORD__ADMIN_ROLE_IDS='[\"first\", \"second\"]'"),
+        err.contains("discord.admin_role_ids (from environment variable CUTOVER__DISCORD__ADMIN_ROLE_IDS): \"123456789012345678\" is one value, but discord.admin_role_ids is a list; in an environment variable write it as a JSON list: CUTOVER__DISCORD__ADMIN_ROLE_IDS='[\"123456789012345678\"]'"),
         "{err}"
     );
     // The form shown works.
@@ -561,4 +561,206 @@ async fn check_config_warns_when_nobody_could_be_an_admin_in_discord() {
     // The terminal alone needs no Discord admin.
     let (ok, _, err) = check_config(&dir, &[], &[]).await;
     assert!(ok && !err.contains(warning), "{err}");
+}
+
+/// The list form a message shows, as the text between `='` and the closing `'`.
+fn shown_list(err: &str, variable: &str) -> String {
+    let start = err
+        .find(&format!("{variable}='"))
+        .map(|at| at + variable.len() + 2)
+        .unwrap_or_else(|| panic!("no {variable}='…' in:\n{err}"));
+    let end = err[start..].find('\'').expect("closing quote") + start;
+    err[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn a_value_where_a_list_goes_is_answered_with_the_list_to_write_in_the_form_of_its_source() {
+    let dir = TestDir::new();
+    // A list left open in an environment variable: a JSON list that works, shown whole.
+    let (ok, _, err) = check_config(&dir, &[], &[("CUTOVER__REMINDERS__BEFORE", "[\"7d\",")]).await;
+    assert!(!ok);
+    assert!(
+        err.contains("reminders.before (from environment variable CUTOVER__REMINDERS__BEFORE): \"[\\\"7d\\\",\" starts as a list but does not read as one (a closing bracket, a quote or a comma is off); in an environment variable write it as a JSON list: CUTOVER__REMINDERS__BEFORE='[\"14d\", \"7d\", \"1d\"]'"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("invalid type") && !err.contains("sequence"),
+        "{err}"
+    );
+    let list = shown_list(&err, "CUTOVER__REMINDERS__BEFORE");
+    let (ok, out, err) = check_config(&dir, &[], &[("CUTOVER__REMINDERS__BEFORE", &list)]).await;
+    assert!(
+        ok && out.contains("before = [\"14d\", \"7d\", \"1d\"]"),
+        "{err}{out}"
+    );
+
+    // One value in an environment variable: the list made of it.
+    let (ok, _, err) = check_config(
+        &dir,
+        &[],
+        &[("CUTOVER__ZOOM__SCOPES", "meeting:read user:read")],
+    )
+    .await;
+    assert!(!ok);
+    let list = shown_list(&err, "CUTOVER__ZOOM__SCOPES");
+    assert_eq!(list, "[\"meeting:read\", \"user:read\"]", "{err}");
+    let (ok, out, err) = check_config(&dir, &[], &[("CUTOVER__ZOOM__SCOPES", &list)]).await;
+    assert!(
+        ok && out.contains("scopes = [\"meeting:read\", \"user:read\"]"),
+        "{err}{out}"
+    );
+
+    // One value in a file: a TOML array, and where it goes.
+    let file = dir.write("scopes.toml", "[zoom]\nscopes = \"meeting:read\"\n");
+    let (ok, _, err) = check_config(&dir, &["--config", &file.display().to_string()], &[]).await;
+    assert!(!ok);
+    let expected = format!(
+        "zoom.scopes (from {}): \"meeting:read\" is one value, but zoom.scopes is a list; write it in brackets: scopes = [\"meeting:read\"] (under [zoom])",
+        file.display()
+    );
+    assert!(err.contains(&expected), "expected {expected:?} in:\n{err}");
+    let fixed = dir.write("scopes.toml", "[zoom]\nscopes = [\"meeting:read\"]\n");
+    let (ok, _, err) = check_config(&dir, &["--config", &fixed.display().to_string()], &[]).await;
+    assert!(ok, "the line shown works: {err}");
+
+    // Deadlines are tables: `[deadlines]` where `[[deadlines]]` was meant.
+    let file = dir.write(
+        "one.toml",
+        "[deadlines]\ntitle = \"Go live\"\ndue = \"2026-12-15\"\n",
+    );
+    let (ok, _, err) = check_config(&dir, &["--config", &file.display().to_string()], &[]).await;
+    assert!(!ok);
+    assert!(
+        err.contains("is a list of deadlines: write each as a table of its own under [[deadlines]] (two brackets)"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn every_problem_is_listed_at_once_even_beside_values_that_do_not_read() {
+    let dir = TestDir::new();
+    // Values of the wrong kind in two sections, two in one of them, beside a range and
+    // a bad deadline that only a check after reading finds.
+    let file = dir.write(
+        "four.toml",
+        "[server]\nbind = \"8080\"\nmax_connections = \"lots\"\n[security]\nlink_ttl = \"1h\"\n\
+         [reminders]\nbefore = \"7d\"\n[[deadlines]]\ntitle = \"Go live\"\ndue = \"2026-13-01\"\n\
+         [[deadlines]]\ntitle = 5\ndue = \"someday\"\n",
+    );
+    let source = file.display().to_string();
+    let (ok, _, err) = check_config(&dir, &["--config", &source], &[]).await;
+    assert!(!ok);
+    let expected = [
+        format!("server.bind (from {source}): \"8080\" is not an address to listen on"),
+        format!("server.max_connections (from {source}): \"lots\" is not a whole number"),
+        format!("security.link_ttl (from {source}): 1h is out of range"),
+        format!("reminders.before (from {source}): "),
+        format!("deadlines[0].due (from {source}): \"2026-13-01\" is not a date or time"),
+        format!("deadlines[1].title (from {source}): 5 is not text: write it in quotes"),
+        format!("deadlines[1].due (from {source}): \"someday\" is not a date or time"),
+    ];
+    for line in &expected {
+        assert!(err.contains(line.as_str()), "expected {line:?} in:\n{err}");
+    }
+    assert_eq!(err.matches("\n  - ").count(), expected.len(), "{err}");
+    let positions: Vec<usize> = expected
+        .iter()
+        .filter_map(|line| err.find(line.as_str()))
+        .collect();
+    assert!(
+        positions.is_sorted(),
+        "in the order of the file's sections:\n{err}"
+    );
+
+    // A time zone that does not read hides no deadline, and wrongs none: a time that only
+    // some zones skip waits for the zone.
+    let (ok, _, err) = check_config(
+        &dir,
+        &[],
+        &[
+            ("CUTOVER__REMINDERS__TIMEZONE", "Mars/Olympus"),
+            (
+                "CUTOVER__DEADLINES",
+                "[{title = \"a\", due = \"soon\"}, {title = \"b\", due = \"2026-03-08T02:30\"}]",
+            ),
+        ],
+    )
+    .await;
+    assert!(!ok);
+    assert!(
+        err.contains("reminders.timezone (from environment variable CUTOVER__REMINDERS__TIMEZONE)"),
+        "{err}"
+    );
+    assert!(err.contains("deadlines[0].due (from environment variable CUTOVER__DEADLINES): \"soon\" is not a date or time"), "{err}");
+    assert_eq!(err.matches("\n  - ").count(), 2, "{err}");
+}
+
+#[tokio::test]
+async fn every_endpoint_that_carries_a_secret_must_be_https_or_this_machine() {
+    let dir = TestDir::new();
+    let keys = [
+        ("CUTOVER__ZOOM__AUTHORIZE_URL", "zoom.authorize_url"),
+        ("CUTOVER__ZOOM__TOKEN_URL", "zoom.token_url"),
+        ("CUTOVER__ZOOM__USERINFO_URL", "zoom.userinfo_url"),
+        ("CUTOVER__ZOOM__REVOKE_URL", "zoom.revoke_url"),
+        ("CUTOVER__DISCORD__API_BASE_URL", "discord.api_base_url"),
+        ("CUTOVER__CELIGO__API_BASE_URL", "celigo.api_base_url"),
+    ];
+    let plain: Vec<(&str, &str)> = keys
+        .iter()
+        .map(|(v, _)| (*v, "http://zoom.example/x"))
+        .collect();
+    let (ok, _, err) = check_config(&dir, &[], &plain).await;
+    assert!(!ok);
+    for (variable, key) in keys {
+        let line = format!(
+            "{key} (from environment variable {variable}): http://zoom.example/x is not https:"
+        );
+        assert!(err.contains(&line), "expected {line:?} in:\n{err}");
+    }
+    assert!(
+        err.contains("zoom.token_url (from environment variable CUTOVER__ZOOM__TOKEN_URL): http://zoom.example/x is not https: the client secret and the tokens would cross the network in clear; use https://zoom.us/oauth/token, or plain http only to this machine (127.0.0.1, ::1 or localhost)"),
+        "{err}"
+    );
+    // This machine is fine in clear (a proxy, a test stand-in); so is https anywhere.
+    for url in [
+        "http://127.0.0.1:9/x",
+        "http://127.8.0.1/x",
+        "http://[::1]:9/x",
+        "http://localhost:9/x",
+        "https://zoom.example/x",
+    ] {
+        let env: Vec<(&str, &str)> = keys.iter().map(|(v, _)| (*v, url)).collect();
+        let (ok, _, err) = check_config(&dir, &[], &env).await;
+        assert!(ok, "{url}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn a_secret_that_reads_as_a_number_is_refused_without_repeating_it() {
+    let dir = TestDir::new();
+    let (ok, _, err) = check_config(
+        &dir,
+        &[],
+        &[("CUTOVER__CELIGO__API_TOKEN", "8675309867530986")],
+    )
+    .await;
+    assert!(!ok);
+    assert!(
+        !err.contains("8675309867530986"),
+        "the secret leaked: {err}"
+    );
+    assert!(
+        err.contains("celigo.api_token (from environment variable CUTOVER__CELIGO__API_TOKEN): is not text: a secret made only of digits reads as a number, so put it in quotes (CUTOVER__CELIGO__API_TOKEN='\"…\"') or in celigo.api_token_file"),
+        "{err}"
+    );
+    // The way shown works.
+    let (ok, out, err) = check_config(
+        &dir,
+        &[],
+        &[("CUTOVER__CELIGO__API_TOKEN", "\"8675309867530986\"")],
+    )
+    .await;
+    assert!(ok && out.contains("api_token = \"[redacted]\""), "{err}");
+    assert!(!out.contains("8675309867530986") && !err.contains("8675309867530986"));
 }

@@ -5,6 +5,7 @@ mod celigo;
 mod celigo_sync;
 mod chat;
 mod cli_backup;
+mod cli_database;
 mod cli_inventory;
 mod cli_rekey;
 mod cli_settings;

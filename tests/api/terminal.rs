@@ -213,3 +213,64 @@ async fn a_person_is_named_as_the_terminal_shows_them_and_no_secret_is_asked_wit
     );
     assert!(!out.contains("Zoom OAuth client ID"), "no form: {out}");
 }
+
+#[tokio::test]
+async fn words_that_are_no_command_are_answered_about_what_was_typed() {
+    let dir = TestDir::new();
+    let config = dir.config("");
+    let mut child = dir
+        .cutover()
+        .arg("--config")
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start cutover");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"hello world\n/hello world\n")
+        .await
+        .expect("write lines");
+    drop(stdin);
+    let output = child.wait_with_output().await.expect("cutover exits");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        out.contains("\"hello world\" is not something cutover understands: it takes commands, which start with a slash, like /deadlines. Type /help to see them all."),
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("is not a cutover command").count(),
+        1,
+        "only the line with a slash is taken for a command: {out}"
+    );
+    assert!(
+        out.contains("/hello world is not a cutover command. Type /help to see what there is."),
+        "a slash makes it a command that does not exist: {out}"
+    );
+}
+
+#[tokio::test]
+async fn slow_work_first_says_what_it_is_doing() {
+    let dir = TestDir::new();
+    let config = dir.config("");
+    let mut child = dir
+        .cutover()
+        .arg("--config")
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start cutover");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"/progress\n").await.expect("write");
+    drop(stdin);
+    let output = child.wait_with_output().await.expect("cutover exits");
+    let out = String::from_utf8_lossy(&output.stdout);
+    let working = out.find("Drawing the burndown chart…").expect(&out);
+    let saved = out.find("saved to").expect(&out);
+    assert!(working < saved, "{out}");
+    // No integrator.io is configured here, and none is talked to.
+    assert!(!out.contains("integrator.io"), "{out}");
+}
