@@ -177,12 +177,21 @@ impl Store {
         Ok(claimed > 0)
     }
 
-    /// A refresh that failed gives its claim back, so the next round may try again.
-    pub async fn release_refresh(&self, connection: &ConnectionId) -> Result<(), StoreError> {
-        sqlx::query("UPDATE oauth_tokens SET refresh_claimed_until = NULL WHERE connection_id = ?")
-            .bind(connection.as_str())
-            .execute(&self.pool)
-            .await?;
+    /// A round gives back the claim it made until `until`, however the refresh went: a
+    /// claim left behind holds off `cutover rekey`. A claim another round made after this
+    /// one's lapsed is left alone.
+    pub async fn release_refresh(
+        &self,
+        connection: &ConnectionId,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE oauth_tokens SET refresh_claimed_until = NULL WHERE connection_id = ? AND refresh_claimed_until = ?",
+        )
+        .bind(connection.as_str())
+        .bind(until)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -73,82 +73,105 @@ impl Switch {
             // Each claim on the time it is made: earlier refreshes in this round may have
             // taken minutes.
             let now = self.clock.now();
+            let until = now + REFRESH_LEASE;
             let claimed = self
                 .store
                 .claim_refresh(
                     &record.connection,
                     record.refresh_token_sealed.as_deref(),
                     now,
-                    now + REFRESH_LEASE,
+                    until,
                 )
                 .await?;
             if !claimed {
                 report.superseded += 1;
                 continue;
             }
-            match self.refresh_one(sealer, &record).await {
-                Ok(Refreshed::Kept) => {
-                    report.refreshed += 1;
-                    self.metrics.token_refreshed("refreshed");
-                }
-                Ok(Refreshed::Replaced(fate)) => {
-                    report.superseded += 1;
-                    tracing::info!(connection = %record.connection, "{fate}");
-                }
-                Err(zoom::TokenError::InvalidGrant) => {
-                    let marked = self
-                        .store
-                        .mark_needs_reauthorization(
-                            &record.connection,
-                            record.refresh_token_sealed.as_deref(),
-                            "the refresh token was refused (invalid_grant)",
-                            self.clock.now(),
-                        )
-                        .await?;
-                    if !marked {
-                        // Refreshed by another round meanwhile: nothing is wrong.
-                        report.superseded += 1;
-                        continue;
-                    }
-                    report.needs_reauthorization += 1;
-                    self.metrics.token_refreshed("needs_reauthorization");
-                    let owner = record
-                        .owner
-                        .as_deref()
-                        .and_then(|o| Snowflake::parse(o).ok());
-                    let who = owner
-                        .map(|o| format!("{}: ", o.mention()))
-                        .unwrap_or_default();
-                    let text = format!(
-                        "{who}`{}` needs re-authorization: Zoom no longer accepts its token. \
-                         Run `/migrate connection:{}` to authorize it again.",
-                        record.connection, record.connection
-                    );
-                    self.announcer.post(&text, owner).await;
-                    let actor = owner
-                        .map_or_else(|| "terminal".to_owned(), |o| Actor::Discord(o).to_string());
-                    // No private answer to update: only the terminal hears it.
-                    let _ = self
-                        .announcer
-                        .tell_person(
-                            SwitchEvent {
-                                actor,
-                                connection: record.connection.clone(),
-                                text,
-                            },
-                            None,
-                        )
-                        .await;
-                }
-                Err(e) => {
-                    report.failed += 1;
-                    self.metrics.token_refreshed("failed");
-                    self.store.release_refresh(&record.connection).await?;
-                    tracing::warn!(connection = %record.connection, error = %e, "token refresh failed; will retry");
-                }
-            }
+            let settled = self.refresh_claimed(sealer, &record, &mut report).await;
+            // Given back however it went (a stored refresh already has): no later round
+            // clears a claim on a connection that is no longer migrated, and a claim
+            // holds off `cutover rekey`.
+            self.store
+                .release_refresh(&record.connection, until)
+                .await?;
+            settled?;
         }
         Ok(report)
+    }
+
+    /// One claimed token set refreshed, and what became of it counted in `report`.
+    async fn refresh_claimed(
+        &self,
+        sealer: &Sealer,
+        record: &TokenRecord,
+        report: &mut RefreshReport,
+    ) -> anyhow::Result<()> {
+        match self.refresh_one(sealer, record).await {
+            Ok(Refreshed::Kept) => {
+                report.refreshed += 1;
+                self.metrics.token_refreshed("refreshed");
+            }
+            Ok(Refreshed::Replaced(fate)) => {
+                report.superseded += 1;
+                tracing::info!(connection = %record.connection, "{fate}");
+            }
+            Err(zoom::TokenError::InvalidGrant) => {
+                let marked = self
+                    .store
+                    .mark_needs_reauthorization(
+                        &record.connection,
+                        record.refresh_token_sealed.as_deref(),
+                        "the refresh token was refused (invalid_grant)",
+                        self.clock.now(),
+                    )
+                    .await?;
+                if marked {
+                    report.needs_reauthorization += 1;
+                    self.tell_needs_reauthorization(record).await;
+                } else {
+                    // Refreshed by another round meanwhile: nothing is wrong.
+                    report.superseded += 1;
+                }
+            }
+            Err(e) => {
+                report.failed += 1;
+                self.metrics.token_refreshed("failed");
+                tracing::warn!(connection = %record.connection, error = %e, "token refresh failed; will retry");
+            }
+        }
+        Ok(())
+    }
+
+    /// Counted, and the owner told in the channel (the terminal hears it too): Zoom no
+    /// longer accepts the connection's token.
+    async fn tell_needs_reauthorization(&self, record: &TokenRecord) {
+        self.metrics.token_refreshed("needs_reauthorization");
+        let owner = record
+            .owner
+            .as_deref()
+            .and_then(|o| Snowflake::parse(o).ok());
+        let who = owner
+            .map(|o| format!("{}: ", o.mention()))
+            .unwrap_or_default();
+        let text = format!(
+            "{who}`{}` needs re-authorization: Zoom no longer accepts its token. \
+             Run `/migrate connection:{}` to authorize it again.",
+            record.connection, record.connection
+        );
+        self.announcer.post(&text, owner).await;
+        let actor = owner.map_or_else(|| "terminal".to_owned(), |o| Actor::Discord(o).to_string());
+        // No private answer to update: only the terminal hears it.
+        let _ = self
+            .announcer
+            .tell_person(
+                SwitchEvent {
+                    actor,
+                    connection: record.connection.clone(),
+                    text,
+                },
+                None,
+            )
+            .await;
     }
 
     async fn refresh_one(

@@ -18,6 +18,7 @@ mod health;
 mod helpers;
 mod openapi;
 mod pty;
+mod refresh_claims;
 mod reminders;
 mod revocation;
 mod server;
