@@ -22,6 +22,7 @@ mod refresh_claims;
 mod reminders;
 mod revocation;
 mod server;
+mod stray_tokens;
 mod switch;
 mod switch_terminal;
 mod terminal;
