@@ -9,7 +9,8 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use hyper::body::Incoming;
+use http_body_util::LengthLimitError;
+use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use std::future::Future;
@@ -39,8 +40,10 @@ content-length: 55\r\n\
 \r\n\
 cutover is serving too many connections; retry shortly\n";
 
-/// The largest request body read; Discord's interactions are a few kilobytes.
-const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The largest request body read, on every route: what the largest one needs (Discord's
+/// interactions are a few kilobytes; the other routes take none). Each of
+/// `server.max_connections` may buffer this much.
+const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets the requests in
 /// flight finish (each is bounded by the limits and the handlers' own timeouts).
@@ -182,6 +185,10 @@ async fn handle_accept_error(error: io::Error) {
 /// as axum middleware, which costs a boxed copy of the router on every request.)
 async fn body_within(limit: Duration, router: Router, request: Request<Incoming>) -> Response {
     let (parts, body) = request.into_parts();
+    // A body announced (Content-Length) over the cap is refused before any of it is read.
+    if body.size_hint().lower() > MAX_BODY_BYTES as u64 {
+        return too_large();
+    }
     let read = axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES);
     match tokio::time::timeout(limit, read).await {
         Ok(Ok(bytes)) => {
@@ -191,10 +198,16 @@ async fn body_within(limit: Duration, router: Router, request: Request<Incoming>
                 Err(never) => match never {},
             }
         }
+        // A chunked body that grew past the cap.
+        Ok(Err(error))
+            if std::error::Error::source(&error).is_some_and(|e| e.is::<LengthLimitError>()) =>
+        {
+            too_large()
+        }
         Ok(Err(_)) => (
-            StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::BAD_REQUEST,
             [(header::CONNECTION, "close")],
-            "the request body is too large or was cut off\n",
+            "the request body was cut off\n",
         )
             .into_response(),
         Err(_) => (
@@ -204,4 +217,13 @@ async fn body_within(limit: Duration, router: Router, request: Request<Incoming>
         )
             .into_response(),
     }
+}
+
+fn too_large() -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        [(header::CONNECTION, "close")],
+        "the request body is over 64 KiB, more than any cutover route takes\n",
+    )
+        .into_response()
 }

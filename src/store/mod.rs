@@ -13,7 +13,9 @@ mod folder;
 mod owner_change;
 mod reminders;
 mod reseal;
+mod retry;
 mod revocations;
+mod stray_tokens;
 mod switch_record;
 mod sync;
 mod tokens;
@@ -28,7 +30,9 @@ pub use connections::{
 };
 pub use reminders::{PostClaim, PostKind};
 pub use reseal::{Reseal, ResealSummary, SealedOwner, SealedValue};
+pub use retry::retried;
 pub use revocations::{Revocation, RevocationEnd};
+pub use stray_tokens::StrayTokens;
 pub use sync::SyncSummary;
 pub use tokens::{RefreshStored, SealedTokens, SwitchDone, TokenRecord, ZoomIdentity};
 

@@ -42,8 +42,8 @@ pub struct ResealSummary {
     pub resealed: usize,
     pub kept: usize,
     pub unreadable: usize,
-    /// Token sets a refresh holds: their sealed refresh token is what the refresh
-    /// stores over, so nothing is written while there are any.
+    /// Token sets a refresh holds a live claim on: their sealed refresh token is what
+    /// the refresh stores over, so nothing is written while there are any.
     pub refreshing: usize,
 }
 
@@ -82,11 +82,12 @@ impl Store {
     ) -> Result<ResealSummary, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut summary = ResealSummary::default();
-        let refreshing: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM oauth_tokens WHERE refresh_claimed_until IS NOT NULL",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
+        // Only live claims: one a round left behind when it died lapses like any other.
+        let refreshing: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM oauth_tokens WHERE refresh_claimed_until > ?")
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
         if refreshing > 0 {
             summary.refreshing = usize::try_from(refreshing).unwrap_or(usize::MAX);
             return Ok(summary);

@@ -121,6 +121,29 @@ pub(super) async fn retire_tokens(
     Ok(())
 }
 
+/// Tokens refreshed from the set `from` after it was retired (sealed: the access token,
+/// the refresh token if Zoom sent one) follow it into the revocation queue, inside the
+/// caller's transaction. `false` when it is not queued (it was dropped, as they are then).
+pub(super) async fn follow_retired(
+    tx: &mut Transaction<'_, Sqlite>,
+    connection: &ConnectionId,
+    from: &[u8],
+    (access, refresh): (&[u8], Option<&[u8]>),
+) -> Result<bool, StoreError> {
+    let queued = sqlx::query(
+        "UPDATE token_revocations SET access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed) \
+         WHERE connection_id = ? AND refresh_token_sealed = ?",
+    )
+    .bind(access)
+    .bind(refresh)
+    .bind(connection.as_str())
+    .bind(from)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(queued > 0)
+}
+
 impl Store {
     /// Up to `limit` revocations whose next try is due, oldest first.
     pub async fn revocations_due(
@@ -182,14 +205,31 @@ impl Store {
         &self,
         revocation: &Revocation,
     ) -> Result<Option<String>, StoreError> {
-        let Some(user) = &revocation.zoom_user_id else {
-            return Ok(None);
-        };
-        Ok(sqlx::query_scalar(
-            "SELECT connection_id FROM oauth_tokens WHERE client_id = ? AND zoom_user_id = ? LIMIT 1",
+        self.grant_holder(
+            &revocation.client_id,
+            revocation.zoom_user_id.as_deref(),
+            None,
         )
-        .bind(&revocation.client_id)
-        .bind(user)
+        .await
+    }
+
+    /// A connection other than `except` that holds a token of this app authorized by this
+    /// Zoom user: its id, if any. When who authorized is not known (a token that failed
+    /// verification), any holder of the app counts: it may be the same user, and Zoom's
+    /// revoke would end that connection's token too.
+    pub async fn grant_holder(
+        &self,
+        client_id: &str,
+        zoom_user: Option<&str>,
+        except: Option<&ConnectionId>,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT connection_id FROM oauth_tokens WHERE client_id = ?1 AND (?2 IS NULL OR zoom_user_id = ?2) \
+             AND connection_id IS NOT ?3 LIMIT 1",
+        )
+        .bind(client_id)
+        .bind(zoom_user)
+        .bind(except.map(ConnectionId::as_str))
         .fetch_optional(&self.pool)
         .await?)
     }

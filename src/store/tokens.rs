@@ -1,12 +1,12 @@
 //! The OAuth tokens a switch produced, all secrets sealed, and the switch itself.
 
 use super::attempts::{Attempt, AttemptStatus};
-use super::revocations::{retire_tokens, Successor};
+use super::revocations::{follow_retired, retire_tokens, Successor};
 use super::switch_record::record_switch;
 use super::{audit, Store, StoreError};
 use crate::domain::{Actor, ConnectionId, MigratedVia};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{Row, Sqlite, Transaction};
 
 /// Who Zoom says the token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,13 @@ pub struct SealedTokens {
     pub scope: String,
 }
 
+impl SealedTokens {
+    /// The sealed access token, and the refresh token if Zoom sent one.
+    pub(super) fn sealed(&self) -> (&[u8], Option<&[u8]>) {
+        (&self.access_token, self.refresh_token.as_deref())
+    }
+}
+
 /// A stored token set, for refreshing.
 #[derive(Debug, Clone)]
 pub struct TokenRecord {
@@ -34,6 +41,8 @@ pub struct TokenRecord {
     pub client_secret_sealed: Vec<u8>,
     pub refresh_token_sealed: Option<Vec<u8>>,
     pub access_expires_at: DateTime<Utc>,
+    /// Who authorized it: the grant at Zoom is this user's authorization of the app.
+    pub zoom_user_id: String,
 }
 
 /// Where a refreshed token set went.
@@ -130,7 +139,7 @@ impl Store {
     ) -> Result<Vec<TokenRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT t.connection_id, c.owner_id, t.client_id, t.client_secret_sealed, t.refresh_token_sealed, \
-             t.access_expires_at FROM oauth_tokens t JOIN connections c ON c.id = t.connection_id \
+             t.access_expires_at, t.zoom_user_id FROM oauth_tokens t JOIN connections c ON c.id = t.connection_id \
              WHERE t.access_expires_at < ? AND c.state = 'migrated' \
              AND (t.refresh_claimed_until IS NULL OR t.refresh_claimed_until <= ?) ORDER BY t.access_expires_at",
         )
@@ -149,6 +158,7 @@ impl Store {
                     client_secret_sealed: row.try_get("client_secret_sealed")?,
                     refresh_token_sealed: row.try_get("refresh_token_sealed")?,
                     access_expires_at: row.try_get("access_expires_at")?,
+                    zoom_user_id: row.try_get("zoom_user_id")?,
                 })
             })
             .collect()
@@ -177,12 +187,21 @@ impl Store {
         Ok(claimed > 0)
     }
 
-    /// A refresh that failed gives its claim back, so the next round may try again.
-    pub async fn release_refresh(&self, connection: &ConnectionId) -> Result<(), StoreError> {
-        sqlx::query("UPDATE oauth_tokens SET refresh_claimed_until = NULL WHERE connection_id = ?")
-            .bind(connection.as_str())
-            .execute(&self.pool)
-            .await?;
+    /// A round gives back the claim it made until `until`, however the refresh went: a
+    /// claim left behind holds off `cutover rekey`. A claim another round made after this
+    /// one's lapsed is left alone.
+    pub async fn release_refresh(
+        &self,
+        connection: &ConnectionId,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE oauth_tokens SET refresh_claimed_until = NULL WHERE connection_id = ? AND refresh_claimed_until = ?",
+        )
+        .bind(connection.as_str())
+        .bind(until)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -214,19 +233,9 @@ impl Store {
         .await?
         .rows_affected();
         if kept == 0 {
-            let queued = sqlx::query(
-                "UPDATE token_revocations SET access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed) \
-                 WHERE connection_id = ? AND refresh_token_sealed = ?",
-            )
-            .bind(&tokens.access_token)
-            .bind(&tokens.refresh_token)
-            .bind(connection.as_str())
-            .bind(from)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            let queued = follow_retired(&mut tx, connection, from, tokens.sealed()).await?;
             self.commit(tx).await?;
-            return Ok(if queued > 0 {
+            return Ok(if queued {
                 RefreshStored::Queued
             } else {
                 RefreshStored::Discarded
@@ -257,29 +266,43 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let marked = sqlx::query(
-            "UPDATE connections SET state = 'needs_reauthorization', updated_at = ? WHERE id = ? AND auth_type = 'oauth2' \
-             AND EXISTS (SELECT 1 FROM oauth_tokens WHERE connection_id = connections.id AND refresh_token_sealed IS ?)",
-        )
-        .bind(now)
-        .bind(connection.as_str())
-        .bind(from)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if marked == 0 {
+        if !mark_needs_reauthorization(&mut tx, connection, from, reason, now).await? {
             return Ok(false);
         }
-        audit::record(
-            &mut tx,
-            now,
-            Actor::System,
-            "token.refresh_failed",
-            Some(connection),
-            reason,
-        )
-        .await?;
         self.commit(tx).await?;
         Ok(true)
     }
+}
+
+/// As [`Store::mark_needs_reauthorization`], inside the caller's transaction.
+pub(super) async fn mark_needs_reauthorization(
+    tx: &mut Transaction<'_, Sqlite>,
+    connection: &ConnectionId,
+    from: Option<&[u8]>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let marked = sqlx::query(
+        "UPDATE connections SET state = 'needs_reauthorization', updated_at = ? WHERE id = ? AND auth_type = 'oauth2' \
+         AND EXISTS (SELECT 1 FROM oauth_tokens WHERE connection_id = connections.id AND refresh_token_sealed IS ?)",
+    )
+    .bind(now)
+    .bind(connection.as_str())
+    .bind(from)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if marked == 0 {
+        return Ok(false);
+    }
+    audit::record(
+        tx,
+        now,
+        Actor::System,
+        "token.refresh_failed",
+        Some(connection),
+        reason,
+    )
+    .await?;
+    Ok(true)
 }

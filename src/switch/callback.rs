@@ -1,8 +1,10 @@
 //! `GET /oauth/zoom/callback`: the redirect that completes the switch.
 
-use super::{attempt_identity, hash_state, token_identity, Outcome, Switch, SwitchEvent};
+use super::{
+    attempt_identity, hash_state, token_identity, zoom, Outcome, Sealer, Switch, SwitchEvent,
+};
 use crate::domain::{Actor, Backend, Snowflake};
-use crate::store::{Attempt, NotConsumed};
+use crate::store::{retried, Attempt, NotConsumed};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -140,7 +142,7 @@ impl Switch {
             })
     }
 
-    /// Code for tokens, tokens verified, then the switch in one transaction.
+    /// Code for tokens, then kept.
     async fn exchange(&self, attempt: &Attempt, code: &str) -> Outcome {
         let Some(sealer) = &self.sealer else {
             return Outcome::Internal;
@@ -173,31 +175,49 @@ impl Switch {
             .await
         {
             Ok(tokens) => tokens,
-            Err(super::zoom::TokenError::InvalidClient) => return Outcome::InvalidClient,
-            Err(super::zoom::TokenError::InvalidGrant) => return Outcome::InvalidGrant,
+            Err(zoom::TokenError::InvalidClient) => return Outcome::InvalidClient,
+            Err(zoom::TokenError::InvalidGrant) => return Outcome::InvalidGrant,
             Err(e) => {
                 tracing::warn!(connection = %attempt.connection, error = %e, "the code exchange failed");
                 return Outcome::TokenEndpointUnavailable;
             }
         };
+        self.keep(sealer, attempt, &secret, tokens).await
+    }
+
+    /// Fresh tokens verified, then the switch in one transaction. Zoom holds a live grant
+    /// for them: every way out that does not store them lets them go.
+    async fn keep(
+        &self,
+        sealer: &Sealer,
+        attempt: &Attempt,
+        secret: &SecretString,
+        tokens: zoom::Tokens,
+    ) -> Outcome {
         let identity = match self.zoom.verify(&tokens.access).await {
             Ok(identity) => identity,
             Err(e) => {
                 tracing::warn!(connection = %attempt.connection, error = %e, "the new token failed verification");
+                let reason = "the new token failed verification";
+                self.let_go(sealer, attempt, secret, &tokens, None, reason)
+                    .await;
                 return Outcome::VerificationFailed;
             }
         };
+        let user = Some(identity.user_id.as_str());
         let sealed = self.seal_tokens(sealer, &attempt.connection, &tokens);
         let secret_for_refresh = sealer.seal(
-            secrecy::ExposeSecret::expose_secret(&secret),
+            secrecy::ExposeSecret::expose_secret(secret),
             &token_identity(&attempt.connection, "client_secret"),
         );
         let (Ok(sealed), Ok(secret_sealed)) = (sealed, secret_for_refresh) else {
+            let reason = "the new token could not be sealed";
+            self.let_go(sealer, attempt, secret, &tokens, user, reason)
+                .await;
             return Outcome::Internal;
         };
-        match self
-            .store
-            .complete_switch(
+        let switched = retried("recording a switch", || {
+            self.store.complete_switch(
                 attempt,
                 &secret_sealed,
                 &sealed,
@@ -205,8 +225,9 @@ impl Switch {
                 actor_of(attempt),
                 self.clock.now(),
             )
-            .await
-        {
+        })
+        .await;
+        match switched {
             Ok(Some(done)) => {
                 tracing::info!(connection = %attempt.connection, "switched to OAuth 2.0");
                 Outcome::Switched {
@@ -216,9 +237,17 @@ impl Switch {
                 }
             }
             // The attempt was given up while Zoom was slow, and a newer link exists.
-            Ok(None) => Outcome::ReplacedLink,
+            Ok(None) => {
+                let reason = "the link was replaced while Zoom answered";
+                self.let_go(sealer, attempt, secret, &tokens, user, reason)
+                    .await;
+                Outcome::ReplacedLink
+            }
             Err(e) => {
                 tracing::error!(error = %e, "could not record the switch");
+                let reason = "the switch could not be recorded";
+                self.let_go(sealer, attempt, secret, &tokens, user, reason)
+                    .await;
                 Outcome::Internal
             }
         }

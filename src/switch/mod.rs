@@ -11,6 +11,7 @@ mod refresh;
 mod rekey;
 mod revoke;
 mod sealing;
+mod stray;
 mod zoom;
 
 pub use announce::{fresh_link_id, Announcer, SwitchEvent};

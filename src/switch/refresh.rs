@@ -4,7 +4,7 @@
 
 use super::{token_identity, zoom, RevokeReport, Sealer, Switch, SwitchEvent, REFRESH_AHEAD};
 use crate::domain::{Actor, Snowflake};
-use crate::store::{RefreshStored, TokenRecord};
+use crate::store::{retried, RefreshStored, TokenRecord};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +20,9 @@ enum Refreshed {
     Kept,
     /// The set was replaced meanwhile; what became of the new tokens.
     Replaced(&'static str),
+    /// The new tokens could not be stored: queued for revocation, and the connection
+    /// needs re-authorization.
+    Abandoned,
 }
 
 /// What one round of refreshing did.
@@ -73,83 +76,112 @@ impl Switch {
             // Each claim on the time it is made: earlier refreshes in this round may have
             // taken minutes.
             let now = self.clock.now();
+            let until = now + REFRESH_LEASE;
             let claimed = self
                 .store
                 .claim_refresh(
                     &record.connection,
                     record.refresh_token_sealed.as_deref(),
                     now,
-                    now + REFRESH_LEASE,
+                    until,
                 )
                 .await?;
             if !claimed {
                 report.superseded += 1;
                 continue;
             }
-            match self.refresh_one(sealer, &record).await {
-                Ok(Refreshed::Kept) => {
-                    report.refreshed += 1;
-                    self.metrics.token_refreshed("refreshed");
-                }
-                Ok(Refreshed::Replaced(fate)) => {
-                    report.superseded += 1;
-                    tracing::info!(connection = %record.connection, "{fate}");
-                }
-                Err(zoom::TokenError::InvalidGrant) => {
-                    let marked = self
-                        .store
-                        .mark_needs_reauthorization(
-                            &record.connection,
-                            record.refresh_token_sealed.as_deref(),
-                            "the refresh token was refused (invalid_grant)",
-                            self.clock.now(),
-                        )
-                        .await?;
-                    if !marked {
-                        // Refreshed by another round meanwhile: nothing is wrong.
-                        report.superseded += 1;
-                        continue;
-                    }
-                    report.needs_reauthorization += 1;
-                    self.metrics.token_refreshed("needs_reauthorization");
-                    let owner = record
-                        .owner
-                        .as_deref()
-                        .and_then(|o| Snowflake::parse(o).ok());
-                    let who = owner
-                        .map(|o| format!("{}: ", o.mention()))
-                        .unwrap_or_default();
-                    let text = format!(
-                        "{who}`{}` needs re-authorization: Zoom no longer accepts its token. \
-                         Run `/migrate connection:{}` to authorize it again.",
-                        record.connection, record.connection
-                    );
-                    self.announcer.post(&text, owner).await;
-                    let actor = owner
-                        .map_or_else(|| "terminal".to_owned(), |o| Actor::Discord(o).to_string());
-                    // No private answer to update: only the terminal hears it.
-                    let _ = self
-                        .announcer
-                        .tell_person(
-                            SwitchEvent {
-                                actor,
-                                connection: record.connection.clone(),
-                                text,
-                            },
-                            None,
-                            false,
-                        )
-                        .await;
-                }
-                Err(e) => {
-                    report.failed += 1;
-                    self.metrics.token_refreshed("failed");
-                    self.store.release_refresh(&record.connection).await?;
-                    tracing::warn!(connection = %record.connection, error = %e, "token refresh failed; will retry");
-                }
-            }
+            let settled = self.refresh_claimed(sealer, &record, &mut report).await;
+            // Given back however it went (a stored refresh already has): no later round
+            // clears a claim on a connection that is no longer migrated, and a claim
+            // holds off `cutover rekey`.
+            self.store
+                .release_refresh(&record.connection, until)
+                .await?;
+            settled?;
         }
         Ok(report)
+    }
+
+    /// One claimed token set refreshed, and what became of it counted in `report`.
+    async fn refresh_claimed(
+        &self,
+        sealer: &Sealer,
+        record: &TokenRecord,
+        report: &mut RefreshReport,
+    ) -> anyhow::Result<()> {
+        match self.refresh_one(sealer, record).await {
+            Ok(Refreshed::Kept) => {
+                report.refreshed += 1;
+                self.metrics.token_refreshed("refreshed");
+            }
+            Ok(Refreshed::Replaced(fate)) => {
+                report.superseded += 1;
+                tracing::info!(connection = %record.connection, "{fate}");
+            }
+            Ok(Refreshed::Abandoned) => {
+                report.needs_reauthorization += 1;
+                self.tell_needs_reauthorization(record, "its refreshed token could not be saved")
+                    .await;
+            }
+            Err(zoom::TokenError::InvalidGrant) => {
+                let marked = self
+                    .store
+                    .mark_needs_reauthorization(
+                        &record.connection,
+                        record.refresh_token_sealed.as_deref(),
+                        "the refresh token was refused (invalid_grant)",
+                        self.clock.now(),
+                    )
+                    .await?;
+                if marked {
+                    report.needs_reauthorization += 1;
+                    self.tell_needs_reauthorization(record, "Zoom no longer accepts its token")
+                        .await;
+                } else {
+                    // Refreshed by another round meanwhile: nothing is wrong.
+                    report.superseded += 1;
+                }
+            }
+            Err(e) => {
+                report.failed += 1;
+                self.metrics.token_refreshed("failed");
+                tracing::warn!(connection = %record.connection, error = %e, "token refresh failed; will retry");
+            }
+        }
+        Ok(())
+    }
+
+    /// Counted, and the owner told in the channel (the terminal hears it too) `why` the
+    /// connection's token no longer works.
+    async fn tell_needs_reauthorization(&self, record: &TokenRecord, why: &str) {
+        self.metrics.token_refreshed("needs_reauthorization");
+        let owner = record
+            .owner
+            .as_deref()
+            .and_then(|o| Snowflake::parse(o).ok());
+        let who = owner
+            .map(|o| format!("{}: ", o.mention()))
+            .unwrap_or_default();
+        let text = format!(
+            "{who}`{}` needs re-authorization: {why}. \
+             Run `/migrate connection:{}` to authorize it again.",
+            record.connection, record.connection
+        );
+        self.announcer.post(&text, owner).await;
+        let actor = owner.map_or_else(|| "terminal".to_owned(), |o| Actor::Discord(o).to_string());
+        // No private answer to update: only the terminal hears it.
+        let _ = self
+            .announcer
+            .tell_person(
+                SwitchEvent {
+                    actor,
+                    connection: record.connection.clone(),
+                    text,
+                },
+                None,
+                false,
+            )
+            .await;
     }
 
     async fn refresh_one(
@@ -181,22 +213,23 @@ impl Switch {
             .zoom
             .refresh(&record.client_id, &secret, &refresh)
             .await?;
-        // Zoom has rotated the refresh token: if the new one cannot be kept, the old one is
-        // already dead, and the next round will find the connection needs re-authorization.
-        let kept = match self.seal_tokens(sealer, &record.connection, &tokens) {
-            Ok(sealed) => self
-                .store
-                .store_refreshed(
+        // Zoom has rotated the refresh token, the old one is dead: the new ones are kept,
+        // or let go (revoked, never just dropped while they still work).
+        let sealed = self.seal_tokens(sealer, &record.connection, &tokens);
+        let stored = match &sealed {
+            Ok(sealed) => retried("storing refreshed Zoom tokens", || {
+                self.store.store_refreshed(
                     &record.connection,
                     sealed_refresh,
-                    &sealed,
+                    sealed,
                     self.clock.now(),
                 )
-                .await
-                .map_err(|e| e.to_string()),
+            })
+            .await
+            .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
-        match kept {
+        match stored {
             Ok(RefreshStored::Kept) => Ok(Refreshed::Kept),
             Ok(RefreshStored::Queued) => Ok(Refreshed::Replaced(
                 "refreshed while the connection was switched again or removed: the new tokens are queued for revocation",
@@ -205,8 +238,18 @@ impl Switch {
                 "refreshed while the connection was switched again or removed: the new tokens were dropped with the old",
             )),
             Err(e) => {
-                tracing::error!(connection = %record.connection, error = %e, "a refreshed token could not be stored");
-                Err(zoom::TokenError::Unavailable(e))
+                tracing::error!(connection = %record.connection, error = %e, "refreshed tokens could not be stored; letting them go");
+                let abandoned = self
+                    .abandon_refresh(record, sealed_refresh, &secret, &tokens, sealed.as_ref().ok())
+                    .await;
+                match abandoned {
+                    Ok(true) => Ok(Refreshed::Abandoned),
+                    Ok(false) => Ok(Refreshed::Replaced(
+                        "refreshed while the connection was switched again or removed, and not stored: the new tokens \
+                         follow the old ones",
+                    )),
+                    Err(e) => Err(zoom::TokenError::Unavailable(e)),
+                }
             }
         }
     }

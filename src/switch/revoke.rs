@@ -1,8 +1,7 @@
 //! Revoking old Zoom tokens: each round of the token scheduler works through the queue
-//! the store keeps (a connection switched again to another app or user, or removed).
-//! Zoom documents revoking the access token; when Zoom no longer knows that one (it
-//! expired), the refresh token is named instead. A Zoom that cannot be reached is asked
-//! again later, with a growing pause, for about a day.
+//! the store keeps (a connection switched again to another app or user, or removed, and
+//! fresh tokens nobody holds). A Zoom that cannot be reached is asked again later, with a
+//! growing pause, for about a day.
 
 use super::zoom::{RevokeError, TokenKind};
 use super::{token_identity, Sealer, Switch};
@@ -122,18 +121,36 @@ impl Switch {
                 .open(sealed, &token_identity(&revocation.connection, what))
                 .map_err(|e| RevokeError::Unsealed(e.to_string()))
         };
-        let secret = &open(&revocation.client_secret_sealed, "client_secret")?;
+        let secret = open(&revocation.client_secret_sealed, "client_secret")?;
         let access = open(&revocation.access_token_sealed, "access_token")?;
-        let revoke = |token: SecretString, kind| async move {
-            self.zoom
-                .revoke(&revocation.client_id, secret, &token, kind)
-                .await
-        };
-        match revoke(access, TokenKind::Access).await {
-            Err(RevokeError::Refused(first)) => match &revocation.refresh_token_sealed {
-                Some(sealed) => {
-                    let refresh = open(sealed, "refresh_token")?;
-                    revoke(refresh, TokenKind::Refresh).await
+        let refresh = revocation
+            .refresh_token_sealed
+            .as_deref()
+            .map(|sealed| open(sealed, "refresh_token"))
+            .transpose()?;
+        self.revoke_grant(&revocation.client_id, &secret, &access, refresh.as_ref())
+            .await
+    }
+
+    /// Zoom documents revoking the access token; when Zoom no longer knows that one (it
+    /// expired), the refresh token is named instead.
+    pub(super) async fn revoke_grant(
+        &self,
+        client_id: &str,
+        secret: &SecretString,
+        access: &SecretString,
+        refresh: Option<&SecretString>,
+    ) -> Result<(), RevokeError> {
+        match self
+            .zoom
+            .revoke(client_id, secret, access, TokenKind::Access)
+            .await
+        {
+            Err(RevokeError::Refused(first)) => match refresh {
+                Some(refresh) => {
+                    self.zoom
+                        .revoke(client_id, secret, refresh, TokenKind::Refresh)
+                        .await
                 }
                 None => Err(RevokeError::Refused(first)),
             },

@@ -510,25 +510,12 @@ async fn bad_requests_are_refused_before_anything_is_parsed() {
 
     let not_json = b"not json at all".to_vec();
     let signature = e.sign(&key(), &timestamp, &not_json);
-    let (status, r) = e
-        .post_raw(not_json, Some(signature), Some(timestamp.clone()))
-        .await;
+    let (status, r) = e.post_raw(not_json, Some(signature), Some(timestamp)).await;
     assert_eq!(
         (status, r),
         (
             400,
             json!({ "error": "the body is not an interaction cutover understands" })
-        )
-    );
-
-    let huge = vec![b' '; 70 * 1024];
-    let signature = e.sign(&key(), &timestamp, &huge);
-    let (status, r) = e.post_raw(huge, Some(signature), Some(timestamp)).await;
-    assert_eq!(
-        (status, r),
-        (
-            413,
-            json!({ "error": "the request body is larger than an interaction can be" })
         )
     );
 }

@@ -76,7 +76,7 @@ async fn needs_reauthorization(w: &World, minutes: i64) {
 }
 
 /// A round of the token scheduler, as it runs on its own.
-async fn round(w: &World) {
+pub async fn round(w: &World) {
     w.app.switch.heartbeat().tick().await;
 }
 
@@ -88,7 +88,7 @@ fn basic(client: (&str, &str)) -> String {
     )
 }
 
-fn revoked(request: &TokenRequest) -> (&str, &str) {
+pub fn revoked(request: &TokenRequest) -> (&str, &str) {
     (
         request.form.get("token").map_or("", String::as_str),
         request
@@ -109,7 +109,7 @@ async fn z1_audit(w: &World) -> Vec<AuditEntry> {
 }
 
 /// z1's audit actions, oldest first.
-async fn actions(w: &World) -> Vec<String> {
+pub async fn actions(w: &World) -> Vec<String> {
     z1_audit(w)
         .await
         .into_iter()
@@ -118,7 +118,7 @@ async fn actions(w: &World) -> Vec<String> {
         .collect()
 }
 
-async fn queued(w: &World) -> i64 {
+pub async fn queued(w: &World) -> i64 {
     use sqlx::Connection;
     let mut db = sqlx::SqliteConnection::connect(&w.app.dir.db_url())
         .await

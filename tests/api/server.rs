@@ -135,3 +135,45 @@ async fn a_kept_alive_connection_left_idle_is_closed_after_the_read_timeout() {
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer:?}");
     assert!(answer.ends_with("\r\n\r\nok\n"), "{answer:?}");
 }
+
+const TOO_LARGE: &str = "the request body is over 64 KiB, more than any cutover route takes\n";
+
+#[tokio::test]
+async fn a_body_over_64_kib_is_refused_413_on_every_route() {
+    let app = start("1s", 4).await;
+    // Announced over the cap: answered from the head alone, before any body is sent.
+    for route in [
+        "GET /healthz",
+        "GET /oauth/zoom/callback",
+        "POST /discord/interactions",
+    ] {
+        let head = format!("{route} HTTP/1.1\r\nHost: cutover\r\nContent-Length: 65537\r\n\r\n");
+        let mut stream = send_part(&app, head.as_bytes()).await;
+        let refused = answer(&mut stream).await;
+        assert!(
+            refused.starts_with("HTTP/1.1 413 Payload Too Large\r\n"),
+            "{route}: {refused:?}"
+        );
+        assert!(refused.ends_with(TOO_LARGE), "{route}: {refused:?}");
+    }
+    // Chunked, with no length announced: refused once it grows past the cap (every byte
+    // sent is read by then, the chunk's end never comes).
+    let mut chunked =
+        b"POST /discord/interactions HTTP/1.1\r\nHost: cutover\r\nTransfer-Encoding: chunked\r\n\r\n10001\r\n"
+            .to_vec();
+    chunked.resize(chunked.len() + 65537, b'x');
+    let mut stream = send_part(&app, &chunked).await;
+    let refused = answer(&mut stream).await;
+    assert!(refused.starts_with("HTTP/1.1 413 "), "{refused:?}");
+    assert!(refused.ends_with(TOO_LARGE), "{refused:?}");
+
+    // 64 KiB itself is read, and the route answers.
+    let mut request =
+        b"GET /healthz HTTP/1.1\r\nHost: cutover\r\nConnection: close\r\nContent-Length: 65536\r\n\r\n"
+            .to_vec();
+    request.resize(request.len() + 65536, b'x');
+    let mut stream = send_part(&app, &request).await;
+    let served = answer(&mut stream).await;
+    assert!(served.starts_with("HTTP/1.1 200 OK\r\n"), "{served:?}");
+    assert!(served.ends_with("\r\n\r\nok\n"), "{served:?}");
+}
