@@ -232,7 +232,13 @@ fn main() {
             ("/deadlines", |i| command(i, "deadlines")),
             ("/connections, first page", |i| command(i, "connections")),
         ];
+        // `cargo bench --bench interactions -- connections`: only the loads so named (to
+        // profile one). cargo passes `--bench` itself.
+        let only = std::env::args().skip(1).find(|a| !a.starts_with("--"));
         for (name, make) in loads {
+            if only.as_ref().is_some_and(|word| !name.contains(word.as_str())) {
+                continue;
+            }
             // Warm both (connections, caches) before measuring.
             drive(&limit_endpoint, &batch(make, 2_000)).await;
             drive(&app_endpoint, &batch(make, 2_000)).await;
@@ -260,5 +266,65 @@ fn main() {
                 app.per_second / limit.per_second
             );
         }
+        peak_memory(&dir, &url, &key, &mut batch).await;
     });
+}
+
+/// The binary's own memory under this load: the real program in a process of its own on
+/// the same database (the figures above share one process with the load generator and
+/// its signed requests), sent each load once; its peak resident set after.
+async fn peak_memory(
+    dir: &tempfile::TempDir,
+    url: &str,
+    key: &SigningKey,
+    batch: &mut impl FnMut(Body, usize) -> Signed,
+) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let config = dir.path().join("binary.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"{url}\"\n[server]\nbind = \"127.0.0.1:{port}\"\n\
+             [discord]\npublic_key = \"{}\"\n",
+            hex::encode(key.verifying_key().to_bytes())
+        ),
+    )
+    .expect("config");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["run", "--no-terminal", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the cutover binary starts");
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    let client = reqwest::Client::new();
+    // A bench may wait on a clock: until the binary answers.
+    while client.get(&health).send().await.is_err() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let endpoint = format!("http://127.0.0.1:{port}/discord/interactions");
+    let loads: [Body; 3] = [
+        |i| interaction(i, 1, None),
+        |i| command(i, "deadlines"),
+        |i| command(i, "connections"),
+    ];
+    for make in loads {
+        drive(&endpoint, &batch(make, REQUESTS)).await;
+    }
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let peak = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .map_or("unknown".to_owned(), |kb| kb.trim().to_owned());
+    println!(
+        "the cutover binary, after {} requests of each kind at this load: peak RSS {peak}",
+        REQUESTS
+    );
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -9,14 +9,16 @@ use crate::chat::ChatCore;
 use crate::clock::SharedClock;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
-use serenity::all::{Http, Interaction};
+use serenity::all::{CreateInteractionResponse, Http, Interaction};
 use std::sync::Arc;
 
+/// Most answers (a message with an embed and buttons) fit in this many bytes.
+const RESPONSE_CAPACITY: usize = 2 * 1024;
 /// How far the signed timestamp may be from our clock.
 const MAX_SKEW_SECONDS: i64 = 5 * 60;
 
@@ -36,7 +38,8 @@ pub struct EndpointState {
 pub fn router(state: EndpointState) -> Router {
     Router::new()
         .route("/discord/interactions", post(interactions))
-        .with_state(state)
+        // Shared, not cloned per request (the policy's role list would be copied each time).
+        .with_state(Arc::new(state))
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -81,7 +84,7 @@ fn parse(kind: u8, body: &[u8]) -> serde_json::Result<Interaction> {
 
 #[tracing::instrument(skip_all)]
 async fn interactions(
-    State(state): State<EndpointState>,
+    State(state): State<Arc<EndpointState>>,
     headers: HeaderMap,
     // Read whole by the server, which caps every body at what an interaction needs.
     body: Bytes,
@@ -128,10 +131,10 @@ async fn interactions(
         }
     };
     if state.seen.repeated(&interaction) {
-        return Json(to_response(repeat_answer(&interaction))).into_response();
+        return json_response(&to_response(repeat_answer(&interaction)));
     }
     if let Some(refusal) = from_elsewhere(&interaction, &state.policy) {
-        return Json(to_response(refusal)).into_response();
+        return json_response(&to_response(refusal));
     }
     let Some(request) = to_request(&interaction, &state.policy) else {
         return error(
@@ -151,7 +154,23 @@ async fn interactions(
         let rest = Arc::clone(&state.rest);
         tokio::spawn(async move { send_aside(&rest, aside).await });
     }
-    Json(answered.response).into_response()
+    json_response(&answered.response)
+}
+
+/// The response as JSON, written into a buffer sized for a typical answer at once (axum's
+/// `Json` starts at 128 bytes and grows it several times for a message).
+fn json_response(response: &CreateInteractionResponse) -> Response {
+    let mut body = Vec::with_capacity(RESPONSE_CAPACITY);
+    match serde_json::to_writer(&mut body, response) {
+        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "an interaction response could not be written");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cutover could not write its answer",
+            )
+        }
+    }
 }
 
 #[cfg(test)]
