@@ -118,7 +118,11 @@ fn main() {
             },
         );
         rounds.push(started.elapsed());
-        assert!(plan.next.is_some() && post.text.chars().count() <= 2_000, "{}", post.text.chars().count());
+        assert!(
+            plan.next.is_some() && post.text.chars().count() <= 2_000,
+            "{}",
+            post.text.chars().count()
+        );
     }
     summary(
         "schedule (20 deadlines, 6 milestones each, a digest) and a post for 10,000 connections",
