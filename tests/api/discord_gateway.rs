@@ -336,3 +336,76 @@ async fn the_gateway_defers_slow_work_and_finishes_it_by_an_edit() {
     );
     let _ = child.start_kill();
 }
+
+#[tokio::test]
+async fn over_the_gateway_an_admins_public_answer_brings_the_paused_notice_privately() {
+    use sqlx::Connection;
+    let discord = FakeDiscord::start().await;
+    let dir = TestDir::new();
+    let config = dir.config("");
+    // The database as a round that found the channel gone left it (that round itself is
+    // in tests/api/reminders.rs): migrated by a first run, then the notice in it.
+    let listed = dir
+        .cutover()
+        .arg("--config")
+        .arg(&config)
+        .args(["connections", "list"])
+        .output()
+        .await
+        .expect("list");
+    assert!(listed.status.success());
+    let notice = "Reminders are paused: posting in <#700000000000000001> failed.";
+    let mut db = sqlx::SqliteConnection::connect(&dir.db_url())
+        .await
+        .expect("database");
+    sqlx::query(
+        "INSERT INTO bot_settings (key, value, updated_by, updated_at) \
+         VALUES ('reminders.notice', ?, 'cutover', '2026-12-07T00:00:00Z')",
+    )
+    .bind(notice)
+    .execute(&mut db)
+    .await
+    .expect("notice");
+    db.close().await.expect("closed");
+
+    let mut child = dir
+        .cutover()
+        .arg("--config")
+        .arg(&config)
+        .env("CUTOVER__DISCORD__TOKEN", TOKEN)
+        .env("CUTOVER__DISCORD__API_BASE_URL", &discord.base_url)
+        .env("CUTOVER__DISCORD__GUILD_ID", discord::GUILD_ID)
+        .env("CUTOVER__DISCORD__APPLICATION_ID", discord::APPLICATION_ID)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start cutover");
+    discord.wait_for_request(|r| r.method == "PUT").await;
+    discord.dispatch(
+        "INTERACTION_CREATE",
+        discord::command(
+            "810",
+            "deadlines",
+            json!([]),
+            OWNER,
+            crate::fake_discord::MANAGE_GUILD,
+        ),
+    );
+    // The public answer first, without the notice; then the notice, for the admin alone.
+    let answer = discord.wait_for_request(callback_of("810")).await.body;
+    assert_interaction_response(&answer);
+    assert_eq!(
+        answer["data"]["flags"].as_u64().unwrap_or(0) & 64,
+        0,
+        "{answer}"
+    );
+    assert!(!answer.to_string().contains("paused"), "{answer}");
+    let path = format!("/api/v10/webhooks/{}/token-810", discord::APPLICATION_ID);
+    let aside = discord
+        .wait_for_request(|r| r.method == "POST" && r.path == path)
+        .await;
+    assert_eq!(aside.body["flags"], 64, "{}", aside.body);
+    assert_eq!(aside.body["content"], format!("⚠️ {notice}"));
+    let _ = child.start_kill();
+}
