@@ -1,12 +1,9 @@
 //! The `celigo` switch's records: a prepared attempt becomes a link, a watched one a
 //! switch; a connection found already on OAuth 2.0 is recorded as such.
 
-use super::attempts::{attempt_from_row, record_issued, Attempt, AttemptStatus, COLUMNS};
-use super::revocations::{retire_tokens, Successor};
-use super::switch_record::record_switch;
-use super::tokens::SwitchDone;
+use super::attempts::{attempt_from_row, record_issued, Attempt, COLUMNS};
 use super::{audit, Store, StoreError};
-use crate::domain::{Actor, ConnectionId, MigratedVia};
+use crate::domain::{Actor, ConnectionId};
 use chrono::{DateTime, Utc};
 
 /// What preparing the switch in integrator.io did, for the record.
@@ -117,51 +114,6 @@ impl Store {
         record_issued(&mut tx, &issued, actor, now).await?;
         self.commit(tx).await?;
         Ok(Some(issued))
-    }
-
-    /// The connection works on OAuth 2.0 in integrator.io: in one transaction the watched
-    /// attempt completes, other unused links are voided, the connection is migrated, the
-    /// audit log says so. `None` when the attempt stopped being watched meanwhile.
-    pub async fn complete_celigo_switch(
-        &self,
-        attempt: &Attempt,
-        detail: &str,
-        actor: Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Option<SwitchDone>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let detail = format!(
-            "link #{}: switched to OAuth 2.0 in integrator.io ({detail})",
-            attempt.id
-        );
-        let done = record_switch(
-            &mut tx,
-            attempt,
-            AttemptStatus::Watching,
-            MigratedVia::Celigo,
-            &detail,
-            actor,
-            now,
-        )
-        .await?;
-        if done.is_some() {
-            // Which Zoom user authorized in integrator.io is not visible to cutover.
-            let successor = Successor::Grant {
-                client_id: &attempt.client_id,
-                zoom_user: None,
-            };
-            retire_tokens(
-                &mut tx,
-                &attempt.connection,
-                successor,
-                "switched in integrator.io",
-                actor,
-                now,
-            )
-            .await?;
-            self.commit(tx).await?;
-        }
-        Ok(done)
     }
 
     /// A fresh read of integrator.io found the connection already on OAuth 2.0 and

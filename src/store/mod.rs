@@ -33,8 +33,9 @@ pub use reseal::{Reseal, ResealSummary, SealedOwner, SealedValue};
 pub use retry::retried;
 pub use revocations::{Revocation, RevocationEnd};
 pub use stray_tokens::StrayTokens;
+pub use switch_record::SwitchDone;
 pub use sync::SyncSummary;
-pub use tokens::{RefreshStored, SealedTokens, SwitchDone, TokenRecord, ZoomIdentity};
+pub use tokens::{RefreshStored, SealedTokens, TokenRecord, ZoomIdentity};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;

@@ -1,10 +1,8 @@
 //! The OAuth tokens a switch produced, all secrets sealed, and the switch itself.
 
-use super::attempts::{Attempt, AttemptStatus};
-use super::revocations::{follow_retired, retire_tokens, Successor};
-use super::switch_record::record_switch;
+use super::revocations::follow_retired;
 use super::{audit, Store, StoreError};
-use crate::domain::{Actor, ConnectionId, MigratedVia};
+use crate::domain::{Actor, ConnectionId};
 use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, Transaction};
 
@@ -56,80 +54,7 @@ pub enum RefreshStored {
     Discarded,
 }
 
-/// The result of a switch, for telling people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SwitchDone {
-    pub left: u64,
-}
-
 impl Store {
-    /// The switch, in one transaction: tokens stored (sealed), the connection flipped to
-    /// OAuth 2.0 with who and when, the attempt closed, the audit log written, and the
-    /// tokens of an earlier switch retired (queued for revocation when they belong to
-    /// another app or user).
-    pub async fn complete_switch(
-        &self,
-        attempt: &Attempt,
-        client_secret_sealed: &[u8],
-        tokens: &SealedTokens,
-        identity: &ZoomIdentity,
-        actor: Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Option<SwitchDone>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let detail = format!(
-            "link #{}: switched to OAuth 2.0 (Zoom user {}, account {})",
-            attempt.id, identity.user_id, identity.account_id
-        );
-        let Some(done) = record_switch(
-            &mut tx,
-            attempt,
-            AttemptStatus::Exchanging,
-            MigratedVia::Direct,
-            &detail,
-            actor,
-            now,
-        )
-        .await?
-        else {
-            return Ok(None);
-        };
-        let successor = Successor::Grant {
-            client_id: &attempt.client_id,
-            zoom_user: Some(&identity.user_id),
-        };
-        retire_tokens(
-            &mut tx,
-            &attempt.connection,
-            successor,
-            "switched again",
-            actor,
-            now,
-        )
-        .await?;
-        sqlx::query(
-            "INSERT INTO oauth_tokens (connection_id, client_id, client_secret_sealed, access_token_sealed, \
-             refresh_token_sealed, access_expires_at, scope, zoom_user_id, zoom_email, zoom_account_id, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(attempt.connection.as_str())
-        .bind(&attempt.client_id)
-        .bind(client_secret_sealed)
-        .bind(&tokens.access_token)
-        .bind(&tokens.refresh_token)
-        .bind(tokens.access_expires_at)
-        .bind(&tokens.scope)
-        .bind(&identity.user_id)
-        .bind(&identity.email)
-        .bind(&identity.account_id)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        self.commit(tx).await?;
-        Ok(Some(done))
-    }
-
     /// Token sets whose access token expires before `before`, soonest first, that no
     /// round is refreshing at `now`.
     pub async fn tokens_due(
