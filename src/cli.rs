@@ -2,11 +2,11 @@
 
 use crate::celigo::{self, Health, SyncError, SyncProgress};
 use crate::clock::{Clock, SharedClock, SystemClock};
-use crate::discord::{self, gateway::Gateway, registration, AdminPolicy};
+use crate::discord::{self, registration};
 use crate::domain::{Actor, ConnectionSource, ShowFilter, Snowflake};
 use crate::inventory::{self, InventoryError};
 use crate::settings::Settings;
-use crate::startup::Application;
+use crate::startup::{Adapter, Application};
 use crate::store::{ConnectionQuery, Store};
 use crate::switch::Sealer;
 use crate::{telemetry, terminal};
@@ -148,44 +148,18 @@ async fn run_bot(settings: Settings, with_terminal: bool) -> anyhow::Result<()> 
     }
     let clock: SharedClock = Arc::new(SystemClock);
     let app = Application::build(&settings, Arc::clone(&clock)).await?;
-    let core = app.core();
-    let seen = app.seen_interactions();
+    let adapter = Adapter::choose(&settings, &app, Arc::clone(&clock), with_terminal);
+    let adapter_needs_stopping = adapter.needs_stopping();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut server = tokio::spawn(app.run_until_stopped(async move {
         let mut stopped = stopped;
         // Either a stop is sent or every sender is gone: both mean stop.
         let _ = stopped.wait_for(|stop| *stop).await;
     }));
-    let (gateway_stop, gateway_stopped) = tokio::sync::oneshot::channel::<()>();
-    let adapter = async {
-        if let Some(token) = &settings.discord.token {
-            let http = discord::rest_client(&settings.discord.api_base_url, Some(token));
-            let policy = AdminPolicy {
-                admin_role_ids: settings.discord.admin_role_ids.clone(),
-                home_guild: settings.discord.guild_id,
-            };
-            let guild = settings.discord.guild_id.map(|g| g.get());
-            let gateway = match Gateway::build(http, Arc::clone(&core), policy, guild, seen).await {
-                Ok(gateway) => gateway,
-                Err(e) => return format!("the Discord gateway could not start: {e}"),
-            };
-            match gateway
-                .run_until_stopped(async {
-                    let _ = gateway_stopped.await;
-                })
-                .await
-            {
-                Ok(()) => "the Discord gateway closed".to_owned(),
-                Err(e) => format!("the Discord gateway failed: {e}"),
-            }
-        } else if with_terminal {
-            let console = terminal::StdConsole::new();
-            terminal::run(&core, clock.as_ref(), &console).await;
-            "the terminal input ended".to_owned()
-        } else {
-            std::future::pending::<String>().await
-        }
-    };
+    let (adapter_stop, adapter_stopped) = tokio::sync::oneshot::channel::<()>();
+    let adapter = adapter.run(async {
+        let _ = adapter_stopped.await;
+    });
     tokio::pin!(adapter);
     let mut signalled = false;
     let reason = tokio::select! {
@@ -203,10 +177,8 @@ async fn run_bot(settings: Settings, with_terminal: bool) -> anyhow::Result<()> 
         }
     };
     tracing::info!("stopping: {reason}");
-    if signalled && settings.discord.token.is_some() {
-        // The gateway closes its shards (a proper close frame) before the server and the
-        // store stop, so no interaction reaches a closed store.
-        let _ = gateway_stop.send(());
+    if signalled && adapter_needs_stopping {
+        let _ = adapter_stop.send(());
         let closed = adapter.await;
         tracing::info!("{closed}");
     }

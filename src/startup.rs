@@ -1,5 +1,10 @@
 //! Wiring: builds the store, the chat core and the HTTP server from [`Settings`], and
-//! runs them until told to stop. Tests start it on port 0 exactly as `main` does.
+//! runs them until told to stop; and picks the chat adapter beside them ([`Adapter`]).
+//! Tests start it on port 0 exactly as `main` does.
+
+mod adapter;
+
+pub use adapter::Adapter;
 
 use crate::celigo::{self, Celigo, Health};
 use crate::chat::{Backends, ChatCore};
