@@ -7,10 +7,11 @@
 #[path = "../tests/api/fake_celigo.rs"]
 mod fake_celigo;
 
-use cutover::celigo::{self, Health};
 use cutover::chat::{Action, ButtonTarget, Caller, Reply, Request};
 use cutover::clock::{Clock, SystemClock};
 use cutover::domain::Actor;
+use cutover::integrator_io::{self, Health};
+use cutover::inventory;
 use cutover::settings::Settings;
 use cutover::startup::Application;
 use cutover::store::Store;
@@ -85,14 +86,14 @@ fn main() {
         let settings = Settings::load(Some(&config)).expect("settings");
 
         let store = Store::open(&url).await.expect("open");
-        let client = celigo::client(&settings, Arc::new(Health::new(false)), Arc::default())
+        let client = integrator_io::client(&settings, Arc::new(Health::new(false)), Arc::default())
             .expect("client")
             .expect("a token is set");
         let mut first = Vec::new();
         let mut again = Vec::new();
         for round in 0..SYNC_ROUNDS {
             let started = Instant::now();
-            let report = celigo::sync(&client, &store, Actor::CommandLine, || SystemClock.now(), &|_| {})
+            let report = inventory::sync(&client, &store, Actor::CommandLine, || SystemClock.now(), &|_| {})
                 .await
                 .expect("sync");
             let took = started.elapsed();

@@ -1,10 +1,11 @@
 //! The command line (INTERFACE.md): parses arguments, loads the settings, runs one command.
 
-use crate::celigo::{self, Health, SyncError, SyncProgress};
 use crate::clock::{Clock, SharedClock, SystemClock};
 use crate::discord::{self, registration};
 use crate::domain::{Actor, ConnectionSource, ShowFilter, Snowflake};
+use crate::integrator_io::{self, Health};
 use crate::inventory::{self, InventoryError};
+use crate::inventory::{SyncError, SyncProgress};
 use crate::settings::Settings;
 use crate::startup::{Adapter, Application};
 use crate::store::{ConnectionQuery, Store};
@@ -334,7 +335,7 @@ async fn import(settings: &Settings, file: &Path) -> anyhow::Result<()> {
 
 async fn sync(settings: &Settings) -> anyhow::Result<()> {
     let health = Arc::new(Health::new(false));
-    let Some(client) = celigo::client(settings, health, Arc::default())? else {
+    let Some(client) = integrator_io::client(settings, health, Arc::default())? else {
         anyhow::bail!(
             "celigo.api_token is not set: set CUTOVER__CELIGO__API_TOKEN (or celigo.api_token_file) to a Full access \
              token from integrator.io (Resources › API tokens)"
@@ -356,7 +357,7 @@ async fn sync(settings: &Settings) -> anyhow::Result<()> {
             eprint!("\r\x1b[2K{line}");
         }
     };
-    let result = celigo::sync(
+    let result = crate::inventory::sync(
         &client,
         &store,
         Actor::CommandLine,

@@ -1,6 +1,6 @@
 //! The HTTP server's routes. Each capability adds its own router here.
 
-use crate::celigo::{Health, SyncState};
+use crate::integrator_io::{Health, SyncState};
 use crate::metrics::Metrics;
 use crate::reminders::Reminders;
 use crate::store::Store;

@@ -9,6 +9,7 @@ pub mod discord;
 pub mod domain;
 pub mod heartbeat;
 pub mod http;
+pub mod integrator_io;
 pub mod inventory;
 pub mod markdown;
 pub mod metrics;

@@ -6,12 +6,13 @@ mod adapter;
 
 pub use adapter::Adapter;
 
-use crate::celigo::{self, Celigo, Health};
+use crate::celigo::{self, Celigo};
 use crate::chat::{Backends, ChatCore};
 use crate::clock::SharedClock;
 use crate::discord::endpoint::{self, EndpointState};
 use crate::discord::{AdminPolicy, SeenInteractions};
 use crate::http::{self, HttpState};
+use crate::integrator_io::{self, Health};
 use crate::metrics::Metrics;
 use crate::reminders::Reminders;
 use crate::server;
@@ -86,8 +87,9 @@ impl Application {
         let sync_every = Duration::from_secs(settings.celigo.sync_every.as_seconds());
         let health = Arc::new(Health::new(!sync_every.is_zero()));
         let metrics = Arc::new(Metrics::new(store.cache_reads()));
-        let celigo_client = celigo::client(settings, Arc::clone(&health), Arc::clone(&metrics))
-            .context("building the HTTP client for integrator.io")?;
+        let celigo_client =
+            integrator_io::client(settings, Arc::clone(&health), Arc::clone(&metrics))
+                .context("building the HTTP client for integrator.io")?;
         let celigo_links = celigo_client.as_ref().map(|_| CeligoLinks {
             start_url: settings.server.public_url(CELIGO_START_PATH),
             redirect_url: settings.celigo.oauth_redirect_url.to_string(),

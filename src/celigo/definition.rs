@@ -3,7 +3,7 @@
 //! authentication changed — every other field kept, no masked `"******"` value sent back
 //! (integrator.io would store it literally), read-only keys dropped, `type` kept.
 
-use super::document::is_masked;
+use crate::integrator_io::is_masked;
 use serde_json::{json, Map, Value};
 
 /// Keys integrator.io sets itself.

@@ -1,28 +1,20 @@
-//! integrator.io: the inventory from the source of truth (sync), and the `celigo` switch
-//! backend, which makes the switch in integrator.io itself — the way Celigo's own "Edit
-//! connection → OAuth 2.0 → iClient → Save & authorize" does — finished by the person's
-//! own click. What is known of the API, and what is only inferred, is in CELIGO.md.
+//! The `celigo` switch backend, which makes the switch in integrator.io itself — the way
+//! Celigo's own "Edit connection → OAuth 2.0 → iClient → Save & authorize" does —
+//! finished by the person's own click; and, for the running bot, the periodic sync of the
+//! inventory through the same client. The API itself is in [`crate::integrator_io`].
 
-mod client;
 mod definition;
-mod document;
-mod error;
-mod health;
 mod prepare;
 pub mod routes;
-mod sync;
 mod watch;
 
-pub use client::CeligoClient;
-pub use error::{CeligoError, TOKEN_ADVICE};
-pub use health::{Health, SyncState, TokenState};
 pub use prepare::{CeligoLink, PrepareError};
-pub use sync::{sync, SyncError, SyncProgress, SyncReport};
 pub use watch::Checked;
 
 use crate::clock::SharedClock;
 use crate::domain::Actor;
-use crate::metrics::Metrics;
+use crate::integrator_io::{CeligoClient, Health};
+use crate::inventory::{sync, SyncError, SyncProgress, SyncReport};
 use crate::settings::{HttpUrl, Settings};
 use crate::store::Store;
 use crate::switch::Switch;
@@ -36,25 +28,6 @@ use std::time::Duration;
 /// minutes after the form was sent, inside the 15 minutes Discord lets the private
 /// answer be updated.
 const WATCH_GRACE: TimeDelta = TimeDelta::minutes(4);
-
-/// Builds the client for `settings`, if a token is set.
-pub fn client(
-    settings: &Settings,
-    health: Arc<Health>,
-    metrics: Arc<Metrics>,
-) -> anyhow::Result<Option<CeligoClient>> {
-    let Some(token) = settings.celigo.api_token.clone() else {
-        return Ok(None);
-    };
-    CeligoClient::new(
-        &settings.celigo.api_base_url,
-        token,
-        Duration::from_secs(settings.celigo.request_timeout.as_seconds()),
-        health,
-        metrics,
-    )
-    .map(Some)
-}
 
 /// integrator.io, for the running bot: the client, the switch backend and the watches.
 pub struct Celigo {

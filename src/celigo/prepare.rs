@@ -4,11 +4,10 @@
 //! iClient behind.
 
 use super::definition::{switched_definition, DefinitionError, OAuthTarget};
-use super::document::{Document, Scheme};
-use super::error::CeligoError;
 use super::watch::Checked;
 use super::Celigo;
 use crate::domain::{Actor, Connection, ConnectionId, ConnectionState};
+use crate::integrator_io::{CeligoError, Document, Scheme};
 use crate::store::Prepared;
 use crate::switch::{IssueError, Link, Outcome, ReplyHandle, Reserved, ZoomClientId};
 use secrecy::{ExposeSecret, SecretString};

@@ -5,10 +5,9 @@
 //! present), and the switch is recorded and announced. Watches outlive restarts: they
 //! are picked up again at start.
 
-use super::document::{Document, Scheme};
-use super::error::CeligoError;
 use super::Celigo;
 use crate::domain::{Backend, ConnectionId};
+use crate::integrator_io::{CeligoError, Document, Scheme};
 use crate::store::{Attempt, AttemptStatus, PREPARE_GRACE};
 use crate::switch::{actor_of, Outcome};
 use std::sync::{Arc, PoisonError};

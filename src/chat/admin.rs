@@ -3,10 +3,10 @@
 
 use super::options::Options;
 use super::{Caller, ChatCore, ChatError, Message, Reply};
-use crate::celigo::SyncError;
 use crate::domain::{
     parse_due, AuthType, ConnectionId, ConnectionRecord, DisplayName, IntegrationName,
 };
+use crate::inventory::SyncError;
 use crate::markdown::{escape, truncate};
 use crate::store::Change;
 

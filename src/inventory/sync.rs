@@ -2,13 +2,11 @@
 //! Zoom ones kept (CELIGO.md's detection rule), with their integration's name, applied to
 //! the store in one transaction.
 
-use super::client::CeligoClient;
-use super::document::{Document, Scheme};
-use super::error::CeligoError;
 use crate::domain::{
     is_bidi_control, Actor, ConnectionId, DisplayName, IntegrationName, RemoteAuth,
     SyncedConnection, MAX_NAME_LEN,
 };
+use crate::integrator_io::{CeligoClient, CeligoError, Document, Scheme};
 use crate::store::{Store, StoreError, SyncSummary};
 use crate::words::counted;
 use chrono::{DateTime, Utc};

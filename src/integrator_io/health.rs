@@ -70,7 +70,7 @@ impl Health {
         *self.sync.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(super) fn sync_ran(&self, at: DateTime<Utc>, ok: bool) {
+    pub fn sync_ran(&self, at: DateTime<Utc>, ok: bool) {
         let mut sync = self.sync.lock().unwrap_or_else(PoisonError::into_inner);
         if *sync != SyncState::Off {
             *sync = SyncState::Ran { at, ok };
