@@ -1,7 +1,6 @@
 //! cutover: a chat-ops bot that drives a team's Zoom JWT → OAuth 2.0 cutover for
 //! Celigo integrator.io connections.
 
-pub mod celigo;
 pub mod chat;
 pub mod cli;
 pub mod clock;

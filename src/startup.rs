@@ -6,7 +6,6 @@ mod adapter;
 
 pub use adapter::Adapter;
 
-use crate::celigo::{self, Celigo};
 use crate::chat::{Backends, ChatCore};
 use crate::clock::SharedClock;
 use crate::discord::endpoint::{self, EndpointState};
@@ -18,6 +17,7 @@ use crate::reminders::Reminders;
 use crate::server;
 use crate::settings::Settings;
 use crate::store::Store;
+use crate::switch::celigo::{self, Celigo};
 use crate::switch::{
     callback, Announcer, CeligoLinks, Links, Sealer, Switch, Zoom, CELIGO_START_PATH,
 };

@@ -5,10 +5,10 @@ use super::{
     Button, ButtonTarget, Caller, ChatCore, ChatError, Choice, ComponentId, Message, Modal, Reply,
     ReplyHandle, TextInput,
 };
-use crate::celigo::{CeligoLink, PrepareError};
 use crate::domain::{Backend, Connection, ConnectionId, ConnectionSource, ConnectionState};
 use crate::markdown::{escape, truncate};
 use crate::settings::BackendChoice;
+use crate::switch::celigo::{CeligoLink, PrepareError};
 use crate::switch::{parse_client_secret, IssueError, Link, ZoomClientId, FINISH_IN_INTEGRATOR_IO};
 
 pub const CLIENT_ID_INPUT: &str = "client_id";

@@ -25,13 +25,13 @@ pub use reply::{
     Visibility,
 };
 
-use crate::celigo::Celigo;
 use crate::clock::SharedClock;
 use crate::domain::{Actor, Deadline, Snowflake, TimeZoneName, UserId};
 use crate::metrics::Metrics;
 use crate::reminders::Reminders;
 use crate::settings::BackendChoice;
 use crate::store::Store;
+use crate::switch::celigo::Celigo;
 use crate::switch::{ReplyHandle, Switch};
 use options::Options;
 use std::sync::Arc;

@@ -1,28 +1,27 @@
-//! The switch (the `direct` backend of INTERFACE.md): a personal one-time authorization
-//! link, the OAuth redirect that completes it, and keeping the tokens alive.
+//! The switch, what both backends share: a personal one-time authorization link (the
+//! attempt and its lifecycle), the outcome pages, sealing, announcing. Each backend has
+//! its room: [`direct`] (cutover exchanges the code at Zoom) and [`celigo`] (integrator.io
+//! does, after cutover prepared the connection there).
 
 mod announce;
-pub mod callback;
-pub use callback::actor_of;
+pub mod celigo;
 mod credentials;
+pub mod direct;
 mod outcome;
 mod page;
-mod refresh;
 mod rekey;
-mod revoke;
 mod sealing;
-mod stray;
-mod zoom;
+
+pub use celigo::links::{CeligoLinks, Reserved, CELIGO_START_PATH};
+pub use direct::callback::{self, actor_of};
 
 pub use announce::{fresh_link_id, Announcer, SwitchEvent};
 pub use credentials::{parse_client_secret, ZoomClientId};
+pub use direct::{RefreshReport, RevokeReport, Zoom};
 pub use outcome::{Outcome, FINISH_IN_INTEGRATOR_IO};
 pub use page::Page;
-pub use refresh::RefreshReport;
 pub use rekey::{rekey, RekeyError};
-pub use revoke::RevokeReport;
 pub use sealing::{SealError, Sealer};
-pub use zoom::Zoom;
 
 use crate::clock::SharedClock;
 use crate::domain::{Actor, Backend, ConnectionId, HumanDuration};
@@ -52,10 +51,6 @@ impl std::fmt::Debug for ReplyHandle {
     }
 }
 
-/// Where a `celigo` switch's personal link leads: this server's route, which checks the
-/// link and sends the browser on to integrator.io's authorization address.
-pub const CELIGO_START_PATH: &str = "/oauth/celigo/start";
-
 /// A personal authorization link. Its URL carries the `state`, so Debug leaves it out.
 #[derive(Clone)]
 pub struct Link {
@@ -77,33 +72,11 @@ impl std::fmt::Debug for Link {
     }
 }
 
-/// Where `celigo` links lead and what they ask people to register.
-#[derive(Debug, Clone)]
-pub struct CeligoLinks {
-    /// `server.public_base_url` + [`CELIGO_START_PATH`].
-    pub start_url: String,
-    /// integrator.io's OAuth redirect (`celigo.oauth_redirect_url`).
-    pub redirect_url: String,
-}
-
 /// The links the switch gives out: how long they live, and where `celigo` ones lead.
 #[derive(Debug, Clone)]
 pub struct Links {
     pub ttl: HumanDuration,
     pub celigo: Option<CeligoLinks>,
-}
-
-/// A `celigo` attempt reserved while integrator.io is being changed; its `state` goes
-/// into the link once the change is done.
-pub struct Reserved {
-    pub attempt: Attempt,
-    state: SecretString,
-}
-
-impl std::fmt::Debug for Reserved {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Reserved(#{}, [redacted])", self.attempt.id)
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -269,102 +242,6 @@ impl Switch {
         }
     }
 
-    /// Claims the connection for a `celigo` switch before integrator.io is changed, so
-    /// two people never change it at once. No client secret is kept: integrator.io gets it.
-    /// Without a sealing key the interaction token is not kept either (the private answer
-    /// is then not updated when the switch completes; the channel still hears of it).
-    pub async fn reserve_celigo(
-        &self,
-        actor: Actor,
-        connection: &ConnectionId,
-        client_id: &str,
-        reply_to: Option<&ReplyHandle>,
-    ) -> Result<Reserved, IssueError> {
-        let (new, state) = self.celigo_attempt(
-            actor,
-            connection,
-            client_id,
-            None,
-            AttemptStatus::Preparing,
-            reply_to,
-        )?;
-        let attempt = self.create(&new, actor).await?;
-        Ok(Reserved { attempt, state })
-    }
-
-    /// A `celigo` attempt, and the `state` its link will carry. Without a sealing key the
-    /// interaction token is not kept (the private answer is then not updated when the
-    /// switch completes; the channel still hears of it).
-    fn celigo_attempt(
-        &self,
-        actor: Actor,
-        connection: &ConnectionId,
-        client_id: &str,
-        iclient_id: Option<String>,
-        status: AttemptStatus,
-        reply_to: Option<&ReplyHandle>,
-    ) -> Result<(NewAttempt, SecretString), IssueError> {
-        let state = CsrfToken::new_random_len(32);
-        let state_hash = hash_state(state.secret());
-        let reply = match (&self.sealer, reply_to) {
-            (Some(sealer), Some(reply)) => Some((
-                reply.application_id.clone(),
-                sealer
-                    .seal(
-                        reply.token.expose_secret(),
-                        &attempt_identity(&state_hash, "reply_token"),
-                    )
-                    .map_err(|e| IssueError::Internal(e.into()))?,
-            )),
-            _ => None,
-        };
-        let (reply_application_id, reply_token_sealed) = reply.unzip();
-        let new = NewAttempt {
-            connection: connection.clone(),
-            actor: actor.to_string(),
-            backend: Backend::Celigo,
-            state_hash,
-            client_id: client_id.to_owned(),
-            client_secret_sealed: None,
-            pkce_verifier_sealed: None,
-            iclient_id,
-            reply_application_id,
-            reply_token_sealed,
-            expires_at: self.clock.now() + self.link_ttl.to_chrono(),
-            status,
-        };
-        Ok((new, SecretString::from(state.secret().to_owned())))
-    }
-
-    /// The personal link of a `celigo` attempt whose preparation is done.
-    pub fn celigo_link(
-        &self,
-        reserved: &Reserved,
-        expires_at: DateTime<Utc>,
-    ) -> anyhow::Result<Link> {
-        self.celigo_link_for(&reserved.state, expires_at)
-    }
-
-    fn celigo_link_for(
-        &self,
-        state: &SecretString,
-        expires_at: DateTime<Utc>,
-    ) -> anyhow::Result<Link> {
-        let links = self
-            .celigo_links
-            .as_ref()
-            .ok_or_else(|| anyhow::anyhow!("celigo links are not configured"))?;
-        let mut url = url::Url::parse(&links.start_url)?;
-        url.query_pairs_mut()
-            .append_pair("state", state.expose_secret());
-        Ok(Link {
-            url: url.to_string(),
-            expires_at,
-            redirect_uri: links.redirect_url.clone(),
-            backend: Backend::Celigo,
-        })
-    }
-
     /// A fresh `direct` link from the person's last unfinished attempt's credentials; the
     /// old link stops working. (A `celigo` link is renewed by the celigo backend.)
     pub async fn reissue(
@@ -391,32 +268,6 @@ impl Switch {
             .await
     }
 
-    /// A fresh `celigo` link: integrator.io already has the connection on OAuth 2.0 with
-    /// `iclient`, so only the link is new; the person's unused or watched link is voided.
-    pub async fn reissue_celigo(
-        &self,
-        actor: Actor,
-        connection: &ConnectionId,
-        client_id: &str,
-        iclient: &str,
-        reply_to: Option<&ReplyHandle>,
-    ) -> Result<Link, IssueError> {
-        if self.celigo_links.is_none() {
-            return Err(IssueError::NothingToRenew);
-        }
-        let (new, state) = self.celigo_attempt(
-            actor,
-            connection,
-            client_id,
-            Some(iclient.to_owned()),
-            AttemptStatus::Issued,
-            reply_to,
-        )?;
-        let attempt = self.create(&new, actor).await?;
-        self.celigo_link_for(&state, attempt.expires_at)
-            .map_err(IssueError::Internal)
-    }
-
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -440,7 +291,7 @@ impl Switch {
         &self,
         sealer: &Sealer,
         connection: &ConnectionId,
-        tokens: &zoom::Tokens,
+        tokens: &direct::zoom::Tokens,
     ) -> Result<SealedTokens, SealError> {
         // Zoom's access tokens last an hour; assume so when the answer does not say, or
         // says something no token lives (which would also overflow the date arithmetic).

@@ -4,6 +4,7 @@
 //! inventory through the same client. The API itself is in [`crate::integrator_io`].
 
 mod definition;
+pub mod links;
 mod prepare;
 pub mod routes;
 mod watch;

@@ -4,8 +4,8 @@
 //! growing pause, for about a day.
 
 use super::zoom::{RevokeError, TokenKind};
-use super::{token_identity, Sealer, Switch};
 use crate::store::{Revocation, RevocationEnd};
+use crate::switch::{token_identity, Sealer, Switch};
 use chrono::TimeDelta;
 use secrecy::SecretString;
 

@@ -2,9 +2,10 @@
 //! them, a refresh whose tokens could not be stored — are let go: queued for revocation,
 //! or, when the store cannot take even that, revoked at once.
 
-use super::{token_identity, zoom, Sealer, Switch};
+use super::zoom;
 use crate::domain::ConnectionId;
 use crate::store::{Attempt, SealedTokens, StrayTokens, TokenRecord};
+use crate::switch::{token_identity, Sealer, Switch};
 use secrecy::{ExposeSecret, SecretString};
 
 impl Switch {
@@ -38,7 +39,7 @@ impl Switch {
                     tokens: sealed,
                     zoom_user,
                 };
-                let actor = super::actor_of(attempt);
+                let actor = super::callback::actor_of(attempt);
                 self.store
                     .queue_stray(&stray, reason, actor, self.clock.now())
                     .await

@@ -1,10 +1,11 @@
 //! `GET /oauth/zoom/callback`: the redirect that completes the switch.
 
-use super::{
-    attempt_identity, hash_state, token_identity, zoom, Outcome, Sealer, Switch, SwitchEvent,
-};
+use super::zoom;
 use crate::domain::{Actor, Backend, Snowflake};
 use crate::store::{retried, Attempt, NotConsumed};
+use crate::switch::{
+    attempt_identity, hash_state, token_identity, Outcome, Sealer, Switch, SwitchEvent,
+};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

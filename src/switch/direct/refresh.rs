@@ -2,9 +2,11 @@
 //! newest refresh token (Zoom rotates them), then revokes the old tokens queued. The scheduler runs a round as it starts and
 //! then every minute; its heartbeat tells /readyz whether it keeps going.
 
-use super::{token_identity, zoom, RevokeReport, Sealer, Switch, SwitchEvent, REFRESH_AHEAD};
+use super::revoke::RevokeReport;
+use super::zoom;
 use crate::domain::{Actor, Snowflake};
 use crate::store::{retried, RefreshStored, TokenRecord};
+use crate::switch::{token_identity, Sealer, Switch, SwitchEvent, REFRESH_AHEAD};
 use std::sync::Arc;
 use std::time::Duration;
 
