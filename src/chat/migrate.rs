@@ -5,7 +5,7 @@ use super::{
     Button, ButtonTarget, Caller, ChatCore, ChatError, Choice, ComponentId, Message, Modal, Reply,
     ReplyHandle, TextInput,
 };
-use crate::domain::{Backend, Connection, ConnectionId, ConnectionSource, ConnectionState};
+use crate::domain::{Actor, Backend, Connection, ConnectionId, ConnectionSource, ConnectionState};
 use crate::markdown::{escape, truncate};
 use crate::settings::BackendChoice;
 use crate::switch::celigo::{CeligoLink, PrepareError};
@@ -305,10 +305,10 @@ fn issue_error(error: IssueError, connection: &ConnectionId) -> ChatError {
                 .to_owned(),
         ),
         IssueError::Busy { actor, expires_at, in_progress } => {
-            let who = actor
-                .strip_prefix("discord:")
-                .and_then(|id| crate::domain::Snowflake::parse(id).ok())
-                .map_or_else(|| "Someone at the terminal".to_owned(), |id| id.mention());
+            let who = match actor {
+                Some(Actor::Discord(id)) => id.mention(),
+                _ => "Someone at the terminal".to_owned(),
+            };
             if in_progress {
                 ChatError::Refused(format!(
                     "A switch of `{connection}` started by {who} is being completed right now. \

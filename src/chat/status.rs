@@ -2,18 +2,18 @@
 
 use super::options::Options;
 use super::{Caller, ChatCore, ChatError, Message, Reply};
-use crate::domain::{ConnectionSource, ConnectionState, MigratedVia, ShowFilter};
+use crate::domain::{Actor, ConnectionSource, ConnectionState, MigratedVia, ShowFilter};
 use crate::markdown::{escape, truncate};
 use crate::store::ConnectionQuery;
 use crate::switch::FINISH_IN_INTEGRATOR_IO;
 
-/// Who did it, as the audit log names them: a Discord user as a mention (the answer is
-/// private and pings nobody), anyone else by name.
-fn person(actor: &str) -> String {
-    actor
-        .strip_prefix("discord:")
-        .and_then(|id| crate::domain::Snowflake::parse(id).ok())
-        .map_or_else(|| escape(actor), |id| id.mention())
+/// Who did it: a Discord user as a mention (the answer is private and pings nobody),
+/// anyone else by name — an actor as the audit log names them, or "integrator.io".
+fn person(who: &str) -> String {
+    match who.parse::<Actor>() {
+        Ok(Actor::Discord(id)) => id.mention(),
+        _ => escape(who),
+    }
 }
 
 impl ChatCore {
@@ -99,7 +99,7 @@ impl ChatCore {
                     "\n• <t:{}:f> {} by {}{detail}",
                     entry.at.timestamp(),
                     entry.action,
-                    escape(&entry.actor)
+                    escape(&entry.actor.to_string())
                 ));
             }
         }

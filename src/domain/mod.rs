@@ -9,7 +9,7 @@ mod human_duration;
 mod scalar;
 mod user_id;
 
-pub use actor::Actor;
+pub use actor::{Actor, ActorError};
 pub use backend::Backend;
 pub use connection::{
     is_bidi_control, AuthType, Connection, ConnectionRecord, ConnectionSource, ConnectionState,

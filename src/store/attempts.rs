@@ -65,7 +65,7 @@ impl AttemptStatus {
 #[derive(Debug, Clone)]
 pub struct NewAttempt {
     pub connection: ConnectionId,
-    pub actor: String,
+    pub actor: Actor,
     pub backend: Backend,
     pub state_hash: Vec<u8>,
     pub client_id: String,
@@ -86,7 +86,7 @@ pub struct NewAttempt {
 pub struct Attempt {
     pub id: i64,
     pub connection: ConnectionId,
-    pub actor: String,
+    pub actor: Actor,
     pub backend: Backend,
     pub state_hash: Vec<u8>,
     pub client_id: String,
@@ -107,7 +107,8 @@ pub enum CreateOutcome {
     /// Someone else holds a live link for this connection, or a switch of it is under
     /// way right now (`in_progress`).
     Busy {
-        actor: String,
+        /// `None`: a racing submit won, and had ended before it could be read.
+        actor: Option<Actor>,
         expires_at: DateTime<Utc>,
         in_progress: bool,
     },
@@ -145,8 +146,8 @@ pub(super) const REASSIGNED: &str = "the connection was reassigned";
 async fn live_attempt(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     connection: &ConnectionId,
-) -> Result<Option<(String, DateTime<Utc>, AttemptStatus)>, StoreError> {
-    let row: Option<(String, DateTime<Utc>, String)> = sqlx::query_as(&format!(
+) -> Result<Option<(Actor, DateTime<Utc>, AttemptStatus)>, StoreError> {
+    let row: Option<(Actor, DateTime<Utc>, String)> = sqlx::query_as(&format!(
         "SELECT user_id, expires_at, status FROM migration_attempts \
          WHERE connection_id = ? AND status IN {LIVE}"
     ))
@@ -237,7 +238,7 @@ impl Store {
             Some((holder, expires_at, status)) if status.in_progress() && holder == new.actor => {
                 if status != AttemptStatus::Watching {
                     return Ok(CreateOutcome::Busy {
-                        actor: holder,
+                        actor: Some(holder),
                         expires_at,
                         in_progress: true,
                     });
@@ -246,7 +247,7 @@ impl Store {
             }
             Some((holder, expires_at, status)) if holder != new.actor => {
                 return Ok(CreateOutcome::Busy {
-                    actor: holder,
+                    actor: Some(holder),
                     expires_at,
                     in_progress: status.in_progress(),
                 });
@@ -261,7 +262,7 @@ impl Store {
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
         ))
         .bind(new.connection.as_str())
-        .bind(&new.actor)
+        .bind(new.actor)
         .bind(new.backend.as_str())
         .bind(&new.state_hash)
         .bind(&new.client_id)
@@ -281,8 +282,8 @@ impl Store {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 let (actor, expires_at, in_progress) =
                     live_attempt(&mut tx, &new.connection).await?.map_or_else(
-                        || ("someone else".to_owned(), new.expires_at, true),
-                        |(a, e, s)| (a, e, s.in_progress()),
+                        || (None, new.expires_at, true),
+                        |(a, e, s)| (Some(a), e, s.in_progress()),
                     );
                 return Ok(CreateOutcome::Busy {
                     actor,
@@ -305,7 +306,7 @@ impl Store {
     pub async fn latest_attempt(
         &self,
         connection: &ConnectionId,
-        actor: &str,
+        actor: Actor,
     ) -> Result<Option<Attempt>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM migration_attempts WHERE connection_id = ? AND user_id = ? \
@@ -324,7 +325,7 @@ impl Store {
             "SELECT EXISTS (SELECT 1 FROM migration_attempts WHERE connection_id = ? AND user_id = ? AND id > ?)",
         )
         .bind(attempt.connection.as_str())
-        .bind(&attempt.actor)
+        .bind(attempt.actor)
         .bind(attempt.id)
         .fetch_one(&self.pool)
         .await?)

@@ -20,7 +20,7 @@ pub(super) async fn record(
          VALUES (?, ?, ?, ?, ?, (SELECT total - migrated FROM connection_counts WHERE id = 1))",
     )
     .bind(at)
-    .bind(actor.to_string())
+    .bind(actor)
     .bind(action)
     .bind(connection.map(ConnectionId::as_str))
     .bind(detail)
@@ -33,7 +33,7 @@ pub(super) async fn record(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     pub at: DateTime<Utc>,
-    pub actor: String,
+    pub actor: Actor,
     pub action: String,
     pub connection_id: Option<String>,
     pub detail: String,

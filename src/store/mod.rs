@@ -1,5 +1,6 @@
 //! All SQL lives here. SQLite through sqlx, migrations embedded and applied at open.
 
+mod actor_column;
 mod attempts;
 mod audit;
 mod backup;

@@ -2,7 +2,7 @@
 //! reminders channel, and the terminal — always after the page is answered, never
 //! blocking it.
 
-use crate::domain::{ConnectionId, Snowflake};
+use crate::domain::{Actor, ConnectionId, Snowflake};
 use crate::store::Store;
 use secrecy::{ExposeSecret, SecretString};
 use serenity::all::{
@@ -16,7 +16,7 @@ use tokio::sync::broadcast;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SwitchEvent {
     /// Who started it, as the audit log names them (`terminal`, `discord:<id>`).
-    pub actor: String,
+    pub actor: Actor,
     pub connection: ConnectionId,
     pub text: String,
 }

@@ -13,7 +13,7 @@ mod rekey;
 mod sealing;
 
 pub use celigo::links::{CeligoLinks, Reserved, CELIGO_START_PATH};
-pub use direct::callback::{self, actor_of};
+pub use direct::callback;
 
 pub use announce::{fresh_link_id, Announcer, SwitchEvent};
 pub use credentials::{parse_client_secret, ZoomClientId};
@@ -83,9 +83,10 @@ pub struct Links {
 pub enum IssueError {
     #[error("no sealing key is configured")]
     NoKey,
-    #[error("{actor} holds a live link until {expires_at}")]
+    #[error("{} holds a live link until {expires_at}", actor.map_or_else(|| "someone".to_owned(), |a| a.to_string()))]
     Busy {
-        actor: String,
+        /// `None`: a racing submit won and had ended before it could be read.
+        actor: Option<Actor>,
         expires_at: DateTime<Utc>,
         in_progress: bool,
     },
@@ -194,7 +195,7 @@ impl Switch {
         };
         let new = NewAttempt {
             connection: connection.clone(),
-            actor: actor.to_string(),
+            actor,
             backend: Backend::Direct,
             state_hash: state_hash.clone(),
             client_id: client_id.to_owned(),
@@ -252,7 +253,7 @@ impl Switch {
     ) -> Result<Link, IssueError> {
         let last = self
             .store
-            .latest_attempt(connection, &actor.to_string())
+            .latest_attempt(connection, actor)
             .await
             .map_err(anyhow::Error::from)?
             .filter(|last| last.backend == Backend::Direct)

@@ -17,9 +17,6 @@ use crate::reminders::ReminderEvent;
 use crate::switch::SwitchEvent;
 use tokio::sync::broadcast;
 
-/// How the audit log and switch events name the terminal's person.
-const TERMINAL: &str = "terminal";
-
 const CALLER: Caller = Caller {
     actor: Actor::Terminal,
     is_admin: true,
@@ -51,7 +48,7 @@ async fn next_line<C: Console>(
         tokio::select! {
             line = &mut line => return line,
             event = events.switches.recv() => match event {
-                Ok(event) if event.actor == TERMINAL => {
+                Ok(event) if event.actor == Actor::Terminal => {
                     console.write(&format!("\n{}\n", renderer().markup(&event.text)));
                 }
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}

@@ -194,7 +194,7 @@ async fn rekey_reseals_everything_or_nothing_and_the_secrets_still_serve() {
     assert_eq!(refreshed_before_expiry(&w).await, ["z1", "z2"]);
     let entries = w.app.store.audit_entries(None, 50).await.expect("audit");
     assert!(entries.iter().any(|e| e.action == "security.rekeyed"
-        && e.actor == "command-line"
+        && e.actor == cutover::domain::Actor::CommandLine
         && e.detail == "9 secrets re-sealed under the new sealing key, 0 already under it"));
 }
 

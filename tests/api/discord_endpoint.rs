@@ -312,7 +312,7 @@ async fn without_a_sealing_key_migrate_refuses_before_asking_for_the_secret() {
         .store
         .latest_attempt(
             &cutover::domain::ConnectionId::parse("z1").expect("id"),
-            &format!("discord:{OWNER}"),
+            format!("discord:{OWNER}").parse().expect("actor"),
         )
         .await
         .expect("read");

@@ -87,7 +87,7 @@ impl Switch {
         let (reply_application_id, reply_token_sealed) = reply.unzip();
         let new = NewAttempt {
             connection: connection.clone(),
-            actor: actor.to_string(),
+            actor,
             backend: Backend::Celigo,
             state_hash,
             client_id: client_id.to_owned(),

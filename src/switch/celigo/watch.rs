@@ -9,7 +9,7 @@ use super::Celigo;
 use crate::domain::{Backend, ConnectionId};
 use crate::integrator_io::{CeligoError, Document, Scheme};
 use crate::store::{Attempt, AttemptStatus, PREPARE_GRACE};
-use crate::switch::{actor_of, Outcome};
+use crate::switch::Outcome;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 use tokio::sync::{watch as channel, Notify};
@@ -165,7 +165,7 @@ impl Celigo {
     async fn end(&self, attempt: &Attempt, why: &str, outcome: Outcome) -> Option<Outcome> {
         match self
             .store
-            .fail_attempt(attempt, why, actor_of(attempt), self.clock.now())
+            .fail_attempt(attempt, why, attempt.actor, self.clock.now())
             .await
         {
             Ok(true) => Some(outcome),
@@ -206,7 +206,7 @@ impl Celigo {
         );
         match self
             .store
-            .complete_celigo_switch(attempt, &detail, actor_of(attempt), self.clock.now())
+            .complete_celigo_switch(attempt, &detail, attempt.actor, self.clock.now())
             .await
         {
             Ok(Some(done)) => {
@@ -265,7 +265,7 @@ impl Celigo {
             };
             if let Err(e) = self
                 .store
-                .fail_attempt(&attempt, why, actor_of(&attempt), self.clock.now())
+                .fail_attempt(&attempt, why, attempt.actor, self.clock.now())
                 .await
             {
                 tracing::error!(error = %e, "could not close an interrupted preparation");

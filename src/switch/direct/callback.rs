@@ -1,7 +1,7 @@
 //! `GET /oauth/zoom/callback`: the redirect that completes the switch.
 
 use super::zoom;
-use crate::domain::{Actor, Backend, Snowflake};
+use crate::domain::{Actor, Backend};
 use crate::store::{retried, Attempt, NotConsumed};
 use crate::switch::{
     attempt_identity, hash_state, token_identity, Outcome, Sealer, Switch, SwitchEvent,
@@ -42,17 +42,6 @@ async fn callback(
         .await
         .unwrap_or(Outcome::Internal);
     outcome.page().into_response()
-}
-
-pub fn actor_of(attempt: &Attempt) -> Actor {
-    match attempt
-        .actor
-        .strip_prefix("discord:")
-        .and_then(|id| Snowflake::parse(id).ok())
-    {
-        Some(id) => Actor::Discord(id),
-        None => Actor::Terminal,
-    }
 }
 
 impl Switch {
@@ -100,7 +89,7 @@ impl Switch {
             // Zoom always sends a code or an error; neither is not a usable answer.
             (None, _) => Outcome::ProviderError("no_code".to_owned()),
         };
-        let actor = actor_of(&attempt);
+        let actor = attempt.actor;
         if !matches!(outcome, Outcome::Switched { .. }) {
             let why = format!("{outcome:?}");
             if let Err(e) = self
@@ -223,7 +212,7 @@ impl Switch {
                 &secret_sealed,
                 &sealed,
                 &identity,
-                actor_of(attempt),
+                attempt.actor,
                 self.clock.now(),
             )
         })
@@ -266,7 +255,7 @@ impl Switch {
             self.open_reply(attempt)
         };
         let event = SwitchEvent {
-            actor: attempt.actor.clone(),
+            actor: attempt.actor,
             connection: attempt.connection.clone(),
             text: outcome.message(),
         };
@@ -282,7 +271,7 @@ impl Switch {
                 Outcome::NotAuthorizedInTime | Outcome::ChangedInCeligo
             )
         {
-            if let Actor::Discord(person) = actor_of(attempt) {
+            if let Actor::Discord(person) = attempt.actor {
                 let text = format!(
                     "{}: about `{}` — {}",
                     person.mention(),
@@ -297,7 +286,7 @@ impl Switch {
                 Ok(Some(c)) => c.name.to_string(),
                 _ => attempt.connection.to_string(),
             };
-            let who = match actor_of(attempt) {
+            let who = match attempt.actor {
                 Actor::Discord(id) => id.mention(),
                 _ => "an admin at the terminal".to_owned(),
             };

@@ -170,7 +170,7 @@ impl Switch {
             record.connection, record.connection
         );
         self.announcer.post(&text, owner).await;
-        let actor = owner.map_or_else(|| "terminal".to_owned(), |o| Actor::Discord(o).to_string());
+        let actor = owner.map_or(Actor::Terminal, Actor::Discord);
         // No private answer to update: only the terminal hears it.
         let _ = self
             .announcer

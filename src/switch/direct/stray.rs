@@ -39,7 +39,7 @@ impl Switch {
                     tokens: sealed,
                     zoom_user,
                 };
-                let actor = super::callback::actor_of(attempt);
+                let actor = attempt.actor;
                 self.store
                     .queue_stray(&stray, reason, actor, self.clock.now())
                     .await
