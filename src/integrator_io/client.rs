@@ -7,13 +7,17 @@ use super::health::{Health, TokenState};
 use crate::domain::ConnectionId;
 use crate::metrics::Metrics;
 use crate::settings::HttpUrl;
+use backon::{ExponentialBuilder, Retryable};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, ACCEPT, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Tries of one request in all, when repeating it is allowed.
 const TRIES: u32 = 4;
@@ -23,8 +27,8 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 const MAX_PAGES: usize = 1_000;
 /// Requests per second, and the burst allowed: well under both documented limits
 /// (30/s with a bucket of 100 in the old documents, 300/s with 1,000 in the new).
-const RATE_PER_SECOND: f64 = 10.0;
-const BURST: f64 = 10.0;
+const RATE_PER_SECOND: NonZeroU32 = NonZeroU32::MIN.saturating_add(9);
+const BURST: NonZeroU32 = NonZeroU32::MIN.saturating_add(9);
 
 /// Whether a request may be sent again after a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,32 +39,64 @@ enum Repeat {
     OnlyIfRateLimited,
 }
 
-/// A token bucket: up to `BURST` requests at once, then `RATE_PER_SECOND`.
-#[derive(Debug)]
+/// Up to `BURST` requests at once, then `RATE_PER_SECOND` (governor's GCRA); the wait
+/// is slept on tokio's timer, like every other wait here.
 struct Throttle {
-    state: tokio::sync::Mutex<(f64, Instant)>,
+    limiter: DefaultDirectRateLimiter,
+    clock: DefaultClock,
 }
 
 impl Throttle {
     fn new() -> Self {
+        let clock = DefaultClock::default();
         Self {
-            state: tokio::sync::Mutex::new((BURST, Instant::now())),
+            limiter: RateLimiter::direct_with_clock(
+                Quota::per_second(RATE_PER_SECOND).allow_burst(BURST),
+                clock.clone(),
+            ),
+            clock,
         }
     }
 
     async fn acquire(&self) {
-        let wait = {
-            let mut state = self.state.lock().await;
-            let now = Instant::now();
-            let (tokens, last) = *state;
-            let refilled =
-                (tokens + now.duration_since(last).as_secs_f64() * RATE_PER_SECOND).min(BURST);
-            // Going below zero reserves a later turn, so waiters keep their order.
-            *state = (refilled - 1.0, now);
-            (refilled < 1.0).then(|| Duration::from_secs_f64((1.0 - refilled) / RATE_PER_SECOND))
-        };
-        if let Some(wait) = wait {
-            tokio::time::sleep(wait).await;
+        while let Err(not_until) = self.limiter.check() {
+            tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await;
+        }
+    }
+}
+
+/// Why one try failed, and so whether another may follow.
+#[derive(Debug)]
+enum Failure {
+    /// No answer: integrator.io could not be reached.
+    Unreachable,
+    /// An answer that broke off.
+    BrokenOff,
+    /// 429, refused before any work was done: wait this long first.
+    RateLimited(Duration),
+    /// 5xx.
+    Server(StatusCode),
+}
+
+impl Failure {
+    fn may_retry(&self, repeat: Repeat) -> bool {
+        match self {
+            Failure::RateLimited(wait) => *wait <= MAX_RETRY_AFTER,
+            Failure::Unreachable | Failure::BrokenOff | Failure::Server(_) => {
+                repeat == Repeat::Safe
+            }
+        }
+    }
+
+    fn into_error(self) -> CeligoError {
+        match self {
+            Failure::Unreachable | Failure::BrokenOff => CeligoError::Unavailable { status: None },
+            Failure::RateLimited(wait) => CeligoError::RateLimited {
+                retry_after: Some(wait.as_secs()),
+            },
+            Failure::Server(status) => CeligoError::Unavailable {
+                status: Some(status.as_u16()),
+            },
         }
     }
 }
@@ -101,13 +137,6 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
-/// 250 ms, 500 ms, 1 s … with up to a quarter more at random, so clients do not retry
-/// in step.
-fn backoff(try_number: u32) -> Duration {
-    let base = Duration::from_millis(250) * 2u32.saturating_pow(try_number.saturating_sub(1));
-    base + base.mul_f64(rand::random::<f64>() / 4.0)
-}
-
 impl CeligoClient {
     pub fn new(
         base: &HttpUrl,
@@ -144,7 +173,8 @@ impl CeligoClient {
             .map_err(|_| CeligoError::BadAnswer("an address cutover could not form"))
     }
 
-    /// Sends one request, retrying as `repeat` allows. `token_check`: whether the answer
+    /// Sends one request, retrying as `repeat` allows (backon: 250 ms, 500 ms, 1 s with
+    /// jitter; a 429 waits what its `Retry-After` says). `token_check`: whether the answer
     /// says something about the token (a ping's 401 may be Zoom's, not ours).
     async fn send(
         &self,
@@ -154,89 +184,91 @@ impl CeligoClient {
         repeat: Repeat,
         token_check: bool,
     ) -> Result<Answer, CeligoError> {
-        let mut try_number = 0;
-        loop {
-            try_number += 1;
-            let last = try_number >= TRIES;
-            self.throttle.acquire().await;
-            let mut request = self
-                .http
-                .request(method.clone(), url.clone())
-                .bearer_auth(self.token.expose_secret())
-                .header(ACCEPT, "application/json");
-            if let Some(body) = body {
-                request = request.json(body);
-            }
-            let response = match request.send().await {
-                Ok(response) => response,
-                Err(e) => {
-                    self.metrics.celigo_request(None);
-                    tracing::warn!(%method, path = url.path(), error = %short(&e), try_number, "integrator.io request failed");
-                    if repeat == Repeat::Safe && !last {
-                        tokio::time::sleep(backoff(try_number)).await;
-                        continue;
-                    }
-                    self.health.set_token(TokenState::Unreachable);
-                    return Err(CeligoError::Unavailable { status: None });
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(250))
+            .with_factor(2.0)
+            .with_jitter()
+            .with_max_times(TRIES as usize - 1);
+        let sent = (|| self.try_once(&method, &url, body, token_check))
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(|failure| failure.may_retry(repeat))
+            .adjust(|failure, planned| match (failure, planned) {
+                (Failure::RateLimited(wait), Some(_)) => {
+                    Some(*wait + Duration::from_millis(rand::random::<u64>() % 200))
                 }
-            };
-            let status = response.status();
-            self.metrics.celigo_request(Some(status.as_u16()));
-            let headers = response.headers().clone();
-            let body = match response.bytes().await {
-                Ok(bytes) => bytes.to_vec(),
-                Err(e) => {
-                    tracing::warn!(%method, path = url.path(), error = %short(&e), "integrator.io's answer broke off");
-                    if repeat == Repeat::Safe && !last {
-                        tokio::time::sleep(backoff(try_number)).await;
-                        continue;
-                    }
-                    return Err(CeligoError::Unavailable { status: None });
-                }
-            };
-            tracing::debug!(%method, path = url.path(), status = status.as_u16(), "integrator.io answered");
-            if status == StatusCode::TOO_MANY_REQUESTS {
-                let wait = retry_after(&headers).unwrap_or(Duration::from_secs(1));
-                if last || wait > MAX_RETRY_AFTER {
-                    return Err(CeligoError::RateLimited {
-                        retry_after: Some(wait.as_secs()),
-                    });
-                }
-                tracing::info!(
-                    path = url.path(),
-                    wait_ms = wait.as_millis() as u64,
-                    "integrator.io asks to slow down"
-                );
-                tokio::time::sleep(wait + Duration::from_millis(rand::random::<u64>() % 200)).await;
-                continue;
+                (_, planned) => planned,
+            })
+            .notify(|failure, wait| {
+                tracing::warn!(%method, path = url.path(), ?failure, wait_ms = wait.as_millis() as u64, "integrator.io did not answer as hoped; trying again");
+            })
+            .await;
+        sent.map_err(|failure| {
+            if matches!(failure, Failure::Unreachable) {
+                self.health.set_token(TokenState::Unreachable);
             }
-            if status.is_server_error() {
-                if repeat == Repeat::Safe && !last {
-                    tracing::warn!(%method, path = url.path(), status = status.as_u16(), try_number, "integrator.io failed; retrying");
-                    tokio::time::sleep(backoff(try_number)).await;
-                    continue;
-                }
-                return Err(CeligoError::Unavailable {
-                    status: Some(status.as_u16()),
-                });
-            }
-            if token_check {
-                self.health.set_token(
-                    if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
-                        TokenState::Refused {
-                            status: status.as_u16(),
-                        }
-                    } else {
-                        TokenState::Accepted
-                    },
-                );
-            }
-            return Ok(Answer {
-                status,
-                headers,
-                body,
-            });
+            failure.into_error()
+        })
+    }
+
+    /// One try of a request.
+    async fn try_once(
+        &self,
+        method: &Method,
+        url: &url::Url,
+        body: Option<&Value>,
+        token_check: bool,
+    ) -> Result<Answer, Failure> {
+        self.throttle.acquire().await;
+        let mut request = self
+            .http
+            .request(method.clone(), url.clone())
+            .bearer_auth(self.token.expose_secret())
+            .header(ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
         }
+        let response = request.send().await.map_err(|e| {
+            self.metrics.celigo_request(None);
+            tracing::warn!(%method, path = url.path(), error = %short(&e), "integrator.io request failed");
+            Failure::Unreachable
+        })?;
+        let status = response.status();
+        self.metrics.celigo_request(Some(status.as_u16()));
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|e| {
+            tracing::warn!(%method, path = url.path(), error = %short(&e), "integrator.io's answer broke off");
+            Failure::BrokenOff
+        })?;
+        tracing::debug!(%method, path = url.path(), status = status.as_u16(), "integrator.io answered");
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let wait = retry_after(&headers).unwrap_or(Duration::from_secs(1));
+            tracing::info!(
+                path = url.path(),
+                wait_ms = wait.as_millis() as u64,
+                "integrator.io asks to slow down"
+            );
+            return Err(Failure::RateLimited(wait));
+        }
+        if status.is_server_error() {
+            return Err(Failure::Server(status));
+        }
+        if token_check {
+            self.health.set_token(
+                if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+                    TokenState::Refused {
+                        status: status.as_u16(),
+                    }
+                } else {
+                    TokenState::Accepted
+                },
+            );
+        }
+        Ok(Answer {
+            status,
+            headers,
+            body: body.to_vec(),
+        })
     }
 
     /// A request whose success is a 2xx; anything else becomes its error.
@@ -645,14 +677,6 @@ mod tests {
         );
         headers.insert(RETRY_AFTER, "soon".parse().expect("header"));
         assert_eq!(retry_after(&headers), None);
-    }
-
-    #[test]
-    fn backoff_grows_and_stays_bounded() {
-        let first = backoff(1);
-        assert!(first >= Duration::from_millis(250) && first <= Duration::from_millis(313));
-        let third = backoff(3);
-        assert!(third >= Duration::from_secs(1) && third <= Duration::from_millis(1250));
     }
 
     #[test]
