@@ -10,11 +10,17 @@ use super::*;
 use crate::domain::{parse_due, BadDue, DeadlineOrigin, DisplayName};
 use secrecy::SecretString;
 use serde::Deserialize;
+use std::fmt;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
-const MAX_LINK_TTL_SECONDS: u64 = 15 * 60;
-const MIN_LINK_TTL_SECONDS: u64 = 60;
 const MAX_CONNECTIONS: u32 = 65_536;
+/// How long one request may take, to Zoom or to integrator.io.
+const REQUEST_TIMEOUT: RangeInclusive<HumanDuration> = seconds(1, 120);
+
+const fn seconds(min: u64, max: u64) -> RangeInclusive<HumanDuration> {
+    HumanDuration::from_seconds(min)..=HumanDuration::from_seconds(max)
+}
 
 /// A section (or one deadline) as read: its values, and the keys that did not read.
 pub(super) struct Read<T> {
@@ -127,16 +133,17 @@ fn is_https_or_loopback(url: &HttpUrl) -> bool {
         }
 }
 
-/// A whole number of seconds in `range`, or a problem saying the range.
-fn in_range(
-    value: &HumanDuration,
-    range: std::ops::RangeInclusive<u64>,
+/// `value` within `range`, or a problem that says the range as people write it
+/// (`allowed`, with the reason for it where there is one).
+fn in_range<T: PartialOrd + fmt::Display>(
     key: &str,
-    shown: &str,
+    value: &T,
+    range: RangeInclusive<T>,
+    allowed: &str,
     problems: &mut Problems,
 ) {
-    if !range.contains(&value.as_seconds()) {
-        problems.add(key, format!("{value} is out of range: use {shown}"));
+    if !range.contains(value) {
+        problems.add(key, format!("{value} is out of range: use {allowed}"));
     }
 }
 
@@ -223,21 +230,19 @@ pub(super) struct RawServer {
 impl RawServer {
     fn check(self, problems: &mut Problems) -> ServerSettings {
         in_range(
-            &self.read_timeout,
-            1..=120,
             "server.read_timeout",
+            &self.read_timeout,
+            seconds(1, 120),
             "1s to 2m",
             problems,
         );
-        if !(1..=MAX_CONNECTIONS).contains(&self.max_connections) {
-            problems.add(
-                "server.max_connections",
-                format!(
-                    "{} is out of range: use 1 to {MAX_CONNECTIONS}, well below the open-files limit (ulimit -n)",
-                    self.max_connections
-                ),
-            );
-        }
+        in_range(
+            "server.max_connections",
+            &self.max_connections,
+            1..=MAX_CONNECTIONS,
+            &format!("1 to {MAX_CONNECTIONS}, well below the open-files limit (ulimit -n)"),
+            problems,
+        );
         ServerSettings {
             bind: self.bind,
             public_base_url: self.public_base_url,
@@ -325,9 +330,9 @@ impl RawZoom {
             require_https(url, key, carries, zooms, problems);
         }
         in_range(
-            &self.request_timeout,
-            1..=120,
             "zoom.request_timeout",
+            &self.request_timeout,
+            REQUEST_TIMEOUT,
             "1s to 2m",
             problems,
         );
@@ -371,16 +376,13 @@ impl Read<RawSecurity> {
         .iter()
         .all(|key| self.read(key));
         let raw = self.value;
-        let ttl = raw.link_ttl.as_seconds();
-        if !(MIN_LINK_TTL_SECONDS..=MAX_LINK_TTL_SECONDS).contains(&ttl) {
-            problems.add(
-                "security.link_ttl",
-                format!(
-                    "{} is out of range: use 1m to 15m (Discord's interaction token lasts 15 minutes)",
-                    raw.link_ttl
-                ),
-            );
-        }
+        in_range(
+            "security.link_ttl",
+            &raw.link_ttl,
+            seconds(60, 15 * 60),
+            "1m to 15m (Discord's interaction token lasts 15 minutes)",
+            problems,
+        );
         let previous_sealing_key = sealing_key(
             "security.previous_sealing_key",
             raw.previous_sealing_key,
@@ -451,16 +453,16 @@ impl RawCeligo {
             problems,
         );
         in_range(
-            &raw.request_timeout,
-            1..=120,
             "celigo.request_timeout",
+            &raw.request_timeout,
+            REQUEST_TIMEOUT,
             "1s to 2m",
             problems,
         );
         in_range(
-            &raw.ping_every,
-            1..=60,
             "celigo.ping_every",
+            &raw.ping_every,
+            seconds(1, 60),
             "1s to 1m",
             problems,
         );
