@@ -11,7 +11,7 @@ pub use values::{BackendChoice, BindAddress, DiscordPublicKey, HttpUrl, SealingK
 
 use crate::domain::{Deadline, HumanDuration, Snowflake, TimeZoneName};
 use secrecy::SecretString;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The defaults, compiled in so the binary runs from any directory.
@@ -31,12 +31,14 @@ pub struct Settings {
     pub deadlines: Vec<Deadline>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     pub url: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub bind: BindAddress,
     pub public_base_url: HttpUrl,
@@ -71,7 +73,8 @@ pub struct DiscordSettings {
     pub admin_role_ids: Vec<Snowflake>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ZoomSettings {
     pub authorize_url: HttpUrl,
     pub token_url: HttpUrl,
@@ -136,7 +139,8 @@ pub fn celigo_redirect_for(api_base_url: &HttpUrl) -> &'static str {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SwitchSettings {
     pub backend: BackendChoice,
 }

@@ -1,4 +1,10 @@
-//! The configuration's sections as they are written, each beside its checks.
+//! The configuration's sections as they are read, each beside its checks. A section
+//! written in the shape the program uses is read straight into its settings; a `Raw`
+//! one here is written otherwise (a secret as a value or a `*_file`, a value derived
+//! when unset, dates as text checked one by one).
+//!
+//! Every key has its default in config/default.toml, which is read first, so none
+//! here is given one again (only a deadline's, which has no defaults).
 //!
 //! A section is checked even when some of its keys did not read: those were reported
 //! already and stand at their defaults, which pass every check of their own. A check
@@ -37,13 +43,13 @@ impl<T> Read<T> {
 }
 
 pub(super) struct Sections {
-    pub database: Read<RawDatabase>,
-    pub server: Read<RawServer>,
+    pub database: Read<DatabaseSettings>,
+    pub server: Read<ServerSettings>,
     pub discord: Read<RawDiscord>,
-    pub zoom: Read<RawZoom>,
+    pub zoom: Read<ZoomSettings>,
     pub security: Read<RawSecurity>,
     pub celigo: Read<RawCeligo>,
-    pub switch: Read<RawSwitch>,
+    pub switch: Read<SwitchSettings>,
     pub reminders: Read<RawReminders>,
     /// Those that read as tables; one that did not was reported and is not here.
     pub deadlines: Vec<(usize, Read<RawDeadline>)>,
@@ -68,24 +74,13 @@ pub(super) fn validate(raw: Sections, problems: &mut Vec<ConfigProblem>) -> Sett
     let mut problems = Problems(problems);
     let problems = &mut problems;
     let database = raw.database.value.check(problems);
-    let server = raw.server.value.check(problems);
+    raw.server.value.check(problems);
     let discord = raw.discord.value.check(problems);
-    let zoom = raw.zoom.value.check(problems);
+    raw.zoom.value.check(problems);
     let security = raw.security.check(problems);
-    // The backend needs the token: only a token that read can be missing.
     let token_read = raw.celigo.read("api_token") && raw.celigo.read("api_token_file");
     let celigo = raw.celigo.value.check(problems);
-    if raw.switch.read("backend")
-        && token_read
-        && raw.switch.value.backend == BackendChoice::Celigo
-        && celigo.api_token.is_none()
-    {
-        problems.add(
-            "switch.backend",
-            "is celigo, which needs celigo.api_token: set CUTOVER__CELIGO__API_TOKEN (or celigo.api_token_file) \
-             to a Full access token, or use auto",
-        );
-    }
+    raw.switch.check(token_read, &celigo, problems);
     let tz = raw
         .reminders
         .read("timezone")
@@ -93,14 +88,12 @@ pub(super) fn validate(raw: Sections, problems: &mut Vec<ConfigProblem>) -> Sett
     let reminders = raw.reminders.value.check(problems);
     Settings {
         database,
-        server,
+        server: raw.server.value,
         discord,
-        zoom,
+        zoom: raw.zoom.value,
         security,
         celigo,
-        switch: SwitchSettings {
-            backend: raw.switch.value.backend,
-        },
+        switch: raw.switch.value,
         reminders,
         deadlines: deadlines(raw.deadlines, tz, problems),
     }
@@ -183,14 +176,8 @@ fn secret(
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawDatabase {
-    url: String,
-}
-
-impl RawDatabase {
-    fn check(self, problems: &mut Problems) -> DatabaseSettings {
+impl DatabaseSettings {
+    fn check(self, problems: &mut Problems) -> Self {
         let url = self.url.trim();
         if url.is_empty() {
             problems.add(
@@ -212,23 +199,14 @@ impl RawDatabase {
                 ),
             );
         }
-        DatabaseSettings {
+        Self {
             url: url.to_owned(),
         }
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawServer {
-    bind: BindAddress,
-    public_base_url: HttpUrl,
-    read_timeout: HumanDuration,
-    max_connections: u32,
-}
-
-impl RawServer {
-    fn check(self, problems: &mut Problems) -> ServerSettings {
+impl ServerSettings {
+    fn check(&self, problems: &mut Problems) {
         in_range(
             "server.read_timeout",
             &self.read_timeout,
@@ -243,12 +221,6 @@ impl RawServer {
             &format!("1 to {MAX_CONNECTIONS}, well below the open-files limit (ulimit -n)"),
             problems,
         );
-        ServerSettings {
-            bind: self.bind,
-            public_base_url: self.public_base_url,
-            read_timeout: self.read_timeout,
-            max_connections: self.max_connections,
-        }
     }
 }
 
@@ -261,7 +233,6 @@ pub(super) struct RawDiscord {
     public_key: Option<DiscordPublicKey>,
     guild_id: Option<Snowflake>,
     api_base_url: HttpUrl,
-    #[serde(default)]
     admin_role_ids: Vec<Snowflake>,
 }
 
@@ -285,20 +256,8 @@ impl RawDiscord {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawZoom {
-    authorize_url: HttpUrl,
-    token_url: HttpUrl,
-    userinfo_url: HttpUrl,
-    revoke_url: HttpUrl,
-    #[serde(default)]
-    scopes: Vec<String>,
-    request_timeout: HumanDuration,
-}
-
-impl RawZoom {
-    fn check(self, problems: &mut Problems) -> ZoomSettings {
+impl ZoomSettings {
+    fn check(&self, problems: &mut Problems) {
         // The authorize URL carries no secret, but the person's browser is sent there to
         // sign in to Zoom: a page in clear could be swapped for another.
         for (key, url, carries, zooms) in [
@@ -343,14 +302,6 @@ impl RawZoom {
                     format!("{scope:?} is not a scope name: one scope per entry, without spaces"),
                 );
             }
-        }
-        ZoomSettings {
-            authorize_url: self.authorize_url,
-            token_url: self.token_url,
-            userinfo_url: self.userinfo_url,
-            revoke_url: self.revoke_url,
-            scopes: self.scopes,
-            request_timeout: self.request_timeout,
         }
     }
 }
@@ -497,10 +448,21 @@ impl RawCeligo {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawSwitch {
-    backend: BackendChoice,
+impl Read<SwitchSettings> {
+    /// `celigo` needs the token: only a token that read can be missing.
+    fn check(&self, token_read: bool, celigo: &CeligoSettings, problems: &mut Problems) {
+        if self.read("backend")
+            && token_read
+            && self.value.backend == BackendChoice::Celigo
+            && celigo.api_token.is_none()
+        {
+            problems.add(
+                "switch.backend",
+                "is celigo, which needs celigo.api_token: set CUTOVER__CELIGO__API_TOKEN (or celigo.api_token_file) \
+                 to a Full access token, or use auto",
+            );
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -510,7 +472,6 @@ pub(super) struct RawReminders {
     timezone: TimeZoneName,
     before: Vec<HumanDuration>,
     digest_at: Option<TimeOfDay>,
-    #[serde(default)]
     skip_dates: Vec<String>,
 }
 
