@@ -244,6 +244,20 @@ pub(super) fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
     }
     figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
 
+    let mut problems = secrets_written_in(file);
+    let Some(raw) = read_sections(&figment, &mut problems) else {
+        return Err(ConfigError { problems });
+    };
+    let settings = validate(raw, &mut problems);
+    if problems.is_empty() {
+        return Ok(settings);
+    }
+    in_order_with_origins(&mut problems, &figment);
+    Err(ConfigError { problems })
+}
+
+/// A secret written in the configuration file: refused, whatever else sets it.
+fn secrets_written_in(file: Option<&Path>) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
     for key in SECRETS {
         // Asked of the file alone: an environment variable set too must not hide it.
@@ -261,28 +275,24 @@ pub(super) fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
             });
         }
     }
-    let Some(raw) = read_sections(&figment, &mut problems) else {
-        return Err(ConfigError { problems });
-    };
-    let settings = validate(raw, &mut problems);
-    if problems.is_empty() {
-        return Ok(settings);
-    }
-    // In the order of the sections, as config/default.toml has them (stable: the keys
-    // of a section stay in the order they were found).
+    problems
+}
+
+/// The problems in the order of the sections, as config/default.toml has them (stable:
+/// the keys of a section stay in the order they were found), each saying where the
+/// value came from (the file, or an environment variable).
+fn in_order_with_origins(problems: &mut [ConfigProblem], figment: &Figment) {
     problems.sort_by_key(|p| {
         let mut parts = p.key.split(['.', '[', ']']);
         let section = parts.next().unwrap_or_default();
         let deadline = parts.next().and_then(|i| i.parse::<usize>().ok());
         (SECTIONS.iter().position(|s| *s == section), deadline)
     });
-    // Say where each checked value came from (the file, or an environment variable).
     for problem in problems.iter_mut().filter(|p| p.origin.is_none()) {
         let path = problem.key.replace('[', ".").replace(']', "");
         let parts: Vec<String> = path.split('.').map(str::to_owned).collect();
-        problem.origin = written_at(&figment, &parts).map(|m| origin_of(m, &parts));
+        problem.origin = written_at(figment, &parts).map(|m| origin_of(m, &parts));
     }
-    Err(ConfigError { problems })
 }
 
 /// Who wrote the value at `path` (not the defaults). figment finds no metadata inside an

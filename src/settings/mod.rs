@@ -171,9 +171,8 @@ impl Settings {
     }
 
     /// The effective settings as TOML, every secret replaced by a marker.
-    pub fn to_redacted_toml(&self) -> String {
-        // Strings, numbers, booleans and lists of them, in tables: TOML takes them all.
-        toml::to_string(self).unwrap_or_default()
+    pub fn to_redacted_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
     }
 
     /// What is valid but probably not meant: said by `check-config` and at start.
