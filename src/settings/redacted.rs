@@ -37,3 +37,43 @@ pub(super) fn deadlines<S: Serializer>(
         approximate: d.approximate,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::{SealingKey, Settings};
+    use base64::Engine;
+    use secrecy::SecretString;
+
+    #[test]
+    fn secrets_are_shown_only_as_set_in_the_toml_and_in_debug() {
+        // The defaults (and whatever CUTOVER__ variables the test run has, normally none).
+        let mut settings = Settings::load(None).expect("the defaults are valid");
+        let unset = settings.to_redacted_toml().expect("serializes");
+        assert!(
+            !unset.contains("[redacted]"),
+            "an unset secret is left out: {unset}"
+        );
+
+        let key = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+        settings.discord.token = Some(SecretString::from("discord-secret"));
+        settings.celigo.api_token = Some(SecretString::from("celigo-secret"));
+        settings.security.sealing_key = SealingKey::parse(&key).ok();
+        settings.security.previous_sealing_key = SealingKey::parse(&key).ok();
+        let shown = settings.to_redacted_toml().expect("serializes");
+        for line in [
+            "token = \"[redacted]\"",
+            "api_token = \"[redacted]\"",
+            "\nsealing_key = \"[redacted]\"",
+            "previous_sealing_key = \"[redacted]\"",
+        ] {
+            assert!(shown.contains(line), "{line} in {shown}");
+        }
+        let debug = format!("{settings:?}");
+        for secret in ["discord-secret", "celigo-secret", key.as_str()] {
+            assert!(
+                !shown.contains(secret) && !debug.contains(secret),
+                "{secret} leaked"
+            );
+        }
+    }
+}
