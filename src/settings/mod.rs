@@ -2,11 +2,12 @@
 //! an optional file, then `CUTOVER__SECTION__KEY` environment variables.
 
 mod load;
+mod problems;
 mod redacted;
 mod sections;
 mod values;
 
-pub use load::{ConfigError, ConfigProblem};
+pub use problems::{ConfigError, ConfigProblem};
 pub use values::{BackendChoice, BindAddress, DiscordPublicKey, HttpUrl, SealingKey, TimeOfDay};
 
 use crate::domain::{Deadline, HumanDuration, Snowflake, TimeZoneName};
@@ -16,6 +17,30 @@ use std::path::Path;
 
 /// The defaults, compiled in so the binary runs from any directory.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+/// The environment's layer: `CUTOVER__SECTION__KEY`.
+const ENV_PREFIX: &str = "CUTOVER__";
+
+/// Read only from the environment or a `*_file`, and never repeated in a message.
+const SECRETS: [&str; 4] = [
+    "discord.token",
+    "security.sealing_key",
+    "security.previous_sealing_key",
+    "celigo.api_token",
+];
+
+/// In the order of config/default.toml, which problems are listed in.
+const SECTIONS: [&str; 9] = [
+    "database",
+    "server",
+    "discord",
+    "zoom",
+    "security",
+    "celigo",
+    "switch",
+    "reminders",
+    "deadlines",
+];
 
 #[derive(Debug, Serialize)]
 pub struct Settings {

@@ -11,7 +11,7 @@
 //! that looks at two keys is skipped when either did not read, so nothing is reported
 //! about a value nobody wrote.
 
-use super::load::ConfigProblem;
+use super::problems::ConfigProblem;
 use super::*;
 use crate::domain::{parse_due, BadDue, DeadlineOrigin, DisplayName};
 use secrecy::SecretString;
