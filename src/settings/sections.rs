@@ -224,6 +224,7 @@ impl ServerSettings {
     }
 }
 
+/// Written with the token as a value or a file: two keys, one secret in the settings.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDiscord {
@@ -306,6 +307,7 @@ impl ZoomSettings {
     }
 }
 
+/// Written with each key as a value or a file, as text: the settings hold them parsed.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSecurity {
@@ -380,6 +382,8 @@ fn sealing_key(
         .ok()
 }
 
+/// Written with the token as a value or a file, and the redirect perhaps unset (then
+/// derived from the region).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCeligo {
@@ -465,6 +469,8 @@ impl Read<SwitchSettings> {
     }
 }
 
+/// Written with the skip dates as text, so that each date that is not one is named
+/// (read as dates, the first would hide the rest).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawReminders {
