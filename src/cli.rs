@@ -117,10 +117,11 @@ pub async fn run(cli: Cli) -> ExitCode {
             for warning in settings.warnings() {
                 eprintln!("warning: {warning}");
             }
-            emit(&format!(
-                "# The configuration is valid. Effective settings (secrets redacted):\n\n{}",
-                settings.to_redacted_toml()
-            ))
+            settings.to_redacted_toml().map_err(anyhow::Error::from).and_then(|shown| {
+                emit(&format!(
+                    "# The configuration is valid. Effective settings (secrets redacted):\n\n{shown}"
+                ))
+            })
         }
         Command::Connections(ConnectionsCommand::Import { file }) => import(&settings, &file).await,
         Command::Connections(ConnectionsCommand::List { all, json }) => {

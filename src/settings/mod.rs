@@ -2,21 +2,47 @@
 //! an optional file, then `CUTOVER__SECTION__KEY` environment variables.
 
 mod load;
+mod problems;
 mod redacted;
 mod sections;
 mod values;
 
-pub use load::{ConfigError, ConfigProblem};
+pub use problems::{ConfigError, ConfigProblem};
 pub use values::{BackendChoice, BindAddress, DiscordPublicKey, HttpUrl, SealingKey, TimeOfDay};
 
 use crate::domain::{Deadline, HumanDuration, Snowflake, TimeZoneName};
 use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The defaults, compiled in so the binary runs from any directory.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 
-#[derive(Debug)]
+/// The environment's layer: `CUTOVER__SECTION__KEY`.
+const ENV_PREFIX: &str = "CUTOVER__";
+
+/// Read only from the environment or a `*_file`, and never repeated in a message.
+const SECRETS: [&str; 4] = [
+    "discord.token",
+    "security.sealing_key",
+    "security.previous_sealing_key",
+    "celigo.api_token",
+];
+
+/// In the order of config/default.toml, which problems are listed in.
+const SECTIONS: [&str; 9] = [
+    "database",
+    "server",
+    "discord",
+    "zoom",
+    "security",
+    "celigo",
+    "switch",
+    "reminders",
+    "deadlines",
+];
+
+#[derive(Debug, Serialize)]
 pub struct Settings {
     pub database: DatabaseSettings,
     pub server: ServerSettings,
@@ -26,15 +52,18 @@ pub struct Settings {
     pub celigo: CeligoSettings,
     pub switch: SwitchSettings,
     pub reminders: ReminderSettings,
+    #[serde(serialize_with = "redacted::deadlines")]
     pub deadlines: Vec<Deadline>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     pub url: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub bind: BindAddress,
     pub public_base_url: HttpUrl,
@@ -52,17 +81,25 @@ impl ServerSettings {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub struct DiscordSettings {
+    #[serde(
+        serialize_with = "redacted::secret",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub token: Option<SecretString>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_id: Option<Snowflake>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_key: Option<DiscordPublicKey>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub guild_id: Option<Snowflake>,
     pub api_base_url: HttpUrl,
     pub admin_role_ids: Vec<Snowflake>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ZoomSettings {
     pub authorize_url: HttpUrl,
     pub token_url: HttpUrl,
@@ -73,18 +110,30 @@ pub struct ZoomSettings {
     pub request_timeout: HumanDuration,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub struct SecuritySettings {
+    #[serde(
+        serialize_with = "redacted::secret",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sealing_key: Option<SealingKey>,
     /// The key secrets were sealed under before `sealing_key`, while they are re-sealed
     /// (`cutover rekey`): still opened with, never sealed with.
+    #[serde(
+        serialize_with = "redacted::secret",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub previous_sealing_key: Option<SealingKey>,
     pub link_ttl: HumanDuration,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub struct CeligoSettings {
     pub api_base_url: HttpUrl,
+    #[serde(
+        serialize_with = "redacted::secret",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub api_token: Option<SecretString>,
     /// How often the inventory is synced from integrator.io; zero: never on its own.
     pub sync_every: HumanDuration,
@@ -115,16 +164,19 @@ pub fn celigo_redirect_for(api_base_url: &HttpUrl) -> &'static str {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SwitchSettings {
     pub backend: BackendChoice,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ReminderSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<Snowflake>,
     pub timezone: TimeZoneName,
     pub before: Vec<HumanDuration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub digest_at: Option<TimeOfDay>,
     /// Dates with no digest (holidays).
     pub skip_dates: Vec<chrono::NaiveDate>,
@@ -144,8 +196,8 @@ impl Settings {
     }
 
     /// The effective settings as TOML, every secret replaced by a marker.
-    pub fn to_redacted_toml(&self) -> String {
-        redacted::to_toml(self)
+    pub fn to_redacted_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
     }
 
     /// What is valid but probably not meant: said by `check-config` and at start.

@@ -1,135 +1,79 @@
-//! `cutover check-config` output: the effective settings, secrets shown only as set/unset.
+//! How `cutover check-config` shows what `Serialize` cannot take as it is: secrets only as
+//! set (a marker) or left out, and deadlines as they are written.
 
-use super::Settings;
-use secrecy::SecretString;
-use toml::{Table, Value};
+use crate::domain::Deadline;
+use serde::{Serialize, Serializer};
 
 const REDACTED: &str = "[redacted]";
 
-fn text(value: impl ToString) -> Value {
-    Value::String(value.to_string())
+/// A secret that is set, shown only as a marker (the key is left out when it is not set).
+pub(super) fn secret<T, S: Serializer>(
+    _value: &Option<T>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(REDACTED)
 }
 
-fn list<T: std::fmt::Display>(values: &[T]) -> Value {
-    Value::Array(
-        values
-            .iter()
-            .map(|v| Value::String(v.to_string()))
-            .collect(),
-    )
+/// A deadline as one is written under `[[deadlines]]`: `due` in RFC 3339, and the keys
+/// left at their defaults left out.
+#[derive(Serialize)]
+struct Written {
+    title: String,
+    due: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    note: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    approximate: bool,
 }
 
-fn put_opt<T: ToString>(table: &mut Table, key: &str, value: Option<T>) {
-    if let Some(v) = value {
-        table.insert(key.into(), text(v));
-    }
+pub(super) fn deadlines<S: Serializer>(
+    deadlines: &[Deadline],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(deadlines.iter().map(|d| Written {
+        title: d.title.to_string(),
+        due: d.due.to_rfc3339(),
+        note: d.note.clone(),
+        approximate: d.approximate,
+    }))
 }
 
-fn put_secret(table: &mut Table, key: &str, value: Option<&SecretString>) {
-    if value.is_some() {
-        table.insert(key.into(), text(REDACTED));
+#[cfg(test)]
+mod tests {
+    use crate::settings::{SealingKey, Settings};
+    use base64::Engine;
+    use secrecy::SecretString;
+
+    #[test]
+    fn secrets_are_shown_only_as_set_in_the_toml_and_in_debug() {
+        // The defaults (and whatever CUTOVER__ variables the test run has, normally none).
+        let mut settings = Settings::load(None).expect("the defaults are valid");
+        let unset = settings.to_redacted_toml().expect("serializes");
+        assert!(
+            !unset.contains("[redacted]"),
+            "an unset secret is left out: {unset}"
+        );
+
+        let key = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+        settings.discord.token = Some(SecretString::from("discord-secret"));
+        settings.celigo.api_token = Some(SecretString::from("celigo-secret"));
+        settings.security.sealing_key = SealingKey::parse(&key).ok();
+        settings.security.previous_sealing_key = SealingKey::parse(&key).ok();
+        let shown = settings.to_redacted_toml().expect("serializes");
+        for line in [
+            "token = \"[redacted]\"",
+            "api_token = \"[redacted]\"",
+            "\nsealing_key = \"[redacted]\"",
+            "previous_sealing_key = \"[redacted]\"",
+        ] {
+            assert!(shown.contains(line), "{line} in {shown}");
+        }
+        let debug = format!("{settings:?}");
+        for secret in ["discord-secret", "celigo-secret", key.as_str()] {
+            assert!(
+                !shown.contains(secret) && !debug.contains(secret),
+                "{secret} leaked"
+            );
+        }
     }
-}
-
-pub(super) fn to_toml(s: &Settings) -> String {
-    let mut root = Table::new();
-
-    let mut database = Table::new();
-    database.insert("url".into(), text(&s.database.url));
-    root.insert("database".into(), Value::Table(database));
-
-    let mut server = Table::new();
-    server.insert("bind".into(), text(String::from(s.server.bind)));
-    server.insert("public_base_url".into(), text(&s.server.public_base_url));
-    server.insert("read_timeout".into(), text(s.server.read_timeout));
-    server.insert(
-        "max_connections".into(),
-        Value::Integer(s.server.max_connections.into()),
-    );
-    root.insert("server".into(), Value::Table(server));
-
-    let mut discord = Table::new();
-    put_secret(&mut discord, "token", s.discord.token.as_ref());
-    put_opt(&mut discord, "application_id", s.discord.application_id);
-    put_opt(
-        &mut discord,
-        "public_key",
-        s.discord.public_key.as_ref().map(|k| k.as_hex()),
-    );
-    put_opt(&mut discord, "guild_id", s.discord.guild_id);
-    discord.insert("api_base_url".into(), text(&s.discord.api_base_url));
-    discord.insert("admin_role_ids".into(), list(&s.discord.admin_role_ids));
-    root.insert("discord".into(), Value::Table(discord));
-
-    let mut zoom = Table::new();
-    zoom.insert("authorize_url".into(), text(&s.zoom.authorize_url));
-    zoom.insert("token_url".into(), text(&s.zoom.token_url));
-    zoom.insert("userinfo_url".into(), text(&s.zoom.userinfo_url));
-    zoom.insert("revoke_url".into(), text(&s.zoom.revoke_url));
-    zoom.insert("scopes".into(), list(&s.zoom.scopes));
-    zoom.insert("request_timeout".into(), text(s.zoom.request_timeout));
-    root.insert("zoom".into(), Value::Table(zoom));
-
-    let mut security = Table::new();
-    if s.security.sealing_key.is_some() {
-        security.insert("sealing_key".into(), text(REDACTED));
-    }
-    if s.security.previous_sealing_key.is_some() {
-        security.insert("previous_sealing_key".into(), text(REDACTED));
-    }
-    security.insert("link_ttl".into(), text(s.security.link_ttl));
-    root.insert("security".into(), Value::Table(security));
-
-    let mut celigo = Table::new();
-    celigo.insert("api_base_url".into(), text(&s.celigo.api_base_url));
-    put_secret(&mut celigo, "api_token", s.celigo.api_token.as_ref());
-    celigo.insert("sync_every".into(), text(s.celigo.sync_every));
-    celigo.insert(
-        "oauth_redirect_url".into(),
-        text(&s.celigo.oauth_redirect_url),
-    );
-    celigo.insert(
-        "return_to_cutover".into(),
-        Value::Boolean(s.celigo.return_to_cutover),
-    );
-    celigo.insert("request_timeout".into(), text(s.celigo.request_timeout));
-    celigo.insert("ping_every".into(), text(s.celigo.ping_every));
-    root.insert("celigo".into(), Value::Table(celigo));
-
-    let mut switch = Table::new();
-    switch.insert("backend".into(), text(s.switch.backend.as_str()));
-    root.insert("switch".into(), Value::Table(switch));
-
-    let mut reminders = Table::new();
-    put_opt(&mut reminders, "channel_id", s.reminders.channel_id);
-    reminders.insert("timezone".into(), text(String::from(s.reminders.timezone)));
-    reminders.insert("before".into(), list(&s.reminders.before));
-    put_opt(
-        &mut reminders,
-        "digest_at",
-        s.reminders.digest_at.map(String::from),
-    );
-    reminders.insert("skip_dates".into(), list(&s.reminders.skip_dates));
-    root.insert("reminders".into(), Value::Table(reminders));
-
-    let deadlines = s
-        .deadlines
-        .iter()
-        .map(|d| {
-            let mut t = Table::new();
-            t.insert("title".into(), text(&d.title));
-            t.insert("due".into(), text(d.due.to_rfc3339()));
-            if !d.note.is_empty() {
-                t.insert("note".into(), text(&d.note));
-            }
-            if d.approximate {
-                t.insert("approximate".into(), Value::Boolean(true));
-            }
-            Value::Table(t)
-        })
-        .collect();
-    root.insert("deadlines".into(), Value::Array(deadlines));
-
-    // A table of plain strings, numbers and arrays always serializes.
-    toml::to_string(&root).unwrap_or_default()
 }

@@ -1,20 +1,32 @@
-//! The configuration's sections as they are written, each beside its checks.
+//! The configuration's sections as they are read, each beside its checks. A section
+//! written in the shape the program uses is read straight into its settings; a `Raw`
+//! one here is written otherwise (a secret as a value or a `*_file`, a value derived
+//! when unset, dates as text checked one by one).
+//!
+//! Every key has its default in config/default.toml, which is read first, so none
+//! here is given one again (only a deadline's, which has no defaults).
 //!
 //! A section is checked even when some of its keys did not read: those were reported
 //! already and stand at their defaults, which pass every check of their own. A check
 //! that looks at two keys is skipped when either did not read, so nothing is reported
 //! about a value nobody wrote.
 
-use super::load::ConfigProblem;
+use super::problems::ConfigProblem;
 use super::*;
 use crate::domain::{parse_due, BadDue, DeadlineOrigin, DisplayName};
 use secrecy::SecretString;
 use serde::Deserialize;
+use std::fmt;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
-const MAX_LINK_TTL_SECONDS: u64 = 15 * 60;
-const MIN_LINK_TTL_SECONDS: u64 = 60;
 const MAX_CONNECTIONS: u32 = 65_536;
+/// How long one request may take, to Zoom or to integrator.io.
+const REQUEST_TIMEOUT: RangeInclusive<HumanDuration> = seconds(1, 120);
+
+const fn seconds(min: u64, max: u64) -> RangeInclusive<HumanDuration> {
+    HumanDuration::from_seconds(min)..=HumanDuration::from_seconds(max)
+}
 
 /// A section (or one deadline) as read: its values, and the keys that did not read.
 pub(super) struct Read<T> {
@@ -31,13 +43,13 @@ impl<T> Read<T> {
 }
 
 pub(super) struct Sections {
-    pub database: Read<RawDatabase>,
-    pub server: Read<RawServer>,
+    pub database: Read<DatabaseSettings>,
+    pub server: Read<ServerSettings>,
     pub discord: Read<RawDiscord>,
-    pub zoom: Read<RawZoom>,
+    pub zoom: Read<ZoomSettings>,
     pub security: Read<RawSecurity>,
     pub celigo: Read<RawCeligo>,
-    pub switch: Read<RawSwitch>,
+    pub switch: Read<SwitchSettings>,
     pub reminders: Read<RawReminders>,
     /// Those that read as tables; one that did not was reported and is not here.
     pub deadlines: Vec<(usize, Read<RawDeadline>)>,
@@ -62,24 +74,13 @@ pub(super) fn validate(raw: Sections, problems: &mut Vec<ConfigProblem>) -> Sett
     let mut problems = Problems(problems);
     let problems = &mut problems;
     let database = raw.database.value.check(problems);
-    let server = raw.server.value.check(problems);
+    raw.server.value.check(problems);
     let discord = raw.discord.value.check(problems);
-    let zoom = raw.zoom.value.check(problems);
+    raw.zoom.value.check(problems);
     let security = raw.security.check(problems);
-    // The backend needs the token: only a token that read can be missing.
     let token_read = raw.celigo.read("api_token") && raw.celigo.read("api_token_file");
     let celigo = raw.celigo.value.check(problems);
-    if raw.switch.read("backend")
-        && token_read
-        && raw.switch.value.backend == BackendChoice::Celigo
-        && celigo.api_token.is_none()
-    {
-        problems.add(
-            "switch.backend",
-            "is celigo, which needs celigo.api_token: set CUTOVER__CELIGO__API_TOKEN (or celigo.api_token_file) \
-             to a Full access token, or use auto",
-        );
-    }
+    raw.switch.check(token_read, &celigo, problems);
     let tz = raw
         .reminders
         .read("timezone")
@@ -87,14 +88,12 @@ pub(super) fn validate(raw: Sections, problems: &mut Vec<ConfigProblem>) -> Sett
     let reminders = raw.reminders.value.check(problems);
     Settings {
         database,
-        server,
+        server: raw.server.value,
         discord,
-        zoom,
+        zoom: raw.zoom.value,
         security,
         celigo,
-        switch: SwitchSettings {
-            backend: raw.switch.value.backend,
-        },
+        switch: raw.switch.value,
         reminders,
         deadlines: deadlines(raw.deadlines, tz, problems),
     }
@@ -127,16 +126,17 @@ fn is_https_or_loopback(url: &HttpUrl) -> bool {
         }
 }
 
-/// A whole number of seconds in `range`, or a problem saying the range.
-fn in_range(
-    value: &HumanDuration,
-    range: std::ops::RangeInclusive<u64>,
+/// `value` within `range`, or a problem that says the range as people write it
+/// (`allowed`, with the reason for it where there is one).
+fn in_range<T: PartialOrd + fmt::Display>(
     key: &str,
-    shown: &str,
+    value: &T,
+    range: RangeInclusive<T>,
+    allowed: &str,
     problems: &mut Problems,
 ) {
-    if !range.contains(&value.as_seconds()) {
-        problems.add(key, format!("{value} is out of range: use {shown}"));
+    if !range.contains(value) {
+        problems.add(key, format!("{value} is out of range: use {allowed}"));
     }
 }
 
@@ -176,14 +176,8 @@ fn secret(
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawDatabase {
-    url: String,
-}
-
-impl RawDatabase {
-    fn check(self, problems: &mut Problems) -> DatabaseSettings {
+impl DatabaseSettings {
+    fn check(self, problems: &mut Problems) -> Self {
         let url = self.url.trim();
         if url.is_empty() {
             problems.add(
@@ -205,48 +199,32 @@ impl RawDatabase {
                 ),
             );
         }
-        DatabaseSettings {
+        Self {
             url: url.to_owned(),
         }
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawServer {
-    bind: BindAddress,
-    public_base_url: HttpUrl,
-    read_timeout: HumanDuration,
-    max_connections: u32,
-}
-
-impl RawServer {
-    fn check(self, problems: &mut Problems) -> ServerSettings {
+impl ServerSettings {
+    fn check(&self, problems: &mut Problems) {
         in_range(
-            &self.read_timeout,
-            1..=120,
             "server.read_timeout",
+            &self.read_timeout,
+            seconds(1, 120),
             "1s to 2m",
             problems,
         );
-        if !(1..=MAX_CONNECTIONS).contains(&self.max_connections) {
-            problems.add(
-                "server.max_connections",
-                format!(
-                    "{} is out of range: use 1 to {MAX_CONNECTIONS}, well below the open-files limit (ulimit -n)",
-                    self.max_connections
-                ),
-            );
-        }
-        ServerSettings {
-            bind: self.bind,
-            public_base_url: self.public_base_url,
-            read_timeout: self.read_timeout,
-            max_connections: self.max_connections,
-        }
+        in_range(
+            "server.max_connections",
+            &self.max_connections,
+            1..=MAX_CONNECTIONS,
+            &format!("1 to {MAX_CONNECTIONS}, well below the open-files limit (ulimit -n)"),
+            problems,
+        );
     }
 }
 
+/// Written with the token as a value or a file: two keys, one secret in the settings.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDiscord {
@@ -256,7 +234,6 @@ pub(super) struct RawDiscord {
     public_key: Option<DiscordPublicKey>,
     guild_id: Option<Snowflake>,
     api_base_url: HttpUrl,
-    #[serde(default)]
     admin_role_ids: Vec<Snowflake>,
 }
 
@@ -280,20 +257,8 @@ impl RawDiscord {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawZoom {
-    authorize_url: HttpUrl,
-    token_url: HttpUrl,
-    userinfo_url: HttpUrl,
-    revoke_url: HttpUrl,
-    #[serde(default)]
-    scopes: Vec<String>,
-    request_timeout: HumanDuration,
-}
-
-impl RawZoom {
-    fn check(self, problems: &mut Problems) -> ZoomSettings {
+impl ZoomSettings {
+    fn check(&self, problems: &mut Problems) {
         // The authorize URL carries no secret, but the person's browser is sent there to
         // sign in to Zoom: a page in clear could be swapped for another.
         for (key, url, carries, zooms) in [
@@ -325,9 +290,9 @@ impl RawZoom {
             require_https(url, key, carries, zooms, problems);
         }
         in_range(
-            &self.request_timeout,
-            1..=120,
             "zoom.request_timeout",
+            &self.request_timeout,
+            REQUEST_TIMEOUT,
             "1s to 2m",
             problems,
         );
@@ -339,17 +304,10 @@ impl RawZoom {
                 );
             }
         }
-        ZoomSettings {
-            authorize_url: self.authorize_url,
-            token_url: self.token_url,
-            userinfo_url: self.userinfo_url,
-            revoke_url: self.revoke_url,
-            scopes: self.scopes,
-            request_timeout: self.request_timeout,
-        }
     }
 }
 
+/// Written with each key as a value or a file, as text: the settings hold them parsed.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSecurity {
@@ -371,16 +329,13 @@ impl Read<RawSecurity> {
         .iter()
         .all(|key| self.read(key));
         let raw = self.value;
-        let ttl = raw.link_ttl.as_seconds();
-        if !(MIN_LINK_TTL_SECONDS..=MAX_LINK_TTL_SECONDS).contains(&ttl) {
-            problems.add(
-                "security.link_ttl",
-                format!(
-                    "{} is out of range: use 1m to 15m (Discord's interaction token lasts 15 minutes)",
-                    raw.link_ttl
-                ),
-            );
-        }
+        in_range(
+            "security.link_ttl",
+            &raw.link_ttl,
+            seconds(60, 15 * 60),
+            "1m to 15m (Discord's interaction token lasts 15 minutes)",
+            problems,
+        );
         let previous_sealing_key = sealing_key(
             "security.previous_sealing_key",
             raw.previous_sealing_key,
@@ -427,6 +382,8 @@ fn sealing_key(
         .ok()
 }
 
+/// Written with the token as a value or a file, and the redirect perhaps unset (then
+/// derived from the region).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCeligo {
@@ -451,16 +408,16 @@ impl RawCeligo {
             problems,
         );
         in_range(
-            &raw.request_timeout,
-            1..=120,
             "celigo.request_timeout",
+            &raw.request_timeout,
+            REQUEST_TIMEOUT,
             "1s to 2m",
             problems,
         );
         in_range(
-            &raw.ping_every,
-            1..=60,
             "celigo.ping_every",
+            &raw.ping_every,
+            seconds(1, 60),
             "1s to 1m",
             problems,
         );
@@ -495,12 +452,25 @@ impl RawCeligo {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawSwitch {
-    backend: BackendChoice,
+impl Read<SwitchSettings> {
+    /// `celigo` needs the token: only a token that read can be missing.
+    fn check(&self, token_read: bool, celigo: &CeligoSettings, problems: &mut Problems) {
+        if self.read("backend")
+            && token_read
+            && self.value.backend == BackendChoice::Celigo
+            && celigo.api_token.is_none()
+        {
+            problems.add(
+                "switch.backend",
+                "is celigo, which needs celigo.api_token: set CUTOVER__CELIGO__API_TOKEN (or celigo.api_token_file) \
+                 to a Full access token, or use auto",
+            );
+        }
+    }
 }
 
+/// Written with the skip dates as text, so that each date that is not one is named
+/// (read as dates, the first would hide the rest).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawReminders {
@@ -508,7 +478,6 @@ pub(super) struct RawReminders {
     timezone: TimeZoneName,
     before: Vec<HumanDuration>,
     digest_at: Option<TimeOfDay>,
-    #[serde(default)]
     skip_dates: Vec<String>,
 }
 
