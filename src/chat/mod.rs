@@ -2,6 +2,7 @@
 //! [`Reply`]. It knows nothing of Discord or the terminal; those are thin adapters.
 
 mod admin;
+mod command;
 mod commands;
 mod component_id;
 mod connections;
@@ -33,6 +34,7 @@ use crate::reminders::Reminders;
 use crate::settings::BackendChoice;
 use crate::store::Store;
 use crate::switch::{ReplyHandle, Switch};
+use command::Command;
 use options::Options;
 use std::sync::Arc;
 
@@ -263,18 +265,8 @@ impl ChatCore {
                     )));
                 }
                 let options = Options::check(spec, options)?;
-                match spec.name {
-                    "deadlines" => self.deadlines().await,
-                    "connections" => self.connections(&options).await,
-                    "migrate" => self.migrate(caller, &options).await,
-                    "migration status" => self.migration_status(caller, &options).await,
-                    "progress" => self.progress().await,
-                    "help" => Ok(help::help(caller)),
-                    admin if admin.starts_with("cutover ") => {
-                        self.admin(caller, admin, &options).await
-                    }
-                    other => Err(ChatError::UnknownCommand(other.to_owned())),
-                }
+                self.run(caller, Command::parse(spec, &options, self.timezone)?)
+                    .await
             }
             Action::Button { id } => {
                 match ComponentId::decode(id).map_err(|_| ChatError::StaleComponent)? {
@@ -311,6 +303,24 @@ impl ChatCore {
                 // Nothing to suggest: an empty list lets the person type freely.
                 _ => Ok(Reply::Choices(Vec::new())),
             },
+        }
+    }
+
+    /// Answers a command the caller may run, its options already read.
+    async fn run(&self, caller: Caller, command: Command<'_>) -> Result<Reply, ChatError> {
+        match command {
+            Command::Deadlines => self.deadlines().await,
+            Command::Connections { show, owner } => self
+                .connections_page(show, owner, 1)
+                .await
+                .map(Reply::Message),
+            Command::Migrate { connection } => self.migrate_form(caller, connection).await,
+            Command::MigrationStatus { connection } => {
+                self.migration_status(caller, connection).await
+            }
+            Command::Progress => self.progress().await,
+            Command::Help => Ok(help::help(caller)),
+            Command::Admin(command) => self.admin(caller.actor, command).await,
         }
     }
 }
