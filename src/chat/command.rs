@@ -3,7 +3,7 @@
 //! handler takes typed values and never reads an option by name.
 
 use super::options::Options;
-use super::{ChatError, CommandSpec};
+use super::{ChatError, CommandSpec, OptionValue};
 use crate::domain::{
     parse_due, AuthType, ConnectionId, ConnectionRecord, DisplayName, IntegrationName, ShowFilter,
     Snowflake, TimeZoneName, UnknownShowFilter, UserId,
@@ -61,12 +61,14 @@ pub(super) enum AdminCommand {
 }
 
 impl<'a> Command<'a> {
-    /// `timezone` reads a due date typed without one.
+    /// Checks `given` against the command's spec and reads each option; `timezone`
+    /// reads a due date typed without one.
     pub(super) fn parse(
-        spec: &CommandSpec,
-        options: &Options<'a>,
+        spec: &'static CommandSpec,
+        given: &'a [(String, OptionValue)],
         timezone: TimeZoneName,
     ) -> Result<Self, ChatError> {
+        let options = Options::check(spec, given)?;
         Ok(match spec.name {
             "deadlines" => Command::Deadlines,
             "connections" => Command::Connections {
@@ -90,7 +92,7 @@ impl<'a> Command<'a> {
             },
             "progress" => Command::Progress,
             "help" => Command::Help,
-            admin => Command::Admin(AdminCommand::parse(admin, options, timezone)?),
+            admin => Command::Admin(AdminCommand::parse(admin, &options, timezone)?),
         })
     }
 }
@@ -134,7 +136,7 @@ impl AdminCommand {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{OptionKind, OptionValue, COMMANDS};
+    use super::super::{OptionKind, COMMANDS};
     use super::*;
 
     /// A value each required option accepts, so only the command's path is tested.
@@ -162,9 +164,8 @@ mod tests {
         let timezone = TimeZoneName::parse("UTC").expect("zone");
         for spec in COMMANDS {
             let given = required_options(spec);
-            let options = Options::check(spec, &given).expect("options");
             assert!(
-                Command::parse(spec, &options, timezone).is_ok(),
+                Command::parse(spec, &given, timezone).is_ok(),
                 "/{}",
                 spec.name
             );

@@ -34,8 +34,7 @@ use crate::reminders::Reminders;
 use crate::settings::BackendChoice;
 use crate::store::Store;
 use crate::switch::{ReplyHandle, Switch};
-use command::Command;
-use options::Options;
+use command::{AdminCommand, Command};
 use std::sync::Arc;
 
 /// Who is asking.
@@ -197,7 +196,16 @@ impl ChatCore {
 
     /// Whether the answer is for the channel (a deferred answer must say so up front).
     pub fn answers_publicly(&self, request: &Request) -> bool {
-        matches!(&request.action, Action::Command { name, .. } if name == "progress")
+        matches!(self.asked_command(request), Some(Command::Progress))
+    }
+
+    /// The command `request` asks for, when it is one that parses; whether the caller
+    /// may run it is for `dispatch` to say.
+    fn asked_command<'a>(&self, request: &'a Request) -> Option<Command<'a>> {
+        let Action::Command { name, options } = &request.action else {
+            return None;
+        };
+        Command::parse(find_command(name)?, options, self.timezone).ok()
     }
 
     /// What answering is busy with when it takes long enough that an adapter should say
@@ -206,18 +214,19 @@ impl ChatCore {
     pub fn slow_work(&self, request: &Request) -> Option<&'static str> {
         let celigo = self.backends.celigo.is_some();
         match &request.action {
-            // A chart is drawn and sent as a file: both take a moment.
-            Action::Command { name, .. } if name == "progress" => {
-                Some("Drawing the burndown chart…")
-            }
-            _ if !celigo => None,
-            Action::Command { name, .. } if name == "cutover connection sync" => {
-                Some("Reading the Zoom connections from integrator.io…")
-            }
+            Action::Command { .. } => match self.asked_command(request)? {
+                // A chart is drawn and sent as a file: both take a moment.
+                Command::Progress => Some("Drawing the burndown chart…"),
+                Command::Admin(AdminCommand::ConnectionSync) if celigo => {
+                    Some("Reading the Zoom connections from integrator.io…")
+                }
+                _ => None,
+            },
             // Slow only for a connection switched in integrator.io, which the backend
             // decides later; the words hold for either.
             Action::ModalSubmit { id, .. }
-                if matches!(ComponentId::decode(id), Ok(ComponentId::MigrateForm { .. })) =>
+                if celigo
+                    && matches!(ComponentId::decode(id), Ok(ComponentId::MigrateForm { .. })) =>
             {
                 Some("Preparing your personal link…")
             }
@@ -264,8 +273,7 @@ impl ChatCore {
                         spec.name
                     )));
                 }
-                let options = Options::check(spec, options)?;
-                self.run(caller, Command::parse(spec, &options, self.timezone)?)
+                self.run(caller, Command::parse(spec, options, self.timezone)?)
                     .await
             }
             Action::Button { id } => {
