@@ -1,177 +1,183 @@
 //! `/cutover …`: the admins' commands for the inventory, deadlines and reminders.
 //! The core checks the caller is an admin before any of these run.
 
-use super::options::Options;
-use super::{Caller, ChatCore, ChatError, Message, Reply};
-use crate::domain::{
-    parse_due, AuthType, ConnectionId, ConnectionRecord, DisplayName, IntegrationName,
-};
+use super::command::AdminCommand;
+use super::{ChatCore, ChatError, Message, Reply};
 use crate::inventory::SyncError;
-use crate::markdown::{escape, truncate};
+use crate::domain::{Actor, ConnectionId, ConnectionRecord, DisplayName, Snowflake, UserId};
+use crate::markdown::escape;
 use crate::store::Change;
+use chrono::{DateTime, Utc};
 
 fn done(text: String) -> Result<Reply, ChatError> {
     Ok(Reply::Message(Message::private(text)))
 }
 
-fn connection_id(options: &Options<'_>) -> Result<ConnectionId, ChatError> {
-    let raw = options.text("id").unwrap_or_default();
-    ConnectionId::parse(raw).map_err(|e| ChatError::BadOption {
-        option: "id".into(),
-        problem: format!("is not valid: {e}."),
-    })
+fn no_connection(id: &ConnectionId) -> ChatError {
+    ChatError::NotFound(format!(
+        "There is no connection with id `{id}`. /connections show:all lists them."
+    ))
 }
 
 impl ChatCore {
     pub(super) async fn admin(
         &self,
-        caller: Caller,
-        command: &str,
-        options: &Options<'_>,
+        actor: Actor,
+        command: AdminCommand,
     ) -> Result<Reply, ChatError> {
-        let now = self.clock.now();
-        let actor = caller.actor;
         match command {
-            "cutover connection add" => {
-                let id = connection_id(options)?;
-                let name =
-                    DisplayName::parse(options.text("name").unwrap_or_default()).map_err(|e| {
-                        ChatError::BadOption {
-                            option: "name".into(),
-                            problem: format!("is not valid: {e}."),
-                        }
-                    })?;
-                let record = ConnectionRecord {
-                    id: id.clone(),
-                    name,
-                    integration: IntegrationName::parse(
-                        options.text("integration").unwrap_or_default(),
-                    )
-                    .map_err(|e| ChatError::BadOption {
-                        option: "integration".into(),
-                        problem: format!("is not valid: {e}."),
-                    })?,
-                    owner: options.id("owner"),
-                    auth_type: AuthType::Jwt,
-                };
-                match self.store.add_connection(&record, actor, now).await? {
-                    Change::AlreadyExists => Err(ChatError::Refused(format!(
-                        "`{id}` is already in the inventory. Use /cutover connection assign to change its owner."
-                    ))),
-                    _ => done(format!("Added `{id}` **{}**, on JWT.", escape(record.name.as_str()))),
-                }
+            AdminCommand::ConnectionAdd(record) => self.add_connection(actor, record).await,
+            AdminCommand::ConnectionAssign { id, owner } => {
+                self.assign_owner(actor, &id, owner).await
             }
-            "cutover connection assign" => {
-                let id = connection_id(options)?;
-                let owner = options.id("owner").ok_or_else(|| ChatError::BadOption {
-                    option: "owner".into(),
-                    problem: "is required.".into(),
-                })?;
-                match self.store.assign_owner(&id, owner, actor, now).await? {
-                    Change::NotFound => Err(self.no_connection(&id)),
-                    _ => done(format!("`{id}` now belongs to {}.", owner.mention())),
-                }
+            AdminCommand::ConnectionRemove { id } => self.remove_connection(actor, &id).await,
+            AdminCommand::ConnectionSync => self.sync_connections(actor).await,
+            AdminCommand::DeadlineAdd { title, due, note } => {
+                self.add_deadline(actor, &title, due, &note).await
             }
-            "cutover connection remove" => {
-                let id = connection_id(options)?;
-                match self.store.remove_connection(&id, actor, now).await? {
-                    Change::NotFound => Err(self.no_connection(&id)),
-                    _ => done(format!("Removed `{id}` from the inventory.")),
-                }
+            AdminCommand::DeadlineRemove { id } => self.remove_deadline(actor, id).await,
+            AdminCommand::RemindersChannel { channel } => {
+                self.set_reminders_channel(actor, channel).await
             }
-            "cutover connection sync" => {
-                let Some(celigo) = &self.backends.celigo else {
-                    return Err(ChatError::Refused(
-                        "integrator.io is not set up: an admin sets CUTOVER__CELIGO__API_TOKEN (a Full access token) \
-                         and restarts cutover. Until then the inventory comes from `cutover connections import`."
-                            .to_owned(),
-                    ));
-                };
-                match celigo.sync(actor, &|_| {}).await {
-                    Ok(report) => done(report.describe()),
-                    Err(SyncError::Store(e)) => Err(e.into()),
-                    Err(e) => Err(ChatError::Refused(format!(
-                        "The sync did not run, and nothing was changed: {e}."
-                    ))),
-                }
-            }
-            "cutover deadline add" => {
-                let title =
-                    DisplayName::parse(options.text("title").unwrap_or_default()).map_err(|e| {
-                        ChatError::BadOption {
-                            option: "title".into(),
-                            problem: format!("is not valid: {e}."),
-                        }
-                    })?;
-                let due = parse_due(options.text("due").unwrap_or_default(), self.timezone.tz())
-                    .map_err(|e| ChatError::BadOption {
-                        option: "due".into(),
-                        problem: format!("is not valid: {e}."),
-                    })?;
-                let note = truncate(options.text("note").unwrap_or_default(), 300);
-                let id = self
-                    .store
-                    .add_deadline(&title, due, &note, false, actor, now)
-                    .await?;
-                self.reminders.wake();
-                let unix = due.timestamp();
-                done(format!(
-                    "Added deadline #{id} **{}**, due <t:{unix}:F> (<t:{unix}:R>).",
-                    escape(title.as_str())
-                ))
-            }
-            "cutover deadline remove" => {
-                let id = options.integer("id").unwrap_or_default();
-                match self.store.remove_deadline(id, actor, now).await? {
-                    Change::NotFound => Err(ChatError::NotFound(format!(
-                        "There is no deadline #{id} added from chat. /deadlines shows their numbers; \
-                         the ones without a number come from the configuration file."
-                    ))),
-                    _ => {
-                        self.reminders.wake();
-                        done(format!("Removed deadline #{id}."))
-                    }
-                }
-            }
-            "cutover reminders channel" => {
-                let channel = options.id("channel").ok_or_else(|| ChatError::BadOption {
-                    option: "channel".into(),
-                    problem: "is required.".into(),
-                })?;
-                self.store
-                    .set_reminders_channel(channel, actor, now)
-                    .await?;
-                self.reminders.wake();
-                if self.store.reminder_state().await?.paused {
-                    done(format!(
-                        "Reminders will be posted in <#{channel}> once resumed: they are paused. \
-                         /cutover reminders resume turns them on."
-                    ))
-                } else {
-                    done(format!("Reminders will be posted in <#{channel}>."))
-                }
-            }
-            "cutover reminders pause" => {
-                self.store.set_reminders_paused(true, actor, now).await?;
-                self.reminders.wake();
-                done(
-                    "Reminders are paused until an admin runs /cutover reminders resume."
-                        .to_owned(),
-                )
-            }
-            "cutover reminders resume" => {
-                self.store.set_reminders_paused(false, actor, now).await?;
-                self.reminders.wake();
-                done("Reminders are on again.".to_owned())
-            }
-            "cutover reminders preview" => self.reminders_preview().await,
-            other => Err(ChatError::UnknownCommand(other.to_owned())),
+            AdminCommand::RemindersPause => self.pause_reminders(actor).await,
+            AdminCommand::RemindersResume => self.resume_reminders(actor).await,
+            AdminCommand::RemindersPreview => self.reminders_preview().await,
         }
     }
 
-    fn no_connection(&self, id: &ConnectionId) -> ChatError {
-        ChatError::NotFound(format!(
-            "There is no connection with id `{id}`. /connections show:all lists them."
+    async fn add_connection(
+        &self,
+        actor: Actor,
+        record: ConnectionRecord,
+    ) -> Result<Reply, ChatError> {
+        let id = &record.id;
+        match self
+            .store
+            .add_connection(&record, actor, self.clock.now())
+            .await?
+        {
+            Change::AlreadyExists => Err(ChatError::Refused(format!(
+                "`{id}` is already in the inventory. Use /cutover connection assign to change its owner."
+            ))),
+            _ => done(format!(
+                "Added `{id}` **{}**, on JWT.",
+                escape(record.name.as_str())
+            )),
+        }
+    }
+
+    async fn assign_owner(
+        &self,
+        actor: Actor,
+        id: &ConnectionId,
+        owner: UserId,
+    ) -> Result<Reply, ChatError> {
+        match self
+            .store
+            .assign_owner(id, owner, actor, self.clock.now())
+            .await?
+        {
+            Change::NotFound => Err(no_connection(id)),
+            _ => done(format!("`{id}` now belongs to {}.", owner.mention())),
+        }
+    }
+
+    async fn remove_connection(&self, actor: Actor, id: &ConnectionId) -> Result<Reply, ChatError> {
+        match self
+            .store
+            .remove_connection(id, actor, self.clock.now())
+            .await?
+        {
+            Change::NotFound => Err(no_connection(id)),
+            _ => done(format!("Removed `{id}` from the inventory.")),
+        }
+    }
+
+    async fn sync_connections(&self, actor: Actor) -> Result<Reply, ChatError> {
+        let Some(celigo) = &self.backends.celigo else {
+            return Err(ChatError::Refused(
+                "integrator.io is not set up: an admin sets CUTOVER__CELIGO__API_TOKEN (a Full access token) \
+                 and restarts cutover. Until then the inventory comes from `cutover connections import`."
+                    .to_owned(),
+            ));
+        };
+        match celigo.sync(actor, &|_| {}).await {
+            Ok(report) => done(report.describe()),
+            Err(SyncError::Store(e)) => Err(e.into()),
+            Err(e) => Err(ChatError::Refused(format!(
+                "The sync did not run, and nothing was changed: {e}."
+            ))),
+        }
+    }
+
+    async fn add_deadline(
+        &self,
+        actor: Actor,
+        title: &DisplayName,
+        due: DateTime<Utc>,
+        note: &str,
+    ) -> Result<Reply, ChatError> {
+        let id = self
+            .store
+            .add_deadline(title, due, note, false, actor, self.clock.now())
+            .await?;
+        self.reminders.wake();
+        let unix = due.timestamp();
+        done(format!(
+            "Added deadline #{id} **{}**, due <t:{unix}:F> (<t:{unix}:R>).",
+            escape(title.as_str())
         ))
+    }
+
+    async fn remove_deadline(&self, actor: Actor, id: i64) -> Result<Reply, ChatError> {
+        match self
+            .store
+            .remove_deadline(id, actor, self.clock.now())
+            .await?
+        {
+            Change::NotFound => Err(ChatError::NotFound(format!(
+                "There is no deadline #{id} added from chat. /deadlines shows their numbers; \
+                 the ones without a number come from the configuration file."
+            ))),
+            _ => {
+                self.reminders.wake();
+                done(format!("Removed deadline #{id}."))
+            }
+        }
+    }
+
+    async fn set_reminders_channel(
+        &self,
+        actor: Actor,
+        channel: Snowflake,
+    ) -> Result<Reply, ChatError> {
+        self.store
+            .set_reminders_channel(channel, actor, self.clock.now())
+            .await?;
+        self.reminders.wake();
+        if self.store.reminder_state().await?.paused {
+            done(format!(
+                "Reminders will be posted in <#{channel}> once resumed: they are paused. \
+                 /cutover reminders resume turns them on."
+            ))
+        } else {
+            done(format!("Reminders will be posted in <#{channel}>."))
+        }
+    }
+
+    async fn pause_reminders(&self, actor: Actor) -> Result<Reply, ChatError> {
+        self.store
+            .set_reminders_paused(true, actor, self.clock.now())
+            .await?;
+        self.reminders.wake();
+        done("Reminders are paused until an admin runs /cutover reminders resume.".to_owned())
+    }
+
+    async fn resume_reminders(&self, actor: Actor) -> Result<Reply, ChatError> {
+        self.store
+            .set_reminders_paused(false, actor, self.clock.now())
+            .await?;
+        self.reminders.wake();
+        done("Reminders are on again.".to_owned())
     }
 }

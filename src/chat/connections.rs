@@ -1,7 +1,6 @@
 //! `/connections`: the inventory, one page at a time.
 
-use super::options::Options;
-use super::{Button, ButtonTarget, ChatCore, ChatError, ComponentId, Message, Reply};
+use super::{Button, ButtonTarget, ChatCore, ChatError, ComponentId, Message};
 use crate::domain::{Connection, ShowFilter, UserId};
 use crate::markdown::{escape, truncate};
 use crate::store::ConnectionQuery;
@@ -38,22 +37,6 @@ fn line(c: &Connection) -> String {
 }
 
 impl ChatCore {
-    pub(super) async fn connections(&self, options: &Options<'_>) -> Result<Reply, ChatError> {
-        let show = match options.text("show") {
-            Some(text) => text
-                .parse()
-                .map_err(|e: crate::domain::UnknownShowFilter| ChatError::BadOption {
-                    option: "show".into(),
-                    problem: e.to_string(),
-                })?,
-            None => ShowFilter::default(),
-        };
-        let owner = options.id("owner");
-        self.connections_page(show, owner, 1)
-            .await
-            .map(Reply::Message)
-    }
-
     /// Page `page` (from 1) of the listing; past the end (the list shrank since the
     /// button was made) shows the last page.
     pub(super) async fn connections_page(

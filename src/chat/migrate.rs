@@ -1,6 +1,5 @@
 //! `/migrate`: the private form that collects a Zoom OAuth app's credentials.
 
-use super::options::Options;
 use super::{
     Button, ButtonTarget, Caller, ChatCore, ChatError, Choice, ComponentId, Message, Modal, Reply,
     ReplyHandle, TextInput,
@@ -61,15 +60,6 @@ impl ChatCore {
             )));
         }
         Ok(connection)
-    }
-
-    pub(super) async fn migrate(
-        &self,
-        caller: Caller,
-        options: &Options<'_>,
-    ) -> Result<Reply, ChatError> {
-        self.migrate_form(caller, options.text("connection").unwrap_or_default())
-            .await
     }
 
     /// The private form for one connection the caller may switch.

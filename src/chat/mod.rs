@@ -2,6 +2,7 @@
 //! [`Reply`]. It knows nothing of Discord or the terminal; those are thin adapters.
 
 mod admin;
+mod command;
 mod commands;
 mod component_id;
 mod connections;
@@ -33,7 +34,7 @@ use crate::settings::BackendChoice;
 use crate::store::Store;
 use crate::switch::celigo::Celigo;
 use crate::switch::{ReplyHandle, Switch};
-use options::Options;
+use command::{AdminCommand, Command};
 use std::sync::Arc;
 
 /// Who is asking.
@@ -195,7 +196,16 @@ impl ChatCore {
 
     /// Whether the answer is for the channel (a deferred answer must say so up front).
     pub fn answers_publicly(&self, request: &Request) -> bool {
-        matches!(&request.action, Action::Command { name, .. } if name == "progress")
+        matches!(self.asked_command(request), Some(Command::Progress))
+    }
+
+    /// The command `request` asks for, when it is one that parses; whether the caller
+    /// may run it is for `dispatch` to say.
+    fn asked_command<'a>(&self, request: &'a Request) -> Option<Command<'a>> {
+        let Action::Command { name, options } = &request.action else {
+            return None;
+        };
+        Command::parse(find_command(name)?, options, self.timezone).ok()
     }
 
     /// What answering is busy with when it takes long enough that an adapter should say
@@ -204,18 +214,19 @@ impl ChatCore {
     pub fn slow_work(&self, request: &Request) -> Option<&'static str> {
         let celigo = self.backends.celigo.is_some();
         match &request.action {
-            // A chart is drawn and sent as a file: both take a moment.
-            Action::Command { name, .. } if name == "progress" => {
-                Some("Drawing the burndown chart…")
-            }
-            _ if !celigo => None,
-            Action::Command { name, .. } if name == "cutover connection sync" => {
-                Some("Reading the Zoom connections from integrator.io…")
-            }
+            Action::Command { .. } => match self.asked_command(request)? {
+                // A chart is drawn and sent as a file: both take a moment.
+                Command::Progress => Some("Drawing the burndown chart…"),
+                Command::Admin(AdminCommand::ConnectionSync) if celigo => {
+                    Some("Reading the Zoom connections from integrator.io…")
+                }
+                _ => None,
+            },
             // Slow only for a connection switched in integrator.io, which the backend
             // decides later; the words hold for either.
             Action::ModalSubmit { id, .. }
-                if matches!(ComponentId::decode(id), Ok(ComponentId::MigrateForm { .. })) =>
+                if celigo
+                    && matches!(ComponentId::decode(id), Ok(ComponentId::MigrateForm { .. })) =>
             {
                 Some("Preparing your personal link…")
             }
@@ -262,19 +273,8 @@ impl ChatCore {
                         spec.name
                     )));
                 }
-                let options = Options::check(spec, options)?;
-                match spec.name {
-                    "deadlines" => self.deadlines().await,
-                    "connections" => self.connections(&options).await,
-                    "migrate" => self.migrate(caller, &options).await,
-                    "migration status" => self.migration_status(caller, &options).await,
-                    "progress" => self.progress().await,
-                    "help" => Ok(help::help(caller)),
-                    admin if admin.starts_with("cutover ") => {
-                        self.admin(caller, admin, &options).await
-                    }
-                    other => Err(ChatError::UnknownCommand(other.to_owned())),
-                }
+                self.run(caller, Command::parse(spec, options, self.timezone)?)
+                    .await
             }
             Action::Button { id } => {
                 match ComponentId::decode(id).map_err(|_| ChatError::StaleComponent)? {
@@ -311,6 +311,24 @@ impl ChatCore {
                 // Nothing to suggest: an empty list lets the person type freely.
                 _ => Ok(Reply::Choices(Vec::new())),
             },
+        }
+    }
+
+    /// Answers a command the caller may run, its options already read.
+    async fn run(&self, caller: Caller, command: Command<'_>) -> Result<Reply, ChatError> {
+        match command {
+            Command::Deadlines => self.deadlines().await,
+            Command::Connections { show, owner } => self
+                .connections_page(show, owner, 1)
+                .await
+                .map(Reply::Message),
+            Command::Migrate { connection } => self.migrate_form(caller, connection).await,
+            Command::MigrationStatus { connection } => {
+                self.migration_status(caller, connection).await
+            }
+            Command::Progress => self.progress().await,
+            Command::Help => Ok(help::help(caller)),
+            Command::Admin(command) => self.admin(caller.actor, command).await,
         }
     }
 }

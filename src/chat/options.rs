@@ -147,6 +147,21 @@ impl<'a> Options<'a> {
         }
     }
 
+    /// A text option read by a domain parser, whose complaint becomes the option's.
+    pub(super) fn parsed<T, E: std::fmt::Display>(
+        &self,
+        name: &str,
+        parse: impl FnOnce(&'a str) -> Result<T, E>,
+    ) -> Result<T, ChatError> {
+        parse(self.text(name).unwrap_or_default())
+            .map_err(|e| bad(name, format!("is not valid: {e}.")))
+    }
+
+    /// A user or channel option the command cannot do without.
+    pub(super) fn required_id(&self, name: &str) -> Result<Snowflake, ChatError> {
+        self.id(name).ok_or_else(|| bad(name, "is required."))
+    }
+
     pub(super) fn integer(&self, name: &str) -> Option<i64> {
         match self.get(name)? {
             Checked::Integer(n) => Some(*n),

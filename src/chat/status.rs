@@ -1,6 +1,5 @@
 //! `/migration status`: where a connection's switch stands, and what happened to it.
 
-use super::options::Options;
 use super::{Caller, ChatCore, ChatError, Message, Reply};
 use crate::domain::{Actor, ConnectionSource, ConnectionState, MigratedVia, ShowFilter};
 use crate::markdown::{escape, truncate};
@@ -20,9 +19,9 @@ impl ChatCore {
     pub(super) async fn migration_status(
         &self,
         caller: Caller,
-        options: &Options<'_>,
+        connection: Option<&str>,
     ) -> Result<Reply, ChatError> {
-        let Some(raw_id) = options.text("connection") else {
+        let Some(raw_id) = connection else {
             return self.own_status(caller).await;
         };
         let connection = self.named_connection(raw_id).await?;

@@ -71,64 +71,65 @@ impl Outcome {
         }
     }
 
-    fn parts(&self) -> (StatusCode, String, String, String) {
+    /// The page the redirect ends on; the private message says the same.
+    pub fn page(&self) -> Page {
         let again = "Run /migrate again for a new link.";
         match self {
             Outcome::Switched {
                 connection,
                 left,
                 backend: Backend::Direct,
-            } => (
-                StatusCode::OK,
-                format!("Done: {connection} is on OAuth 2.0"),
-                "cutover checked the new token with Zoom and keeps it, sealed. This was the direct switch: the \
+            } => Page {
+                status: StatusCode::OK,
+                title: format!("Done: {connection} is on OAuth 2.0"),
+                body: "cutover checked the new token with Zoom and keeps it, sealed. This was the direct switch: the \
                  connection in integrator.io was not changed."
                     .to_owned(),
-                format!(
+                next: format!(
                     "One step is left. {FINISH_IN_INTEGRATOR_IO} {} left to switch.",
                     counted(*left, "connection", "connections")
                 ),
-            ),
+            },
             Outcome::Switched {
                 connection,
                 left,
                 backend: Backend::Celigo,
-            } => (
-                StatusCode::OK,
-                format!("Done: {connection} is on OAuth 2.0 in integrator.io"),
-                "integrator.io holds the new token and the connection passes its test (ping). cutover has recorded the switch."
+            } => Page {
+                status: StatusCode::OK,
+                title: format!("Done: {connection} is on OAuth 2.0 in integrator.io"),
+                body: "integrator.io holds the new token and the connection passes its test (ping). cutover has recorded the switch."
                     .to_owned(),
-                format!(
+                next: format!(
                     "You can close this page. {} left to switch.",
                     counted(*left, "connection", "connections")
                 ),
-            ),
-            Outcome::UnknownLink => (
-                StatusCode::BAD_REQUEST,
-                "This is not a link cutover gave out".to_owned(),
-                "The address is incomplete or was not made by cutover, so nothing was changed.".to_owned(),
-                "Run /migrate in Discord (or the terminal) to get your personal link.".to_owned(),
-            ),
-            Outcome::UsedLink => (
-                StatusCode::CONFLICT,
-                "This link was already used".to_owned(),
-                "Each link works once, and this one has been used.".to_owned(),
-                "Check /migration status. If the switch did not finish, press \"Get a fresh link\" or run /migrate again."
+            },
+            Outcome::UnknownLink => Page {
+                status: StatusCode::BAD_REQUEST,
+                title: "This is not a link cutover gave out".to_owned(),
+                body: "The address is incomplete or was not made by cutover, so nothing was changed.".to_owned(),
+                next: "Run /migrate in Discord (or the terminal) to get your personal link.".to_owned(),
+            },
+            Outcome::UsedLink => Page {
+                status: StatusCode::CONFLICT,
+                title: "This link was already used".to_owned(),
+                body: "Each link works once, and this one has been used.".to_owned(),
+                next: "Check /migration status. If the switch did not finish, press \"Get a fresh link\" or run /migrate again."
                     .to_owned(),
-            ),
-            Outcome::ReplacedLink => (
-                StatusCode::GONE,
-                "This link was replaced by a newer one".to_owned(),
-                "A fresh link was made after this one, so this one no longer works. Nothing was changed.".to_owned(),
-                "Use the newest link in your private message from cutover.".to_owned(),
-            ),
-            Outcome::ReassignedLink { connection, owner } => (
-                StatusCode::GONE,
-                format!("This link no longer works: {connection} was reassigned"),
-                format!(
+            },
+            Outcome::ReplacedLink => Page {
+                status: StatusCode::GONE,
+                title: "This link was replaced by a newer one".to_owned(),
+                body: "A fresh link was made after this one, so this one no longer works. Nothing was changed.".to_owned(),
+                next: "Use the newest link in your private message from cutover.".to_owned(),
+            },
+            Outcome::ReassignedLink { connection, owner } => Page {
+                status: StatusCode::GONE,
+                title: format!("This link no longer works: {connection} was reassigned"),
+                body: format!(
                     "The owner of {connection} changed after this link was made, so the link was ended. Nothing was changed."
                 ),
-                match owner {
+                next: match owner {
                     // A page knows no Discord names: the id, and where Discord shows the name.
                     Some(owner) => format!(
                         "It now belongs to Discord user {owner} (/migration status connection:{connection} in Discord \
@@ -139,89 +140,89 @@ impl Outcome {
                          shows its history)."
                     ),
                 },
-            ),
-            Outcome::ExpiredLink => (
-                StatusCode::GONE,
-                "This link has expired".to_owned(),
-                "Links work for a few minutes only, to keep them safe. Nothing was changed.".to_owned(),
-                format!("Press \"Get a fresh link\" under your /migrate answer. {again}"),
-            ),
-            Outcome::Denied => (
-                StatusCode::OK,
-                "You did not allow access in Zoom".to_owned(),
-                "Zoom says access was declined, so nothing was changed.".to_owned(),
-                format!("To switch the connection, {} and choose Allow.", "run /migrate again"),
-            ),
-            Outcome::ProviderError(code) => (
-                StatusCode::BAD_GATEWAY,
-                "Zoom reported a problem".to_owned(),
-                format!("Zoom sent the person back with the error \"{code}\", so nothing was changed."),
-                format!("Check the OAuth app in the Zoom App Marketplace (redirect URL, allow list, scopes). {again}"),
-            ),
-            Outcome::InvalidClient => (
-                StatusCode::BAD_REQUEST,
-                "Zoom refused the client ID or secret".to_owned(),
-                "Zoom did not accept the app's credentials (invalid_client), so nothing was changed.".to_owned(),
-                "Check the client secret and run /migrate again.".to_owned(),
-            ),
-            Outcome::InvalidGrant => (
-                StatusCode::BAD_REQUEST,
-                "Zoom refused the authorization".to_owned(),
-                "Zoom did not accept the authorization code (invalid_grant): it may have expired, or the redirect URL in the app may not match exactly. Nothing was changed."
+            },
+            Outcome::ExpiredLink => Page {
+                status: StatusCode::GONE,
+                title: "This link has expired".to_owned(),
+                body: "Links work for a few minutes only, to keep them safe. Nothing was changed.".to_owned(),
+                next: format!("Press \"Get a fresh link\" under your /migrate answer. {again}"),
+            },
+            Outcome::Denied => Page {
+                status: StatusCode::OK,
+                title: "You did not allow access in Zoom".to_owned(),
+                body: "Zoom says access was declined, so nothing was changed.".to_owned(),
+                next: format!("To switch the connection, {} and choose Allow.", "run /migrate again"),
+            },
+            Outcome::ProviderError(code) => Page {
+                status: StatusCode::BAD_GATEWAY,
+                title: "Zoom reported a problem".to_owned(),
+                body: format!("Zoom sent the person back with the error \"{code}\", so nothing was changed."),
+                next: format!("Check the OAuth app in the Zoom App Marketplace (redirect URL, allow list, scopes). {again}"),
+            },
+            Outcome::InvalidClient => Page {
+                status: StatusCode::BAD_REQUEST,
+                title: "Zoom refused the client ID or secret".to_owned(),
+                body: "Zoom did not accept the app's credentials (invalid_client), so nothing was changed.".to_owned(),
+                next: "Check the client secret and run /migrate again.".to_owned(),
+            },
+            Outcome::InvalidGrant => Page {
+                status: StatusCode::BAD_REQUEST,
+                title: "Zoom refused the authorization".to_owned(),
+                body: "Zoom did not accept the authorization code (invalid_grant): it may have expired, or the redirect URL in the app may not match exactly. Nothing was changed."
                     .to_owned(),
-                format!("Check the app's redirect URL. {again}"),
-            ),
-            Outcome::TokenEndpointUnavailable => (
-                StatusCode::BAD_GATEWAY,
-                "Zoom did not answer properly".to_owned(),
-                "Zoom's token service timed out or failed, so nothing was changed.".to_owned(),
-                format!("Try again in a few minutes: {again}"),
-            ),
-            Outcome::VerificationFailed => (
-                StatusCode::BAD_GATEWAY,
-                "The new token did not work".to_owned(),
-                "Zoom gave a token, but it failed when cutover checked it, so the connection was not switched.".to_owned(),
-                format!("Check the app's scopes in the Zoom App Marketplace. {again}"),
-            ),
-            Outcome::CeligoUnavailable(why) => (
-                StatusCode::BAD_GATEWAY,
-                "integrator.io did not say where to authorize".to_owned(),
-                format!("cutover asked integrator.io for the address to authorize the connection at: {why}"),
-                "Your link was not used up: open it again in a minute.".to_owned(),
-            ),
-            Outcome::NotAuthorizedInTime => (
-                StatusCode::OK,
-                "The authorization was not completed".to_owned(),
-                "cutover watched the connection until your link's time ran out, and integrator.io never reported it \
+                next: format!("Check the app's redirect URL. {again}"),
+            },
+            Outcome::TokenEndpointUnavailable => Page {
+                status: StatusCode::BAD_GATEWAY,
+                title: "Zoom did not answer properly".to_owned(),
+                body: "Zoom's token service timed out or failed, so nothing was changed.".to_owned(),
+                next: format!("Try again in a few minutes: {again}"),
+            },
+            Outcome::VerificationFailed => Page {
+                status: StatusCode::BAD_GATEWAY,
+                title: "The new token did not work".to_owned(),
+                body: "Zoom gave a token, but it failed when cutover checked it, so the connection was not switched.".to_owned(),
+                next: format!("Check the app's scopes in the Zoom App Marketplace. {again}"),
+            },
+            Outcome::CeligoUnavailable(why) => Page {
+                status: StatusCode::BAD_GATEWAY,
+                title: "integrator.io did not say where to authorize".to_owned(),
+                body: format!("cutover asked integrator.io for the address to authorize the connection at: {why}"),
+                next: "Your link was not used up: open it again in a minute.".to_owned(),
+            },
+            Outcome::NotAuthorizedInTime => Page {
+                status: StatusCode::OK,
+                title: "The authorization was not completed".to_owned(),
+                body: "cutover watched the connection until your link's time ran out, and integrator.io never reported it \
                  working. It stays on OAuth 2.0 in integrator.io, awaiting authorization."
                     .to_owned(),
-                "Press \"Get a fresh link\", or run /migrate again (new credentials are fine).".to_owned(),
-            ),
-            Outcome::ChangedInCeligo => (
-                StatusCode::CONFLICT,
-                "Someone changed the connection in integrator.io".to_owned(),
-                "It no longer uses the iClient cutover created for you, so cutover stopped watching it. Nothing more was changed."
+                next: "Press \"Get a fresh link\", or run /migrate again (new credentials are fine).".to_owned(),
+            },
+            Outcome::ChangedInCeligo => Page {
+                status: StatusCode::CONFLICT,
+                title: "Someone changed the connection in integrator.io".to_owned(),
+                body: "It no longer uses the iClient cutover created for you, so cutover stopped watching it. Nothing more was changed."
                     .to_owned(),
-                "Check the connection in integrator.io, then run /migrate again if it still needs switching.".to_owned(),
-            ),
-            Outcome::StillChecking => (
-                StatusCode::OK,
-                "Thanks: cutover is checking the connection".to_owned(),
-                "integrator.io sent you back; cutover is confirming that the connection works with the new token.".to_owned(),
-                "Your private message from cutover will say when it is done. You can close this page.".to_owned(),
-            ),
-            Outcome::NotWatched => (
-                StatusCode::OK,
-                "cutover is not waiting for this connection".to_owned(),
-                "No personal link for it is open right now: it was not opened, ran out, or was replaced.".to_owned(),
-                "Check /migration status; to authorize it, press \"Get a fresh link\" or run /migrate again.".to_owned(),
-            ),
-            Outcome::Internal => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on cutover's side".to_owned(),
-                "The switch could not be completed, and the connection was not changed.".to_owned(),
-                "Try again in a moment; if it keeps happening, an admin can find the details in cutover's log.".to_owned(),
-            ),
+                next: "Check the connection in integrator.io, then run /migrate again if it still needs switching.".to_owned(),
+            },
+            Outcome::StillChecking => Page {
+                status: StatusCode::OK,
+                title: "Thanks: cutover is checking the connection".to_owned(),
+                body: "integrator.io sent you back; cutover is confirming that the connection works with the new token.".to_owned(),
+                next: "Your private message from cutover will say when it is done. You can close this page.".to_owned(),
+            },
+            Outcome::NotWatched => Page {
+                status: StatusCode::OK,
+                title: "cutover is not waiting for this connection".to_owned(),
+                body: "No personal link for it is open right now: it was not opened, ran out, or was replaced.".to_owned(),
+                next: "Check /migration status; to authorize it, press \"Get a fresh link\" or run /migrate again.".to_owned(),
+            },
+            Outcome::Internal => Page {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                title: "Something went wrong on cutover's side".to_owned(),
+                body: "The switch could not be completed, and the connection was not changed.".to_owned(),
+                next: "Try again in a moment; if it keeps happening, an admin can find the details in cutover's log.".to_owned(),
+            },
         }
     }
 
@@ -230,19 +231,11 @@ impl Outcome {
         matches!(self, Outcome::ExpiredLink | Outcome::NotAuthorizedInTime)
     }
 
-    pub fn page(&self) -> Page {
-        let (status, title, body, next) = self.parts();
-        Page {
-            status,
-            title,
-            body,
-            next,
-        }
-    }
-
     /// The same, as the private message says it.
     pub fn message(&self) -> String {
-        let (_, title, body, next) = self.parts();
+        let Page {
+            title, body, next, ..
+        } = self.page();
         let mark = if matches!(self, Outcome::Switched { .. }) {
             "✅"
         } else {

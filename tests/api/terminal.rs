@@ -274,3 +274,28 @@ async fn slow_work_first_says_what_it_is_doing() {
     // No integrator.io is configured here, and none is talked to.
     assert!(!out.contains("integrator.io"), "{out}");
 }
+
+#[tokio::test]
+async fn a_command_its_options_refuse_is_answered_at_once_without_the_slow_line() {
+    let dir = TestDir::new();
+    let config = dir.config("");
+    let mut child = dir
+        .cutover()
+        .arg("--config")
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start cutover");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"/progress week:2\n").await.expect("write");
+    drop(stdin);
+    let output = child.wait_with_output().await.expect("cutover exits");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        out.contains("The option week is not one of /progress's; it takes no options."),
+        "{out}"
+    );
+    assert!(!out.contains("Drawing the burndown chart…"), "{out}");
+}
