@@ -3,8 +3,8 @@
 
 use super::command::AdminCommand;
 use super::{ChatCore, ChatError, Message, Reply};
-use crate::inventory::SyncError;
 use crate::domain::{Actor, ConnectionId, ConnectionRecord, DisplayName, Snowflake, UserId};
+use crate::inventory::SyncError;
 use crate::markdown::escape;
 use crate::store::Change;
 use chrono::{DateTime, Utc};

@@ -28,9 +28,10 @@ enum Kind {
     Modal,
 }
 
-/// Follow-ups sent before Discord has taken the first response are refused as unknown;
-/// an endpoint's response travels in its HTTP reply, so the follow-up may be early.
-const ASIDE_TRIES: [Duration; 3] = [
+/// Edits and follow-ups sent before Discord has taken the first response are refused as
+/// unknown: an endpoint's response travels in its HTTP reply, a gateway's in a REST call
+/// made after the work began, so either may be overtaken.
+const EARLY_TRIES: [Duration; 3] = [
     Duration::from_millis(250),
     Duration::from_secs(1),
     Duration::from_secs(3),
@@ -59,31 +60,43 @@ pub struct Aside {
     message: Message,
 }
 
-/// Sends `aside` as an ephemeral follow-up, trying again while Discord does not yet know
-/// the interaction's response.
+/// Sends `aside` as an ephemeral follow-up.
 pub async fn send_aside(rest: &Http, aside: Aside) {
     rest.set_application_id(aside.application);
-    let mut waits = ASIDE_TRIES.iter();
+    let sent = until_known(|| {
+        let followup = to_followup(Reply::Message(aside.message.clone()));
+        let token = aside.token.as_str();
+        async move { followup.execute(rest, (None, token)).await.map(|_| ()) }
+    })
+    .await;
+    if let Err(e) = sent {
+        tracing::warn!(
+            error = crate::telemetry::discord_error(&e),
+            "could not send a private follow-up"
+        );
+    }
+}
+
+/// Runs `send` until it works, trying again while Discord does not know the
+/// interaction's response yet (it may still be on its way: an edit or a follow-up can
+/// overtake it).
+async fn until_known<F, Fut>(mut send: F) -> serenity::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = serenity::Result<()>>,
+{
+    let mut waits = EARLY_TRIES.iter();
     loop {
-        let sent = to_followup(Reply::Message(aside.message.clone()))
-            .execute(rest, (None, &aside.token))
-            .await;
-        match (sent, waits.next()) {
-            (Ok(_), _) => return,
+        match (send().await, waits.next()) {
+            (Ok(()), _) => return Ok(()),
             (Err(e), Some(wait)) if not_known_yet(&e) => {
                 tracing::debug!(
                     error = crate::telemetry::discord_error(&e),
-                    "a follow-up came early"
+                    "Discord did not know the interaction's response yet"
                 );
                 tokio::time::sleep(*wait).await;
             }
-            (Err(e), _) => {
-                tracing::warn!(
-                    error = crate::telemetry::discord_error(&e),
-                    "could not send a private follow-up"
-                );
-                return;
-            }
+            (Err(e), _) => return Err(e),
         }
     }
 }
@@ -192,20 +205,28 @@ fn late(
             return;
         };
         // Through the builders, which send attached files as multipart.
-        let delivered = match (kind, reply) {
-            // A page turn: the message the button is on changes.
-            (Kind::Component, Reply::Update(message)) => to_edit(Reply::Update(message))
-                .execute(&*rest, &token)
-                .await
-                .map(|_| ()),
-            // Anything else after a button stays private, and leaves that message alone.
-            (Kind::Component, reply) => to_followup(reply)
-                .execute(&*rest, (None, &token))
-                .await
-                .map(|_| ()),
-            // The deferred answer itself.
-            (_, reply) => to_edit(reply).execute(&*rest, &token).await.map(|_| ()),
-        };
+        let delivered = until_known(|| {
+            let (rest, token, reply) = (&*rest, token.as_str(), reply.clone());
+            async move {
+                match (kind, reply) {
+                    // A page turn: the message the button is on changes.
+                    (Kind::Component, Reply::Update(message)) => {
+                        to_edit(Reply::Update(message)).execute(rest, token).await?;
+                    }
+                    // Anything else after a button stays private, and leaves that
+                    // message alone.
+                    (Kind::Component, reply) => {
+                        to_followup(reply).execute(rest, (None, token)).await?;
+                    }
+                    // The deferred answer itself.
+                    (_, reply) => {
+                        to_edit(reply).execute(rest, token).await?;
+                    }
+                }
+                Ok(())
+            }
+        })
+        .await;
         match delivered {
             Ok(()) => {
                 if let Some(message) = word {

@@ -16,8 +16,9 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::{Mutex, PoisonError};
 
 /// Longer than a signed request stays fresh: its timestamp may be five minutes behind our
-/// clock at the first delivery and five minutes ahead at a replay.
-const REMEMBER: TimeDelta = TimeDelta::minutes(10);
+/// clock at the first delivery and five minutes ahead at a replay (checked in whole
+/// seconds, so a little over ten minutes in all): eleven leaves no gap.
+const REMEMBER: TimeDelta = TimeDelta::minutes(11);
 /// At most this many ids (a couple of megabytes); past it the oldest go first. A team's
 /// bot gets far fewer interactions in ten minutes.
 const CAPACITY: usize = 50_000;

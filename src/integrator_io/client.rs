@@ -40,7 +40,9 @@ enum Repeat {
 }
 
 /// Up to `BURST` requests at once, then `RATE_PER_SECOND` (governor's GCRA); the wait
-/// is slept on tokio's timer, like every other wait here.
+/// is slept on tokio's timer, like every other wait here. Waiters are not served in
+/// order (each checks again when it wakes): the pace holds, which is what integrator.io
+/// asks; cutover's requests come from one sync or a few people, so none waits long.
 struct Throttle {
     limiter: DefaultDirectRateLimiter,
     clock: DefaultClock,
@@ -173,8 +175,8 @@ impl CeligoClient {
             .map_err(|_| CeligoError::BadAnswer("an address cutover could not form"))
     }
 
-    /// Sends one request, retrying as `repeat` allows (backon: 250 ms, 500 ms, 1 s with
-    /// jitter; a 429 waits what its `Retry-After` says). `token_check`: whether the answer
+    /// Sends one request, retrying as `repeat` allows (backon: 250 ms, 500 ms, 1 s, each
+    /// with up to as much again at random; a 429 waits what its `Retry-After` says). `token_check`: whether the answer
     /// says something about the token (a ping's 401 may be Zoom's, not ours).
     async fn send(
         &self,

@@ -333,33 +333,23 @@ impl Reminders {
             .take_over_stale_reminders(&channel, LEASE, RESEND_WINDOW, &self.instance, now)
             .await?;
 
-        // What fell due while away (and claims left unsent too long to send safely):
-        // one post, keyed by where this channel's last round stopped, so that two
-        // instances catching up at once make one.
-        let mut missed: Vec<(String, DateTime<Utc>)> =
-            plan.missed.iter().map(|s| (s.key.clone(), s.at)).collect();
-        for (key, at) in too_old {
-            if !missed.iter().any(|(k, _)| *k == key) {
-                missed.push((key, at));
-            }
+        let missed = plan
+            .missed
+            .iter()
+            .map(|s| (s.key.clone(), s.at))
+            .chain(too_old);
+        let caught_up = self
+            .catch_up(&outlet, &channel, watermark, missed, &calendar, &context)
+            .await?;
+        if caught_up == Delivery::ChannelRefused {
+            return Ok(plan.next);
         }
-        if !missed.is_empty() {
-            let key = schedule::catch_up_key(watermark);
-            if let Some(claim) = self
-                .store
-                .claim_catch_up(&key, &channel, &missed, &self.instance, self.clock.now())
-                .await?
-            {
-                let post = post::catch_up(
-                    &self.named(&calendar, &missed),
-                    context.progress,
-                    self.pending(&context),
-                );
-                if self.send(&outlet, &claim, &post).await? == Delivery::ChannelRefused {
-                    return Ok(plan.next);
-                }
-            }
-        }
+        // A digest superseded by a milestone leaves its chart to that milestone: the day
+        // still gets its burndown.
+        let mut chart_owed = plan
+            .superseded
+            .iter()
+            .any(|s| matches!(s.kind, SlotKind::Digest { .. }));
         for slot in &plan.due {
             let Some(claim) = self
                 .store
@@ -375,9 +365,10 @@ impl Reminders {
             else {
                 continue;
             };
-            let Some(post) = self.slot_post(&calendar, slot, &context) else {
+            let Some(mut post) = self.slot_post(&calendar, slot, &context) else {
                 continue;
             };
+            post.chart |= std::mem::take(&mut chart_owed);
             if self.send(&outlet, &claim, &post).await? == Delivery::ChannelRefused {
                 return Ok(plan.next);
             }
@@ -401,6 +392,43 @@ impl Reminders {
         }
         self.store.advance_reminder_watermark(&channel, now).await?;
         Ok(plan.next)
+    }
+
+    /// What fell due while away (and claims left unsent too long to send safely): one
+    /// post, keyed by where this channel's last round stopped, so that two instances
+    /// catching up at once make one.
+    async fn catch_up(
+        &self,
+        outlet: &Outlet,
+        channel: &str,
+        watermark: DateTime<Utc>,
+        fell_due: impl Iterator<Item = (String, DateTime<Utc>)>,
+        calendar: &Calendar<'_>,
+        context: &Context,
+    ) -> anyhow::Result<Delivery> {
+        let mut missed: Vec<(String, DateTime<Utc>)> = Vec::new();
+        for (key, at) in fell_due {
+            if !missed.iter().any(|(k, _)| *k == key) {
+                missed.push((key, at));
+            }
+        }
+        if missed.is_empty() {
+            return Ok(Delivery::Done);
+        }
+        let key = schedule::catch_up_key(watermark);
+        let Some(claim) = self
+            .store
+            .claim_catch_up(&key, channel, &missed, &self.instance, self.clock.now())
+            .await?
+        else {
+            return Ok(Delivery::Done);
+        };
+        let post = post::catch_up(
+            &self.named(calendar, &missed),
+            context.progress,
+            self.pending(context),
+        );
+        self.send(outlet, &claim, &post).await
     }
 
     fn pending<'a>(&self, context: &'a Context) -> Pending<'a> {
