@@ -4,7 +4,9 @@
 //! exchanges the code itself), and what every fake received.
 
 use crate::fake_celigo::{docs, FakeCeligo, Fault, TOKEN};
-use crate::fake_discord::{self as discord, FakeDiscord, MANAGE_GUILD, MEMBER};
+use crate::fake_discord::{
+    self as discord, callback, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD, MEMBER,
+};
 use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET};
 use crate::helpers::{at, TestApp, TestDir};
 use crate::openapi::assert_channel_message;
@@ -173,7 +175,7 @@ impl CeligoWorld {
 
     /// `/cutover connection sync` by an admin: deferred at once, the summary as an edit.
     pub async fn admin_sync(&self, interaction: &str) -> String {
-        let options = json!([{ "name": "connection", "type": 2, "options": [{ "name": "sync", "type": 1, "options": [] }] }]);
+        let options = json!([{ "name": "connection", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "sync", "type": option::SUB_COMMAND, "options": [] }] }]);
         let answer = self
             .send(discord::command(
                 interaction,
@@ -183,8 +185,12 @@ impl CeligoWorld {
                 MANAGE_GUILD,
             ))
             .await;
-        assert_eq!(answer["type"], 5, "deferred at once: {answer}");
-        assert_eq!(answer["data"]["flags"], 64, "privately");
+        assert_eq!(
+            answer["type"],
+            callback::DEFERRED_CHANNEL_MESSAGE,
+            "deferred at once: {answer}"
+        );
+        assert_eq!(answer["data"]["flags"], EPHEMERAL, "privately");
         let edit = self.first_edit(interaction).await;
         edit["content"].as_str().unwrap_or_default().to_owned()
     }
@@ -201,10 +207,11 @@ impl CeligoWorld {
             ))
             .await;
         assert_eq!(
-            answer["type"], 5,
+            answer["type"],
+            callback::DEFERRED_CHANNEL_MESSAGE,
             "a celigo submit is deferred at once: {answer}"
         );
-        assert_eq!(answer["data"]["flags"], 64, "privately");
+        assert_eq!(answer["data"]["flags"], EPHEMERAL, "privately");
         self.first_edit(interaction).await
     }
 
@@ -499,7 +506,7 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
         "pinged until it worked: {pings:?}"
     );
 
-    let status = json!([{ "name": "status", "type": 1, "options": [{ "name": "connection", "type": 3, "value": Z1 }] }]);
+    let status = json!([{ "name": "status", "type": option::SUB_COMMAND, "options": [{ "name": "connection", "type": option::STRING, "value": Z1 }] }]);
     let r = w
         .send(discord::command("903", "migration", status, OWNER, MEMBER))
         .await;
@@ -821,7 +828,8 @@ async fn a_fresh_link_renews_the_link_and_not_the_iclient() {
         .send(discord::button("982", &format!("c1:fl:{Z1}"), OWNER))
         .await;
     assert_eq!(
-        renewed["type"], 7,
+        renewed["type"],
+        callback::UPDATE_MESSAGE,
         "the private message is updated: {renewed}"
     );
     let second = renewed["data"]["components"][0]["components"][0]["url"]

@@ -4,7 +4,7 @@
 
 use crate::celigo::{id, CeligoWorld, Z1};
 use crate::fake_celigo::{docs, FakeCeligo, TOKEN};
-use crate::fake_discord::{self as discord, MEMBER};
+use crate::fake_discord::{self as discord, option, MEMBER};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{at, metric, TestDir};
 use crate::switch::OWNER;
@@ -238,7 +238,7 @@ async fn a_sync_of_hundreds_keeps_zoom_connections_owners_and_what_changed_betwe
         .send(discord::command(
             "812",
             "connections",
-            json!([{ "name": "show", "type": 3, "value": "removed" }]),
+            json!([{ "name": "show", "type": option::STRING, "value": "removed" }]),
             OWNER,
             MEMBER,
         ))

@@ -1,7 +1,7 @@
 //! The real binary with a bot token, against the loopback fake Discord: REST through
 //! `discord.api_base_url` and a ws:// gateway. Asserts what the fake received.
 
-use crate::fake_discord::{self as discord, FakeDiscord, MEMBER};
+use crate::fake_discord::{self as discord, callback, option, FakeDiscord, EPHEMERAL, MEMBER};
 use crate::helpers::TestDir;
 use crate::openapi::{assert_command_registration, assert_interaction_response};
 use serde_json::json;
@@ -99,8 +99,8 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     );
     let answer = discord.wait_for_request(callback_of("700")).await.body;
     assert_interaction_response(&answer);
-    assert_eq!(answer["type"], 4);
-    assert!(answer["data"]["flags"].as_u64().unwrap_or(0) & 64 == 0);
+    assert_eq!(answer["type"], callback::CHANNEL_MESSAGE);
+    assert!(answer["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL == 0);
     assert_eq!(
         answer["data"]["embeds"][0]["fields"]
             .as_array()
@@ -109,14 +109,14 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     );
 
     // /migrate: the modal, with the connection in its custom id.
-    let options = json!([{ "name": "connection", "type": 3, "value": "g01" }]);
+    let options = json!([{ "name": "connection", "type": option::STRING, "value": "g01" }]);
     discord.dispatch(
         "INTERACTION_CREATE",
         discord::command("701", "migrate", options, OWNER, MEMBER),
     );
     let modal = discord.wait_for_request(callback_of("701")).await.body;
     assert_interaction_response(&modal);
-    assert_eq!(modal["type"], 9);
+    assert_eq!(modal["type"], callback::MODAL);
     assert_eq!(modal["data"]["custom_id"], "c1:mf:g01");
     let limits: Vec<(Option<u64>, Option<u64>)> = modal["data"]["components"]
         .as_array()
@@ -132,14 +132,14 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     assert_eq!(limits, [(Some(8), Some(64)), (Some(8), Some(128))]);
 
     // Someone else's /migrate: private.
-    let options = json!([{ "name": "connection", "type": 3, "value": "g01" }]);
+    let options = json!([{ "name": "connection", "type": option::STRING, "value": "g01" }]);
     discord.dispatch(
         "INTERACTION_CREATE",
         discord::command("702", "migrate", options, "430000000000000001", MEMBER),
     );
     let refused = discord.wait_for_request(callback_of("702")).await.body;
     assert_interaction_response(&refused);
-    assert_eq!(refused["data"]["flags"], 64);
+    assert_eq!(refused["data"]["flags"], EPHEMERAL);
 
     // /connections and its next-page button, whose id comes back to the bot.
     discord.dispatch(
@@ -155,7 +155,7 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     discord.dispatch("INTERACTION_CREATE", discord::button("704", &next, OWNER));
     let turned = discord.wait_for_request(callback_of("704")).await.body;
     assert_interaction_response(&turned);
-    assert_eq!(turned["type"], 7);
+    assert_eq!(turned["type"], callback::UPDATE_MESSAGE);
     assert!(
         turned["data"]["content"]
             .as_str()
@@ -165,15 +165,15 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     );
 
     // From another server: refused privately, nothing done.
-    let remove = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": "g01" }
+    let remove = json!([{ "name": "connection", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "remove", "type": option::SUB_COMMAND, "options": [
+        { "name": "id", "type": option::STRING, "value": "g01" }
     ] }] }]);
     let mut elsewhere = discord::command("705", "cutover", remove, OWNER, discord::MANAGE_GUILD);
     elsewhere["guild_id"] = json!("810000000000000009");
     discord.dispatch("INTERACTION_CREATE", elsewhere);
     let refused = discord.wait_for_request(callback_of("705")).await.body;
     assert_interaction_response(&refused);
-    assert_eq!(refused["data"]["flags"], 64, "private");
+    assert_eq!(refused["data"]["flags"], EPHEMERAL, "private");
     assert_eq!(
         refused["data"]["content"],
         "This cutover works for one team's Discord server, and this is not it: use its commands in that server. \
@@ -297,7 +297,7 @@ async fn the_gateway_defers_slow_work_and_finishes_it_by_an_edit() {
         .execute(&mut blocker)
         .await
         .expect("lock");
-    let pause = json!([{ "name": "reminders", "type": 2, "options": [{ "name": "pause", "type": 1, "options": [] }] }]);
+    let pause = json!([{ "name": "reminders", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "pause", "type": option::SUB_COMMAND, "options": [] }] }]);
     discord.dispatch(
         "INTERACTION_CREATE",
         discord::command(
@@ -315,7 +315,7 @@ async fn the_gateway_defers_slow_work_and_finishes_it_by_an_edit() {
             deferred["type"].as_u64(),
             deferred["data"]["flags"].as_u64()
         ),
-        (Some(5), Some(64))
+        (Some(callback::DEFERRED_CHANNEL_MESSAGE), Some(EPHEMERAL))
     );
     sqlx::query("ROLLBACK")
         .execute(&mut blocker)
@@ -396,7 +396,7 @@ async fn over_the_gateway_an_admins_public_answer_brings_the_paused_notice_priva
     let answer = discord.wait_for_request(callback_of("810")).await.body;
     assert_interaction_response(&answer);
     assert_eq!(
-        answer["data"]["flags"].as_u64().unwrap_or(0) & 64,
+        answer["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL,
         0,
         "{answer}"
     );
@@ -405,7 +405,7 @@ async fn over_the_gateway_an_admins_public_answer_brings_the_paused_notice_priva
     let aside = discord
         .wait_for_request(|r| r.method == "POST" && r.path == path)
         .await;
-    assert_eq!(aside.body["flags"], 64, "{}", aside.body);
+    assert_eq!(aside.body["flags"], EPHEMERAL, "{}", aside.body);
     assert_eq!(aside.body["content"], format!("⚠️ {notice}"));
     let _ = child.start_kill();
 }

@@ -2,7 +2,7 @@
 //! fresh-link button, and an old link never overwrites the message that shows a newer
 //! one. Asserted on what the fake Discord received.
 
-use crate::fake_discord as discord;
+use crate::fake_discord::{self as discord, callback};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::at;
 use crate::switch::{World, OWNER};
@@ -60,7 +60,7 @@ async fn the_expired_message_keeps_the_fresh_link_button() {
     );
     // And it works: the press puts a new link in that message.
     let fresh = w.send(discord::button("952", "c1:fl:z1", OWNER)).await;
-    assert_eq!(fresh["type"], 7);
+    assert_eq!(fresh["type"], callback::UPDATE_MESSAGE);
     World::link(&fresh);
 }
 
@@ -71,7 +71,7 @@ async fn an_old_link_leaves_the_message_with_the_newer_link_alone() {
     w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(10));
     // "Get a fresh link" after the first expired: the same message now shows the new one.
     let fresh = w.send(discord::button("954", "c1:fl:z1", OWNER)).await;
-    assert_eq!(fresh["type"], 7);
+    assert_eq!(fresh["type"], callback::UPDATE_MESSAGE);
     let new_link = World::link(&fresh);
 
     let mut told = w.app.core.switch_events();

@@ -1,7 +1,7 @@
 //! A connection given to a new owner ends the links other people hold for it: by
 //! `/cutover connection assign` and by an inventory import, through the real program.
 
-use crate::fake_discord::{self as discord, MANAGE_GUILD};
+use crate::fake_discord::{self as discord, option, MANAGE_GUILD};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
 use crate::switch::{World, OWNER};
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
@@ -55,8 +55,8 @@ async fn assigning_a_new_owner_ends_the_old_owners_live_link() {
     let answer = link_for(&w, "941", OWNER).await;
     let old_link = World::link(&answer);
 
-    let assign = json!([{ "name": "connection", "type": 2, "options": [{ "name": "assign", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": "z1" }, { "name": "owner", "type": 6, "value": NEW_OWNER }
+    let assign = json!([{ "name": "connection", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "assign", "type": option::SUB_COMMAND, "options": [
+        { "name": "id", "type": option::STRING, "value": "z1" }, { "name": "owner", "type": option::USER, "value": NEW_OWNER }
     ] }] }]);
     let r = w
         .send(discord::command(
@@ -101,8 +101,8 @@ async fn the_same_owner_again_keeps_the_link() {
     let w = World::start().await;
     let answer = link_for(&w, "945", OWNER).await;
     let link = World::link(&answer);
-    let assign = json!([{ "name": "connection", "type": 2, "options": [{ "name": "assign", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": "z1" }, { "name": "owner", "type": 6, "value": OWNER }
+    let assign = json!([{ "name": "connection", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "assign", "type": option::SUB_COMMAND, "options": [
+        { "name": "id", "type": option::STRING, "value": "z1" }, { "name": "owner", "type": option::USER, "value": OWNER }
     ] }] }]);
     w.send(discord::command(
         "946",

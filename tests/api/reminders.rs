@@ -3,7 +3,9 @@
 //! restarts, a stop between send and mark, downtime, a second instance on the same
 //! database, Discord refusing, and the chart.
 
-use crate::fake_discord::{self as discord, FakeDiscord, PostFault, MANAGE_GUILD, MEMBER};
+use crate::fake_discord::{
+    self as discord, callback, FakeDiscord, PostFault, EPHEMERAL, MANAGE_GUILD, MEMBER,
+};
 use crate::helpers::{admin, at, message, metric, TestApp, TestDir};
 use crate::openapi::assert_channel_message;
 use cutover::chat::Reply;
@@ -558,7 +560,7 @@ async fn a_channel_that_is_gone_pauses_reminders_and_the_next_admin_is_told() {
         .discord
         .wait_for_request(|r| r.method == "POST" && r.path == path)
         .await;
-    assert_eq!(aside.body["flags"], 64, "ephemeral: {}", aside.body);
+    assert_eq!(aside.body["flags"], EPHEMERAL, "ephemeral: {}", aside.body);
     let text = aside.body["content"].as_str().unwrap_or_default();
     assert!(
         text.starts_with(&format!(
@@ -631,14 +633,14 @@ async fn a_digest_time_in_the_spring_forward_gap_comes_once_after_it() {
 async fn migrate_mine_opens_the_form_offers_a_choice_or_says_nothing_is_left() {
     let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     let one = discord::send_signed(&w.app, discord::button("700", "c1:mm", OWNER)).await;
-    assert_eq!(one["type"], 9, "the form at once: {one}");
+    assert_eq!(one["type"], callback::MODAL, "the form at once: {one}");
     assert_eq!(one["data"]["custom_id"], "c1:mf:z1");
     let none = discord::send_signed(
         &w.app,
         discord::button("701", "c1:mm", "440000000000000001"),
     )
     .await;
-    assert_eq!(none["data"]["flags"], 64, "privately");
+    assert_eq!(none["data"]["flags"], EPHEMERAL, "privately");
     assert!(
         none["data"]["content"]
             .as_str()
@@ -650,7 +652,7 @@ async fn migrate_mine_opens_the_form_offers_a_choice_or_says_nothing_is_left() {
         .seed(&[("z4", "Zoom four", Some(420000000000000001), AuthType::Jwt)])
         .await;
     let several = discord::send_signed(&w.app, discord::button("702", "c1:mm", OWNER)).await;
-    assert_eq!(several["data"]["flags"], 64, "privately");
+    assert_eq!(several["data"]["flags"], EPHEMERAL, "privately");
     let ids: Vec<&str> = several["data"]["components"][0]["components"]
         .as_array()
         .map(|b| b.iter().filter_map(|b| b["custom_id"].as_str()).collect())
@@ -659,7 +661,7 @@ async fn migrate_mine_opens_the_form_offers_a_choice_or_says_nothing_is_left() {
     let form = discord::send_signed(&w.app, discord::button("703", "c1:of:z4", OWNER)).await;
     assert_eq!(
         (form["type"].as_u64(), form["data"]["custom_id"].as_str()),
-        (Some(9), Some("c1:mf:z4"))
+        (Some(callback::MODAL), Some("c1:mf:z4"))
     );
 }
 
@@ -714,9 +716,9 @@ async fn progress_answers_with_the_chart_and_its_points_follow_the_audit_history
         discord::command("710", "progress", json!([]), OWNER, MEMBER),
     )
     .await;
-    assert_eq!(deferred["type"], 5);
+    assert_eq!(deferred["type"], callback::DEFERRED_CHANNEL_MESSAGE);
     assert!(
-        deferred["data"]["flags"].as_u64().unwrap_or(0) & 64 == 0,
+        deferred["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL == 0,
         "public: {deferred}"
     );
     let edit = w

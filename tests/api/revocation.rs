@@ -2,7 +2,7 @@
 //! or removed, its earlier tokens are revoked at the fake Zoom by the token scheduler,
 //! with that app's Basic auth; never when revoking would end the new authorization.
 
-use crate::fake_discord::{self as discord, MANAGE_GUILD};
+use crate::fake_discord::{self as discord, option, MANAGE_GUILD};
 use crate::fake_zoom::{
     TokenMode, TokenRequest, CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET,
 };
@@ -50,8 +50,8 @@ pub async fn switch(
 
 /// `/cutover connection remove id:<id>` by an admin; the answer.
 pub async fn remove(w: &World, interaction: &str, id: &str) -> serde_json::Value {
-    let options = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": id }
+    let options = json!([{ "name": "connection", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "remove", "type": option::SUB_COMMAND, "options": [
+        { "name": "id", "type": option::STRING, "value": id }
     ] }] }]);
     w.send(discord::command(
         interaction,

@@ -2,7 +2,7 @@
 //! link followed like a browser through the fake Zoom, the callback over HTTP, and what
 //! the fakes (Zoom and Discord) received.
 
-use crate::fake_discord::{self as discord, FakeDiscord, MEMBER};
+use crate::fake_discord::{self as discord, callback, option, FakeDiscord, EPHEMERAL, MEMBER};
 use crate::fake_zoom::{FakeZoom, TokenMode, CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{at, metric, TestApp, TestDir};
 use crate::openapi::{assert_channel_message, assert_followup, assert_message_edit};
@@ -250,9 +250,9 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
             OWNER,
         ))
         .await;
-    assert_eq!(answer["type"], 4);
+    assert_eq!(answer["type"], callback::CHANNEL_MESSAGE);
     assert_eq!(
-        answer["data"]["flags"], 64,
+        answer["data"]["flags"], EPHEMERAL,
         "the link is for the caller only"
     );
     let text = answer["data"]["content"].as_str().expect("text");
@@ -403,7 +403,7 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
     );
 
     // /migration status shows it, without secrets.
-    let status = json!([{ "name": "status", "type": 1, "options": [{ "name": "connection", "type": 3, "value": "z1" }] }]);
+    let status = json!([{ "name": "status", "type": option::SUB_COMMAND, "options": [{ "name": "connection", "type": option::STRING, "value": "z1" }] }]);
     let r = w
         .send(discord::command("902", "migration", status, OWNER, MEMBER))
         .await;
@@ -701,7 +701,7 @@ async fn one_live_link_per_connection_and_a_fresh_link_voids_the_old() {
         .await;
     let text = admin_try["data"]["content"].as_str().unwrap_or_default();
     let until = at(NOW).timestamp() + 600;
-    assert_eq!(admin_try["data"]["flags"], 64);
+    assert_eq!(admin_try["data"]["flags"], EPHEMERAL);
     assert!(
         text.starts_with(&format!(
             "<@420000000000000001> already has a link for `z1`, valid until <t:{until}:t>"
@@ -712,7 +712,7 @@ async fn one_live_link_per_connection_and_a_fresh_link_voids_the_old() {
 
     // The owner presses "Get a fresh link": a new link replaces the message's old one.
     let fresh = w.send(discord::button("923", "c1:fl:z1", OWNER)).await;
-    assert_eq!(fresh["type"], 7);
+    assert_eq!(fresh["type"], callback::UPDATE_MESSAGE);
     let new_link = World::link(&fresh);
     assert_ne!(new_link, old_link);
     let back = w.follow(&old_link).await;
@@ -735,7 +735,7 @@ async fn bad_credentials_are_refused_privately_without_repeating_the_secret() {
             OWNER,
         ))
         .await;
-    assert_eq!(r["data"]["flags"], 64);
+    assert_eq!(r["data"]["flags"], EPHEMERAL);
     assert!(r["data"]["content"]
         .as_str()
         .unwrap_or_default()
@@ -1024,12 +1024,12 @@ async fn a_refused_refresh_marks_the_connection_and_tells_the_owner() {
         .send(discord::command(
             "932",
             "migrate",
-            json!([{ "name": "connection", "type": 3, "value": "z1" }]),
+            json!([{ "name": "connection", "type": option::STRING, "value": "z1" }]),
             OWNER,
             MEMBER,
         ))
         .await;
-    assert_eq!(r["type"], 9);
+    assert_eq!(r["type"], callback::MODAL);
 }
 
 #[tokio::test]
@@ -1211,7 +1211,8 @@ async fn a_slow_button_answer_that_is_private_arrives_as_a_private_follow_up() {
         .expect("lock");
     let pressed = w.send(discord::button("962", "c1:fl:z1", OWNER)).await;
     assert_eq!(
-        pressed["type"], 6,
+        pressed["type"],
+        callback::DEFERRED_UPDATE_MESSAGE,
         "acknowledged, the message left as it is"
     );
     sqlx::query("ROLLBACK")
@@ -1225,7 +1226,7 @@ async fn a_slow_button_answer_that_is_private_arrives_as_a_private_follow_up() {
         .wait_for_request(|r| r.method == "POST" && r.path == path)
         .await;
     assert_followup(&followup.body);
-    assert_eq!(followup.body["flags"], 64, "private");
+    assert_eq!(followup.body["flags"], EPHEMERAL, "private");
     assert!(
         followup.body["content"]
             .as_str()
