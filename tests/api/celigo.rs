@@ -8,17 +8,14 @@ use crate::fake_discord::{
     self as discord, callback, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD, MEMBER,
 };
 use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET};
-use crate::helpers::{at, TestApp, TestDir};
+use crate::helpers::{at, TestApp, TestDir, NOW, OWNER, PUBLIC_BASE};
 use crate::openapi::assert_channel_message;
-use crate::switch::OWNER;
 use axum::http::Method;
 use cutover::domain::{ConnectionId, ConnectionState, MigratedVia};
 use serde_json::{json, Value};
 
-const NOW: &str = "2025-11-21T12:00:00Z";
 pub const Z1: &str = "64b7f1c2a9e3d40000000001";
 const ADMIN: &str = "410000000000000001";
-const PUBLIC_BASE: &str = "http://cutover.test";
 
 pub struct CeligoWorld {
     pub app: TestApp,

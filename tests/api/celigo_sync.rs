@@ -6,13 +6,10 @@ use crate::celigo::{id, CeligoWorld, Z1};
 use crate::fake_celigo::{docs, FakeCeligo, TOKEN};
 use crate::fake_discord::{self as discord, option, MEMBER};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{at, metric, TestDir};
-use crate::switch::OWNER;
+use crate::helpers::{at, metric, TestDir, NOW, OWNER};
 use cutover::domain::{Actor, AuthType, ConnectionState, MigratedVia, ShowFilter, Snowflake};
 use cutover::store::ConnectionQuery;
 use serde_json::json;
-
-const NOW: &str = "2025-11-21T12:00:00Z";
 
 fn cid(n: usize) -> String {
     format!("64b7f1c2a9e3d4{n:010}")

@@ -4,15 +4,13 @@
 use crate::fake_discord::{
     self as discord, callback, component, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD, MEMBER,
 };
-use crate::helpers::{at, TestApp, TestDir};
+use crate::helpers::{at, TestApp, TestDir, NOW, OWNER};
 use crate::openapi::assert_message_edit;
 use cutover::domain::AuthType;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use sqlx::Connection;
 
-const NOW: &str = "2025-11-21T12:00:00Z";
-const OWNER: &str = "420000000000000001";
 const STRANGER: &str = "430000000000000001";
 const ADMIN_ROLE: &str = "440000000000000001";
 

@@ -2,13 +2,12 @@
 //! `discord.api_base_url` and a ws:// gateway. Asserts what the fake received.
 
 use crate::fake_discord::{self as discord, callback, option, FakeDiscord, EPHEMERAL, MEMBER};
-use crate::helpers::TestDir;
+use crate::helpers::{TestDir, OWNER};
 use crate::openapi::{assert_command_registration, assert_interaction_response};
 use serde_json::json;
 use std::process::Stdio;
 use tokio::io::AsyncReadExt;
 
-const OWNER: &str = "420000000000000001";
 const TOKEN: &str = "fake-bot-token.for-tests";
 
 fn callback_of(id: &str) -> impl Fn(&crate::fake_discord::Received) -> bool + '_ {

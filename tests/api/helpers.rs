@@ -13,6 +13,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tempfile::TempDir;
 
+/// The instant most tests pin the clock at.
+pub const NOW: &str = "2025-11-21T12:00:00Z";
+/// The Discord user who owns the connections tests seed.
+pub const OWNER: &str = "420000000000000001";
+/// The sealing key of the tests' instances (base64 of 32 bytes).
+pub const SEALING_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+/// Where the tests' instances say they are reached: the links they hand out start with it.
+pub const PUBLIC_BASE: &str = "http://cutover.test";
+
 pub fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
         .expect("test instant")
@@ -42,7 +51,7 @@ impl TestDir {
     /// A `[security]` section with a sealing key (in a file, as secrets must be): what an
     /// instance needs before `/migrate` takes a client secret.
     pub fn sealing_key(&self) -> String {
-        let key_file = self.write("sealing.key", crate::switch::SEALING_KEY);
+        let key_file = self.write("sealing.key", SEALING_KEY);
         format!(
             "[security]\nsealing_key_file = \"{}\"\n",
             key_file.display()

@@ -4,11 +4,9 @@
 
 use crate::fake_discord::{self as discord, callback};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::at;
-use crate::switch::{World, OWNER};
+use crate::helpers::{at, NOW, OWNER};
+use crate::switch::World;
 use std::time::Duration;
-
-const NOW: &str = "2025-11-21T12:00:00Z";
 
 /// Submits the form for z1 as the owner; the answer's personal link.
 async fn link_for(w: &World, interaction: &str) -> String {

@@ -6,15 +6,13 @@
 use crate::fake_discord::{
     self as discord, callback, FakeDiscord, PostFault, EPHEMERAL, MANAGE_GUILD, MEMBER,
 };
-use crate::helpers::{admin, at, message, metric, TestApp, TestDir};
+use crate::helpers::{admin, at, message, metric, TestApp, TestDir, OWNER};
 use crate::openapi::assert_channel_message;
 use cutover::chat::Reply;
 use cutover::domain::AuthType;
 use cutover::reminders::Round;
 use serde_json::{json, Value};
 use std::path::PathBuf;
-
-const OWNER: &str = "420000000000000001";
 
 struct World {
     app: TestApp,

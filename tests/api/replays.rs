@@ -6,8 +6,8 @@ use crate::fake_discord::{
     self as discord, callback, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD,
 };
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::TestDir;
-use crate::switch::{World, OWNER};
+use crate::helpers::{TestDir, OWNER};
+use crate::switch::World;
 use cutover::domain::ConnectionId;
 use serde_json::json;
 use std::process::Stdio;

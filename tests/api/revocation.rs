@@ -6,15 +6,13 @@ use crate::fake_discord::{self as discord, option, MANAGE_GUILD};
 use crate::fake_zoom::{
     TokenMode, TokenRequest, CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET,
 };
-use crate::helpers::at;
-use crate::switch::{World, OWNER};
+use crate::helpers::{at, NOW, OWNER};
+use crate::switch::World;
 use base64::Engine;
 use chrono::TimeDelta;
 use cutover::domain::{ConnectionId, ConnectionState};
 use cutover::store::AuditEntry;
 use serde_json::json;
-
-const NOW: &str = "2025-11-21T12:00:00Z";
 
 /// Submits the form for z1 with these credentials, follows the link and comes back:
 /// the (access, refresh) tokens Zoom issued.

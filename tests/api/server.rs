@@ -1,12 +1,10 @@
 //! The HTTP server under clients that hold connections: half-sent requests, trickled
 //! bodies, and more connections than it serves at once.
 
-use crate::helpers::{TestApp, TestDir};
+use crate::helpers::{TestApp, TestDir, NOW};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-const NOW: &str = "2025-11-21T12:00:00Z";
 
 /// A guard against a test hanging forever when the server does not close a connection;
 /// never reached when it works (the server's own limit is one second where it matters).

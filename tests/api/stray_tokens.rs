@@ -6,16 +6,14 @@
 
 use crate::fake_discord as discord;
 use crate::fake_zoom::{TokenMode, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::at;
+use crate::helpers::{at, NOW, OWNER};
 use crate::revocation::{actions, queued, revoked, round, switch, switch_z1};
-use crate::switch::{World, OWNER};
+use crate::switch::World;
 use chrono::TimeDelta;
 use cutover::domain::ConnectionState;
 use sqlx::Connection;
 use std::sync::Arc;
 use tokio::sync::Notify;
-
-const NOW: &str = "2025-11-21T12:00:00Z";
 
 /// Submits the form for z1 and follows the link to Zoom: the callback to come back with.
 async fn linked(w: &World, interaction: &str) -> String {

@@ -4,17 +4,13 @@
 
 use crate::fake_discord::{self as discord, callback, option, FakeDiscord, EPHEMERAL, MEMBER};
 use crate::fake_zoom::{FakeZoom, TokenMode, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{at, metric, TestApp, TestDir};
+use crate::helpers::{at, metric, TestApp, TestDir, NOW, OWNER, PUBLIC_BASE, SEALING_KEY};
 use crate::openapi::{assert_channel_message, assert_followup, assert_message_edit};
 use cutover::chat::Reply;
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
 use serde_json::{json, Value};
 
-const NOW: &str = "2025-11-21T12:00:00Z";
-pub const OWNER: &str = "420000000000000001";
 const OTHER: &str = "430000000000000001";
-pub const SEALING_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-const PUBLIC_BASE: &str = "http://cutover.test";
 
 pub struct World {
     pub app: TestApp,

@@ -3,8 +3,7 @@
 //! searched for the secrets involved.
 
 use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{listening_address, TestDir};
-use crate::switch::SEALING_KEY;
+use crate::helpers::{listening_address, TestDir, SEALING_KEY};
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::ChildStdout;
