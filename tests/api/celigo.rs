@@ -87,20 +87,13 @@ impl CeligoWorld {
         token: &str,
         extra: &str,
     ) -> std::path::PathBuf {
-        let discord_token = dir.write("discord.token", "discord-bot-token-for-tests");
         let celigo_token = dir.write("celigo.token", token);
         let rest = format!(
-            "{}{}{}\
-             [discord]\npublic_key = \"{}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\ntoken_file = \"{}\"\nguild_id = \"{}\"\n\
-             [reminders]\nchannel_id = \"{}\"\n",
+            "{}{}{}{}[reminders]\nchannel_id = \"{}\"\n",
             zoom.config(),
             celigo.config(&celigo_token, extra),
             dir.sealing_key(),
-            hex::encode(discord::signing_key().verifying_key().to_bytes()),
-            discord::APPLICATION_ID,
-            discord.base_url,
-            discord_token.display(),
-            discord::GUILD_ID,
+            discord.bot_config(dir),
             discord::CHANNEL_ID,
         );
         dir.config_with_server(&format!("public_base_url = \"{PUBLIC_BASE}\"\n"), &rest)

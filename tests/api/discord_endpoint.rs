@@ -33,13 +33,14 @@ impl Endpoint {
     async fn start_keyed(sealing_key: bool) -> Self {
         let discord = FakeDiscord::start().await;
         let dir = TestDir::new();
-        let public_key = hex::encode(key().verifying_key().to_bytes());
         let config = format!(
-            "[discord]\npublic_key = \"{public_key}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\nadmin_role_ids = [\"{ADMIN_ROLE}\"]\nguild_id = \"{}\"\n{}",
-            discord::APPLICATION_ID,
-            discord.base_url,
-            discord::GUILD_ID,
-            if sealing_key { dir.sealing_key() } else { String::new() }
+            "{}admin_role_ids = [\"{ADMIN_ROLE}\"]\n{}",
+            discord.config(),
+            if sealing_key {
+                dir.sealing_key()
+            } else {
+                String::new()
+            }
         );
         let app = TestApp::spawn_in(dir, &config, NOW).await;
         app.seed(&[

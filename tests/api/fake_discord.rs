@@ -201,6 +201,26 @@ impl FakeDiscord {
         }
     }
 
+    /// The `[discord]` settings that point cutover here: the key interactions are signed
+    /// with, the application and the guild.
+    pub fn config(&self) -> String {
+        format!(
+            "[discord]\npublic_key = \"{}\"\napplication_id = \"{APPLICATION_ID}\"\napi_base_url = \"{}\"\nguild_id = \"{GUILD_ID}\"\n",
+            hex::encode(signing_key().verifying_key().to_bytes()),
+            self.base_url,
+        )
+    }
+
+    /// As `config`, with a bot token (in a file in `dir`, as secrets must be).
+    pub fn bot_config(&self, dir: &crate::helpers::TestDir) -> String {
+        let token_file = dir.write("discord.token", "discord-bot-token-for-tests");
+        format!(
+            "{}token_file = \"{}\"\n",
+            self.config(),
+            token_file.display()
+        )
+    }
+
     /// Sends a gateway dispatch (e.g. INTERACTION_CREATE) to the connected bot.
     pub fn dispatch(&self, event: &str, data: Value) {
         let _ = self.events.send(json!({ "t": event, "d": data }));

@@ -22,15 +22,9 @@ struct World {
 
 /// `reminders` and `deadlines`: TOML for those sections.
 fn config(dir: &TestDir, discord: &FakeDiscord, reminders: &str, deadlines: &str) -> PathBuf {
-    let token = dir.write("discord.token", "discord-bot-token-for-tests");
     let rest = format!(
-        "[discord]\npublic_key = \"{}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\ntoken_file = \"{}\"\nguild_id = \"{}\"\n\
-         [reminders]\nchannel_id = \"{}\"\n{reminders}\n{deadlines}\n{}",
-        hex::encode(discord::signing_key().verifying_key().to_bytes()),
-        discord::APPLICATION_ID,
-        discord.base_url,
-        token.display(),
-        discord::GUILD_ID,
+        "{}[reminders]\nchannel_id = \"{}\"\n{reminders}\n{deadlines}\n{}",
+        discord.bot_config(dir),
         discord::CHANNEL_ID,
         dir.sealing_key(),
     );

@@ -92,18 +92,10 @@ impl World {
         extra: &str,
         security: &str,
     ) -> std::path::PathBuf {
-        let token_file = dir.write("discord.token", "discord-bot-token-for-tests");
         let rest = format!(
-            "{}{extra}{}\
-             [discord]\npublic_key = \"{}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\ntoken_file = \"{}\"\nguild_id = \"{}\"\n\
-             [reminders]\nchannel_id = \"{}\"\n",
+            "{}{extra}{security}{}[reminders]\nchannel_id = \"{}\"\n",
             zoom.config(),
-            security,
-            hex::encode(discord::signing_key().verifying_key().to_bytes()),
-            discord::APPLICATION_ID,
-            discord.base_url,
-            token_file.display(),
-            discord::GUILD_ID,
+            discord.bot_config(dir),
             discord::CHANNEL_ID,
         );
         dir.config_with_server(&format!("public_base_url = \"{PUBLIC_BASE}\"\n"), &rest)
