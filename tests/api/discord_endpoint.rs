@@ -4,6 +4,7 @@
 use crate::fake_discord::{
     self as discord, callback, component, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD, MEMBER,
 };
+use crate::fake_zoom::FakeZoom;
 use crate::helpers::{at, TestApp, TestDir, NOW, OWNER};
 use crate::openapi::assert_message_edit;
 use cutover::domain::AuthType;
@@ -33,16 +34,18 @@ impl Endpoint {
     async fn start_keyed(sealing_key: bool) -> Self {
         let discord = FakeDiscord::start().await;
         let dir = TestDir::new();
-        let config = format!(
-            "{}admin_role_ids = [\"{ADMIN_ROLE}\"]\n{}",
+        let zoom = FakeZoom::start().await;
+        let config = dir.config(&format!(
+            "{}{}admin_role_ids = [\"{ADMIN_ROLE}\"]\n{}",
+            zoom.config(),
             discord.config(),
             if sealing_key {
                 dir.sealing_key()
             } else {
                 String::new()
             }
-        );
-        let app = TestApp::spawn_in(dir, &config, NOW).await;
+        ));
+        let app = TestApp::spawn_with(dir, &config, NOW).await;
         app.seed(&[
             ("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt),
             ("z2", "Zoom two", Some(430000000000000001), AuthType::Jwt),

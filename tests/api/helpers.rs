@@ -1,3 +1,5 @@
+use crate::fake_discord::FakeDiscord;
+use crate::fake_zoom::FakeZoom;
 use chrono::{DateTime, Utc};
 use cutover::chat::{Action, Caller, ChatCore, OptionValue, Reply, Request};
 use cutover::clock::ManualClock;
@@ -104,6 +106,8 @@ pub struct TestApp {
     pub switch: Arc<cutover::switch::Switch>,
     pub reminders: Arc<cutover::reminders::Reminders>,
     pub clock: ManualClock,
+    /// The default Discord fake, kept so that it checks, when dropped, what it received.
+    discord: Option<FakeDiscord>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub dir: TestDir,
@@ -114,9 +118,19 @@ impl TestApp {
         Self::spawn_in(TestDir::new(), extra_config, now).await
     }
 
+    /// Starts in `dir` with `extra_config`, Zoom and Discord at loopback fakes so that no
+    /// test reaches the real ones.
     pub async fn spawn_in(dir: TestDir, extra_config: &str, now: &str) -> Self {
-        let config = dir.config(extra_config);
-        Self::spawn_with(dir, &config, now).await
+        let zoom = FakeZoom::start().await;
+        let discord = FakeDiscord::start().await;
+        let config = dir.config(&format!(
+            "{}[discord]\napi_base_url = \"{}\"\n{extra_config}",
+            zoom.config(),
+            discord.base_url
+        ));
+        let mut app = Self::spawn_with(dir, &config, now).await;
+        app.discord = Some(discord);
+        app
     }
 
     /// Starts on a config file already written in `dir`.
@@ -142,6 +156,7 @@ impl TestApp {
             switch,
             reminders,
             clock,
+            discord: None,
             stop: Some(stop),
             server: Some(server),
             dir,
