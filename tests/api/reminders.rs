@@ -6,6 +6,7 @@
 use crate::fake_discord::{
     self as discord, callback, FakeDiscord, PostFault, EPHEMERAL, MANAGE_GUILD, MEMBER,
 };
+use crate::fake_zoom::FakeZoom;
 use crate::helpers::{admin, at, message, metric, TestApp, TestDir, OWNER};
 use crate::openapi::assert_channel_message;
 use cutover::chat::Reply;
@@ -21,9 +22,16 @@ struct World {
 }
 
 /// `reminders` and `deadlines`: TOML for those sections.
-fn config(dir: &TestDir, discord: &FakeDiscord, reminders: &str, deadlines: &str) -> PathBuf {
+fn config(
+    dir: &TestDir,
+    zoom: &FakeZoom,
+    discord: &FakeDiscord,
+    reminders: &str,
+    deadlines: &str,
+) -> PathBuf {
     let rest = format!(
-        "{}[reminders]\nchannel_id = \"{}\"\n{reminders}\n{deadlines}\n{}",
+        "{}{}[reminders]\nchannel_id = \"{}\"\n{reminders}\n{deadlines}\n{}",
+        zoom.config(),
         discord.bot_config(dir),
         discord::CHANNEL_ID,
         dir.sealing_key(),
@@ -33,9 +41,10 @@ fn config(dir: &TestDir, discord: &FakeDiscord, reminders: &str, deadlines: &str
 
 impl World {
     async fn start(reminders: &str, deadlines: &str, now: &str) -> Self {
+        let zoom = FakeZoom::start().await;
         let discord = FakeDiscord::start().await;
         let dir = TestDir::new();
-        let config = config(&dir, &discord, reminders, deadlines);
+        let config = config(&dir, &zoom, &discord, reminders, deadlines);
         let app = TestApp::spawn_with(dir, &config, now).await;
         app.seed(&[
             ("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt),
