@@ -2,6 +2,7 @@
 //! `discord.api_base_url` and a ws:// gateway. Asserts what the fake received.
 
 use crate::fake_discord::{self as discord, callback, option, FakeDiscord, EPHEMERAL, MEMBER};
+use crate::fake_zoom::FakeZoom;
 use crate::helpers::{TestDir, OWNER};
 use crate::openapi::{assert_command_registration, assert_interaction_response};
 use serde_json::json;
@@ -20,7 +21,8 @@ fn callback_of(id: &str) -> impl Fn(&crate::fake_discord::Received) -> bool + '_
 async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     let discord = FakeDiscord::start().await;
     let dir = TestDir::new();
-    let config = dir.config(&dir.sealing_key());
+    let zoom = FakeZoom::start().await;
+    let config = dir.config(&format!("{}{}", zoom.config(), dir.sealing_key()));
     let mut csv = String::from("id,name,integration,owner,auth_type\n");
     for i in 0..12 {
         csv.push_str(&format!("g{i:02},Gateway {i:02},,{OWNER},jwt\n"));
@@ -208,7 +210,7 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
 async fn commands_register_puts_the_commands_globally_or_in_a_guild() {
     let discord = FakeDiscord::start().await;
     let dir = TestDir::new();
-    let config = dir.config("");
+    let config = dir.config(&FakeZoom::start().await.config());
     let run = |guild: Option<&str>| {
         let mut command = dir.cutover();
         command
@@ -273,7 +275,7 @@ async fn the_gateway_defers_slow_work_and_finishes_it_by_an_edit() {
     use sqlx::Connection;
     let discord = FakeDiscord::start().await;
     let dir = TestDir::new();
-    let config = dir.config("");
+    let config = dir.config(&FakeZoom::start().await.config());
     let mut child = dir
         .cutover()
         .arg("--config")
@@ -341,7 +343,7 @@ async fn over_the_gateway_an_admins_public_answer_brings_the_paused_notice_priva
     use sqlx::Connection;
     let discord = FakeDiscord::start().await;
     let dir = TestDir::new();
-    let config = dir.config("");
+    let config = dir.config(&FakeZoom::start().await.config());
     // The database as a round that found the channel gone left it (that round itself is
     // in tests/api/reminders.rs): migrated by a first run, then the notice in it.
     let listed = dir

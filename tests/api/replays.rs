@@ -5,7 +5,7 @@
 use crate::fake_discord::{
     self as discord, callback, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD,
 };
-use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
+use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{TestDir, OWNER};
 use crate::switch::World;
 use cutover::domain::ConnectionId;
@@ -65,7 +65,7 @@ fn callback_of(id: &str) -> impl Fn(&crate::fake_discord::Received) -> bool + '_
 async fn a_duplicate_gateway_event_is_ignored() {
     let discord = FakeDiscord::start().await;
     let dir = TestDir::new();
-    let config = dir.config("");
+    let config = dir.config(&FakeZoom::start().await.config());
     let mut child = dir
         .cutover()
         .arg("--config")
