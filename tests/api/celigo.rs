@@ -8,7 +8,7 @@ use crate::fake_discord::{
     self as discord, callback, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD, MEMBER,
 };
 use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET};
-use crate::helpers::{at, TestApp, TestDir, NOW, OWNER, PUBLIC_BASE};
+use crate::helpers::{at, authorize_link, browser, TestApp, TestDir, NOW, OWNER, PUBLIC_BASE};
 use crate::openapi::assert_channel_message;
 use axum::http::Method;
 use cutover::domain::{ConnectionId, ConnectionState, MigratedVia};
@@ -38,10 +38,7 @@ impl CeligoWorld {
         let dir = TestDir::new();
         let config = Self::config(&dir, &zoom, &celigo, &discord, token, extra);
         let app = TestApp::spawn_with(dir, &config, NOW).await;
-        let browser = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("browser");
+        let browser = browser();
         Self {
             app,
             celigo,
@@ -205,14 +202,6 @@ impl CeligoWorld {
         self.first_edit(interaction).await
     }
 
-    /// The personal link in an answer.
-    pub fn link(answer: &Value) -> String {
-        let button = &answer["components"][0]["components"][0];
-        assert_eq!(button["style"], 5, "a link button: {answer}");
-        assert_eq!(button["label"], "Authorize with Zoom");
-        button["url"].as_str().expect("url").to_owned()
-    }
-
     /// A browser opening a link or page (cutover's addresses are fetched from the app).
     pub async fn open(&self, url: &str) -> reqwest::Response {
         let url = match url.strip_prefix(PUBLIC_BASE) {
@@ -361,7 +350,7 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
         !answer.to_string().contains(CLIENT_SECRET),
         "never repeated back"
     );
-    let link = CeligoWorld::link(&answer);
+    let link = authorize_link(&answer);
     assert!(
         link.starts_with("http://cutover.test/oauth/celigo/start?state="),
         "{link}"
@@ -633,7 +622,7 @@ async fn an_abandoned_link_leaves_it_awaiting_and_a_retry_with_new_credentials_s
         .expect("id")
         .to_owned();
     // Opened, then left at Zoom's consent page.
-    let start = w.open(&CeligoWorld::link(&answer)).await;
+    let start = w.open(&authorize_link(&answer)).await;
     assert_eq!(start.status(), 303);
     w.celigo
         .wait_for("a failing ping", |r| {
@@ -683,7 +672,7 @@ async fn an_abandoned_link_leaves_it_awaiting_and_a_retry_with_new_credentials_s
         && r.path == format!("/v1/iclients/{first_iclient}")
         && r.status == 204));
 
-    let landed = w.authorize(&CeligoWorld::link(&answer)).await;
+    let landed = w.authorize(&authorize_link(&answer)).await;
     assert_eq!(landed.status(), 200);
     let done = w.edit_saying("923", "Done").await;
     assert!(done.contains("on OAuth 2.0 in integrator.io"), "{done}");
@@ -694,7 +683,7 @@ async fn an_abandoned_link_leaves_it_awaiting_and_a_retry_with_new_credentials_s
 async fn a_watch_survives_a_restart() {
     let w = CeligoWorld::start().await;
     let answer = w.submit("931", CLIENT_ID, CLIENT_SECRET).await;
-    let start = w.open(&CeligoWorld::link(&answer)).await;
+    let start = w.open(&authorize_link(&answer)).await;
     assert_eq!(start.status(), 303);
     let to_zoom = start.headers()["location"]
         .to_str()
@@ -728,7 +717,7 @@ async fn returning_to_cutover_checks_at_once() {
         put.body["http"]["auth"]["oauth"]["oauth2RedirectUrl"],
         back_to
     );
-    let landed = w.authorize(&CeligoWorld::link(&answer)).await;
+    let landed = w.authorize(&authorize_link(&answer)).await;
     assert_eq!(
         landed.status(),
         303,
@@ -745,7 +734,7 @@ async fn returning_to_cutover_checks_at_once() {
 async fn a_used_or_unknown_link_is_refused() {
     let w = CeligoWorld::start().await;
     let answer = w.submit("951", CLIENT_ID, CLIENT_SECRET).await;
-    let link = CeligoWorld::link(&answer);
+    let link = authorize_link(&answer);
     assert_eq!(w.open(&link).await.status(), 303);
     let again = w.open(&link).await;
     assert_eq!(again.status(), 409);
@@ -785,7 +774,7 @@ async fn a_connection_already_authorized_in_integrator_io_is_recorded_not_switch
 async fn a_watch_ending_after_discord_stops_taking_edits_tells_the_person_in_the_channel() {
     let w = CeligoWorld::start().await;
     let answer = w.submit("971", CLIENT_ID, CLIENT_SECRET).await;
-    assert_eq!(w.open(&CeligoWorld::link(&answer)).await.status(), 303);
+    assert_eq!(w.open(&authorize_link(&answer)).await.status(), 303);
     w.discord.expire_interaction_token("token-971");
     w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(15));
     let path = format!("/api/v10/channels/{}/messages", discord::CHANNEL_ID);
@@ -811,7 +800,7 @@ async fn a_watch_ending_after_discord_stops_taking_edits_tells_the_person_in_the
 async fn a_fresh_link_renews_the_link_and_not_the_iclient() {
     let w = CeligoWorld::start().await;
     let answer = w.submit("981", CLIENT_ID, CLIENT_SECRET).await;
-    let first = CeligoWorld::link(&answer);
+    let first = authorize_link(&answer);
     // Opened and abandoned at Zoom: the person asks for a fresh link.
     assert_eq!(w.open(&first).await.status(), 303);
     let renewed = w
@@ -880,7 +869,7 @@ async fn pings_fall_back_to_get_where_post_is_not_allowed() {
     let w = CeligoWorld::start().await;
     w.celigo.refuse_post_pings();
     let answer = w.submit("1001", CLIENT_ID, CLIENT_SECRET).await;
-    let landed = w.authorize(&CeligoWorld::link(&answer)).await;
+    let landed = w.authorize(&authorize_link(&answer)).await;
     assert_eq!(landed.status(), 200);
     w.edit_saying("1001", "Done").await;
     let pings: Vec<(String, u16)> = w

@@ -4,7 +4,7 @@
 
 use crate::fake_discord as discord;
 use crate::fake_zoom::{TokenMode, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{at, TestDir, NOW, OWNER, SEALING_KEY};
+use crate::helpers::{at, authorize_link, TestDir, NOW, OWNER, SEALING_KEY};
 use crate::revocation::{remove, switch, switch_z1};
 use crate::switch::World;
 use chrono::TimeDelta;
@@ -116,7 +116,7 @@ async fn link_for_z2(w: &World, interaction: &str) -> String {
             OWNER,
         ))
         .await;
-    World::link(&answer)
+    authorize_link(&answer["data"])
 }
 
 #[tokio::test]

@@ -58,6 +58,9 @@ pub mod option {
     pub const CHANNEL: u64 = 7;
 }
 
+/// The button style that opens a URL.
+pub const LINK_BUTTON: u64 = 5;
+
 /// A slash command (an application command's `type`).
 pub const CHAT_INPUT: u64 = 1;
 

@@ -329,6 +329,27 @@ impl Console for ScriptedConsole {
     }
 }
 
+/// A browser that stops at each redirect, so a test sees where it is sent.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("browser")
+}
+
+/// The personal link on a message's "Authorize with Zoom" button (`message`: an
+/// interaction answer's `data`, or the body of an edit).
+pub fn authorize_link(message: &serde_json::Value) -> String {
+    let button = &message["components"][0]["components"][0];
+    assert_eq!(
+        button["style"],
+        crate::fake_discord::LINK_BUTTON,
+        "a link button: {message}"
+    );
+    assert_eq!(button["label"], "Authorize with Zoom");
+    button["url"].as_str().expect("url").to_owned()
+}
+
 /// A message reply's text, fields and all, or a panic naming what came instead.
 pub fn message(reply: &Reply) -> &cutover::chat::Message {
     match reply {

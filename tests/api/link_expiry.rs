@@ -4,7 +4,7 @@
 
 use crate::fake_discord::{self as discord, callback};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{at, NOW, OWNER};
+use crate::helpers::{at, authorize_link, NOW, OWNER};
 use crate::switch::World;
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ async fn link_for(w: &World, interaction: &str) -> String {
             OWNER,
         ))
         .await;
-    World::link(&answer)
+    authorize_link(&answer["data"])
 }
 
 fn edits_of(w: &World, token: &str) -> Vec<serde_json::Value> {
@@ -59,7 +59,7 @@ async fn the_expired_message_keeps_the_fresh_link_button() {
     // And it works: the press puts a new link in that message.
     let fresh = w.send(discord::button("952", "c1:fl:z1", OWNER)).await;
     assert_eq!(fresh["type"], callback::UPDATE_MESSAGE);
-    World::link(&fresh);
+    authorize_link(&fresh["data"]);
 }
 
 #[tokio::test]
@@ -70,7 +70,7 @@ async fn an_old_link_leaves_the_message_with_the_newer_link_alone() {
     // "Get a fresh link" after the first expired: the same message now shows the new one.
     let fresh = w.send(discord::button("954", "c1:fl:z1", OWNER)).await;
     assert_eq!(fresh["type"], callback::UPDATE_MESSAGE);
-    let new_link = World::link(&fresh);
+    let new_link = authorize_link(&fresh["data"]);
 
     let mut told = w.app.core.switch_events();
     let (status, page, _) = w.callback(&old_back).await;

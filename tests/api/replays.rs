@@ -6,7 +6,7 @@ use crate::fake_discord::{
     self as discord, callback, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD,
 };
 use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{TestDir, OWNER};
+use crate::helpers::{authorize_link, TestDir, OWNER};
 use crate::switch::World;
 use cutover::domain::ConnectionId;
 use serde_json::json;
@@ -23,7 +23,7 @@ async fn a_replayed_form_submit_is_answered_without_acting_again() {
         OWNER,
     );
     let first = w.send(submit.clone()).await;
-    let link = World::link(&first);
+    let link = authorize_link(&first["data"]);
 
     // The very same bytes, signature and timestamp (the clock has not moved).
     let again = w.send(submit).await;

@@ -6,7 +6,7 @@ use crate::fake_discord::{self as discord, option, MANAGE_GUILD};
 use crate::fake_zoom::{
     TokenMode, TokenRequest, CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET,
 };
-use crate::helpers::{at, NOW, OWNER};
+use crate::helpers::{at, authorize_link, NOW, OWNER};
 use crate::switch::World;
 use base64::Engine;
 use chrono::TimeDelta;
@@ -35,7 +35,7 @@ pub async fn switch(
             OWNER,
         ))
         .await;
-    let back = w.follow(&World::link(&answer)).await;
+    let back = w.follow(&authorize_link(&answer["data"])).await;
     let (status, page, _) = w.callback(&back).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(w.state_of(connection).await, ConnectionState::Migrated);

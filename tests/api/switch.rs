@@ -4,7 +4,9 @@
 
 use crate::fake_discord::{self as discord, callback, option, FakeDiscord, EPHEMERAL, MEMBER};
 use crate::fake_zoom::{FakeZoom, TokenMode, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{at, metric, TestApp, TestDir, NOW, OWNER, PUBLIC_BASE, SEALING_KEY};
+use crate::helpers::{
+    at, authorize_link, browser, metric, TestApp, TestDir, NOW, OWNER, PUBLIC_BASE, SEALING_KEY,
+};
 use crate::openapi::{assert_channel_message, assert_followup, assert_message_edit};
 use cutover::chat::Reply;
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
@@ -71,10 +73,7 @@ impl World {
             ("z2", "Zoom two", Some(420000000000000001), AuthType::Jwt),
         ])
         .await;
-        let browser = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("browser");
+        let browser = browser();
         Self {
             app,
             zoom,
@@ -134,14 +133,6 @@ impl World {
 
     pub async fn send(&self, interaction: Value) -> Value {
         discord::send_signed(&self.app, interaction).await
-    }
-
-    /// The personal link in an answer.
-    pub fn link(answer: &Value) -> String {
-        let button = &answer["data"]["components"][0]["components"][0];
-        assert_eq!(button["style"], 5, "a link button: {answer}");
-        assert_eq!(button["label"], "Authorize with Zoom");
-        button["url"].as_str().expect("url").to_owned()
     }
 
     /// A browser following the link: Zoom redirects to the callback, which is fetched
@@ -267,7 +258,7 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
         (Some("Get a fresh link"), Some("c1:fl:z1"))
     );
 
-    let link = World::link(&answer);
+    let link = authorize_link(&answer["data"]);
     let authorize = url::Url::parse(&link).expect("url");
     let q: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
     assert_eq!(q["response_type"], "code");
@@ -422,7 +413,7 @@ async fn linked(w: &World, interaction: &str) -> String {
             OWNER,
         ))
         .await;
-    w.follow(&World::link(&answer)).await
+    w.follow(&authorize_link(&answer["data"])).await
 }
 
 async fn assert_not_switched(w: &World, page: &str) {
@@ -551,7 +542,7 @@ async fn a_wrong_client_secret_is_invalid_client() {
             OWNER,
         ))
         .await;
-    let back = w.follow(&World::link(&answer)).await;
+    let back = w.follow(&authorize_link(&answer["data"])).await;
     let (status, page, _) = w.callback(&back).await;
     assert_eq!(status, 400);
     assert!(
@@ -672,7 +663,7 @@ async fn one_live_link_per_connection_and_a_fresh_link_voids_the_old() {
             OWNER,
         ))
         .await;
-    let old_link = World::link(&first);
+    let old_link = authorize_link(&first["data"]);
 
     // An admin trying meanwhile is told who holds it and until when, without secrets.
     let admin_try = w
@@ -701,7 +692,7 @@ async fn one_live_link_per_connection_and_a_fresh_link_voids_the_old() {
     // The owner presses "Get a fresh link": a new link replaces the message's old one.
     let fresh = w.send(discord::button("923", "c1:fl:z1", OWNER)).await;
     assert_eq!(fresh["type"], callback::UPDATE_MESSAGE);
-    let new_link = World::link(&fresh);
+    let new_link = authorize_link(&fresh["data"]);
     assert_ne!(new_link, old_link);
     let back = w.follow(&old_link).await;
     let (status, page, _) = w.callback(&back).await;
@@ -1093,7 +1084,7 @@ async fn an_exchange_interrupted_by_a_crash_does_not_block_the_connection_foreve
         ))
         .await;
     assert!(
-        !World::link(&r).is_empty(),
+        !authorize_link(&r["data"]).is_empty(),
         "past its expiry, a new link is issued"
     );
 }
@@ -1151,7 +1142,7 @@ async fn an_exchange_that_outlives_its_link_cannot_switch_after_a_newer_link() {
             .await;
         w.zoom.set_token_mode(TokenMode::Normal);
         w.zoom.release_token_request();
-        World::link(&fresh)
+        authorize_link(&fresh["data"])
     };
     let ((status, page, _), fresh_link) = tokio::join!(stale, meanwhile);
     assert_eq!(status, 410, "{page}");
@@ -1178,7 +1169,7 @@ async fn a_slow_button_answer_that_is_private_arrives_as_a_private_follow_up() {
             OWNER,
         ))
         .await;
-    World::link(&first);
+    authorize_link(&first["data"]);
     w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(11));
     let mut admin = discord::modal_submit(
         "961",
@@ -1187,7 +1178,7 @@ async fn a_slow_button_answer_that_is_private_arrives_as_a_private_follow_up() {
         OTHER,
     );
     admin["member"]["permissions"] = json!("32");
-    World::link(&w.send(admin).await);
+    authorize_link(&w.send(admin).await["data"]);
 
     // The database is busy, so the answer cannot come within Discord's 3 seconds.
     let mut blocker = sqlx::SqliteConnection::connect(&w.app.dir.db_url())
