@@ -219,7 +219,7 @@ fn token_of(submit_index: &str) -> String {
 }
 
 #[tokio::test]
-async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
+async fn the_owners_submit_is_answered_privately_with_the_link_to_zoom() {
     let w = World::start().await;
     let answer = w
         .send(discord::modal_submit(
@@ -266,8 +266,12 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
     assert_eq!(q["redirect_uri"], "http://cutover.test/oauth/zoom/callback");
     assert_eq!(q["code_challenge_method"], "S256");
     assert!(q["state"].len() >= 40, "a long random state");
+}
 
-    let back = w.follow(&link).await;
+#[tokio::test]
+async fn the_callback_says_done_and_zoom_saw_one_verified_exchange() {
+    let w = World::start().await;
+    let back = linked(&w, "901").await;
     let (status, page, csp) = w.callback(&back).await;
     assert_eq!(status, 200, "{page}");
     for value in query_values(&back) {
@@ -302,7 +306,20 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
         w.zoom.userinfo_requests(),
         [Some(format!("Bearer {}", issued[0]))]
     );
+}
 
+/// Switches z1 through Zoom as the owner (submit "901"); the tokens Zoom issued.
+async fn switched(w: &World) -> Vec<String> {
+    let back = linked(w, "901").await;
+    let (status, page, _) = w.callback(&back).await;
+    assert_eq!(status, 200, "{page}");
+    w.zoom.issued_tokens()
+}
+
+#[tokio::test]
+async fn a_switch_is_stored_by_the_owner_with_the_tokens_sealed() {
+    let w = World::start().await;
+    let issued = switched(&w).await;
     // The store: switched by the owner, tokens sealed.
     assert_eq!(w.state_of("z1").await, ConnectionState::Migrated);
     let connection = w
@@ -353,7 +370,12 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
         .await
         .expect("audit");
     assert_eq!(audit[0].action, "migration.switched");
+}
 
+#[tokio::test]
+async fn a_switch_tells_the_person_the_channel_and_the_status_command() {
+    let w = World::start().await;
+    let issued = switched(&w).await;
     // The person's private message and the channel are told.
     let edit = w.edit_of(&token_of("901")).await;
     assert!(
