@@ -48,8 +48,9 @@ async fn run_sync(dir: &TestDir, config: &std::path::Path) -> std::process::Outp
         .expect("cutover connections sync")
 }
 
-#[tokio::test]
-async fn a_sync_of_hundreds_keeps_zoom_connections_owners_and_what_changed_between_syncs() {
+/// 300 connections in integrator.io, listed 64 to a page, synced a first time; the
+/// world and the sync's output.
+async fn synced_from_the_command_line() -> (CeligoWorld, std::process::Output) {
     let w = CeligoWorld::start_with(TOKEN, "sync_every = \"0s\"\n", |c| {
         mixed(c);
         c.set_page_size(64);
@@ -71,6 +72,21 @@ async fn a_sync_of_hundreds_keeps_zoom_connections_owners_and_what_changed_betwe
     // The first sync, from the command line (the real binary, on the same database).
     let config = w.app.dir.path().join("test.toml");
     let out = run_sync(&w.app.dir, &config).await;
+    (w, out)
+}
+
+fn all_of(show: ShowFilter) -> ConnectionQuery {
+    ConnectionQuery {
+        show,
+        owner: None,
+        offset: 0,
+        limit: 1000,
+    }
+}
+
+#[tokio::test]
+async fn a_sync_of_hundreds_keeps_zoom_connections_and_their_owners() {
+    let (w, out) = synced_from_the_command_line().await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -91,16 +107,10 @@ async fn a_sync_of_hundreds_keeps_zoom_connections_owners_and_what_changed_betwe
         .count();
     assert_eq!(pages, 5, "followed Link: rel=\"next\" across 300 / 64");
 
-    let all = |show| ConnectionQuery {
-        show,
-        owner: None,
-        offset: 0,
-        limit: 1000,
-    };
     let listed = w
         .app
         .store
-        .list_connections(&all(ShowFilter::All))
+        .list_connections(&all_of(ShowFilter::All))
         .await
         .expect("list");
     assert_eq!(
@@ -149,7 +159,12 @@ async fn a_sync_of_hundreds_keeps_zoom_connections_owners_and_what_changed_betwe
         .connections
         .iter()
         .any(|c| c.id.as_str() == "legacy-import"));
+}
 
+#[tokio::test]
+async fn a_second_sync_tells_what_changed_in_integrator_io_since_the_first() {
+    let (w, out) = synced_from_the_command_line().await;
+    assert!(out.status.success());
     // Owners are given; then in integrator.io one is deleted, one switched, one renamed.
     for n in [1, 2, 3] {
         w.app
@@ -224,7 +239,7 @@ async fn a_sync_of_hundreds_keeps_zoom_connections_owners_and_what_changed_betwe
     let unmigrated = w
         .app
         .store
-        .list_connections(&all(ShowFilter::Unmigrated))
+        .list_connections(&all_of(ShowFilter::Unmigrated))
         .await
         .expect("list");
     assert!(!unmigrated
