@@ -17,8 +17,20 @@ fn callback_of(id: &str) -> impl Fn(&crate::fake_discord::Received) -> bool + '_
     }
 }
 
-#[tokio::test]
-async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
+fn is_guild_registration(r: &crate::fake_discord::Received) -> bool {
+    r.method == "PUT"
+        && r.path
+            == format!(
+                "/api/v10/applications/{}/guilds/{}/commands",
+                discord::APPLICATION_ID,
+                discord::GUILD_ID
+            )
+}
+
+/// The binary with a bot token against the fake Discord, twelve connections of OWNER's
+/// imported first; handed back once it has registered its commands, so that
+/// interactions come to a bot that is ready.
+async fn gateway_bot() -> (FakeDiscord, TestDir, tokio::process::Child) {
     let discord = FakeDiscord::start().await;
     let dir = TestDir::new();
     let zoom = FakeZoom::start().await;
@@ -38,7 +50,7 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
         .expect("import");
     assert!(imported.status.success());
 
-    let mut child = dir
+    let child = dir
         .cutover()
         .arg("--config")
         .arg(&config)
@@ -51,7 +63,13 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start cutover");
+    discord.wait_for_request(is_guild_registration).await;
+    (discord, dir, child)
+}
 
+#[tokio::test]
+async fn the_gateway_adapter_identifies_and_registers_the_commands() {
+    let (discord, _dir, _child) = gateway_bot().await;
     // It identifies with the token and only non-privileged intents.
     let identify = discord.wait_for_gateway(|p| p["op"] == 2).await;
     assert_eq!(identify["d"]["token"], format!("Bot {TOKEN}"));
@@ -60,14 +78,7 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     assert_eq!(intents & (1 << 15), 0, "no message content");
 
     // It registers the commands in the configured guild, in a shape Discord accepts.
-    let path = format!(
-        "/api/v10/applications/{}/guilds/{}/commands",
-        discord::APPLICATION_ID,
-        discord::GUILD_ID
-    );
-    let registration = discord
-        .wait_for_request(|r| r.method == "PUT" && r.path == path)
-        .await;
+    let registration = discord.wait_for_request(is_guild_registration).await;
     assert_command_registration(&registration.body, true);
     let names: Vec<&str> = registration
         .body
@@ -92,7 +103,11 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     assert_eq!(cutover["default_member_permissions"], "32");
     let migrate = &registration.body[2];
     assert_eq!(migrate["options"][0]["autocomplete"], true);
+}
 
+#[tokio::test]
+async fn the_gateway_adapter_answers_interactions_and_stops_cleanly() {
+    let (discord, _dir, mut child) = gateway_bot().await;
     // /deadlines: a public message with the countdown.
     discord.dispatch(
         "INTERACTION_CREATE",
