@@ -4,19 +4,18 @@
 //! exchanges the code itself), and what every fake received.
 
 use crate::fake_celigo::{docs, FakeCeligo, Fault, TOKEN};
-use crate::fake_discord::{self as discord, FakeDiscord, MANAGE_GUILD, MEMBER};
+use crate::fake_discord::{
+    self as discord, callback, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD, MEMBER,
+};
 use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET};
-use crate::helpers::{at, TestApp, TestDir};
+use crate::helpers::{at, authorize_link, browser, TestApp, TestDir, NOW, OWNER, PUBLIC_BASE};
 use crate::openapi::assert_channel_message;
-use crate::switch::OWNER;
 use axum::http::Method;
 use cutover::domain::{ConnectionId, ConnectionState, MigratedVia};
 use serde_json::{json, Value};
 
-const NOW: &str = "2025-11-21T12:00:00Z";
 pub const Z1: &str = "64b7f1c2a9e3d40000000001";
 const ADMIN: &str = "410000000000000001";
-const PUBLIC_BASE: &str = "http://cutover.test";
 
 pub struct CeligoWorld {
     pub app: TestApp,
@@ -39,10 +38,7 @@ impl CeligoWorld {
         let dir = TestDir::new();
         let config = Self::config(&dir, &zoom, &celigo, &discord, token, extra);
         let app = TestApp::spawn_with(dir, &config, NOW).await;
-        let browser = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("browser");
+        let browser = browser();
         Self {
             app,
             celigo,
@@ -88,20 +84,13 @@ impl CeligoWorld {
         token: &str,
         extra: &str,
     ) -> std::path::PathBuf {
-        let discord_token = dir.write("discord.token", "discord-bot-token-for-tests");
         let celigo_token = dir.write("celigo.token", token);
         let rest = format!(
-            "{}{}{}\
-             [discord]\npublic_key = \"{}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\ntoken_file = \"{}\"\nguild_id = \"{}\"\n\
-             [reminders]\nchannel_id = \"{}\"\n",
+            "{}{}{}{}[reminders]\nchannel_id = \"{}\"\n",
             zoom.config(),
             celigo.config(&celigo_token, extra),
             dir.sealing_key(),
-            hex::encode(discord::signing_key().verifying_key().to_bytes()),
-            discord::APPLICATION_ID,
-            discord.base_url,
-            discord_token.display(),
-            discord::GUILD_ID,
+            discord.bot_config(dir),
             discord::CHANNEL_ID,
         );
         dir.config_with_server(&format!("public_base_url = \"{PUBLIC_BASE}\"\n"), &rest)
@@ -173,7 +162,7 @@ impl CeligoWorld {
 
     /// `/cutover connection sync` by an admin: deferred at once, the summary as an edit.
     pub async fn admin_sync(&self, interaction: &str) -> String {
-        let options = json!([{ "name": "connection", "type": 2, "options": [{ "name": "sync", "type": 1, "options": [] }] }]);
+        let options = json!([{ "name": "connection", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "sync", "type": option::SUB_COMMAND, "options": [] }] }]);
         let answer = self
             .send(discord::command(
                 interaction,
@@ -183,8 +172,12 @@ impl CeligoWorld {
                 MANAGE_GUILD,
             ))
             .await;
-        assert_eq!(answer["type"], 5, "deferred at once: {answer}");
-        assert_eq!(answer["data"]["flags"], 64, "privately");
+        assert_eq!(
+            answer["type"],
+            callback::DEFERRED_CHANNEL_MESSAGE,
+            "deferred at once: {answer}"
+        );
+        assert_eq!(answer["data"]["flags"], EPHEMERAL, "privately");
         let edit = self.first_edit(interaction).await;
         edit["content"].as_str().unwrap_or_default().to_owned()
     }
@@ -201,19 +194,12 @@ impl CeligoWorld {
             ))
             .await;
         assert_eq!(
-            answer["type"], 5,
+            answer["type"],
+            callback::DEFERRED_CHANNEL_MESSAGE,
             "a celigo submit is deferred at once: {answer}"
         );
-        assert_eq!(answer["data"]["flags"], 64, "privately");
+        assert_eq!(answer["data"]["flags"], EPHEMERAL, "privately");
         self.first_edit(interaction).await
-    }
-
-    /// The personal link in an answer.
-    pub fn link(answer: &Value) -> String {
-        let button = &answer["components"][0]["components"][0];
-        assert_eq!(button["style"], 5, "a link button: {answer}");
-        assert_eq!(button["label"], "Authorize with Zoom");
-        button["url"].as_str().expect("url").to_owned()
     }
 
     /// A browser opening a link or page (cutover's addresses are fetched from the app).
@@ -364,7 +350,7 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
         !answer.to_string().contains(CLIENT_SECRET),
         "never repeated back"
     );
-    let link = CeligoWorld::link(&answer);
+    let link = authorize_link(&answer);
     assert!(
         link.starts_with("http://cutover.test/oauth/celigo/start?state="),
         "{link}"
@@ -499,7 +485,7 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
         "pinged until it worked: {pings:?}"
     );
 
-    let status = json!([{ "name": "status", "type": 1, "options": [{ "name": "connection", "type": 3, "value": Z1 }] }]);
+    let status = json!([{ "name": "status", "type": option::SUB_COMMAND, "options": [{ "name": "connection", "type": option::STRING, "value": Z1 }] }]);
     let r = w
         .send(discord::command("903", "migration", status, OWNER, MEMBER))
         .await;
@@ -636,7 +622,7 @@ async fn an_abandoned_link_leaves_it_awaiting_and_a_retry_with_new_credentials_s
         .expect("id")
         .to_owned();
     // Opened, then left at Zoom's consent page.
-    let start = w.open(&CeligoWorld::link(&answer)).await;
+    let start = w.open(&authorize_link(&answer)).await;
     assert_eq!(start.status(), 303);
     w.celigo
         .wait_for("a failing ping", |r| {
@@ -686,7 +672,7 @@ async fn an_abandoned_link_leaves_it_awaiting_and_a_retry_with_new_credentials_s
         && r.path == format!("/v1/iclients/{first_iclient}")
         && r.status == 204));
 
-    let landed = w.authorize(&CeligoWorld::link(&answer)).await;
+    let landed = w.authorize(&authorize_link(&answer)).await;
     assert_eq!(landed.status(), 200);
     let done = w.edit_saying("923", "Done").await;
     assert!(done.contains("on OAuth 2.0 in integrator.io"), "{done}");
@@ -697,7 +683,7 @@ async fn an_abandoned_link_leaves_it_awaiting_and_a_retry_with_new_credentials_s
 async fn a_watch_survives_a_restart() {
     let w = CeligoWorld::start().await;
     let answer = w.submit("931", CLIENT_ID, CLIENT_SECRET).await;
-    let start = w.open(&CeligoWorld::link(&answer)).await;
+    let start = w.open(&authorize_link(&answer)).await;
     assert_eq!(start.status(), 303);
     let to_zoom = start.headers()["location"]
         .to_str()
@@ -731,7 +717,7 @@ async fn returning_to_cutover_checks_at_once() {
         put.body["http"]["auth"]["oauth"]["oauth2RedirectUrl"],
         back_to
     );
-    let landed = w.authorize(&CeligoWorld::link(&answer)).await;
+    let landed = w.authorize(&authorize_link(&answer)).await;
     assert_eq!(
         landed.status(),
         303,
@@ -748,7 +734,7 @@ async fn returning_to_cutover_checks_at_once() {
 async fn a_used_or_unknown_link_is_refused() {
     let w = CeligoWorld::start().await;
     let answer = w.submit("951", CLIENT_ID, CLIENT_SECRET).await;
-    let link = CeligoWorld::link(&answer);
+    let link = authorize_link(&answer);
     assert_eq!(w.open(&link).await.status(), 303);
     let again = w.open(&link).await;
     assert_eq!(again.status(), 409);
@@ -788,7 +774,7 @@ async fn a_connection_already_authorized_in_integrator_io_is_recorded_not_switch
 async fn a_watch_ending_after_discord_stops_taking_edits_tells_the_person_in_the_channel() {
     let w = CeligoWorld::start().await;
     let answer = w.submit("971", CLIENT_ID, CLIENT_SECRET).await;
-    assert_eq!(w.open(&CeligoWorld::link(&answer)).await.status(), 303);
+    assert_eq!(w.open(&authorize_link(&answer)).await.status(), 303);
     w.discord.expire_interaction_token("token-971");
     w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(15));
     let path = format!("/api/v10/channels/{}/messages", discord::CHANNEL_ID);
@@ -814,14 +800,15 @@ async fn a_watch_ending_after_discord_stops_taking_edits_tells_the_person_in_the
 async fn a_fresh_link_renews_the_link_and_not_the_iclient() {
     let w = CeligoWorld::start().await;
     let answer = w.submit("981", CLIENT_ID, CLIENT_SECRET).await;
-    let first = CeligoWorld::link(&answer);
+    let first = authorize_link(&answer);
     // Opened and abandoned at Zoom: the person asks for a fresh link.
     assert_eq!(w.open(&first).await.status(), 303);
     let renewed = w
         .send(discord::button("982", &format!("c1:fl:{Z1}"), OWNER))
         .await;
     assert_eq!(
-        renewed["type"], 7,
+        renewed["type"],
+        callback::UPDATE_MESSAGE,
         "the private message is updated: {renewed}"
     );
     let second = renewed["data"]["components"][0]["components"][0]["url"]
@@ -882,7 +869,7 @@ async fn pings_fall_back_to_get_where_post_is_not_allowed() {
     let w = CeligoWorld::start().await;
     w.celigo.refuse_post_pings();
     let answer = w.submit("1001", CLIENT_ID, CLIENT_SECRET).await;
-    let landed = w.authorize(&CeligoWorld::link(&answer)).await;
+    let landed = w.authorize(&authorize_link(&answer)).await;
     assert_eq!(landed.status(), 200);
     w.edit_saying("1001", "Done").await;
     let pings: Vec<(String, u16)> = w

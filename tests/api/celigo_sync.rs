@@ -4,15 +4,12 @@
 
 use crate::celigo::{id, CeligoWorld, Z1};
 use crate::fake_celigo::{docs, FakeCeligo, TOKEN};
-use crate::fake_discord::{self as discord, MEMBER};
+use crate::fake_discord::{self as discord, option, MEMBER};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{at, metric, TestDir};
-use crate::switch::OWNER;
+use crate::helpers::{at, metric, TestDir, NOW, OWNER};
 use cutover::domain::{Actor, AuthType, ConnectionState, MigratedVia, ShowFilter, Snowflake};
 use cutover::store::ConnectionQuery;
 use serde_json::json;
-
-const NOW: &str = "2025-11-21T12:00:00Z";
 
 fn cid(n: usize) -> String {
     format!("64b7f1c2a9e3d4{n:010}")
@@ -51,8 +48,9 @@ async fn run_sync(dir: &TestDir, config: &std::path::Path) -> std::process::Outp
         .expect("cutover connections sync")
 }
 
-#[tokio::test]
-async fn a_sync_of_hundreds_keeps_zoom_connections_owners_and_what_changed_between_syncs() {
+/// 300 connections in integrator.io, listed 64 to a page, synced a first time; the
+/// world and the sync's output.
+async fn synced_from_the_command_line() -> (CeligoWorld, std::process::Output) {
     let w = CeligoWorld::start_with(TOKEN, "sync_every = \"0s\"\n", |c| {
         mixed(c);
         c.set_page_size(64);
@@ -74,6 +72,21 @@ async fn a_sync_of_hundreds_keeps_zoom_connections_owners_and_what_changed_betwe
     // The first sync, from the command line (the real binary, on the same database).
     let config = w.app.dir.path().join("test.toml");
     let out = run_sync(&w.app.dir, &config).await;
+    (w, out)
+}
+
+fn all_of(show: ShowFilter) -> ConnectionQuery {
+    ConnectionQuery {
+        show,
+        owner: None,
+        offset: 0,
+        limit: 1000,
+    }
+}
+
+#[tokio::test]
+async fn a_sync_of_hundreds_keeps_zoom_connections_and_their_owners() {
+    let (w, out) = synced_from_the_command_line().await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -94,16 +107,10 @@ async fn a_sync_of_hundreds_keeps_zoom_connections_owners_and_what_changed_betwe
         .count();
     assert_eq!(pages, 5, "followed Link: rel=\"next\" across 300 / 64");
 
-    let all = |show| ConnectionQuery {
-        show,
-        owner: None,
-        offset: 0,
-        limit: 1000,
-    };
     let listed = w
         .app
         .store
-        .list_connections(&all(ShowFilter::All))
+        .list_connections(&all_of(ShowFilter::All))
         .await
         .expect("list");
     assert_eq!(
@@ -152,7 +159,12 @@ async fn a_sync_of_hundreds_keeps_zoom_connections_owners_and_what_changed_betwe
         .connections
         .iter()
         .any(|c| c.id.as_str() == "legacy-import"));
+}
 
+#[tokio::test]
+async fn a_second_sync_tells_what_changed_in_integrator_io_since_the_first() {
+    let (w, out) = synced_from_the_command_line().await;
+    assert!(out.status.success());
     // Owners are given; then in integrator.io one is deleted, one switched, one renamed.
     for n in [1, 2, 3] {
         w.app
@@ -227,7 +239,7 @@ async fn a_sync_of_hundreds_keeps_zoom_connections_owners_and_what_changed_betwe
     let unmigrated = w
         .app
         .store
-        .list_connections(&all(ShowFilter::Unmigrated))
+        .list_connections(&all_of(ShowFilter::Unmigrated))
         .await
         .expect("list");
     assert!(!unmigrated
@@ -238,7 +250,7 @@ async fn a_sync_of_hundreds_keeps_zoom_connections_owners_and_what_changed_betwe
         .send(discord::command(
             "812",
             "connections",
-            json!([{ "name": "show", "type": 3, "value": "removed" }]),
+            json!([{ "name": "show", "type": option::STRING, "value": "removed" }]),
             OWNER,
             MEMBER,
         ))

@@ -1,8 +1,6 @@
-use crate::helpers::{admin, at, message, user, TestApp, TestDir};
+use crate::helpers::{admin, at, message, user, TestApp, TestDir, NOW};
 use cutover::chat::{ButtonTarget, ComponentId, Reply, Visibility};
 use cutover::domain::{Actor, AuthType, DisplayName};
-
-const NOW: &str = "2025-11-21T12:00:00Z";
 
 #[tokio::test]
 async fn deadlines_count_down_with_discord_timestamps_and_progress() {

@@ -4,14 +4,12 @@
 
 use crate::fake_discord as discord;
 use crate::fake_zoom::{TokenMode, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{at, TestDir};
+use crate::helpers::{at, authorize_link, TestDir, NOW, OWNER, SEALING_KEY};
 use crate::revocation::{remove, switch, switch_z1};
-use crate::switch::{World, OWNER};
+use crate::switch::World;
 use chrono::TimeDelta;
 use cutover::switch::Sealer;
 use std::path::Path;
-
-const NOW: &str = "2025-11-21T12:00:00Z";
 
 /// Every sealed value at rest: (table, row, column, bytes), in a fixed order.
 async fn sealed_at_rest(dir: &TestDir) -> Vec<(String, String, String, Vec<u8>)> {
@@ -118,7 +116,7 @@ async fn link_for_z2(w: &World, interaction: &str) -> String {
             OWNER,
         ))
         .await;
-    World::link(&answer)
+    authorize_link(&answer["data"])
 }
 
 #[tokio::test]
@@ -126,7 +124,7 @@ async fn rekey_reseals_everything_or_nothing_and_the_secrets_still_serve() {
     let w = World::start().await;
     switch_z1(&w, "980", (CLIENT_ID, CLIENT_SECRET)).await;
     let link = link_for_z2(&w, "981").await;
-    let old_key = crate::switch::SEALING_KEY;
+    let old_key = SEALING_KEY;
     let stopped = w.stop().await;
     let before = sealed_at_rest(&stopped.dir).await;
     // z1's tokens (3) and attempt (3), z2's attempt (3).
@@ -203,7 +201,7 @@ async fn a_running_cutover_with_both_keys_keeps_working_while_rekey_runs_beside_
     let w = World::start().await;
     let link = link_for_z2(&w, "982").await;
     let stopped = w.stop().await;
-    let old_key_file = stopped.dir.write("old.key", crate::switch::SEALING_KEY);
+    let old_key_file = stopped.dir.write("old.key", SEALING_KEY);
     let new_key_file = stopped.dir.write("new.key", &Sealer::generate_key());
     let both = security(&new_key_file, Some(&old_key_file));
     let config = stopped.config(&both);
@@ -260,7 +258,7 @@ async fn rekey_covers_tokens_waiting_for_revocation_and_waits_for_a_refresh_unde
 
     // A refresh of z2 is under way (held at Zoom): rekey, run beside the bot, waits.
     let new_key_file = w.app.dir.write("new.key", &Sealer::generate_key());
-    let old_key_file = w.app.dir.write("old.key", crate::switch::SEALING_KEY);
+    let old_key_file = w.app.dir.write("old.key", SEALING_KEY);
     let config = w
         .app
         .dir

@@ -1,16 +1,17 @@
 //! The HTTP interactions endpoint, with requests signed by a test Ed25519 key, through
 //! the real program on port 0; every response body checked against Discord's OpenAPI.
 
-use crate::fake_discord::{self as discord, FakeDiscord, MANAGE_GUILD, MEMBER};
-use crate::helpers::{at, TestApp, TestDir};
+use crate::fake_discord::{
+    self as discord, callback, component, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD, MEMBER,
+};
+use crate::fake_zoom::FakeZoom;
+use crate::helpers::{at, TestApp, TestDir, NOW, OWNER};
 use crate::openapi::assert_message_edit;
 use cutover::domain::AuthType;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use sqlx::Connection;
 
-const NOW: &str = "2025-11-21T12:00:00Z";
-const OWNER: &str = "420000000000000001";
 const STRANGER: &str = "430000000000000001";
 const ADMIN_ROLE: &str = "440000000000000001";
 
@@ -33,15 +34,18 @@ impl Endpoint {
     async fn start_keyed(sealing_key: bool) -> Self {
         let discord = FakeDiscord::start().await;
         let dir = TestDir::new();
-        let public_key = hex::encode(key().verifying_key().to_bytes());
-        let config = format!(
-            "[discord]\npublic_key = \"{public_key}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\nadmin_role_ids = [\"{ADMIN_ROLE}\"]\nguild_id = \"{}\"\n{}",
-            discord::APPLICATION_ID,
-            discord.base_url,
-            discord::GUILD_ID,
-            if sealing_key { dir.sealing_key() } else { String::new() }
-        );
-        let app = TestApp::spawn_in(dir, &config, NOW).await;
+        let zoom = FakeZoom::start().await;
+        let config = dir.config(&format!(
+            "{}{}admin_role_ids = [\"{ADMIN_ROLE}\"]\n{}",
+            zoom.config(),
+            discord.config(),
+            if sealing_key {
+                dir.sealing_key()
+            } else {
+                String::new()
+            }
+        ));
+        let app = TestApp::spawn_with(dir, &config, NOW).await;
         app.seed(&[
             ("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt),
             ("z2", "Zoom two", Some(430000000000000001), AuthType::Jwt),
@@ -97,13 +101,16 @@ fn text(response: &Value) -> &str {
 fn is_private(response: &Value) -> bool {
     response["data"]["flags"]
         .as_u64()
-        .is_some_and(|f| f & 64 == 64)
+        .is_some_and(|f| f & EPHEMERAL == EPHEMERAL)
 }
 
 #[tokio::test]
 async fn ping_gets_pong() {
     let e = Endpoint::start().await;
-    assert_eq!(e.send(discord::ping()).await, json!({ "type": 1 }));
+    assert_eq!(
+        e.send(discord::ping()).await,
+        json!({ "type": callback::PONG })
+    );
 }
 
 #[tokio::test]
@@ -118,7 +125,7 @@ async fn deadlines_and_help_answer_with_a_valid_message() {
             MEMBER,
         ))
         .await;
-    assert_eq!(r["type"], 4);
+    assert_eq!(r["type"], callback::CHANNEL_MESSAGE);
     assert!(!is_private(&r), "/deadlines is for the channel");
     assert!(text(&r).contains("**0 of 2** connections"), "{r}");
     let fields = r["data"]["embeds"][0]["fields"]
@@ -160,7 +167,7 @@ async fn connections_pages_turn_with_buttons() {
         .map(|(i, n)| (i.as_str(), n.as_str(), None, AuthType::Jwt))
         .collect();
     e.app.seed(&rows).await;
-    let options = json!([{ "name": "show", "type": 3, "value": "unmigrated" }]);
+    let options = json!([{ "name": "show", "type": option::STRING, "value": "unmigrated" }]);
     let r = e
         .send(discord::command(
             "3",
@@ -170,7 +177,7 @@ async fn connections_pages_turn_with_buttons() {
             MEMBER,
         ))
         .await;
-    assert_eq!(r["type"], 4);
+    assert_eq!(r["type"], callback::CHANNEL_MESSAGE);
     assert!(text(&r).contains("(page 1 of 2)"), "{r}");
     let buttons = r["data"]["components"][0]["components"]
         .as_array()
@@ -180,20 +187,24 @@ async fn connections_pages_turn_with_buttons() {
     let next = buttons[1]["custom_id"].as_str().expect("custom id");
 
     let r = e.send(discord::button("4", next, STRANGER)).await;
-    assert_eq!(r["type"], 7, "a page turn updates the message");
+    assert_eq!(
+        r["type"],
+        callback::UPDATE_MESSAGE,
+        "a page turn updates the message"
+    );
     assert!(text(&r).contains("(page 2 of 2)"), "{r}");
 
     let r = e
         .send(discord::button("5", "c1:cp:nonsense", STRANGER))
         .await;
-    assert_eq!(r["type"], 4);
+    assert_eq!(r["type"], callback::CHANNEL_MESSAGE);
     assert!(is_private(&r) && text(&r).contains("out of date"), "{r}");
 
     let r = e
         .send(discord::command(
             "6",
             "connections",
-            json!([{ "name": "show", "type": 3, "value": "some" }]),
+            json!([{ "name": "show", "type": option::STRING, "value": "some" }]),
             STRANGER,
             MEMBER,
         ))
@@ -207,7 +218,7 @@ async fn connections_pages_turn_with_buttons() {
 #[tokio::test]
 async fn migrate_opens_the_modal_for_the_owner_and_refuses_others_privately() {
     let e = Endpoint::start().await;
-    let options = json!([{ "name": "connection", "type": 3, "value": "z1" }]);
+    let options = json!([{ "name": "connection", "type": option::STRING, "value": "z1" }]);
     let r = e
         .send(discord::command(
             "7",
@@ -217,7 +228,7 @@ async fn migrate_opens_the_modal_for_the_owner_and_refuses_others_privately() {
             MEMBER,
         ))
         .await;
-    assert_eq!(r["type"], 9);
+    assert_eq!(r["type"], callback::MODAL);
     let data = &r["data"];
     assert_eq!(data["custom_id"], "c1:mf:z1");
     assert_eq!(data["title"], "Switch Zoom one to OAuth");
@@ -230,7 +241,7 @@ async fn migrate_opens_the_modal_for_the_owner_and_refuses_others_privately() {
     assert_eq!(inputs.len(), 2);
     assert_eq!(
         (inputs[0]["type"].as_u64(), inputs[0]["label"].as_str()),
-        (Some(4), Some("Zoom OAuth client ID"))
+        (Some(component::TEXT_INPUT), Some("Zoom OAuth client ID"))
     );
     assert_eq!(
         (
@@ -257,7 +268,7 @@ async fn migrate_opens_the_modal_for_the_owner_and_refuses_others_privately() {
     let r = e
         .send(discord::command("8", "migrate", options, STRANGER, MEMBER))
         .await;
-    assert_eq!(r["type"], 4);
+    assert_eq!(r["type"], callback::CHANNEL_MESSAGE);
     assert!(is_private(&r), "{r}");
     assert!(
         text(&r).starts_with("You cannot switch `z1`: it belongs to <@420000000000000001>."),
@@ -268,11 +279,11 @@ async fn migrate_opens_the_modal_for_the_owner_and_refuses_others_privately() {
         .send(discord::autocomplete(
             "10",
             "migrate",
-            json!([{ "name": "connection", "type": 3, "value": "zoom", "focused": true }]),
+            json!([{ "name": "connection", "type": option::STRING, "value": "zoom", "focused": true }]),
             OWNER,
         ))
         .await;
-    assert_eq!(r["type"], 8);
+    assert_eq!(r["type"], callback::AUTOCOMPLETE_RESULT);
     assert_eq!(
         r["data"]["choices"],
         json!([{ "name": "Zoom one (z1)", "value": "z1" }]),
@@ -283,11 +294,15 @@ async fn migrate_opens_the_modal_for_the_owner_and_refuses_others_privately() {
 #[tokio::test]
 async fn without_a_sealing_key_migrate_refuses_before_asking_for_the_secret() {
     let e = Endpoint::start_keyed(false).await;
-    let options = json!([{ "name": "connection", "type": 3, "value": "z1" }]);
+    let options = json!([{ "name": "connection", "type": option::STRING, "value": "z1" }]);
     let r = e
         .send(discord::command("7", "migrate", options, OWNER, MEMBER))
         .await;
-    assert_eq!(r["type"], 4, "a message, not the form: {r}");
+    assert_eq!(
+        r["type"],
+        callback::CHANNEL_MESSAGE,
+        "a message, not the form: {r}"
+    );
     assert!(is_private(&r), "{r}");
     assert!(
         text(&r).starts_with("The switch needs a sealing key to keep your client secret safe, and none is configured, so cutover takes no secret and none was stored. An admin runs `cutover keygen`"),
@@ -322,9 +337,9 @@ async fn without_a_sealing_key_migrate_refuses_before_asking_for_the_secret() {
 #[tokio::test]
 async fn admin_commands_need_manage_server_or_an_admin_role() {
     let e = Endpoint::start().await;
-    let add = json!([{ "name": "connection", "type": 2, "options": [{ "name": "add", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": "z9" }, { "name": "name", "type": 3, "value": "Zoom nine" },
-        { "name": "owner", "type": 6, "value": OWNER }
+    let add = json!([{ "name": "connection", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "add", "type": option::SUB_COMMAND, "options": [
+        { "name": "id", "type": option::STRING, "value": "z9" }, { "name": "name", "type": option::STRING, "value": "Zoom nine" },
+        { "name": "owner", "type": option::USER, "value": OWNER }
     ] }] }]);
     let r = e
         .send(discord::command(
@@ -358,8 +373,8 @@ async fn admin_commands_need_manage_server_or_an_admin_role() {
         "{r}"
     );
 
-    let deadline = json!([{ "name": "deadline", "type": 2, "options": [{ "name": "add", "type": 1, "options": [
-        { "name": "title", "type": 3, "value": "Go live" }, { "name": "due", "type": 3, "value": "2025-12-01" }
+    let deadline = json!([{ "name": "deadline", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "add", "type": option::SUB_COMMAND, "options": [
+        { "name": "title", "type": option::STRING, "value": "Go live" }, { "name": "due", "type": option::STRING, "value": "2025-12-01" }
     ] }] }]);
     let r = e
         .send(discord::command_with_roles(
@@ -372,8 +387,8 @@ async fn admin_commands_need_manage_server_or_an_admin_role() {
         .await;
     assert!(text(&r).starts_with("Added deadline #1 **Go live**"), "{r}");
 
-    let channel = json!([{ "name": "reminders", "type": 2, "options": [{ "name": "channel", "type": 1, "options": [
-        { "name": "channel", "type": 7, "value": discord::CHANNEL_ID }
+    let channel = json!([{ "name": "reminders", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "channel", "type": option::SUB_COMMAND, "options": [
+        { "name": "channel", "type": option::CHANNEL, "value": discord::CHANNEL_ID }
     ] }] }]);
     let r = e
         .send(discord::command(
@@ -400,7 +415,7 @@ async fn admin_commands_need_manage_server_or_an_admin_role() {
         Some(discord::CHANNEL_ID)
     );
 
-    let status = json!([{ "name": "status", "type": 1, "options": [{ "name": "connection", "type": 3, "value": "z9" }] }]);
+    let status = json!([{ "name": "status", "type": option::SUB_COMMAND, "options": [{ "name": "connection", "type": option::STRING, "value": "z9" }] }]);
     let r = e
         .send(discord::command(
             "15",
@@ -495,7 +510,11 @@ async fn bad_requests_are_refused_before_anything_is_parsed() {
         let signed = e.sign(&key(), &when, &body);
         let (status, r) = e.post_raw(body.clone(), Some(signed), Some(when)).await;
         if fresh {
-            assert_eq!((status, &r), (200, &json!({ "type": 1 })), "{offset}s");
+            assert_eq!(
+                (status, &r),
+                (200, &json!({ "type": callback::PONG })),
+                "{offset}s"
+            );
         } else {
             assert_eq!(
                 (status, r),
@@ -531,7 +550,7 @@ async fn slow_work_is_deferred_within_discords_three_seconds_and_finished_by_an_
         .execute(&mut blocker)
         .await
         .expect("lock");
-    let pause = json!([{ "name": "reminders", "type": 2, "options": [{ "name": "pause", "type": 1, "options": [] }] }]);
+    let pause = json!([{ "name": "reminders", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "pause", "type": option::SUB_COMMAND, "options": [] }] }]);
     let r = e
         .send(discord::command(
             "20",
@@ -541,7 +560,11 @@ async fn slow_work_is_deferred_within_discords_three_seconds_and_finished_by_an_
             MANAGE_GUILD,
         ))
         .await;
-    assert_eq!(r["type"], 5, "deferred: {r}");
+    assert_eq!(
+        r["type"],
+        callback::DEFERRED_CHANNEL_MESSAGE,
+        "deferred: {r}"
+    );
     assert!(is_private(&r));
     sqlx::query("ROLLBACK")
         .execute(&mut blocker)
@@ -568,13 +591,13 @@ async fn slow_work_is_deferred_within_discords_three_seconds_and_finished_by_an_
 #[tokio::test]
 async fn every_admin_command_answers_over_http() {
     let e = Endpoint::start().await;
-    let sub = |group: &str, name: &str, options: Value| json!([{ "name": group, "type": 2, "options": [{ "name": name, "type": 1, "options": options }] }]);
+    let sub = |group: &str, name: &str, options: Value| json!([{ "name": group, "type": option::SUB_COMMAND_GROUP, "options": [{ "name": name, "type": option::SUB_COMMAND, "options": options }] }]);
     let cases = [
         (
             sub(
                 "connection",
                 "assign",
-                json!([{ "name": "id", "type": 3, "value": "z2" }, { "name": "owner", "type": 6, "value": OWNER }]),
+                json!([{ "name": "id", "type": option::STRING, "value": "z2" }, { "name": "owner", "type": option::USER, "value": OWNER }]),
             ),
             "`z2` now belongs to <@420000000000000001>.",
         ),
@@ -582,7 +605,7 @@ async fn every_admin_command_answers_over_http() {
             sub(
                 "deadline",
                 "add",
-                json!([{ "name": "title", "type": 3, "value": "Cut" }, { "name": "due", "type": 3, "value": "2025-12-24" }]),
+                json!([{ "name": "title", "type": option::STRING, "value": "Cut" }, { "name": "due", "type": option::STRING, "value": "2025-12-24" }]),
             ),
             "Added deadline #1 **Cut**",
         ),
@@ -590,7 +613,7 @@ async fn every_admin_command_answers_over_http() {
             sub(
                 "deadline",
                 "remove",
-                json!([{ "name": "id", "type": 4, "value": 1 }]),
+                json!([{ "name": "id", "type": option::INTEGER, "value": 1 }]),
             ),
             "Removed deadline #1.",
         ),
@@ -603,7 +626,7 @@ async fn every_admin_command_answers_over_http() {
             sub(
                 "connection",
                 "remove",
-                json!([{ "name": "id", "type": 3, "value": "z2" }]),
+                json!([{ "name": "id", "type": option::STRING, "value": "z2" }]),
             ),
             "Removed `z2` from the inventory.",
         ),
@@ -623,7 +646,7 @@ async fn every_admin_command_answers_over_http() {
             "{expected:?}: {r}"
         );
     }
-    let own = json!([{ "name": "status", "type": 1, "options": [] }]);
+    let own = json!([{ "name": "status", "type": option::SUB_COMMAND, "options": [] }]);
     let r = e
         .send(discord::command("40", "migration", own, OWNER, MEMBER))
         .await;
@@ -636,8 +659,8 @@ async fn every_admin_command_answers_over_http() {
 #[tokio::test]
 async fn interactions_from_other_servers_and_direct_messages_are_refused_politely() {
     let e = Endpoint::start().await;
-    let remove = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": "z1" }
+    let remove = json!([{ "name": "connection", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "remove", "type": option::SUB_COMMAND, "options": [
+        { "name": "id", "type": option::STRING, "value": "z1" }
     ] }] }]);
     const REFUSAL: &str = "This cutover works for one team's Discord server, and this is not it: use its commands in that server. Nothing was done here.";
     // Another server, by someone who manages it.
@@ -658,12 +681,15 @@ async fn interactions_from_other_servers_and_direct_messages_are_refused_politel
     let mut suggest = discord::autocomplete(
         "62",
         "migrate",
-        json!([{ "name": "connection", "type": 3, "value": "z", "focused": true }]),
+        json!([{ "name": "connection", "type": option::STRING, "value": "z", "focused": true }]),
         OWNER,
     );
     suggest["guild_id"] = json!("810000000000000009");
     let r = e.send(suggest).await;
-    assert_eq!(r, json!({ "type": 8, "data": { "choices": [] } }));
+    assert_eq!(
+        r,
+        json!({ "type": callback::AUTOCOMPLETE_RESULT, "data": { "choices": [] } })
+    );
     // At home, the same person is answered.
     let r = e
         .send(discord::command(

@@ -1,14 +1,14 @@
 //! The real binary with a bot token, against the loopback fake Discord: REST through
 //! `discord.api_base_url` and a ws:// gateway. Asserts what the fake received.
 
-use crate::fake_discord::{self as discord, FakeDiscord, MEMBER};
-use crate::helpers::TestDir;
+use crate::fake_discord::{self as discord, callback, option, FakeDiscord, EPHEMERAL, MEMBER};
+use crate::fake_zoom::FakeZoom;
+use crate::helpers::{TestDir, OWNER};
 use crate::openapi::{assert_command_registration, assert_interaction_response};
 use serde_json::json;
 use std::process::Stdio;
 use tokio::io::AsyncReadExt;
 
-const OWNER: &str = "420000000000000001";
 const TOKEN: &str = "fake-bot-token.for-tests";
 
 fn callback_of(id: &str) -> impl Fn(&crate::fake_discord::Received) -> bool + '_ {
@@ -17,11 +17,24 @@ fn callback_of(id: &str) -> impl Fn(&crate::fake_discord::Received) -> bool + '_
     }
 }
 
-#[tokio::test]
-async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
+fn is_guild_registration(r: &crate::fake_discord::Received) -> bool {
+    r.method == "PUT"
+        && r.path
+            == format!(
+                "/api/v10/applications/{}/guilds/{}/commands",
+                discord::APPLICATION_ID,
+                discord::GUILD_ID
+            )
+}
+
+/// The binary with a bot token against the fake Discord, twelve connections of OWNER's
+/// imported first; handed back once it has registered its commands, so that
+/// interactions come to a bot that is ready.
+async fn gateway_bot() -> (FakeDiscord, TestDir, tokio::process::Child) {
     let discord = FakeDiscord::start().await;
     let dir = TestDir::new();
-    let config = dir.config(&dir.sealing_key());
+    let zoom = FakeZoom::start().await;
+    let config = dir.config(&format!("{}{}", zoom.config(), dir.sealing_key()));
     let mut csv = String::from("id,name,integration,owner,auth_type\n");
     for i in 0..12 {
         csv.push_str(&format!("g{i:02},Gateway {i:02},,{OWNER},jwt\n"));
@@ -37,7 +50,7 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
         .expect("import");
     assert!(imported.status.success());
 
-    let mut child = dir
+    let child = dir
         .cutover()
         .arg("--config")
         .arg(&config)
@@ -50,7 +63,13 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start cutover");
+    discord.wait_for_request(is_guild_registration).await;
+    (discord, dir, child)
+}
 
+#[tokio::test]
+async fn the_gateway_adapter_identifies_and_registers_the_commands() {
+    let (discord, _dir, _child) = gateway_bot().await;
     // It identifies with the token and only non-privileged intents.
     let identify = discord.wait_for_gateway(|p| p["op"] == 2).await;
     assert_eq!(identify["d"]["token"], format!("Bot {TOKEN}"));
@@ -59,14 +78,7 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     assert_eq!(intents & (1 << 15), 0, "no message content");
 
     // It registers the commands in the configured guild, in a shape Discord accepts.
-    let path = format!(
-        "/api/v10/applications/{}/guilds/{}/commands",
-        discord::APPLICATION_ID,
-        discord::GUILD_ID
-    );
-    let registration = discord
-        .wait_for_request(|r| r.method == "PUT" && r.path == path)
-        .await;
+    let registration = discord.wait_for_request(is_guild_registration).await;
     assert_command_registration(&registration.body, true);
     let names: Vec<&str> = registration
         .body
@@ -91,7 +103,11 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     assert_eq!(cutover["default_member_permissions"], "32");
     let migrate = &registration.body[2];
     assert_eq!(migrate["options"][0]["autocomplete"], true);
+}
 
+#[tokio::test]
+async fn the_gateway_adapter_answers_interactions_and_stops_cleanly() {
+    let (discord, _dir, mut child) = gateway_bot().await;
     // /deadlines: a public message with the countdown.
     discord.dispatch(
         "INTERACTION_CREATE",
@@ -99,8 +115,8 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     );
     let answer = discord.wait_for_request(callback_of("700")).await.body;
     assert_interaction_response(&answer);
-    assert_eq!(answer["type"], 4);
-    assert!(answer["data"]["flags"].as_u64().unwrap_or(0) & 64 == 0);
+    assert_eq!(answer["type"], callback::CHANNEL_MESSAGE);
+    assert!(answer["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL == 0);
     assert_eq!(
         answer["data"]["embeds"][0]["fields"]
             .as_array()
@@ -109,14 +125,14 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     );
 
     // /migrate: the modal, with the connection in its custom id.
-    let options = json!([{ "name": "connection", "type": 3, "value": "g01" }]);
+    let options = json!([{ "name": "connection", "type": option::STRING, "value": "g01" }]);
     discord.dispatch(
         "INTERACTION_CREATE",
         discord::command("701", "migrate", options, OWNER, MEMBER),
     );
     let modal = discord.wait_for_request(callback_of("701")).await.body;
     assert_interaction_response(&modal);
-    assert_eq!(modal["type"], 9);
+    assert_eq!(modal["type"], callback::MODAL);
     assert_eq!(modal["data"]["custom_id"], "c1:mf:g01");
     let limits: Vec<(Option<u64>, Option<u64>)> = modal["data"]["components"]
         .as_array()
@@ -132,14 +148,14 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     assert_eq!(limits, [(Some(8), Some(64)), (Some(8), Some(128))]);
 
     // Someone else's /migrate: private.
-    let options = json!([{ "name": "connection", "type": 3, "value": "g01" }]);
+    let options = json!([{ "name": "connection", "type": option::STRING, "value": "g01" }]);
     discord.dispatch(
         "INTERACTION_CREATE",
         discord::command("702", "migrate", options, "430000000000000001", MEMBER),
     );
     let refused = discord.wait_for_request(callback_of("702")).await.body;
     assert_interaction_response(&refused);
-    assert_eq!(refused["data"]["flags"], 64);
+    assert_eq!(refused["data"]["flags"], EPHEMERAL);
 
     // /connections and its next-page button, whose id comes back to the bot.
     discord.dispatch(
@@ -155,7 +171,7 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     discord.dispatch("INTERACTION_CREATE", discord::button("704", &next, OWNER));
     let turned = discord.wait_for_request(callback_of("704")).await.body;
     assert_interaction_response(&turned);
-    assert_eq!(turned["type"], 7);
+    assert_eq!(turned["type"], callback::UPDATE_MESSAGE);
     assert!(
         turned["data"]["content"]
             .as_str()
@@ -165,15 +181,15 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
     );
 
     // From another server: refused privately, nothing done.
-    let remove = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": "g01" }
+    let remove = json!([{ "name": "connection", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "remove", "type": option::SUB_COMMAND, "options": [
+        { "name": "id", "type": option::STRING, "value": "g01" }
     ] }] }]);
     let mut elsewhere = discord::command("705", "cutover", remove, OWNER, discord::MANAGE_GUILD);
     elsewhere["guild_id"] = json!("810000000000000009");
     discord.dispatch("INTERACTION_CREATE", elsewhere);
     let refused = discord.wait_for_request(callback_of("705")).await.body;
     assert_interaction_response(&refused);
-    assert_eq!(refused["data"]["flags"], 64, "private");
+    assert_eq!(refused["data"]["flags"], EPHEMERAL, "private");
     assert_eq!(
         refused["data"]["content"],
         "This cutover works for one team's Discord server, and this is not it: use its commands in that server. \
@@ -209,7 +225,7 @@ async fn the_gateway_adapter_registers_commands_and_answers_interactions() {
 async fn commands_register_puts_the_commands_globally_or_in_a_guild() {
     let discord = FakeDiscord::start().await;
     let dir = TestDir::new();
-    let config = dir.config("");
+    let config = dir.config(&FakeZoom::start().await.config());
     let run = |guild: Option<&str>| {
         let mut command = dir.cutover();
         command
@@ -274,7 +290,7 @@ async fn the_gateway_defers_slow_work_and_finishes_it_by_an_edit() {
     use sqlx::Connection;
     let discord = FakeDiscord::start().await;
     let dir = TestDir::new();
-    let config = dir.config("");
+    let config = dir.config(&FakeZoom::start().await.config());
     let mut child = dir
         .cutover()
         .arg("--config")
@@ -297,7 +313,7 @@ async fn the_gateway_defers_slow_work_and_finishes_it_by_an_edit() {
         .execute(&mut blocker)
         .await
         .expect("lock");
-    let pause = json!([{ "name": "reminders", "type": 2, "options": [{ "name": "pause", "type": 1, "options": [] }] }]);
+    let pause = json!([{ "name": "reminders", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "pause", "type": option::SUB_COMMAND, "options": [] }] }]);
     discord.dispatch(
         "INTERACTION_CREATE",
         discord::command(
@@ -315,7 +331,7 @@ async fn the_gateway_defers_slow_work_and_finishes_it_by_an_edit() {
             deferred["type"].as_u64(),
             deferred["data"]["flags"].as_u64()
         ),
-        (Some(5), Some(64))
+        (Some(callback::DEFERRED_CHANNEL_MESSAGE), Some(EPHEMERAL))
     );
     sqlx::query("ROLLBACK")
         .execute(&mut blocker)
@@ -342,7 +358,7 @@ async fn over_the_gateway_an_admins_public_answer_brings_the_paused_notice_priva
     use sqlx::Connection;
     let discord = FakeDiscord::start().await;
     let dir = TestDir::new();
-    let config = dir.config("");
+    let config = dir.config(&FakeZoom::start().await.config());
     // The database as a round that found the channel gone left it (that round itself is
     // in tests/api/reminders.rs): migrated by a first run, then the notice in it.
     let listed = dir
@@ -396,7 +412,7 @@ async fn over_the_gateway_an_admins_public_answer_brings_the_paused_notice_priva
     let answer = discord.wait_for_request(callback_of("810")).await.body;
     assert_interaction_response(&answer);
     assert_eq!(
-        answer["data"]["flags"].as_u64().unwrap_or(0) & 64,
+        answer["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL,
         0,
         "{answer}"
     );
@@ -405,7 +421,7 @@ async fn over_the_gateway_an_admins_public_answer_brings_the_paused_notice_priva
     let aside = discord
         .wait_for_request(|r| r.method == "POST" && r.path == path)
         .await;
-    assert_eq!(aside.body["flags"], 64, "{}", aside.body);
+    assert_eq!(aside.body["flags"], EPHEMERAL, "{}", aside.body);
     assert_eq!(aside.body["content"], format!("⚠️ {notice}"));
     let _ = child.start_kill();
 }

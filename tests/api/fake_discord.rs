@@ -25,6 +25,52 @@ pub const MANAGE_GUILD: &str = "32";
 /// View Channel and Send Messages only.
 pub const MEMBER: &str = "3072";
 
+/// The message flag that shows a reply to its caller only.
+pub const EPHEMERAL: u64 = 64;
+
+/// What an interaction is (its `type`).
+pub mod interaction_type {
+    pub const PING: u64 = 1;
+    pub const APPLICATION_COMMAND: u64 = 2;
+    pub const MESSAGE_COMPONENT: u64 = 3;
+    pub const AUTOCOMPLETE: u64 = 4;
+    pub const MODAL_SUBMIT: u64 = 5;
+}
+
+/// How an interaction is answered (the response's `type`).
+pub mod callback {
+    pub const PONG: u64 = 1;
+    pub const CHANNEL_MESSAGE: u64 = 4;
+    pub const DEFERRED_CHANNEL_MESSAGE: u64 = 5;
+    pub const DEFERRED_UPDATE_MESSAGE: u64 = 6;
+    pub const UPDATE_MESSAGE: u64 = 7;
+    pub const AUTOCOMPLETE_RESULT: u64 = 8;
+    pub const MODAL: u64 = 9;
+}
+
+/// A command option's `type`.
+pub mod option {
+    pub const SUB_COMMAND: u64 = 1;
+    pub const SUB_COMMAND_GROUP: u64 = 2;
+    pub const STRING: u64 = 3;
+    pub const INTEGER: u64 = 4;
+    pub const USER: u64 = 6;
+    pub const CHANNEL: u64 = 7;
+}
+
+/// The button style that opens a URL.
+pub const LINK_BUTTON: u64 = 5;
+
+/// A slash command (an application command's `type`).
+pub const CHAT_INPUT: u64 = 1;
+
+/// A message component's `type`.
+pub mod component {
+    pub const ACTION_ROW: u64 = 1;
+    pub const BUTTON: u64 = 2;
+    pub const TEXT_INPUT: u64 = 4;
+}
+
 #[derive(Debug, Clone)]
 pub struct Received {
     pub method: String,
@@ -156,6 +202,26 @@ impl FakeDiscord {
             log,
             events,
         }
+    }
+
+    /// The `[discord]` settings that point cutover here: the key interactions are signed
+    /// with, the application and the guild.
+    pub fn config(&self) -> String {
+        format!(
+            "[discord]\npublic_key = \"{}\"\napplication_id = \"{APPLICATION_ID}\"\napi_base_url = \"{}\"\nguild_id = \"{GUILD_ID}\"\n",
+            hex::encode(signing_key().verifying_key().to_bytes()),
+            self.base_url,
+        )
+    }
+
+    /// As `config`, with a bot token (in a file in `dir`, as secrets must be).
+    pub fn bot_config(&self, dir: &crate::helpers::TestDir) -> String {
+        let token_file = dir.write("discord.token", "discord-bot-token-for-tests");
+        format!(
+            "{}token_file = \"{}\"\n",
+            self.config(),
+            token_file.display()
+        )
     }
 
     /// Sends a gateway dispatch (e.g. INTERACTION_CREATE) to the connected bot.
@@ -471,7 +537,7 @@ async fn rest_handler(
                     c["application_id"] = json!(app);
                     c["version"] = json!("1");
                     if c.get("type").is_none() {
-                        c["type"] = json!(1);
+                        c["type"] = json!(CHAT_INPUT);
                     }
                     c
                 })
@@ -588,7 +654,7 @@ fn member(user_id: &str, permissions: &str, roles: &[&str]) -> Value {
 }
 
 fn interaction(
-    kind: u8,
+    kind: u64,
     id: &str,
     data: Value,
     user_id: &str,
@@ -616,13 +682,21 @@ fn interaction(
 }
 
 pub fn ping() -> Value {
-    json!({ "id": "500000000000000000", "application_id": APPLICATION_ID, "type": 1, "token": "token-ping", "version": 1 })
+    json!({ "id": "500000000000000000", "application_id": APPLICATION_ID, "type": interaction_type::PING, "token": "token-ping", "version": 1 })
 }
 
 /// A slash command; `options` as Discord nests them (subcommands included).
 pub fn command(id: &str, name: &str, options: Value, user_id: &str, permissions: &str) -> Value {
-    let data = json!({ "id": "610000000000000001", "name": name, "type": 1, "options": options });
-    interaction(2, id, data, user_id, permissions, &[])
+    let data =
+        json!({ "id": "610000000000000001", "name": name, "type": CHAT_INPUT, "options": options });
+    interaction(
+        interaction_type::APPLICATION_COMMAND,
+        id,
+        data,
+        user_id,
+        permissions,
+        &[],
+    )
 }
 
 pub fn command_with_roles(
@@ -632,20 +706,36 @@ pub fn command_with_roles(
     user_id: &str,
     roles: &[&str],
 ) -> Value {
-    let data = json!({ "id": "610000000000000001", "name": name, "type": 1, "options": options });
-    interaction(2, id, data, user_id, MEMBER, roles)
+    let data =
+        json!({ "id": "610000000000000001", "name": name, "type": CHAT_INPUT, "options": options });
+    interaction(
+        interaction_type::APPLICATION_COMMAND,
+        id,
+        data,
+        user_id,
+        MEMBER,
+        roles,
+    )
 }
 
 pub fn autocomplete(id: &str, name: &str, options: Value, user_id: &str) -> Value {
-    let data = json!({ "id": "610000000000000001", "name": name, "type": 1, "options": options });
-    interaction(4, id, data, user_id, MEMBER, &[])
+    let data =
+        json!({ "id": "610000000000000001", "name": name, "type": CHAT_INPUT, "options": options });
+    interaction(
+        interaction_type::AUTOCOMPLETE,
+        id,
+        data,
+        user_id,
+        MEMBER,
+        &[],
+    )
 }
 
 pub fn button(id: &str, custom_id: &str, user_id: &str) -> Value {
     let mut value = interaction(
-        3,
+        interaction_type::MESSAGE_COMPONENT,
         id,
-        json!({ "custom_id": custom_id, "component_type": 2 }),
+        json!({ "custom_id": custom_id, "component_type": component::BUTTON }),
         user_id,
         MEMBER,
         &[],
@@ -667,10 +757,10 @@ fn bot_message() -> Value {
 pub fn modal_submit(id: &str, custom_id: &str, values: &[(&str, &str)], user_id: &str) -> Value {
     let rows: Vec<Value> = values
         .iter()
-        .map(|(input, value)| json!({ "type": 1, "components": [{ "type": 4, "custom_id": input, "value": value }] }))
+        .map(|(input, value)| json!({ "type": component::ACTION_ROW, "components": [{ "type": component::TEXT_INPUT, "custom_id": input, "value": value }] }))
         .collect();
     interaction(
-        5,
+        interaction_type::MODAL_SUBMIT,
         id,
         json!({ "custom_id": custom_id, "components": rows }),
         user_id,

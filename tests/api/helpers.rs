@@ -1,3 +1,5 @@
+use crate::fake_discord::FakeDiscord;
+use crate::fake_zoom::FakeZoom;
 use chrono::{DateTime, Utc};
 use cutover::chat::{Action, Caller, ChatCore, OptionValue, Reply, Request};
 use cutover::clock::ManualClock;
@@ -12,6 +14,15 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tempfile::TempDir;
+
+/// The instant most tests pin the clock at.
+pub const NOW: &str = "2025-11-21T12:00:00Z";
+/// The Discord user who owns the connections tests seed.
+pub const OWNER: &str = "420000000000000001";
+/// The sealing key of the tests' instances (base64 of 32 bytes).
+pub const SEALING_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+/// Where the tests' instances say they are reached: the links they hand out start with it.
+pub const PUBLIC_BASE: &str = "http://cutover.test";
 
 pub fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
@@ -42,7 +53,7 @@ impl TestDir {
     /// A `[security]` section with a sealing key (in a file, as secrets must be): what an
     /// instance needs before `/migrate` takes a client secret.
     pub fn sealing_key(&self) -> String {
-        let key_file = self.write("sealing.key", crate::switch::SEALING_KEY);
+        let key_file = self.write("sealing.key", SEALING_KEY);
         format!(
             "[security]\nsealing_key_file = \"{}\"\n",
             key_file.display()
@@ -95,6 +106,8 @@ pub struct TestApp {
     pub switch: Arc<cutover::switch::Switch>,
     pub reminders: Arc<cutover::reminders::Reminders>,
     pub clock: ManualClock,
+    /// The default Discord fake, kept so that it checks, when dropped, what it received.
+    discord: Option<FakeDiscord>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub dir: TestDir,
@@ -105,9 +118,19 @@ impl TestApp {
         Self::spawn_in(TestDir::new(), extra_config, now).await
     }
 
+    /// Starts in `dir` with `extra_config`, Zoom and Discord at loopback fakes so that no
+    /// test reaches the real ones.
     pub async fn spawn_in(dir: TestDir, extra_config: &str, now: &str) -> Self {
-        let config = dir.config(extra_config);
-        Self::spawn_with(dir, &config, now).await
+        let zoom = FakeZoom::start().await;
+        let discord = FakeDiscord::start().await;
+        let config = dir.config(&format!(
+            "{}[discord]\napi_base_url = \"{}\"\n{extra_config}",
+            zoom.config(),
+            discord.base_url
+        ));
+        let mut app = Self::spawn_with(dir, &config, now).await;
+        app.discord = Some(discord);
+        app
     }
 
     /// Starts on a config file already written in `dir`.
@@ -133,6 +156,7 @@ impl TestApp {
             switch,
             reminders,
             clock,
+            discord: None,
             stop: Some(stop),
             server: Some(server),
             dir,
@@ -303,6 +327,27 @@ impl Console for ScriptedConsole {
         output.push_str(text);
         output.push('\n');
     }
+}
+
+/// A browser that stops at each redirect, so a test sees where it is sent.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("browser")
+}
+
+/// The personal link on a message's "Authorize with Zoom" button (`message`: an
+/// interaction answer's `data`, or the body of an edit).
+pub fn authorize_link(message: &serde_json::Value) -> String {
+    let button = &message["components"][0]["components"][0];
+    assert_eq!(
+        button["style"],
+        crate::fake_discord::LINK_BUTTON,
+        "a link button: {message}"
+    );
+    assert_eq!(button["label"], "Authorize with Zoom");
+    button["url"].as_str().expect("url").to_owned()
 }
 
 /// A message reply's text, fields and all, or a panic naming what came instead.

@@ -2,13 +2,11 @@
 //! fresh-link button, and an old link never overwrites the message that shows a newer
 //! one. Asserted on what the fake Discord received.
 
-use crate::fake_discord as discord;
+use crate::fake_discord::{self as discord, callback};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::at;
-use crate::switch::{World, OWNER};
+use crate::helpers::{at, authorize_link, NOW, OWNER};
+use crate::switch::World;
 use std::time::Duration;
-
-const NOW: &str = "2025-11-21T12:00:00Z";
 
 /// Submits the form for z1 as the owner; the answer's personal link.
 async fn link_for(w: &World, interaction: &str) -> String {
@@ -20,7 +18,7 @@ async fn link_for(w: &World, interaction: &str) -> String {
             OWNER,
         ))
         .await;
-    World::link(&answer)
+    authorize_link(&answer["data"])
 }
 
 fn edits_of(w: &World, token: &str) -> Vec<serde_json::Value> {
@@ -60,8 +58,8 @@ async fn the_expired_message_keeps_the_fresh_link_button() {
     );
     // And it works: the press puts a new link in that message.
     let fresh = w.send(discord::button("952", "c1:fl:z1", OWNER)).await;
-    assert_eq!(fresh["type"], 7);
-    World::link(&fresh);
+    assert_eq!(fresh["type"], callback::UPDATE_MESSAGE);
+    authorize_link(&fresh["data"]);
 }
 
 #[tokio::test]
@@ -71,8 +69,8 @@ async fn an_old_link_leaves_the_message_with_the_newer_link_alone() {
     w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(10));
     // "Get a fresh link" after the first expired: the same message now shows the new one.
     let fresh = w.send(discord::button("954", "c1:fl:z1", OWNER)).await;
-    assert_eq!(fresh["type"], 7);
-    let new_link = World::link(&fresh);
+    assert_eq!(fresh["type"], callback::UPDATE_MESSAGE);
+    let new_link = authorize_link(&fresh["data"]);
 
     let mut told = w.app.core.switch_events();
     let (status, page, _) = w.callback(&old_back).await;

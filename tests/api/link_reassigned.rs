@@ -1,9 +1,10 @@
 //! A connection given to a new owner ends the links other people hold for it: by
 //! `/cutover connection assign` and by an inventory import, through the real program.
 
-use crate::fake_discord::{self as discord, MANAGE_GUILD};
+use crate::fake_discord::{self as discord, option, MANAGE_GUILD};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
-use crate::switch::{World, OWNER};
+use crate::helpers::{authorize_link, OWNER};
+use crate::switch::World;
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
 use serde_json::json;
 
@@ -53,10 +54,10 @@ async fn assert_old_link_ended(w: &World, old_link: &str) {
 async fn assigning_a_new_owner_ends_the_old_owners_live_link() {
     let w = World::start().await;
     let answer = link_for(&w, "941", OWNER).await;
-    let old_link = World::link(&answer);
+    let old_link = authorize_link(&answer["data"]);
 
-    let assign = json!([{ "name": "connection", "type": 2, "options": [{ "name": "assign", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": "z1" }, { "name": "owner", "type": 6, "value": NEW_OWNER }
+    let assign = json!([{ "name": "connection", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "assign", "type": option::SUB_COMMAND, "options": [
+        { "name": "id", "type": option::STRING, "value": "z1" }, { "name": "owner", "type": option::USER, "value": NEW_OWNER }
     ] }] }]);
     let r = w
         .send(discord::command(
@@ -78,14 +79,14 @@ async fn assigning_a_new_owner_ends_the_old_owners_live_link() {
     assert_old_link_ended(&w, &old_link).await;
     // The new owner is not told someone else holds a link: there is none.
     let theirs = link_for(&w, "943", NEW_OWNER).await;
-    World::link(&theirs);
+    authorize_link(&theirs["data"]);
 }
 
 #[tokio::test]
 async fn an_import_that_changes_the_owner_ends_the_old_owners_live_link() {
     let w = World::start().await;
     let answer = link_for(&w, "944", OWNER).await;
-    let old_link = World::link(&answer);
+    let old_link = authorize_link(&answer["data"]);
 
     // What `cutover connections import` applies (the store's import, at the test's
     // clock: the binary would read the wall clock, past this link's pinned expiry).
@@ -100,9 +101,9 @@ async fn an_import_that_changes_the_owner_ends_the_old_owners_live_link() {
 async fn the_same_owner_again_keeps_the_link() {
     let w = World::start().await;
     let answer = link_for(&w, "945", OWNER).await;
-    let link = World::link(&answer);
-    let assign = json!([{ "name": "connection", "type": 2, "options": [{ "name": "assign", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": "z1" }, { "name": "owner", "type": 6, "value": OWNER }
+    let link = authorize_link(&answer["data"]);
+    let assign = json!([{ "name": "connection", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "assign", "type": option::SUB_COMMAND, "options": [
+        { "name": "id", "type": option::STRING, "value": "z1" }, { "name": "owner", "type": option::USER, "value": OWNER }
     ] }] }]);
     w.send(discord::command(
         "946",

@@ -1,6 +1,7 @@
 //! Checks bodies the bot sends Discord against Discord's own OpenAPI description
 //! (tests/reference/discord-openapi.json), so a shape Discord would reject fails here.
 
+use crate::fake_discord::callback;
 use jsonschema::Validator;
 use serde_json::{json, Value};
 use std::sync::OnceLock;
@@ -178,15 +179,18 @@ pub fn assert_command_registration(body: &Value, guild: bool) {
 #[test]
 fn the_validator_rejects_what_discord_would() {
     // A modal without a title, and a message with a 2001-character content.
-    let bad_modal = json!({ "type": 9, "data": { "custom_id": "x", "components": [] } });
+    let bad_modal =
+        json!({ "type": callback::MODAL, "data": { "custom_id": "x", "components": [] } });
     let validator = validator(
         "/interactions/{interaction_id}/{interaction_token}/callback",
         "post",
     );
     assert!(!validator.is_valid(&bad_modal));
-    let too_long = json!({ "type": 4, "data": { "content": "x".repeat(2001) } });
+    let too_long =
+        json!({ "type": callback::CHANNEL_MESSAGE, "data": { "content": "x".repeat(2001) } });
     assert!(!validator.is_valid(&too_long));
-    assert!(validator.is_valid(&json!({ "type": 4, "data": { "content": "ok" } })));
+    assert!(validator
+        .is_valid(&json!({ "type": callback::CHANNEL_MESSAGE, "data": { "content": "ok" } })));
     // The fake Discord's check, by route.
     assert_eq!(
         problems(

@@ -4,8 +4,9 @@
 
 use crate::cli_rekey::{rekey, security};
 use crate::fake_zoom::{TokenMode, CLIENT_ID, CLIENT_SECRET};
+use crate::helpers::SEALING_KEY;
 use crate::revocation::switch_z1;
-use crate::switch::{World, SEALING_KEY};
+use crate::switch::World;
 use chrono::{TimeDelta, Utc};
 use cutover::domain::ConnectionState;
 use cutover::switch::Sealer;

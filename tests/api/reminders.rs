@@ -3,16 +3,17 @@
 //! restarts, a stop between send and mark, downtime, a second instance on the same
 //! database, Discord refusing, and the chart.
 
-use crate::fake_discord::{self as discord, FakeDiscord, PostFault, MANAGE_GUILD, MEMBER};
-use crate::helpers::{admin, at, message, metric, TestApp, TestDir};
+use crate::fake_discord::{
+    self as discord, callback, FakeDiscord, PostFault, EPHEMERAL, MANAGE_GUILD, MEMBER,
+};
+use crate::fake_zoom::FakeZoom;
+use crate::helpers::{admin, at, message, metric, TestApp, TestDir, OWNER};
 use crate::openapi::assert_channel_message;
 use cutover::chat::Reply;
 use cutover::domain::AuthType;
 use cutover::reminders::Round;
 use serde_json::{json, Value};
 use std::path::PathBuf;
-
-const OWNER: &str = "420000000000000001";
 
 struct World {
     app: TestApp,
@@ -21,16 +22,17 @@ struct World {
 }
 
 /// `reminders` and `deadlines`: TOML for those sections.
-fn config(dir: &TestDir, discord: &FakeDiscord, reminders: &str, deadlines: &str) -> PathBuf {
-    let token = dir.write("discord.token", "discord-bot-token-for-tests");
+fn config(
+    dir: &TestDir,
+    zoom: &FakeZoom,
+    discord: &FakeDiscord,
+    reminders: &str,
+    deadlines: &str,
+) -> PathBuf {
     let rest = format!(
-        "[discord]\npublic_key = \"{}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\ntoken_file = \"{}\"\nguild_id = \"{}\"\n\
-         [reminders]\nchannel_id = \"{}\"\n{reminders}\n{deadlines}\n{}",
-        hex::encode(discord::signing_key().verifying_key().to_bytes()),
-        discord::APPLICATION_ID,
-        discord.base_url,
-        token.display(),
-        discord::GUILD_ID,
+        "{}{}[reminders]\nchannel_id = \"{}\"\n{reminders}\n{deadlines}\n{}",
+        zoom.config(),
+        discord.bot_config(dir),
         discord::CHANNEL_ID,
         dir.sealing_key(),
     );
@@ -39,9 +41,10 @@ fn config(dir: &TestDir, discord: &FakeDiscord, reminders: &str, deadlines: &str
 
 impl World {
     async fn start(reminders: &str, deadlines: &str, now: &str) -> Self {
+        let zoom = FakeZoom::start().await;
         let discord = FakeDiscord::start().await;
         let dir = TestDir::new();
-        let config = config(&dir, &discord, reminders, deadlines);
+        let config = config(&dir, &zoom, &discord, reminders, deadlines);
         let app = TestApp::spawn_with(dir, &config, now).await;
         app.seed(&[
             ("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt),
@@ -558,7 +561,7 @@ async fn a_channel_that_is_gone_pauses_reminders_and_the_next_admin_is_told() {
         .discord
         .wait_for_request(|r| r.method == "POST" && r.path == path)
         .await;
-    assert_eq!(aside.body["flags"], 64, "ephemeral: {}", aside.body);
+    assert_eq!(aside.body["flags"], EPHEMERAL, "ephemeral: {}", aside.body);
     let text = aside.body["content"].as_str().unwrap_or_default();
     assert!(
         text.starts_with(&format!(
@@ -631,14 +634,14 @@ async fn a_digest_time_in_the_spring_forward_gap_comes_once_after_it() {
 async fn migrate_mine_opens_the_form_offers_a_choice_or_says_nothing_is_left() {
     let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     let one = discord::send_signed(&w.app, discord::button("700", "c1:mm", OWNER)).await;
-    assert_eq!(one["type"], 9, "the form at once: {one}");
+    assert_eq!(one["type"], callback::MODAL, "the form at once: {one}");
     assert_eq!(one["data"]["custom_id"], "c1:mf:z1");
     let none = discord::send_signed(
         &w.app,
         discord::button("701", "c1:mm", "440000000000000001"),
     )
     .await;
-    assert_eq!(none["data"]["flags"], 64, "privately");
+    assert_eq!(none["data"]["flags"], EPHEMERAL, "privately");
     assert!(
         none["data"]["content"]
             .as_str()
@@ -650,7 +653,7 @@ async fn migrate_mine_opens_the_form_offers_a_choice_or_says_nothing_is_left() {
         .seed(&[("z4", "Zoom four", Some(420000000000000001), AuthType::Jwt)])
         .await;
     let several = discord::send_signed(&w.app, discord::button("702", "c1:mm", OWNER)).await;
-    assert_eq!(several["data"]["flags"], 64, "privately");
+    assert_eq!(several["data"]["flags"], EPHEMERAL, "privately");
     let ids: Vec<&str> = several["data"]["components"][0]["components"]
         .as_array()
         .map(|b| b.iter().filter_map(|b| b["custom_id"].as_str()).collect())
@@ -659,7 +662,7 @@ async fn migrate_mine_opens_the_form_offers_a_choice_or_says_nothing_is_left() {
     let form = discord::send_signed(&w.app, discord::button("703", "c1:of:z4", OWNER)).await;
     assert_eq!(
         (form["type"].as_u64(), form["data"]["custom_id"].as_str()),
-        (Some(9), Some("c1:mf:z4"))
+        (Some(callback::MODAL), Some("c1:mf:z4"))
     );
 }
 
@@ -714,9 +717,9 @@ async fn progress_answers_with_the_chart_and_its_points_follow_the_audit_history
         discord::command("710", "progress", json!([]), OWNER, MEMBER),
     )
     .await;
-    assert_eq!(deferred["type"], 5);
+    assert_eq!(deferred["type"], callback::DEFERRED_CHANNEL_MESSAGE);
     assert!(
-        deferred["data"]["flags"].as_u64().unwrap_or(0) & 64 == 0,
+        deferred["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL == 0,
         "public: {deferred}"
     );
     let edit = w

@@ -2,10 +2,12 @@
 //! HTTP endpoint (within the five minutes its signature stays fresh) gets a private
 //! "already handled", and a duplicate gateway event is ignored.
 
-use crate::fake_discord::{self as discord, FakeDiscord, MANAGE_GUILD};
-use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::TestDir;
-use crate::switch::{World, OWNER};
+use crate::fake_discord::{
+    self as discord, callback, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD,
+};
+use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET};
+use crate::helpers::{authorize_link, TestDir, OWNER};
+use crate::switch::World;
 use cutover::domain::ConnectionId;
 use serde_json::json;
 use std::process::Stdio;
@@ -21,15 +23,15 @@ async fn a_replayed_form_submit_is_answered_without_acting_again() {
         OWNER,
     );
     let first = w.send(submit.clone()).await;
-    let link = World::link(&first);
+    let link = authorize_link(&first["data"]);
 
     // The very same bytes, signature and timestamp (the clock has not moved).
     let again = w.send(submit).await;
     assert_eq!(
         again,
-        json!({ "type": 4, "data": {
+        json!({ "type": callback::CHANNEL_MESSAGE, "data": {
             "content": "This was already handled, so nothing was done again.",
-            "flags": 64,
+            "flags": EPHEMERAL,
             "allowed_mentions": { "parse": [], "roles": [], "users": [] },
             "attachments": [],
             "components": []
@@ -63,7 +65,7 @@ fn callback_of(id: &str) -> impl Fn(&crate::fake_discord::Received) -> bool + '_
 async fn a_duplicate_gateway_event_is_ignored() {
     let discord = FakeDiscord::start().await;
     let dir = TestDir::new();
-    let config = dir.config("");
+    let config = dir.config(&FakeZoom::start().await.config());
     let mut child = dir
         .cutover()
         .arg("--config")
@@ -80,8 +82,8 @@ async fn a_duplicate_gateway_event_is_ignored() {
     let mut log = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
     discord.wait_for_request(|r| r.method == "PUT").await;
 
-    let add = json!([{ "name": "connection", "type": 2, "options": [{ "name": "add", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": "z9" }, { "name": "name", "type": 3, "value": "Zoom nine" }
+    let add = json!([{ "name": "connection", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "add", "type": option::SUB_COMMAND, "options": [
+        { "name": "id", "type": option::STRING, "value": "z9" }, { "name": "name", "type": option::STRING, "value": "Zoom nine" }
     ] }] }]);
     let event = discord::command("970", "cutover", add, OWNER, MANAGE_GUILD);
     discord.dispatch("INTERACTION_CREATE", event.clone());

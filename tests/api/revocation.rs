@@ -2,19 +2,17 @@
 //! or removed, its earlier tokens are revoked at the fake Zoom by the token scheduler,
 //! with that app's Basic auth; never when revoking would end the new authorization.
 
-use crate::fake_discord::{self as discord, MANAGE_GUILD};
+use crate::fake_discord::{self as discord, option, MANAGE_GUILD};
 use crate::fake_zoom::{
     TokenMode, TokenRequest, CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET,
 };
-use crate::helpers::at;
-use crate::switch::{World, OWNER};
+use crate::helpers::{at, authorize_link, NOW, OWNER};
+use crate::switch::World;
 use base64::Engine;
 use chrono::TimeDelta;
 use cutover::domain::{ConnectionId, ConnectionState};
 use cutover::store::AuditEntry;
 use serde_json::json;
-
-const NOW: &str = "2025-11-21T12:00:00Z";
 
 /// Submits the form for z1 with these credentials, follows the link and comes back:
 /// the (access, refresh) tokens Zoom issued.
@@ -37,7 +35,7 @@ pub async fn switch(
             OWNER,
         ))
         .await;
-    let back = w.follow(&World::link(&answer)).await;
+    let back = w.follow(&authorize_link(&answer["data"])).await;
     let (status, page, _) = w.callback(&back).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(w.state_of(connection).await, ConnectionState::Migrated);
@@ -50,8 +48,8 @@ pub async fn switch(
 
 /// `/cutover connection remove id:<id>` by an admin; the answer.
 pub async fn remove(w: &World, interaction: &str, id: &str) -> serde_json::Value {
-    let options = json!([{ "name": "connection", "type": 2, "options": [{ "name": "remove", "type": 1, "options": [
-        { "name": "id", "type": 3, "value": id }
+    let options = json!([{ "name": "connection", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "remove", "type": option::SUB_COMMAND, "options": [
+        { "name": "id", "type": option::STRING, "value": id }
     ] }] }]);
     w.send(discord::command(
         interaction,

@@ -1,12 +1,11 @@
 //! The HTTP server under clients that hold connections: half-sent requests, trickled
 //! bodies, and more connections than it serves at once.
 
-use crate::helpers::{TestApp, TestDir};
+use crate::fake_zoom::FakeZoom;
+use crate::helpers::{TestApp, TestDir, NOW};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-const NOW: &str = "2025-11-21T12:00:00Z";
 
 /// A guard against a test hanging forever when the server does not close a connection;
 /// never reached when it works (the server's own limit is one second where it matters).
@@ -16,7 +15,7 @@ async fn start(read_timeout: &str, max_connections: u32) -> TestApp {
     let dir = TestDir::new();
     let config = dir.config_with_server(
         &format!("read_timeout = \"{read_timeout}\"\nmax_connections = {max_connections}\n"),
-        "",
+        &FakeZoom::start().await.config(),
     );
     TestApp::spawn_with(dir, &config, NOW).await
 }

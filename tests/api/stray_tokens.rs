@@ -6,16 +6,14 @@
 
 use crate::fake_discord as discord;
 use crate::fake_zoom::{TokenMode, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::at;
+use crate::helpers::{at, authorize_link, NOW, OWNER};
 use crate::revocation::{actions, queued, revoked, round, switch, switch_z1};
-use crate::switch::{World, OWNER};
+use crate::switch::World;
 use chrono::TimeDelta;
 use cutover::domain::ConnectionState;
 use sqlx::Connection;
 use std::sync::Arc;
 use tokio::sync::Notify;
-
-const NOW: &str = "2025-11-21T12:00:00Z";
 
 /// Submits the form for z1 and follows the link to Zoom: the callback to come back with.
 async fn linked(w: &World, interaction: &str) -> String {
@@ -27,7 +25,7 @@ async fn linked(w: &World, interaction: &str) -> String {
             OWNER,
         ))
         .await;
-    w.follow(&World::link(&answer)).await
+    w.follow(&authorize_link(&answer["data"])).await
 }
 
 /// The (access, refresh) tokens Zoom issued last.
@@ -123,7 +121,7 @@ async fn an_exchange_whose_link_was_replaced_meanwhile_revokes_its_tokens() {
             .await;
         w.zoom.set_token_mode(TokenMode::Normal);
         w.zoom.release_token_request();
-        World::link(&fresh)
+        authorize_link(&fresh["data"])
     };
     let ((status, page, _), fresh_link) = tokio::join!(stale, meanwhile);
     assert_eq!(status, 410, "{page}");

@@ -2,19 +2,17 @@
 //! link followed like a browser through the fake Zoom, the callback over HTTP, and what
 //! the fakes (Zoom and Discord) received.
 
-use crate::fake_discord::{self as discord, FakeDiscord, MEMBER};
+use crate::fake_discord::{self as discord, callback, option, FakeDiscord, EPHEMERAL, MEMBER};
 use crate::fake_zoom::{FakeZoom, TokenMode, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{at, metric, TestApp, TestDir};
+use crate::helpers::{
+    at, authorize_link, browser, metric, TestApp, TestDir, NOW, OWNER, PUBLIC_BASE, SEALING_KEY,
+};
 use crate::openapi::{assert_channel_message, assert_followup, assert_message_edit};
 use cutover::chat::Reply;
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
 use serde_json::{json, Value};
 
-const NOW: &str = "2025-11-21T12:00:00Z";
-pub const OWNER: &str = "420000000000000001";
 const OTHER: &str = "430000000000000001";
-pub const SEALING_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-const PUBLIC_BASE: &str = "http://cutover.test";
 
 pub struct World {
     pub app: TestApp,
@@ -75,10 +73,7 @@ impl World {
             ("z2", "Zoom two", Some(420000000000000001), AuthType::Jwt),
         ])
         .await;
-        let browser = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("browser");
+        let browser = browser();
         Self {
             app,
             zoom,
@@ -96,18 +91,10 @@ impl World {
         extra: &str,
         security: &str,
     ) -> std::path::PathBuf {
-        let token_file = dir.write("discord.token", "discord-bot-token-for-tests");
         let rest = format!(
-            "{}{extra}{}\
-             [discord]\npublic_key = \"{}\"\napplication_id = \"{}\"\napi_base_url = \"{}\"\ntoken_file = \"{}\"\nguild_id = \"{}\"\n\
-             [reminders]\nchannel_id = \"{}\"\n",
+            "{}{extra}{security}{}[reminders]\nchannel_id = \"{}\"\n",
             zoom.config(),
-            security,
-            hex::encode(discord::signing_key().verifying_key().to_bytes()),
-            discord::APPLICATION_ID,
-            discord.base_url,
-            token_file.display(),
-            discord::GUILD_ID,
+            discord.bot_config(dir),
             discord::CHANNEL_ID,
         );
         dir.config_with_server(&format!("public_base_url = \"{PUBLIC_BASE}\"\n"), &rest)
@@ -146,14 +133,6 @@ impl World {
 
     pub async fn send(&self, interaction: Value) -> Value {
         discord::send_signed(&self.app, interaction).await
-    }
-
-    /// The personal link in an answer.
-    pub fn link(answer: &Value) -> String {
-        let button = &answer["data"]["components"][0]["components"][0];
-        assert_eq!(button["style"], 5, "a link button: {answer}");
-        assert_eq!(button["label"], "Authorize with Zoom");
-        button["url"].as_str().expect("url").to_owned()
     }
 
     /// A browser following the link: Zoom redirects to the callback, which is fetched
@@ -240,7 +219,7 @@ fn token_of(submit_index: &str) -> String {
 }
 
 #[tokio::test]
-async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
+async fn the_owners_submit_is_answered_privately_with_the_link_to_zoom() {
     let w = World::start().await;
     let answer = w
         .send(discord::modal_submit(
@@ -250,9 +229,9 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
             OWNER,
         ))
         .await;
-    assert_eq!(answer["type"], 4);
+    assert_eq!(answer["type"], callback::CHANNEL_MESSAGE);
     assert_eq!(
-        answer["data"]["flags"], 64,
+        answer["data"]["flags"], EPHEMERAL,
         "the link is for the caller only"
     );
     let text = answer["data"]["content"].as_str().expect("text");
@@ -279,7 +258,7 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
         (Some("Get a fresh link"), Some("c1:fl:z1"))
     );
 
-    let link = World::link(&answer);
+    let link = authorize_link(&answer["data"]);
     let authorize = url::Url::parse(&link).expect("url");
     let q: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
     assert_eq!(q["response_type"], "code");
@@ -287,8 +266,12 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
     assert_eq!(q["redirect_uri"], "http://cutover.test/oauth/zoom/callback");
     assert_eq!(q["code_challenge_method"], "S256");
     assert!(q["state"].len() >= 40, "a long random state");
+}
 
-    let back = w.follow(&link).await;
+#[tokio::test]
+async fn the_callback_says_done_and_zoom_saw_one_verified_exchange() {
+    let w = World::start().await;
+    let back = linked(&w, "901").await;
     let (status, page, csp) = w.callback(&back).await;
     assert_eq!(status, 200, "{page}");
     for value in query_values(&back) {
@@ -323,7 +306,20 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
         w.zoom.userinfo_requests(),
         [Some(format!("Bearer {}", issued[0]))]
     );
+}
 
+/// Switches z1 through Zoom as the owner (submit "901"); the tokens Zoom issued.
+async fn switched(w: &World) -> Vec<String> {
+    let back = linked(w, "901").await;
+    let (status, page, _) = w.callback(&back).await;
+    assert_eq!(status, 200, "{page}");
+    w.zoom.issued_tokens()
+}
+
+#[tokio::test]
+async fn a_switch_is_stored_by_the_owner_with_the_tokens_sealed() {
+    let w = World::start().await;
+    let issued = switched(&w).await;
     // The store: switched by the owner, tokens sealed.
     assert_eq!(w.state_of("z1").await, ConnectionState::Migrated);
     let connection = w
@@ -374,7 +370,12 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
         .await
         .expect("audit");
     assert_eq!(audit[0].action, "migration.switched");
+}
 
+#[tokio::test]
+async fn a_switch_tells_the_person_the_channel_and_the_status_command() {
+    let w = World::start().await;
+    let issued = switched(&w).await;
     // The person's private message and the channel are told.
     let edit = w.edit_of(&token_of("901")).await;
     assert!(
@@ -403,7 +404,7 @@ async fn the_happy_path_switches_with_a_verified_token_and_tells_everyone() {
     );
 
     // /migration status shows it, without secrets.
-    let status = json!([{ "name": "status", "type": 1, "options": [{ "name": "connection", "type": 3, "value": "z1" }] }]);
+    let status = json!([{ "name": "status", "type": option::SUB_COMMAND, "options": [{ "name": "connection", "type": option::STRING, "value": "z1" }] }]);
     let r = w
         .send(discord::command("902", "migration", status, OWNER, MEMBER))
         .await;
@@ -434,7 +435,7 @@ async fn linked(w: &World, interaction: &str) -> String {
             OWNER,
         ))
         .await;
-    w.follow(&World::link(&answer)).await
+    w.follow(&authorize_link(&answer["data"])).await
 }
 
 async fn assert_not_switched(w: &World, page: &str) {
@@ -563,7 +564,7 @@ async fn a_wrong_client_secret_is_invalid_client() {
             OWNER,
         ))
         .await;
-    let back = w.follow(&World::link(&answer)).await;
+    let back = w.follow(&authorize_link(&answer["data"])).await;
     let (status, page, _) = w.callback(&back).await;
     assert_eq!(status, 400);
     assert!(
@@ -684,7 +685,7 @@ async fn one_live_link_per_connection_and_a_fresh_link_voids_the_old() {
             OWNER,
         ))
         .await;
-    let old_link = World::link(&first);
+    let old_link = authorize_link(&first["data"]);
 
     // An admin trying meanwhile is told who holds it and until when, without secrets.
     let admin_try = w
@@ -701,7 +702,7 @@ async fn one_live_link_per_connection_and_a_fresh_link_voids_the_old() {
         .await;
     let text = admin_try["data"]["content"].as_str().unwrap_or_default();
     let until = at(NOW).timestamp() + 600;
-    assert_eq!(admin_try["data"]["flags"], 64);
+    assert_eq!(admin_try["data"]["flags"], EPHEMERAL);
     assert!(
         text.starts_with(&format!(
             "<@420000000000000001> already has a link for `z1`, valid until <t:{until}:t>"
@@ -712,8 +713,8 @@ async fn one_live_link_per_connection_and_a_fresh_link_voids_the_old() {
 
     // The owner presses "Get a fresh link": a new link replaces the message's old one.
     let fresh = w.send(discord::button("923", "c1:fl:z1", OWNER)).await;
-    assert_eq!(fresh["type"], 7);
-    let new_link = World::link(&fresh);
+    assert_eq!(fresh["type"], callback::UPDATE_MESSAGE);
+    let new_link = authorize_link(&fresh["data"]);
     assert_ne!(new_link, old_link);
     let back = w.follow(&old_link).await;
     let (status, page, _) = w.callback(&back).await;
@@ -735,7 +736,7 @@ async fn bad_credentials_are_refused_privately_without_repeating_the_secret() {
             OWNER,
         ))
         .await;
-    assert_eq!(r["data"]["flags"], 64);
+    assert_eq!(r["data"]["flags"], EPHEMERAL);
     assert!(r["data"]["content"]
         .as_str()
         .unwrap_or_default()
@@ -1024,12 +1025,12 @@ async fn a_refused_refresh_marks_the_connection_and_tells_the_owner() {
         .send(discord::command(
             "932",
             "migrate",
-            json!([{ "name": "connection", "type": 3, "value": "z1" }]),
+            json!([{ "name": "connection", "type": option::STRING, "value": "z1" }]),
             OWNER,
             MEMBER,
         ))
         .await;
-    assert_eq!(r["type"], 9);
+    assert_eq!(r["type"], callback::MODAL);
 }
 
 #[tokio::test]
@@ -1105,7 +1106,7 @@ async fn an_exchange_interrupted_by_a_crash_does_not_block_the_connection_foreve
         ))
         .await;
     assert!(
-        !World::link(&r).is_empty(),
+        !authorize_link(&r["data"]).is_empty(),
         "past its expiry, a new link is issued"
     );
 }
@@ -1163,7 +1164,7 @@ async fn an_exchange_that_outlives_its_link_cannot_switch_after_a_newer_link() {
             .await;
         w.zoom.set_token_mode(TokenMode::Normal);
         w.zoom.release_token_request();
-        World::link(&fresh)
+        authorize_link(&fresh["data"])
     };
     let ((status, page, _), fresh_link) = tokio::join!(stale, meanwhile);
     assert_eq!(status, 410, "{page}");
@@ -1190,7 +1191,7 @@ async fn a_slow_button_answer_that_is_private_arrives_as_a_private_follow_up() {
             OWNER,
         ))
         .await;
-    World::link(&first);
+    authorize_link(&first["data"]);
     w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(11));
     let mut admin = discord::modal_submit(
         "961",
@@ -1199,7 +1200,7 @@ async fn a_slow_button_answer_that_is_private_arrives_as_a_private_follow_up() {
         OTHER,
     );
     admin["member"]["permissions"] = json!("32");
-    World::link(&w.send(admin).await);
+    authorize_link(&w.send(admin).await["data"]);
 
     // The database is busy, so the answer cannot come within Discord's 3 seconds.
     let mut blocker = sqlx::SqliteConnection::connect(&w.app.dir.db_url())
@@ -1211,7 +1212,8 @@ async fn a_slow_button_answer_that_is_private_arrives_as_a_private_follow_up() {
         .expect("lock");
     let pressed = w.send(discord::button("962", "c1:fl:z1", OWNER)).await;
     assert_eq!(
-        pressed["type"], 6,
+        pressed["type"],
+        callback::DEFERRED_UPDATE_MESSAGE,
         "acknowledged, the message left as it is"
     );
     sqlx::query("ROLLBACK")
@@ -1225,7 +1227,7 @@ async fn a_slow_button_answer_that_is_private_arrives_as_a_private_follow_up() {
         .wait_for_request(|r| r.method == "POST" && r.path == path)
         .await;
     assert_followup(&followup.body);
-    assert_eq!(followup.body["flags"], 64, "private");
+    assert_eq!(followup.body["flags"], EPHEMERAL, "private");
     assert!(
         followup.body["content"]
             .as_str()

@@ -3,8 +3,7 @@
 //! searched for the secrets involved.
 
 use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{listening_address, TestDir};
-use crate::switch::SEALING_KEY;
+use crate::helpers::{browser, listening_address, TestDir, SEALING_KEY};
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::ChildStdout;
@@ -99,10 +98,7 @@ async fn the_terminal_runs_the_whole_switch_and_no_secret_reaches_a_log() {
         "{out}"
     );
 
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("browser");
+    let browser = browser();
     let to_zoom = browser.get(&link).send().await.expect("zoom");
     let location = to_zoom.headers()["location"]
         .to_str()
