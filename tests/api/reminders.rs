@@ -415,6 +415,12 @@ async fn a_digest_that_falls_with_a_milestone_is_one_post() {
     w.at("2025-12-02T09:31:00Z").await;
     assert_eq!(w.sends(), 1, "{:#?}", w.posts());
     assert!(content(&w.posts()[0]).starts_with("⏰ **Cut-off** is due now:"));
+    // The day still gets its burndown: the milestone carries the digest's chart.
+    let created = w.discord.created();
+    assert_eq!(
+        created[0].files.first().map(|(name, _)| name.as_str()),
+        Some("burndown.png")
+    );
     // The next working day's digest comes as usual.
     w.at("2025-12-03T09:30:00Z").await;
     assert_eq!(w.sends(), 2);
