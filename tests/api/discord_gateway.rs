@@ -9,7 +9,7 @@ use serde_json::json;
 use std::process::Stdio;
 use tokio::io::AsyncReadExt;
 
-const TOKEN: &str = "fake-bot-token.for-tests";
+const TOKEN: &str = discord::BOT_TOKEN;
 
 fn callback_of(id: &str) -> impl Fn(&crate::fake_discord::Received) -> bool + '_ {
     move |r| {
@@ -50,14 +50,8 @@ async fn gateway_bot() -> (FakeDiscord, TestDir, tokio::process::Child) {
         .expect("import");
     assert!(imported.status.success());
 
-    let child = dir
-        .cutover()
-        .arg("--config")
-        .arg(&config)
-        .env("CUTOVER__DISCORD__TOKEN", TOKEN)
-        .env("CUTOVER__DISCORD__API_BASE_URL", &discord.base_url)
-        .env("CUTOVER__DISCORD__GUILD_ID", discord::GUILD_ID)
-        .env("CUTOVER__DISCORD__APPLICATION_ID", discord::APPLICATION_ID)
+    let child = discord
+        .bot(&dir, &config)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -291,14 +285,8 @@ async fn the_gateway_defers_slow_work_and_finishes_it_by_an_edit() {
     let discord = FakeDiscord::start().await;
     let dir = TestDir::new();
     let config = dir.config(&FakeZoom::start().await.config());
-    let mut child = dir
-        .cutover()
-        .arg("--config")
-        .arg(&config)
-        .env("CUTOVER__DISCORD__TOKEN", TOKEN)
-        .env("CUTOVER__DISCORD__API_BASE_URL", &discord.base_url)
-        .env("CUTOVER__DISCORD__GUILD_ID", discord::GUILD_ID)
-        .env("CUTOVER__DISCORD__APPLICATION_ID", discord::APPLICATION_ID)
+    let mut child = discord
+        .bot(&dir, &config)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -384,14 +372,8 @@ async fn over_the_gateway_an_admins_public_answer_brings_the_paused_notice_priva
     .expect("notice");
     db.close().await.expect("closed");
 
-    let mut child = dir
-        .cutover()
-        .arg("--config")
-        .arg(&config)
-        .env("CUTOVER__DISCORD__TOKEN", TOKEN)
-        .env("CUTOVER__DISCORD__API_BASE_URL", &discord.base_url)
-        .env("CUTOVER__DISCORD__GUILD_ID", discord::GUILD_ID)
-        .env("CUTOVER__DISCORD__APPLICATION_ID", discord::APPLICATION_ID)
+    let mut child = discord
+        .bot(&dir, &config)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -21,6 +21,8 @@ pub const APPLICATION_ID: &str = "900000000000000001";
 pub const GUILD_ID: &str = "800000000000000001";
 pub const CHANNEL_ID: &str = "700000000000000001";
 /// Manage Server (0x20).
+/// The bot token the binary is given by [`FakeDiscord::bot`].
+pub const BOT_TOKEN: &str = "fake-bot-token.for-tests";
 pub const MANAGE_GUILD: &str = "32";
 /// View Channel and Send Messages only.
 pub const MEMBER: &str = "3072";
@@ -182,6 +184,24 @@ pub struct FakeDiscord {
 }
 
 impl FakeDiscord {
+    /// The binary on `config` in `dir` as a bot of this fake: its token, REST, guild and
+    /// application (the caller sets the standard streams and spawns it).
+    pub fn bot(
+        &self,
+        dir: &crate::helpers::TestDir,
+        config: &std::path::Path,
+    ) -> tokio::process::Command {
+        let mut command = dir.cutover();
+        command
+            .arg("--config")
+            .arg(config)
+            .env("CUTOVER__DISCORD__TOKEN", BOT_TOKEN)
+            .env("CUTOVER__DISCORD__API_BASE_URL", &self.base_url)
+            .env("CUTOVER__DISCORD__GUILD_ID", GUILD_ID)
+            .env("CUTOVER__DISCORD__APPLICATION_ID", APPLICATION_ID);
+        command
+    }
+
     pub async fn start() -> Self {
         let ws = TcpListener::bind("127.0.0.1:0")
             .await

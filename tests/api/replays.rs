@@ -66,14 +66,8 @@ async fn a_duplicate_gateway_event_is_ignored() {
     let discord = FakeDiscord::start().await;
     let dir = TestDir::new();
     let config = dir.config(&FakeZoom::start().await.config());
-    let mut child = dir
-        .cutover()
-        .arg("--config")
-        .arg(&config)
-        .env("CUTOVER__DISCORD__TOKEN", "fake-bot-token.for-tests")
-        .env("CUTOVER__DISCORD__API_BASE_URL", &discord.base_url)
-        .env("CUTOVER__DISCORD__GUILD_ID", discord::GUILD_ID)
-        .env("CUTOVER__DISCORD__APPLICATION_ID", discord::APPLICATION_ID)
+    let mut child = discord
+        .bot(&dir, &config)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

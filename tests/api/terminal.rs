@@ -151,25 +151,7 @@ async fn the_server_only_mode_stops_cleanly_on_sigterm() {
 
 #[tokio::test]
 async fn an_unreadable_line_is_named_and_the_session_goes_on() {
-    let dir = TestDir::new();
-    let config = dir.config("");
-    let mut child = dir
-        .cutover()
-        .arg("--config")
-        .arg(&config)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start cutover");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin
-        .write_all(b"/help\n/dead\xfflines\n/deadlines\n")
-        .await
-        .expect("write commands");
-    drop(stdin);
-    let output = child.wait_with_output().await.expect("cutover exits");
-    let out = String::from_utf8_lossy(&output.stdout);
+    let out = on_a_pipe(b"/help\n/dead\xfflines\n/deadlines\n").await;
     assert!(
         out.contains("Line 2 of the input is not UTF-8 text, so it was skipped; type it again."),
         "{out}"
@@ -216,25 +198,7 @@ async fn a_person_is_named_as_the_terminal_shows_them_and_no_secret_is_asked_wit
 
 #[tokio::test]
 async fn words_that_are_no_command_are_answered_about_what_was_typed() {
-    let dir = TestDir::new();
-    let config = dir.config("");
-    let mut child = dir
-        .cutover()
-        .arg("--config")
-        .arg(&config)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start cutover");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin
-        .write_all(b"hello world\n/hello world\n")
-        .await
-        .expect("write lines");
-    drop(stdin);
-    let output = child.wait_with_output().await.expect("cutover exits");
-    let out = String::from_utf8_lossy(&output.stdout);
+    let out = on_a_pipe(b"hello world\n/hello world\n").await;
     assert!(
         out.contains("\"hello world\" is not something cutover understands: it takes commands, which start with a slash, like /deadlines. Type /help to see them all."),
         "{out}"
@@ -252,22 +216,7 @@ async fn words_that_are_no_command_are_answered_about_what_was_typed() {
 
 #[tokio::test]
 async fn slow_work_first_says_what_it_is_doing() {
-    let dir = TestDir::new();
-    let config = dir.config("");
-    let mut child = dir
-        .cutover()
-        .arg("--config")
-        .arg(&config)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start cutover");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(b"/progress\n").await.expect("write");
-    drop(stdin);
-    let output = child.wait_with_output().await.expect("cutover exits");
-    let out = String::from_utf8_lossy(&output.stdout);
+    let out = on_a_pipe(b"/progress\n").await;
     let working = out.find("Drawing the burndown chart…").expect(&out);
     let saved = out.find("saved to").expect(&out);
     assert!(working < saved, "{out}");
@@ -277,6 +226,17 @@ async fn slow_work_first_says_what_it_is_doing() {
 
 #[tokio::test]
 async fn a_command_its_options_refuse_is_answered_at_once_without_the_slow_line() {
+    let out = on_a_pipe(b"/progress week:2\n").await;
+    assert!(
+        out.contains("The option week is not one of /progress's; it takes no options."),
+        "{out}"
+    );
+    assert!(!out.contains("Drawing the burndown chart…"), "{out}");
+}
+
+/// The binary with a default configuration, `input` on its standard input until it
+/// ends; what it printed.
+async fn on_a_pipe(input: &[u8]) -> String {
     let dir = TestDir::new();
     let config = dir.config("");
     let mut child = dir
@@ -289,13 +249,8 @@ async fn a_command_its_options_refuse_is_answered_at_once_without_the_slow_line(
         .spawn()
         .expect("start cutover");
     let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(b"/progress week:2\n").await.expect("write");
+    stdin.write_all(input).await.expect("write the input");
     drop(stdin);
     let output = child.wait_with_output().await.expect("cutover exits");
-    let out = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        out.contains("The option week is not one of /progress's; it takes no options."),
-        "{out}"
-    );
-    assert!(!out.contains("Drawing the burndown chart…"), "{out}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
