@@ -6,7 +6,7 @@ mod adapter;
 
 pub use adapter::Adapter;
 
-use crate::chat::{Backends, ChatCore};
+use crate::chat::ChatCore;
 use crate::clock::SharedClock;
 use crate::discord::endpoint::{self, EndpointState};
 use crate::discord::{AdminPolicy, SeenInteractions};
@@ -19,7 +19,7 @@ use crate::settings::Settings;
 use crate::store::Store;
 use crate::switch::celigo::{self, Celigo};
 use crate::switch::{
-    callback, Announcer, CeligoLinks, Links, Sealer, Switch, Zoom, CELIGO_START_PATH,
+    callback, Announcer, Backends, CeligoLinks, Links, Sealer, Switch, Zoom, CELIGO_START_PATH,
 };
 use anyhow::Context;
 use std::future::Future;
@@ -126,11 +126,7 @@ impl Application {
             store.clone(),
             Arc::clone(&clock),
             settings.deadlines.clone(),
-            Arc::clone(&switch),
-            Backends {
-                choice: settings.switch.backend,
-                celigo: celigo.clone(),
-            },
+            Backends::new(settings.switch.backend, Arc::clone(&switch), celigo.clone()),
             Arc::clone(&reminders),
             Arc::clone(&metrics),
         ));

@@ -94,7 +94,7 @@ impl ChatCore {
     }
 
     async fn sync_connections(&self, actor: Actor) -> Result<Reply, ChatError> {
-        let Some(celigo) = &self.backends.celigo else {
+        let Some(celigo) = self.backends.celigo() else {
             return Err(ChatError::Refused(
                 "integrator.io is not set up: an admin sets CUTOVER__CELIGO__API_TOKEN (a Full access token) \
                  and restarts cutover. Until then the inventory comes from `cutover connections import`."

@@ -4,11 +4,12 @@ use super::{
     Button, ButtonTarget, Caller, ChatCore, ChatError, Choice, ComponentId, Message, Modal, Reply,
     ReplyHandle, TextInput,
 };
-use crate::domain::{Actor, Backend, Connection, ConnectionId, ConnectionSource, ConnectionState};
+use crate::domain::{Actor, Backend, Connection, ConnectionId, ConnectionState};
 use crate::markdown::{escape, truncate};
-use crate::settings::BackendChoice;
-use crate::switch::celigo::{CeligoLink, PrepareError};
-use crate::switch::{parse_client_secret, IssueError, Link, ZoomClientId, FINISH_IN_INTEGRATOR_IO};
+use crate::switch::celigo::PrepareError;
+use crate::switch::{
+    parse_client_secret, IssueError, Started, ZoomClientId, FINISH_IN_INTEGRATOR_IO,
+};
 
 pub const CLIENT_ID_INPUT: &str = "client_id";
 pub const CLIENT_SECRET_INPUT: &str = "client_secret";
@@ -69,10 +70,10 @@ impl ChatCore {
         raw_id: &str,
     ) -> Result<Reply, ChatError> {
         let connection = self.migratable(caller, raw_id).await?;
-        if self.backend_for(&connection) == Backend::Direct && !self.switch.can_seal() {
-            // Refused before the form: nobody should type a secret only to be told no.
-            return Err(issue_error(IssueError::NoKey, &connection.id));
-        }
+        // Refused before the form: nobody should type a secret only to be told no.
+        self.backends
+            .ready_for(&connection)
+            .map_err(|e| issue_error(e, &connection.id))?;
         Ok(Reply::Modal(Modal {
             id: ComponentId::MigrateForm {
                 connection: connection.id.clone(),
@@ -147,57 +148,24 @@ impl ChatCore {
             .map_err(|e| ChatError::Refused(e.to_string()))?;
         let secret = parse_client_secret(value(CLIENT_SECRET_INPUT))
             .map_err(|e| ChatError::Refused(e.to_string()))?;
-        match (self.backend_for(&connection), &self.backends.celigo) {
-            (Backend::Celigo, Some(celigo)) => {
-                match celigo
-                    .prepare(caller.actor, &connection, &client_id, &secret, reply_to)
-                    .await
-                {
-                    Ok(prepared) => Ok(Reply::Message(link_message(
-                        &connection,
-                        &prepared.link,
-                        Some(&prepared),
-                    ))),
-                    Err(PrepareError::AlreadySwitched) => Ok(Reply::Message(Message::private(format!(
-                        "`{}` is already on OAuth 2.0 in integrator.io, and authorized: cutover has recorded it as \
-                         migrated. Nothing else to do.",
-                        connection.id
-                    )))),
-                    Err(PrepareError::OffJwt(kind)) => Ok(Reply::Message(Message::private(format!(
-                        "`{}` is no longer on JWT in integrator.io (it uses `{}` authentication): cutover has \
-                         recorded it as switched. Nothing else to do.",
-                        connection.id,
-                        escape(&kind)
-                    )))),
-                    Err(e) => Err(prepare_error(e, &connection.id)),
-                }
-            }
-            _ => {
-                let link = self
-                    .switch
-                    .issue(
-                        caller.actor,
-                        &connection.id,
-                        client_id.as_str(),
-                        &secret,
-                        reply_to,
-                    )
-                    .await
-                    .map_err(|e| issue_error(e, &connection.id))?;
-                Ok(Reply::Message(link_message(&connection, &link, None)))
-            }
-        }
-    }
-
-    /// Which way a switch of `connection` lands (`switch.backend`).
-    pub(super) fn backend_for(&self, connection: &Connection) -> Backend {
-        match (self.backends.choice, &self.backends.celigo) {
-            (BackendChoice::Direct, _) | (_, None) => Backend::Direct,
-            (BackendChoice::Celigo, Some(_)) => Backend::Celigo,
-            (BackendChoice::Auto, Some(_)) if connection.source == ConnectionSource::Celigo => {
-                Backend::Celigo
-            }
-            (BackendChoice::Auto, Some(_)) => Backend::Direct,
+        match self
+            .backends
+            .start(caller.actor, &connection, &client_id, &secret, reply_to)
+            .await
+        {
+            Ok(started) => Ok(Reply::Message(link_message(&connection, &started))),
+            Err(PrepareError::AlreadySwitched) => Ok(Reply::Message(Message::private(format!(
+                "`{}` is already on OAuth 2.0 in integrator.io, and authorized: cutover has recorded it as \
+                 migrated. Nothing else to do.",
+                connection.id
+            )))),
+            Err(PrepareError::OffJwt(kind)) => Ok(Reply::Message(Message::private(format!(
+                "`{}` is no longer on JWT in integrator.io (it uses `{}` authentication): cutover has \
+                 recorded it as switched. Nothing else to do.",
+                connection.id,
+                escape(&kind)
+            )))),
+            Err(e) => Err(prepare_error(e, &connection.id)),
         }
     }
 
@@ -210,24 +178,14 @@ impl ChatCore {
         reply_to: Option<&ReplyHandle>,
     ) -> Result<Reply, ChatError> {
         let connection = self.migratable(caller, connection.as_str()).await?;
-        if let (Backend::Celigo, Some(celigo)) =
-            (self.backend_for(&connection), &self.backends.celigo)
-        {
-            return match celigo.fresh_link(caller.actor, &connection, reply_to).await {
-                Ok(renewed) => Ok(Reply::Update(link_message(&connection, &renewed.link, Some(&renewed)))),
-                Err(PrepareError::AlreadySwitched) => Ok(Reply::Update(Message::private(format!(
-                    "Your authorization went through: `{}` is on OAuth 2.0 in integrator.io. Nothing else to do.",
-                    connection.id
-                )))),
-                Err(e) => Err(prepare_error(e, &connection.id)),
-            };
+        match self.backends.renew(caller.actor, &connection, reply_to).await {
+            Ok(renewed) => Ok(Reply::Update(link_message(&connection, &renewed))),
+            Err(PrepareError::AlreadySwitched) => Ok(Reply::Update(Message::private(format!(
+                "Your authorization went through: `{}` is on OAuth 2.0 in integrator.io. Nothing else to do.",
+                connection.id
+            )))),
+            Err(e) => Err(prepare_error(e, &connection.id)),
         }
-        let link = self
-            .switch
-            .reissue(caller.actor, &connection.id, reply_to)
-            .await
-            .map_err(|e| issue_error(e, &connection.id))?;
-        Ok(Reply::Update(link_message(&connection, &link, None)))
     }
 }
 
@@ -322,7 +280,8 @@ fn issue_error(error: IssueError, connection: &ConnectionId) -> ChatError {
 
 /// The private answer with the personal link: what it does, which redirect URL to
 /// register, and — honestly — what it leaves to do.
-fn link_message(connection: &Connection, link: &Link, celigo: Option<&CeligoLink>) -> Message {
+fn link_message(connection: &Connection, started: &Started) -> Message {
+    let (link, celigo) = (started.link(), started.celigo());
     let expires = link.expires_at.timestamp();
     let what = match link.backend {
         Backend::Direct => format!(

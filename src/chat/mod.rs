@@ -30,10 +30,8 @@ use crate::clock::SharedClock;
 use crate::domain::{Actor, Deadline, Snowflake, TimeZoneName, UserId};
 use crate::metrics::Metrics;
 use crate::reminders::Reminders;
-use crate::settings::BackendChoice;
 use crate::store::Store;
-use crate::switch::celigo::Celigo;
-use crate::switch::{ReplyHandle, Switch};
+use crate::switch::{Backends, ReplyHandle};
 use command::{AdminCommand, Command};
 use std::sync::Arc;
 
@@ -139,19 +137,12 @@ impl Request {
     }
 }
 
-/// How switches land: the backend setting, and integrator.io when a token is set.
-pub struct Backends {
-    pub choice: BackendChoice,
-    pub celigo: Option<Arc<Celigo>>,
-}
-
 /// What the core needs, shared by every adapter.
 pub struct ChatCore {
     store: Store,
     clock: SharedClock,
     configured_deadlines: Vec<Deadline>,
     timezone: TimeZoneName,
-    switch: Arc<Switch>,
     backends: Backends,
     reminders: Arc<Reminders>,
     /// `reminders.channel_id` from the configuration (admins may set another from chat).
@@ -164,7 +155,6 @@ impl ChatCore {
         store: Store,
         clock: SharedClock,
         configured_deadlines: Vec<Deadline>,
-        switch: Arc<Switch>,
         backends: Backends,
         reminders: Arc<Reminders>,
         metrics: Arc<Metrics>,
@@ -175,7 +165,6 @@ impl ChatCore {
             configured_deadlines,
             timezone: reminders.timezone(),
             reminders_channel: reminders.configured_channel(),
-            switch,
             backends,
             reminders,
             metrics,
@@ -212,7 +201,7 @@ impl ChatCore {
     /// so at once (Discord: defer now and edit later; the terminal: this line), in words
     /// true of every answer to `request`; `None` when the answer comes at once.
     pub fn slow_work(&self, request: &Request) -> Option<&'static str> {
-        let celigo = self.backends.celigo.is_some();
+        let celigo = self.backends.celigo().is_some();
         match &request.action {
             Action::Command { .. } => match self.asked_command(request)? {
                 // A chart is drawn and sent as a file: both take a moment.
@@ -236,7 +225,7 @@ impl ChatCore {
 
     /// The switch's outcomes as they happen (the terminal prints its own).
     pub fn switch_events(&self) -> tokio::sync::broadcast::Receiver<crate::switch::SwitchEvent> {
-        self.switch.announcer().subscribe()
+        self.backends.switch().announcer().subscribe()
     }
 
     pub fn timezone(&self) -> TimeZoneName {

@@ -4,6 +4,7 @@
 //! does, after cutover prepared the connection there).
 
 mod announce;
+mod backends;
 pub mod celigo;
 mod credentials;
 pub mod direct;
@@ -16,6 +17,7 @@ pub use celigo::links::{CeligoLinks, Reserved, CELIGO_START_PATH};
 pub use direct::callback;
 
 pub use announce::{fresh_link_id, Announcer, SwitchEvent};
+pub use backends::{Backends, Started};
 pub use credentials::{parse_client_secret, ZoomClientId};
 pub use direct::{RefreshReport, RevokeReport, Zoom};
 pub use outcome::{Outcome, FINISH_IN_INTEGRATOR_IO};
