@@ -52,75 +52,29 @@ impl Application {
             .await
             .map_err(|error| bind_error(bind, &error))?;
         let address = listener.local_addr().context("reading the bound address")?;
-        let discord_rest = (settings.discord.token.is_some()
-            || settings.discord.public_key.is_some())
-        .then(|| {
-            let rest = crate::discord::rest_client(
-                &settings.discord.api_base_url,
-                settings.discord.token.as_ref(),
-            );
-            if let Some(id) = settings.discord.application_id {
-                rest.set_application_id(serenity::all::ApplicationId::new(id.get()));
-            }
-            Arc::new(rest)
-        });
-        let announcer = Announcer::new(
-            store.clone(),
-            discord_rest.clone(),
-            settings.discord.token.is_some(),
-            settings.reminders.channel_id,
-        );
-        let zoom = Zoom::new(
-            settings.zoom.clone(),
-            settings.server.oauth_redirect_uri(),
-            Duration::from_secs(settings.zoom.request_timeout.as_seconds()),
-        )
-        .context("building the HTTP client for Zoom")?;
-        let security = &settings.security;
-        let sealer = security.sealing_key.as_ref().map(|key| {
-            let sealer = Sealer::new(key.bytes());
-            match &security.previous_sealing_key {
-                Some(previous) => sealer.with_previous(previous.bytes()),
-                None => sealer,
-            }
-        });
+        let discord_rest = discord_rest(settings);
         let sync_every = Duration::from_secs(settings.celigo.sync_every.as_seconds());
         let health = Arc::new(Health::new(!sync_every.is_zero()));
         let metrics = Arc::new(Metrics::new(store.cache_reads()));
         let celigo_client =
             integrator_io::client(settings, Arc::clone(&health), Arc::clone(&metrics))
                 .context("building the HTTP client for integrator.io")?;
-        let celigo_links = celigo_client.as_ref().map(|_| CeligoLinks {
-            start_url: settings.server.public_url(CELIGO_START_PATH),
-            redirect_url: settings.celigo.oauth_redirect_url.to_string(),
-        });
-        let switch = Arc::new(Switch::new(
-            store.clone(),
-            Arc::clone(&clock),
-            sealer,
-            zoom,
-            Links {
-                ttl: settings.security.link_ttl,
-                celigo: celigo_links,
-            },
-            announcer,
-            Arc::clone(&metrics),
-        ));
+        let switch = Arc::new(switch(
+            settings,
+            &store,
+            &clock,
+            discord_rest.clone(),
+            celigo_client.is_some(),
+            &metrics,
+        )?);
         let celigo = celigo_client
             .map(|client| Arc::new(Celigo::new(client, Arc::clone(&switch), settings)));
-        let reminders = Arc::new(Reminders::new(
-            store.clone(),
-            Arc::clone(&clock),
-            settings.reminders.clone(),
-            settings.deadlines.clone(),
-            discord_rest
-                .as_ref()
-                .filter(|_| settings.discord.token.is_some())
-                .map(Arc::clone),
-            crate::store::folder_of(&settings.database.url)
-                .unwrap_or_else(|| PathBuf::from("."))
-                .join("charts"),
-            Arc::clone(&metrics),
+        let reminders = Arc::new(reminders(
+            settings,
+            &store,
+            &clock,
+            discord_rest.as_ref(),
+            &metrics,
         ));
         let core = Arc::new(ChatCore::new(
             store.clone(),
@@ -146,10 +100,7 @@ impl Application {
             router = router.merge(endpoint::router(EndpointState {
                 key: *key.verifying_key(),
                 core: Arc::clone(&core),
-                policy: AdminPolicy {
-                    admin_role_ids: settings.discord.admin_role_ids.clone(),
-                    home_guild: settings.discord.guild_id,
-                },
+                policy: AdminPolicy::of(&settings.discord),
                 clock,
                 rest: Arc::clone(rest),
                 seen: Arc::clone(&seen_interactions),
@@ -223,6 +174,88 @@ impl Application {
         self.store.close().await;
         Ok(())
     }
+}
+
+/// Discord's REST API, when a bot token or an interactions endpoint needs it.
+fn discord_rest(settings: &Settings) -> Option<Arc<serenity::http::Http>> {
+    let discord = &settings.discord;
+    (discord.token.is_some() || discord.public_key.is_some()).then(|| {
+        let rest = crate::discord::rest_client(&discord.api_base_url, discord.token.as_ref());
+        if let Some(id) = discord.application_id {
+            rest.set_application_id(serenity::all::ApplicationId::new(id.get()));
+        }
+        Arc::new(rest)
+    })
+}
+
+/// Reminders, posted by the bot when it has a token; charts saved beside the database.
+fn reminders(
+    settings: &Settings,
+    store: &Store,
+    clock: &SharedClock,
+    discord_rest: Option<&Arc<serenity::http::Http>>,
+    metrics: &Arc<Metrics>,
+) -> Reminders {
+    Reminders::new(
+        store.clone(),
+        Arc::clone(clock),
+        settings.reminders.clone(),
+        settings.deadlines.clone(),
+        discord_rest
+            .filter(|_| settings.discord.token.is_some())
+            .map(Arc::clone),
+        crate::store::folder_of(&settings.database.url)
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("charts"),
+        Arc::clone(metrics),
+    )
+}
+
+/// The switch both backends share: Zoom, the sealing keys, the links and the announcer.
+fn switch(
+    settings: &Settings,
+    store: &Store,
+    clock: &SharedClock,
+    discord_rest: Option<Arc<serenity::http::Http>>,
+    with_celigo: bool,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<Switch> {
+    let announcer = Announcer::new(
+        store.clone(),
+        discord_rest,
+        settings.discord.token.is_some(),
+        settings.reminders.channel_id,
+    );
+    let zoom = Zoom::new(
+        settings.zoom.clone(),
+        settings.server.oauth_redirect_uri(),
+        Duration::from_secs(settings.zoom.request_timeout.as_seconds()),
+    )
+    .context("building the HTTP client for Zoom")?;
+    let security = &settings.security;
+    let sealer = security.sealing_key.as_ref().map(|key| {
+        let sealer = Sealer::new(key.bytes());
+        match &security.previous_sealing_key {
+            Some(previous) => sealer.with_previous(previous.bytes()),
+            None => sealer,
+        }
+    });
+    let celigo_links = with_celigo.then(|| CeligoLinks {
+        start_url: settings.server.public_url(CELIGO_START_PATH),
+        redirect_url: settings.celigo.oauth_redirect_url.to_string(),
+    });
+    Ok(Switch::new(
+        store.clone(),
+        Arc::clone(clock),
+        sealer,
+        zoom,
+        Links {
+            ttl: security.link_ttl,
+            celigo: celigo_links,
+        },
+        announcer,
+        Arc::clone(metrics),
+    ))
 }
 
 /// Why the listener could not be bound, with what to do about it.

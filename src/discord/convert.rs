@@ -2,6 +2,7 @@
 
 use crate::chat::{Action, Caller, Message, OptionValue, Reply, Request};
 use crate::domain::{Actor, Snowflake};
+use crate::settings::DiscordSettings;
 use crate::switch::ReplyHandle;
 use secrecy::SecretString;
 use serenity::all::{
@@ -19,6 +20,13 @@ pub struct AdminPolicy {
 }
 
 impl AdminPolicy {
+    pub fn of(discord: &DiscordSettings) -> Self {
+        Self {
+            admin_role_ids: discord.admin_role_ids.clone(),
+            home_guild: discord.guild_id,
+        }
+    }
+
     fn is_admin(&self, member: Option<&Member>, guild: Option<GuildId>) -> bool {
         // Outside a server (a DM) nobody has server permissions.
         let Some(member) = member else { return false };

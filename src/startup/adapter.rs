@@ -42,10 +42,7 @@ impl Adapter {
                     Some(token),
                 )),
                 core: app.core(),
-                policy: AdminPolicy {
-                    admin_role_ids: settings.discord.admin_role_ids.clone(),
-                    home_guild: settings.discord.guild_id,
-                },
+                policy: AdminPolicy::of(&settings.discord),
                 guild: settings.discord.guild_id.map(|g| g.get()),
                 seen: app.seen_interactions(),
             }
