@@ -1,10 +1,11 @@
 //! The burndown: connections not yet migrated over time (from the audit log), each
-//! deadline marked, today's position, and the projected finish at the recent rate. A PNG
-//! drawn by plotters on a bitmap with DejaVu Sans compiled in, so it renders the same on
-//! a machine with no fonts at all.
+//! deadline marked, today's position, and the projected finish at the recent rate. One
+//! drawing, by plotters: a PNG on a bitmap with DejaVu Sans compiled in (so it renders
+//! the same on a machine with no fonts at all) for chat, an SVG for the campaign page.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
@@ -87,148 +88,11 @@ fn days(at: DateTime<Utc>) -> f64 {
 /// The chart as PNG bytes, `WIDTH` × `HEIGHT`.
 pub fn render(burndown: &Burndown) -> Result<Vec<u8>, ChartError> {
     register_font()?;
-    let now = burndown.now;
-    let first = burndown.points.first().map_or(now, |(at, _)| *at);
-    let finish = projected_finish(&burndown.points, now);
-    let mut end = now + TimeDelta::days(7);
-    for at in burndown
-        .deadlines
-        .iter()
-        .map(|(at, _)| *at)
-        .filter(|at| *at > now)
-        .chain(finish)
-    {
-        end = end.max(at.min(now + TimeDelta::days(180)));
-    }
-    let start = first.min(now - TimeDelta::days(7));
-    let top = burndown
-        .points
-        .iter()
-        .map(|(_, n)| *n)
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64
-        * 1.15;
-    let tz = burndown.timezone;
-    let label = |x: &f64| {
-        DateTime::from_timestamp((x * DAY_SECONDS) as i64, 0)
-            .map(|t| t.with_timezone(&tz).format("%-d %b").to_string())
-            .unwrap_or_default()
-    };
-
     let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption("Zoom connections not yet on OAuth 2.0", (FONT, 24))
-            .margin(18)
-            .x_label_area_size(34)
-            .y_label_area_size(52)
-            .build_cartesian_2d(days(start)..days(end), 0f64..top)
-            .map_err(error)?;
-        chart
-            .configure_mesh()
-            .x_labels(8)
-            .y_labels(6)
-            .x_label_formatter(&label)
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .label_style((FONT, 14))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(error)?;
-
-        // The count holds until it changes: a step line. With one point only (a new
-        // install), it is a level line across the chart up to now.
-        let mut steps = Vec::with_capacity(burndown.points.len() * 2 + 1);
-        if let [(_, only)] = burndown.points.as_slice() {
-            steps.push((days(start), *only as f64));
-        }
-        for (i, (at, n)) in burndown.points.iter().enumerate() {
-            if i > 0 {
-                steps.push((days(*at), steps.last().map_or(0.0, |p: &(f64, f64)| p.1)));
-            }
-            steps.push((days(*at), *n as f64));
-        }
-        let blue = RGBColor(31, 98, 181);
-        chart
-            .draw_series(LineSeries::new(steps, blue.stroke_width(3)))
-            .map_err(error)?
-            .label("still on JWT")
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], blue.stroke_width(3)));
-
-        if let (Some(finish), Some((_, left))) = (finish, burndown.points.last()) {
-            let green = RGBColor(46, 139, 87);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(days(now), *left as f64), (days(finish.min(end)), 0.0)],
-                    8,
-                    6,
-                    green.stroke_width(2),
-                ))
-                .map_err(error)?
-                .label(format!(
-                    "projected finish {}",
-                    finish.with_timezone(&tz).format("%-d %b %Y")
-                ))
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 18, y)], green.stroke_width(2))
-                });
-        }
-
-        let red = RGBColor(200, 40, 40);
-        let shown = burndown
-            .deadlines
-            .iter()
-            .filter(|(at, _)| *at >= start && *at <= end);
-        for (i, (at, title)) in shown.enumerate() {
-            let x = days(*at);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(x, 0.0), (x, top)],
-                    5,
-                    4,
-                    red.stroke_width(1),
-                ))
-                .map_err(error)?;
-            let short: String = title.chars().take(28).collect();
-            // Near the right edge a label reads leftwards, so it is not cut off.
-            let anchor = if x > days(start) + (days(end) - days(start)) * 0.75 {
-                Pos::new(HPos::Right, VPos::Top)
-            } else {
-                Pos::new(HPos::Left, VPos::Top)
-            };
-            let style = (FONT, 13).into_font().color(&red).pos(anchor);
-            // Staggered, so deadlines close together keep readable labels.
-            let y = top * (0.97 - 0.06 * (i % 4) as f64);
-            chart
-                .draw_series([Text::new(short, (x, y), style)])
-                .map_err(error)?;
-        }
-        let grey = RGBColor(90, 90, 90);
-        chart
-            .draw_series([PathElement::new(
-                [(days(now), 0.0), (days(now), top)],
-                grey.stroke_width(2),
-            )])
-            .map_err(error)?;
-        chart
-            .draw_series([Text::new(
-                "today",
-                (days(now), top * 0.06),
-                (FONT, 13).into_font().color(&grey),
-            )])
-            .map_err(error)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font((FONT, 14))
-            .draw()
-            .map_err(error)?;
-        root.present().map_err(error)?;
-    }
+    draw(
+        BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area(),
+        burndown,
+    )?;
     let image = image::RgbImage::from_raw(WIDTH, HEIGHT, pixels)
         .ok_or_else(|| ChartError("the bitmap has the wrong size".into()))?;
     let mut png = Vec::new();
@@ -239,6 +103,219 @@ pub fn render(burndown: &Burndown) -> Result<Vec<u8>, ChartError> {
         )
         .map_err(error)?;
     Ok(png)
+}
+
+/// The same chart as an SVG document, for the campaign page.
+pub fn render_svg(burndown: &Burndown) -> Result<String, ChartError> {
+    register_font()?;
+    let mut svg = String::new();
+    draw(
+        SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area(),
+        burndown,
+    )?;
+    Ok(svg)
+}
+
+/// What the axes span: from a week back (or the first point) to the furthest of a week
+/// ahead, the next deadlines and the projected finish (at most half a year out).
+struct Frame {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    top: f64,
+    finish: Option<DateTime<Utc>>,
+}
+
+impl Frame {
+    fn of(burndown: &Burndown) -> Self {
+        let now = burndown.now;
+        let first = burndown.points.first().map_or(now, |(at, _)| *at);
+        let finish = projected_finish(&burndown.points, now);
+        let mut end = now + TimeDelta::days(7);
+        for at in burndown
+            .deadlines
+            .iter()
+            .map(|(at, _)| *at)
+            .filter(|at| *at > now)
+            .chain(finish)
+        {
+            end = end.max(at.min(now + TimeDelta::days(180)));
+        }
+        let top = burndown
+            .points
+            .iter()
+            .map(|(_, n)| *n)
+            .max()
+            .unwrap_or(0)
+            .max(1) as f64
+            * 1.15;
+        Self {
+            start: first.min(now - TimeDelta::days(7)),
+            end,
+            top,
+            finish,
+        }
+    }
+}
+
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draws the chart on any plotters backend: the PNG and the SVG are one drawing.
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    burndown: &Burndown,
+) -> Result<(), ChartError> {
+    let frame = Frame::of(burndown);
+    let tz = burndown.timezone;
+    let label = |x: &f64| {
+        DateTime::from_timestamp((x * DAY_SECONDS) as i64, 0)
+            .map(|t| t.with_timezone(&tz).format("%-d %b").to_string())
+            .unwrap_or_default()
+    };
+    root.fill(&WHITE).map_err(error)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Zoom connections not yet on OAuth 2.0", (FONT, 24))
+        .margin(18)
+        .x_label_area_size(34)
+        .y_label_area_size(52)
+        .build_cartesian_2d(days(frame.start)..days(frame.end), 0f64..frame.top)
+        .map_err(error)?;
+    chart
+        .configure_mesh()
+        .x_labels(8)
+        .y_labels(6)
+        .x_label_formatter(&label)
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .label_style((FONT, 14))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(error)?;
+    draw_steps(&mut chart, burndown, &frame)?;
+    draw_projection(&mut chart, burndown, &frame)?;
+    draw_deadlines(&mut chart, burndown, &frame)?;
+    draw_today(&mut chart, burndown.now, &frame)?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font((FONT, 14))
+        .draw()
+        .map_err(error)?;
+    root.present().map_err(error)
+}
+
+/// The count holds until it changes: a step line. With one point only (a new install),
+/// it is a level line across the chart up to now.
+fn draw_steps<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    burndown: &Burndown,
+    frame: &Frame,
+) -> Result<(), ChartError> {
+    let mut steps = Vec::with_capacity(burndown.points.len() * 2 + 1);
+    if let [(_, only)] = burndown.points.as_slice() {
+        steps.push((days(frame.start), *only as f64));
+    }
+    for (i, (at, n)) in burndown.points.iter().enumerate() {
+        if i > 0 {
+            steps.push((days(*at), steps.last().map_or(0.0, |p: &(f64, f64)| p.1)));
+        }
+        steps.push((days(*at), *n as f64));
+    }
+    let blue = RGBColor(31, 98, 181);
+    chart
+        .draw_series(LineSeries::new(steps, blue.stroke_width(3)))
+        .map_err(error)?
+        .label("still on JWT")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], blue.stroke_width(3)));
+    Ok(())
+}
+
+fn draw_projection<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    burndown: &Burndown,
+    frame: &Frame,
+) -> Result<(), ChartError> {
+    let (Some(finish), Some((_, left))) = (frame.finish, burndown.points.last()) else {
+        return Ok(());
+    };
+    let green = RGBColor(46, 139, 87);
+    chart
+        .draw_series(DashedLineSeries::new(
+            [
+                (days(burndown.now), *left as f64),
+                (days(finish.min(frame.end)), 0.0),
+            ],
+            8,
+            6,
+            green.stroke_width(2),
+        ))
+        .map_err(error)?
+        .label(format!(
+            "projected finish {}",
+            finish.with_timezone(&burndown.timezone).format("%-d %b %Y")
+        ))
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], green.stroke_width(2)));
+    Ok(())
+}
+
+fn draw_deadlines<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    burndown: &Burndown,
+    frame: &Frame,
+) -> Result<(), ChartError> {
+    let red = RGBColor(200, 40, 40);
+    let (start, end, top) = (days(frame.start), days(frame.end), frame.top);
+    let shown = burndown
+        .deadlines
+        .iter()
+        .filter(|(at, _)| *at >= frame.start && *at <= frame.end);
+    for (i, (at, title)) in shown.enumerate() {
+        let x = days(*at);
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(x, 0.0), (x, top)],
+                5,
+                4,
+                red.stroke_width(1),
+            ))
+            .map_err(error)?;
+        let short: String = title.chars().take(28).collect();
+        // Near the right edge a label reads leftwards, so it is not cut off.
+        let anchor = if x > start + (end - start) * 0.75 {
+            Pos::new(HPos::Right, VPos::Top)
+        } else {
+            Pos::new(HPos::Left, VPos::Top)
+        };
+        let style = (FONT, 13).into_font().color(&red).pos(anchor);
+        // Staggered, so deadlines close together keep readable labels.
+        let y = top * (0.97 - 0.06 * (i % 4) as f64);
+        chart
+            .draw_series([Text::new(short, (x, y), style)])
+            .map_err(error)?;
+    }
+    Ok(())
+}
+
+fn draw_today<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    now: DateTime<Utc>,
+    frame: &Frame,
+) -> Result<(), ChartError> {
+    let grey = RGBColor(90, 90, 90);
+    chart
+        .draw_series([PathElement::new(
+            [(days(now), 0.0), (days(now), frame.top)],
+            grey.stroke_width(2),
+        )])
+        .map_err(error)?;
+    chart
+        .draw_series([Text::new(
+            "today",
+            (days(now), frame.top * 0.06),
+            (FONT, 13).into_font().color(&grey),
+        )])
+        .map_err(error)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -309,5 +386,21 @@ mod tests {
         // The grid alone is not enough: the step line's blue must be there.
         let line = decoded.pixels().filter(|p| p.0 == [31, 98, 181]).count();
         assert!(line > 1_000, "the line is drawn: {line} pixels");
+    }
+
+    #[test]
+    fn the_svg_is_the_same_drawing_with_its_text_escaped() {
+        let burndown = Burndown {
+            points: vec![(at(-20), 40), (at(0), 18)],
+            deadlines: vec![(at(9), "<script>alert(1)</script>".into())],
+            now: at(0),
+            timezone: "UTC".parse().expect("zone"),
+        };
+        let svg = render_svg(&burndown).expect("renders");
+        assert!(svg.starts_with("<svg"), "{svg:.80}");
+        assert!(svg.contains("#1F62B5"), "the step line's blue");
+        assert!(svg.contains("Zoom connections not yet on OAuth 2.0"));
+        assert!(!svg.contains("<script>"), "a deadline's title is text");
+        assert!(svg.contains("&lt;script&gt;"));
     }
 }
