@@ -277,11 +277,12 @@ async fn rekey(settings: &Settings) -> anyhow::Result<()> {
     store.close().await;
     let summary = result?;
     emit(&format!(
-        "Re-sealed {} under the new sealing key ({} already under it).\n\
+        "Re-sealed {} under the new sealing key ({} already under it); {} of the campaign page ended.\n\
          Now run cutover with CUTOVER__SECURITY__SEALING_KEY alone: remove CUTOVER__SECURITY__PREVIOUS_SEALING_KEY \
          and restart any cutover still running with the old key.\n",
         crate::words::counted(summary.resealed, "stored secret", "stored secrets"),
-        summary.kept
+        summary.kept,
+        crate::words::counted(summary.signed_out, "session", "sessions"),
     ))
 }
 

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod reminders;
 pub mod server;
 pub mod settings;
+pub mod sign_in;
 pub mod startup;
 pub mod store;
 pub mod switch;

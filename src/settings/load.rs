@@ -43,6 +43,7 @@ fn read_sections(figment: &Figment, problems: &mut Vec<ConfigProblem>) -> Option
         security: read_section(figment, &defaults, "security", problems)?,
         celigo: read_section(figment, &defaults, "celigo", problems)?,
         switch: read_section(figment, &defaults, "switch", problems)?,
+        status: read_section(figment, &defaults, "status", problems)?,
         reminders: read_section(figment, &defaults, "reminders", problems)?,
         deadlines: read_deadlines(figment, problems),
     })
@@ -235,6 +236,7 @@ mod tests {
             sections.security.broken,
             sections.celigo.broken,
             sections.switch.broken,
+            sections.status.broken,
             sections.reminders.broken,
         ];
         assert!(broken.iter().all(Vec::is_empty));

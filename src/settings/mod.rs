@@ -30,7 +30,7 @@ const SECRETS: [&str; 4] = [
 ];
 
 /// In the order of config/default.toml, which problems are listed in.
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "database",
     "server",
     "discord",
@@ -38,6 +38,7 @@ const SECTIONS: [&str; 9] = [
     "security",
     "celigo",
     "switch",
+    "status",
     "reminders",
     "deadlines",
 ];
@@ -51,6 +52,7 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub celigo: CeligoSettings,
     pub switch: SwitchSettings,
+    pub status: StatusSettings,
     pub reminders: ReminderSettings,
     #[serde(serialize_with = "redacted::deadlines")]
     pub deadlines: Vec<Deadline>,
@@ -168,6 +170,14 @@ pub fn celigo_redirect_for(api_base_url: &HttpUrl) -> &'static str {
 #[serde(deny_unknown_fields)]
 pub struct SwitchSettings {
     pub backend: BackendChoice,
+}
+
+/// The campaign page (`GET /status`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusSettings {
+    /// How long a sign-in lasts (it ends early at sign-out or `cutover rekey`).
+    pub session_ttl: HumanDuration,
 }
 
 #[derive(Debug, Clone, Serialize)]

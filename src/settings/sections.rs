@@ -50,6 +50,7 @@ pub(super) struct Sections {
     pub security: Read<RawSecurity>,
     pub celigo: Read<RawCeligo>,
     pub switch: Read<SwitchSettings>,
+    pub status: Read<StatusSettings>,
     pub reminders: Read<RawReminders>,
     /// Those that read as tables; one that did not was reported and is not here.
     pub deadlines: Vec<(usize, Read<RawDeadline>)>,
@@ -81,6 +82,7 @@ pub(super) fn validate(raw: Sections, problems: &mut Vec<ConfigProblem>) -> Sett
     let token_read = raw.celigo.read("api_token") && raw.celigo.read("api_token_file");
     let celigo = raw.celigo.value.check(problems);
     raw.switch.check(token_read, &celigo, problems);
+    raw.status.value.check(problems);
     let tz = raw
         .reminders
         .read("timezone")
@@ -94,6 +96,7 @@ pub(super) fn validate(raw: Sections, problems: &mut Vec<ConfigProblem>) -> Sett
         security,
         celigo,
         switch: raw.switch.value,
+        status: raw.status.value,
         reminders,
         deadlines: deadlines(raw.deadlines, tz, problems),
     }
@@ -466,6 +469,18 @@ impl Read<SwitchSettings> {
                  to a Full access token, or use auto",
             );
         }
+    }
+}
+
+impl StatusSettings {
+    fn check(&self, problems: &mut Problems) {
+        in_range(
+            "status.session_ttl",
+            &self.session_ttl,
+            seconds(60, 30 * 86_400),
+            "1m to 30d",
+            problems,
+        );
     }
 }
 

@@ -6,6 +6,7 @@ mod audit;
 mod backup;
 mod bot_settings;
 mod cache;
+mod campaign;
 mod celigo_switch;
 mod changes;
 mod connections;
@@ -16,6 +17,7 @@ mod reminders;
 mod reseal;
 mod retry;
 mod revocations;
+mod sign_in;
 mod stray_tokens;
 mod switch_record;
 mod sync;
@@ -25,6 +27,7 @@ pub use attempts::{Attempt, AttemptStatus, CreateOutcome, NewAttempt, NotConsume
 pub use audit::AuditEntry;
 pub use bot_settings::ReminderState;
 pub use cache::CacheReads;
+pub use campaign::{LastSync, OwnerRow, SortBy, StateFilter, TablePage, TableQuery};
 pub use celigo_switch::Prepared;
 pub use connections::{
     Change, ConnectionPage, ConnectionQuery, ImportSummary, OwnerWork, Progress,
@@ -33,6 +36,7 @@ pub use reminders::{PostClaim, PostKind};
 pub use reseal::{Reseal, ResealSummary, SealedOwner, SealedValue};
 pub use retry::retried;
 pub use revocations::{Revocation, RevocationEnd};
+pub use sign_in::SignIn;
 pub use stray_tokens::StrayTokens;
 pub use switch_record::SwitchDone;
 pub use sync::SyncSummary;

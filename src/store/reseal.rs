@@ -45,6 +45,8 @@ pub struct ResealSummary {
     /// Token sets a refresh holds a live claim on: their sealed refresh token is what
     /// the refresh stores over, so nothing is written while there are any.
     pub refreshing: usize,
+    /// Campaign-page sessions ended (a new key signs everyone out).
+    pub signed_out: u64,
 }
 
 /// Where sealed values lie: (table, key column, whether the key is an attempt's state
@@ -146,6 +148,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        summary.signed_out = super::sign_in::end_all_sessions(&mut tx).await?;
         let detail = format!(
             "{} re-sealed under the new sealing key, {} already under it",
             counted(summary.resealed, "secret", "secrets"),
