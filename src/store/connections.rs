@@ -1,6 +1,6 @@
 use super::owner_change::end_others_attempts;
 use super::revocations::{retire_tokens, Successor};
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::{
     Actor, AuthType, Connection, ConnectionId, ConnectionRecord, ConnectionSource, ConnectionState,
     DisplayName, IntegrationName, MigratedVia, ShowFilter, Snowflake, UserId,
@@ -212,7 +212,15 @@ impl Store {
             "{what}: {} inserted, {} updated, {} unchanged, {} kept as migrated",
             summary.inserted, summary.updated, summary.unchanged, summary.kept_migrated
         );
-        audit::record(&mut tx, now, actor, "connections.import", None, &detail).await?;
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            AuditAction::ConnectionsImported,
+            None,
+            &detail,
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(summary)
     }
@@ -395,7 +403,7 @@ impl Store {
             &mut tx,
             now,
             actor,
-            "connection.add",
+            AuditAction::ConnectionAdded,
             Some(&record.id),
             record.name.as_str(),
         )
@@ -434,7 +442,7 @@ impl Store {
             &mut tx,
             now,
             actor,
-            "connection.assign",
+            AuditAction::ConnectionAssigned,
             Some(id),
             &format!("owner {owner}"),
         )
@@ -467,7 +475,15 @@ impl Store {
         if removed == 0 {
             return Ok(Change::NotFound);
         }
-        audit::record(&mut tx, now, actor, "connection.remove", Some(id), "").await?;
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            AuditAction::ConnectionDeleted,
+            Some(id),
+            "",
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(Change::Done)
     }

@@ -2,7 +2,7 @@
 //! the secrets to a new key. The store knows where sealed values lie; what a seal is
 //! bound to, and the keys, belong to the caller.
 
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::{Actor, ConnectionId};
 use crate::words::counted;
 use chrono::{DateTime, Utc};
@@ -151,7 +151,15 @@ impl Store {
             counted(summary.resealed, "secret", "secrets"),
             summary.kept
         );
-        audit::record(&mut tx, now, actor, "security.rekeyed", None, &detail).await?;
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            AuditAction::SecurityRekeyed,
+            None,
+            &detail,
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(summary)
     }

@@ -3,7 +3,7 @@
 
 use super::attempts::release_stale;
 use super::revocations::{retire_tokens, Successor};
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::{
     Actor, ConnectionId, ConnectionState, MigratedVia, RemoteAuth, SyncedConnection,
 };
@@ -232,7 +232,7 @@ impl Store {
                     &mut tx,
                     now,
                     actor,
-                    "connection.restored",
+                    AuditAction::ConnectionRestored,
                     Some(&record.id),
                     "listed by integrator.io again",
                 )
@@ -240,9 +240,9 @@ impl Store {
             }
             if let Some(why) = target.why {
                 let action = if switched {
-                    "migration.switched_elsewhere"
+                    AuditAction::MigrationSwitchedElsewhere
                 } else {
-                    "connection.state"
+                    AuditAction::ConnectionStateChanged
                 };
                 let detail = format!("{why}: now {}", target.state.label());
                 audit::record(&mut tx, now, actor, action, Some(&record.id), &detail).await?;
@@ -277,7 +277,7 @@ impl Store {
                 &mut tx,
                 now,
                 actor,
-                "connection.removed",
+                AuditAction::ConnectionGone,
                 Some(id),
                 "gone from integrator.io; kept for the record",
             )
@@ -294,7 +294,15 @@ impl Store {
             summary.removed,
             summary.offline
         );
-        audit::record(&mut tx, now, actor, "connections.sync", None, &detail).await?;
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            AuditAction::ConnectionsSynced,
+            None,
+            &detail,
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(summary)
     }
