@@ -3,7 +3,7 @@
 use super::{Caller, ChatCore, ChatError, Message, Reply};
 use crate::domain::{Actor, ConnectionSource, ConnectionState, MigratedVia, ShowFilter};
 use crate::markdown::{escape, truncate};
-use crate::store::ConnectionQuery;
+use crate::store::{AuditAction, ConnectionQuery};
 use crate::switch::FINISH_IN_INTEGRATOR_IO;
 
 /// Who did it: a Discord user as a mention (the answer is private and pings nobody),
@@ -87,12 +87,12 @@ impl ChatCore {
         if !history.is_empty() {
             text.push_str("\n\n**History** (newest first)");
             for entry in history {
-                let detail = if entry.detail.is_empty() {
-                    String::new()
-                } else if entry.action == "celigo.definition_before" {
-                    ": the definition as it was, kept in the audit log".to_owned()
-                } else {
-                    format!(": {}", escape(&truncate(&entry.detail, 120)))
+                let detail = match entry.action {
+                    _ if entry.detail.is_empty() => String::new(),
+                    AuditAction::CeligoDefinitionBefore => {
+                        ": the definition as it was, kept in the audit log".to_owned()
+                    }
+                    _ => format!(": {}", escape(&truncate(&entry.detail, 120))),
                 };
                 text.push_str(&format!(
                     "\n• <t:{}:f> {} by {}{detail}",

@@ -166,6 +166,28 @@ pub fn parse_csv(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
         .has_headers(true)
         .flexible(true)
         .from_reader(text.as_bytes());
+    let names = csv_header(&mut reader)?;
+    let column = |name: &str| names.iter().position(|n| n == name).unwrap_or(0);
+    let columns = COLUMNS.map(column);
+
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = HashMap::new();
+    for row in reader.records() {
+        if let Some(record) = csv_record(row, names.len(), columns, &mut seen, &mut errors) {
+            records.push(record);
+        }
+    }
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The header's column names (trimmed, lower case), which must be [`COLUMNS`] in any
+/// order: otherwise one error saying what is missing or unknown.
+fn csv_header(reader: &mut csv::Reader<&[u8]>) -> Result<Vec<String>, Vec<RowError>> {
     let header_error = |message: String| {
         vec![RowError {
             location: "line 1 (header)".into(),
@@ -206,63 +228,59 @@ pub fn parse_csv(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
             },
         )));
     }
-    let column = |name: &str| names.iter().position(|n| n == name).unwrap_or(0);
-    let [id, name, integration, owner, auth_type] = COLUMNS.map(column);
+    Ok(names)
+}
 
-    let mut records = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen = HashMap::new();
-    for row in reader.records() {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                errors.push(RowError {
-                    location: format!("line {}", e.position().map_or(0, |p| p.line())),
-                    field: None,
-                    message: e.to_string(),
-                });
-                continue;
-            }
-        };
-        let line = row.position().map_or(0, |p| p.line());
-        let location = format!("line {line}");
-        if row.len() != names.len() {
-            let message = if row.iter().any(|field| field.contains('\n')) {
-                format!(
-                    "a quote opened on line {line} is never closed, so what follows reads as one value; \
-                     close it, and write a quote inside a value as two (\"\")"
-                )
-            } else {
-                format!(
-                    "{} fields where the header has {}; quote values that contain commas",
-                    row.len(),
-                    names.len()
-                )
-            };
+/// Checks one CSV row of `width` fields, `columns` being where [`COLUMNS`] are in it.
+fn csv_record(
+    row: Result<csv::StringRecord, csv::Error>,
+    width: usize,
+    [id, name, integration, owner, auth_type]: [usize; 5],
+    seen: &mut HashMap<ConnectionId, String>,
+    errors: &mut Vec<RowError>,
+) -> Option<ConnectionRecord> {
+    let row = match row {
+        Ok(row) => row,
+        Err(e) => {
             errors.push(RowError {
-                location,
+                location: format!("line {}", e.position().map_or(0, |p| p.line())),
                 field: None,
-                message,
+                message: e.to_string(),
             });
-            continue;
+            return None;
         }
-        let get = |i: usize| row.get(i).unwrap_or("");
-        let raw = RawRow {
-            id: get(id),
-            name: get(name),
-            integration: get(integration),
-            owner: get(owner),
-            auth_type: get(auth_type),
+    };
+    let line = row.position().map_or(0, |p| p.line());
+    let location = format!("line {line}");
+    if row.len() != width {
+        let message = if row.iter().any(|field| field.contains('\n')) {
+            format!(
+                "a quote opened on line {line} is never closed, so what follows reads as one value; \
+                 close it, and write a quote inside a value as two (\"\")"
+            )
+        } else {
+            format!(
+                "{} fields where the header has {}; quote values that contain commas",
+                row.len(),
+                width
+            )
         };
-        if let Some(record) = check_row(raw, location, &mut seen, &mut errors) {
-            records.push(record);
-        }
+        errors.push(RowError {
+            location,
+            field: None,
+            message,
+        });
+        return None;
     }
-    if errors.is_empty() {
-        Ok(records)
-    } else {
-        Err(errors)
-    }
+    let get = |i: usize| row.get(i).unwrap_or("");
+    let raw = RawRow {
+        id: get(id),
+        name: get(name),
+        integration: get(integration),
+        owner: get(owner),
+        auth_type: get(auth_type),
+    };
+    check_row(raw, location, seen, errors)
 }
 
 pub fn parse_json(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
@@ -277,121 +295,9 @@ pub fn parse_json(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut seen = HashMap::new();
     for (index, item) in items.iter().enumerate() {
-        // The raw value borrows from `text`, so its offset gives the line it starts on.
-        let offset = (item.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-        let location = format!(
-            "record {} (line {})",
-            index + 1,
-            line_of(&text.as_bytes()[..offset.min(text.len())])
-        );
-        let entries: Entries<'_> = match serde_json::from_str(item.get()) {
-            Ok(entries) => entries,
-            Err(_) => {
-                errors.push(RowError {
-                    location,
-                    field: None,
-                    message: "not an object; each record is {\"id\": …, \"name\": …, …}".into(),
-                });
-                continue;
-            }
-        };
-        let mut bad = false;
-        let before = errors.len();
-        let line_at = |raw: &RawValue| {
-            let offset = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-            line_of(&text.as_bytes()[..offset.min(text.len())])
-        };
-        // A key given twice is refused: which value was meant is anyone's guess (a plain
-        // JSON reader would keep the last without a word).
-        let mut object = serde_json::Map::new();
-        let mut lines: HashMap<String, usize> = HashMap::new();
-        for (key, raw) in entries.0 {
-            let line = line_at(raw);
-            if let Some(first) = lines.get(&key) {
-                errors.push(RowError {
-                    location: location.clone(),
-                    field: COLUMNS.iter().find(|c| **c == key.as_str()).copied(),
-                    message: format!(
-                        "{key:?} is given twice, on line {first} and again on line {line}; keep one"
-                    ),
-                });
-                bad = true;
-                continue;
-            }
-            match serde_json::from_str(raw.get()) {
-                Ok(value) => {
-                    object.insert(key.clone(), value);
-                }
-                Err(e) => {
-                    errors.push(RowError {
-                        location: location.clone(),
-                        field: None,
-                        message: format!("the value of {key:?} cannot be read: {e}"),
-                    });
-                    bad = true;
-                }
-            }
-            lines.insert(key, line);
-        }
-        let mut texts: HashMap<&'static str, String> = HashMap::new();
-        for (key, value) in &object {
-            let Some(field) = COLUMNS.iter().find(|c| **c == key.as_str()) else {
-                errors.push(RowError {
-                    location: location.clone(),
-                    field: None,
-                    message: format!("unknown key {key:?}; the keys are {}", COLUMNS.join(", ")),
-                });
-                bad = true;
-                continue;
-            };
-            let text = match value {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Number(n) if *field == "owner" => n.to_string(),
-                serde_json::Value::Null if matches!(*field, "owner" | "integration") => {
-                    String::new()
-                }
-                other => {
-                    errors.push(RowError {
-                        location: location.clone(),
-                        field: Some(field),
-                        message: format!("expected text, found {other}"),
-                    });
-                    bad = true;
-                    continue;
-                }
-            };
-            texts.insert(field, text);
-        }
-        for required in ["id", "name", "auth_type"] {
-            if !object.contains_key(required) {
-                errors.push(RowError {
-                    location: location.clone(),
-                    field: Some(required),
-                    message: "missing".into(),
-                });
-                bad = true;
-            }
-        }
-        // The fields that are text are still checked, so one wrong type hides nothing
-        // else; the fields already reported are not reported again.
-        let reported: Vec<&str> = errors[before..].iter().filter_map(|e| e.field).collect();
-        let get = |k: &str| texts.get(k).map_or("", String::as_str);
-        let raw = RawRow {
-            id: get("id"),
-            name: get("name"),
-            integration: get("integration"),
-            owner: get("owner"),
-            auth_type: get("auth_type"),
-        };
-        let mut more = Vec::new();
-        let record = check_row(raw, location, &mut seen, &mut more);
-        errors.extend(
-            more.into_iter()
-                .filter(|e| !e.field.is_some_and(|f| reported.contains(&f))),
-        );
-        match record {
-            Some(record) if !bad => records.push(record),
-            _ => {}
+        let location = format!("record {} (line {})", index + 1, line_in(text, item));
+        if let Some(record) = json_record(text, item, location, &mut seen, &mut errors) {
+            records.push(record);
         }
     }
     if errors.is_empty() {
@@ -399,6 +305,137 @@ pub fn parse_json(text: &str) -> Result<Vec<ConnectionRecord>, Vec<RowError>> {
     } else {
         Err(errors)
     }
+}
+
+/// The line of `text` that `raw` starts on: a raw value borrows from the text it was
+/// read from, so its offset says where it is.
+fn line_in(text: &str, raw: &RawValue) -> usize {
+    let offset = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+    line_of(&text.as_bytes()[..offset.min(text.len())])
+}
+
+/// Checks one JSON record (`item`, read from `text`). Every problem in it is reported,
+/// each once; it is returned only when it has none.
+fn json_record(
+    text: &str,
+    item: &RawValue,
+    location: String,
+    seen: &mut HashMap<ConnectionId, String>,
+    errors: &mut Vec<RowError>,
+) -> Option<ConnectionRecord> {
+    let Ok(entries) = serde_json::from_str::<Entries<'_>>(item.get()) else {
+        errors.push(RowError {
+            location,
+            field: None,
+            message: "not an object; each record is {\"id\": …, \"name\": …, …}".into(),
+        });
+        return None;
+    };
+    let before = errors.len();
+    let object = json_object(text, entries, &location, errors);
+    let texts = field_texts(&object, &location, errors);
+    for required in ["id", "name", "auth_type"] {
+        if !object.contains_key(required) {
+            errors.push(RowError {
+                location: location.clone(),
+                field: Some(required),
+                message: "missing".into(),
+            });
+        }
+    }
+    let bad = errors.len() > before;
+    // The fields that are text are still checked, so one wrong type hides nothing
+    // else; the fields already reported are not reported again.
+    let reported: Vec<&str> = errors[before..].iter().filter_map(|e| e.field).collect();
+    let get = |k: &str| texts.get(k).map_or("", String::as_str);
+    let raw = RawRow {
+        id: get("id"),
+        name: get("name"),
+        integration: get("integration"),
+        owner: get("owner"),
+        auth_type: get("auth_type"),
+    };
+    let mut more = Vec::new();
+    let record = check_row(raw, location, seen, &mut more);
+    errors.extend(
+        more.into_iter()
+            .filter(|e| !e.field.is_some_and(|f| reported.contains(&f))),
+    );
+    record.filter(|_| !bad)
+}
+
+/// The record's values by key. A key given twice is refused: which value was meant is
+/// anyone's guess (a plain JSON reader would keep the last without a word).
+fn json_object(
+    text: &str,
+    entries: Entries<'_>,
+    location: &str,
+    errors: &mut Vec<RowError>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut object = serde_json::Map::new();
+    let mut lines: HashMap<String, usize> = HashMap::new();
+    for (key, raw) in entries.0 {
+        let line = line_in(text, raw);
+        if let Some(first) = lines.get(&key) {
+            errors.push(RowError {
+                location: location.to_owned(),
+                field: COLUMNS.iter().find(|c| **c == key.as_str()).copied(),
+                message: format!(
+                    "{key:?} is given twice, on line {first} and again on line {line}; keep one"
+                ),
+            });
+            continue;
+        }
+        match serde_json::from_str(raw.get()) {
+            Ok(value) => {
+                object.insert(key.clone(), value);
+            }
+            Err(e) => {
+                errors.push(RowError {
+                    location: location.to_owned(),
+                    field: None,
+                    message: format!("the value of {key:?} cannot be read: {e}"),
+                });
+            }
+        }
+        lines.insert(key, line);
+    }
+    object
+}
+
+/// The record's fields as text: text as it is, an owner given as a number, an empty
+/// owner or integration given as null. Unknown keys and other kinds of value are reported.
+fn field_texts(
+    object: &serde_json::Map<String, serde_json::Value>,
+    location: &str,
+    errors: &mut Vec<RowError>,
+) -> HashMap<&'static str, String> {
+    let mut texts: HashMap<&'static str, String> = HashMap::new();
+    for (key, value) in object {
+        let Some(field) = COLUMNS.iter().find(|c| **c == key.as_str()) else {
+            errors.push(RowError {
+                location: location.to_owned(),
+                field: None,
+                message: format!("unknown key {key:?}; the keys are {}", COLUMNS.join(", ")),
+            });
+            continue;
+        };
+        let text = match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) if *field == "owner" => n.to_string(),
+            serde_json::Value::Null if matches!(*field, "owner" | "integration") => String::new(),
+            other => {
+                errors.push(RowError {
+                    location: location.to_owned(),
+                    field: Some(field),
+                    message: format!("expected text, found {other}"),
+                });
+                continue;
+            }
+        };
+        texts.insert(field, text);
+    }
+    texts
 }
 
 /// A record's keys and values in the order written, a repeated key kept as often as it

@@ -194,16 +194,7 @@ fn list_expected(path: &[String], found: &Actual, environment: bool) -> String {
     let key = key_name(path);
     let variable = format!("{ENV_PREFIX}{}", path.join("__").to_ascii_uppercase());
     if key == "deadlines" {
-        return if environment {
-            format!(
-                "is a list of deadlines, each a table with title and due: in an environment variable write \
-                 {variable}='[{{title = \"Go live\", due = \"2026-12-15\"}}]'"
-            )
-        } else {
-            "is a list of deadlines: write each as a table of its own under [[deadlines]] (two brackets), \
-             with title = \"…\" and due = \"…\""
-                .to_owned()
-        };
+        return deadlines_expected(&variable, environment);
     }
     let written = match found {
         Actual::Str(text) => Some(text.trim().to_owned()),
@@ -212,24 +203,7 @@ fn list_expected(path: &[String], found: &Actual, environment: bool) -> String {
         _ => None,
     };
     let broken_list = written.as_deref().is_some_and(|w| w.starts_with('['));
-    // "7d, 1d" or "meeting:read user:read" meant as a list: shown back as one.
-    let items: Vec<String> = written
-        .as_deref()
-        .filter(|w| !broken_list && w.len() <= 80)
-        .map(|w| {
-            w.split(|c: char| c == ',' || c.is_whitespace())
-                .filter(|item| !item.is_empty())
-                .map(|item| serde_json::Value::from(item).to_string())
-                .collect()
-        })
-        .filter(|items: &Vec<String>| !items.is_empty())
-        .unwrap_or_else(|| {
-            example_list(&key)
-                .iter()
-                .map(|i| format!("{i:?}"))
-                .collect()
-        });
-    let list = format!("[{}]", items.join(", "));
+    let list = list_like(written.as_deref().filter(|_| !broken_list), &key);
     let what = match &written {
         Some(w) if broken_list => format!(
             "{:?} starts as a list but does not read as one (a closing bracket, a quote or a comma is off)",
@@ -250,6 +224,37 @@ fn list_expected(path: &[String], found: &Actual, environment: bool) -> String {
         };
         format!("{what}; write it in brackets: {name} = {list} (under [{section}])")
     }
+}
+
+/// `deadlines` is a list of tables, written one way in a file and another in `variable`.
+fn deadlines_expected(variable: &str, environment: bool) -> String {
+    if environment {
+        format!(
+            "is a list of deadlines, each a table with title and due: in an environment variable write \
+             {variable}='[{example}]'",
+            example = r#"{title = "Go live", due = "2026-12-15"}"#
+        )
+    } else {
+        "is a list of deadlines: write each as a table of its own under [[deadlines]] (two brackets), \
+         with title = \"…\" and due = \"…\""
+            .to_owned()
+    }
+}
+
+/// A list, in brackets, of the items in `written` ("7d, 1d" or "meeting:read user:read"
+/// meant as a list), or `key`'s example when there are none to take.
+fn list_like(written: Option<&str>, key: &str) -> String {
+    let items: Vec<String> = written
+        .filter(|w| w.len() <= 80)
+        .map(|w| {
+            w.split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|item| !item.is_empty())
+                .map(|item| serde_json::Value::from(item).to_string())
+                .collect()
+        })
+        .filter(|items: &Vec<String>| !items.is_empty())
+        .unwrap_or_else(|| example_list(key).iter().map(|i| format!("{i:?}")).collect());
+    format!("[{}]", items.join(", "))
 }
 
 /// A value of the wrong kind, in the words of the file rather than serde's.
@@ -303,5 +308,20 @@ mod tests {
             .ends_with("CUTOVER__ZOOM__SCOPES='[\"meeting:read\", \"user:read\"]'"));
         assert!(said(Actual::Str("x".repeat(100)), false)
             .ends_with("scopes = [\"meeting:read\", \"user:read\"] (under [zoom])"));
+    }
+
+    #[test]
+    fn deadlines_are_shown_as_tables_in_the_form_of_their_source() {
+        let path = ["deadlines".to_owned()];
+        assert_eq!(
+            list_expected(&path, &Actual::Str("Go live".into()), true),
+            "is a list of deadlines, each a table with title and due: in an environment variable write \
+             CUTOVER__DEADLINES='[{title = \"Go live\", due = \"2026-12-15\"}]'"
+        );
+        assert_eq!(
+            list_expected(&path, &Actual::Map, false),
+            "is a list of deadlines: write each as a table of its own under [[deadlines]] (two brackets), \
+             with title = \"…\" and due = \"…\""
+        );
     }
 }

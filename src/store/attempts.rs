@@ -1,6 +1,6 @@
 //! Migration attempts: one personal authorization link each, and what became of it.
 
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::{Actor, Backend, ConnectionId, Snowflake, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -467,7 +467,7 @@ impl Store {
             &mut tx,
             now,
             actor,
-            "migration.failed",
+            AuditAction::MigrationFailed,
             Some(&attempt.connection),
             &detail,
         )
@@ -555,7 +555,7 @@ pub(super) async fn record_issued(
         tx,
         now,
         actor,
-        "migration.link",
+        AuditAction::MigrationLinkIssued,
         Some(&attempt.connection),
         &detail,
     )

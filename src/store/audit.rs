@@ -1,4 +1,4 @@
-use super::StoreError;
+use super::{AuditAction, StoreError};
 use crate::domain::{Actor, ConnectionId};
 use chrono::{DateTime, Utc};
 use sqlx::{Sqlite, Transaction};
@@ -9,7 +9,7 @@ pub(super) async fn record(
     tx: &mut Transaction<'_, Sqlite>,
     at: DateTime<Utc>,
     actor: Actor,
-    action: &str,
+    action: AuditAction,
     connection: Option<&ConnectionId>,
     detail: &str,
 ) -> Result<(), StoreError> {
@@ -21,7 +21,7 @@ pub(super) async fn record(
     )
     .bind(at)
     .bind(actor)
-    .bind(action)
+    .bind(action.as_str())
     .bind(connection.map(ConnectionId::as_str))
     .bind(detail)
     .execute(&mut **tx)
@@ -34,7 +34,7 @@ pub(super) async fn record(
 pub struct AuditEntry {
     pub at: DateTime<Utc>,
     pub actor: Actor,
-    pub action: String,
+    pub action: AuditAction,
     pub connection_id: Option<String>,
     pub detail: String,
 }

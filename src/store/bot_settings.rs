@@ -1,4 +1,4 @@
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::{Actor, Snowflake};
 use chrono::{DateTime, Utc};
 
@@ -47,7 +47,7 @@ impl Store {
             &channel.to_string(),
             actor,
             now,
-            "reminders.channel",
+            AuditAction::RemindersChannelSet,
         )
         .await
     }
@@ -59,9 +59,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let action = if paused {
-            "reminders.pause"
+            AuditAction::RemindersPaused
         } else {
-            "reminders.resume"
+            AuditAction::RemindersResumed
         };
         self.set(
             REMINDERS_PAUSED,
@@ -79,7 +79,7 @@ impl Store {
         value: &str,
         actor: Actor,
         now: DateTime<Utc>,
-        action: &str,
+        action: AuditAction,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(

@@ -2,7 +2,7 @@
 //! switch; a connection found already on OAuth 2.0 is recorded as such.
 
 use super::attempts::{attempt_from_row, record_issued, Attempt, COLUMNS};
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::{Actor, ConnectionId};
 use chrono::{DateTime, Utc};
 
@@ -87,7 +87,7 @@ impl Store {
             &mut tx,
             now,
             actor,
-            "celigo.definition_before",
+            AuditAction::CeligoDefinitionBefore,
             Some(&attempt.connection),
             &prepared.definition_before,
         )
@@ -106,7 +106,7 @@ impl Store {
             &mut tx,
             now,
             actor,
-            "migration.prepared",
+            AuditAction::MigrationPrepared,
             Some(&attempt.connection),
             &detail,
         )
@@ -160,7 +160,7 @@ async fn switched_elsewhere(
             tx,
             now,
             actor,
-            "migration.switched_elsewhere",
+            AuditAction::MigrationSwitchedElsewhere,
             Some(connection),
             "integrator.io already has it on OAuth 2.0, authorized: switched there outside cutover",
         )

@@ -1,6 +1,6 @@
 use super::owner_change::end_others_attempts;
 use super::revocations::{retire_tokens, Successor};
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::{
     Actor, AuthType, Connection, ConnectionId, ConnectionRecord, ConnectionSource, ConnectionState,
     DisplayName, IntegrationName, MigratedVia, ShowFilter, Snowflake, UserId,
@@ -120,99 +120,21 @@ impl Store {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut summary = ImportSummary::default();
         for record in records {
-            let existing = sqlx::query(
-                "SELECT name, integration, owner_id, auth_type FROM connections WHERE id = ?",
-            )
-            .bind(record.id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            let owner = record.owner.map(|o| o.to_string());
-            let Some(existing) = existing else {
-                let (state, migrated_by, migrated_at, via) = match record.auth_type {
-                    AuthType::Jwt => (ConnectionState::Pending, None, None, None),
-                    AuthType::OAuth2 => (
-                        ConnectionState::Migrated,
-                        Some(actor.to_string()),
-                        Some(now),
-                        Some(MigratedVia::Inventory.as_str()),
-                    ),
-                };
-                sqlx::query(
-                    "INSERT INTO connections (id, name, integration, owner_id, auth_type, state, source, \
-                     created_at, updated_at, migrated_by, migrated_at, migrated_via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(record.id.as_str())
-                .bind(record.name.as_str())
-                .bind(record.integration.as_str())
-                .bind(&owner)
-                .bind(record.auth_type.as_str())
-                .bind(state.as_str())
-                .bind(source.as_str())
-                .bind(now)
-                .bind(now)
-                .bind(migrated_by)
-                .bind(migrated_at)
-                .bind(via)
-                .execute(&mut *tx)
-                .await?;
-                summary.inserted += 1;
-                continue;
-            };
-            let old_auth: String = existing.try_get("auth_type")?;
-            let old_auth: AuthType = old_auth
-                .parse()
-                .map_err(|_| corrupt("auth type", &old_auth))?;
-            let keep_migrated = old_auth == AuthType::OAuth2 && record.auth_type == AuthType::Jwt;
-            let auth_type = if keep_migrated {
-                old_auth
-            } else {
-                record.auth_type
-            };
-            let same = existing.try_get::<String, _>("name")? == record.name.as_str()
-                && existing.try_get::<String, _>("integration")? == record.integration.as_str()
-                && existing.try_get::<Option<String>, _>("owner_id")? == owner
-                && old_auth == auth_type;
-            if keep_migrated {
-                summary.kept_migrated += 1;
-            }
-            if same {
-                summary.unchanged += 1;
-                continue;
-            }
-            if existing.try_get::<Option<String>, _>("owner_id")? != owner {
-                end_others_attempts(&mut tx, &record.id, record.owner, actor, now).await?;
-            }
-            let upgraded = old_auth == AuthType::Jwt && auth_type == AuthType::OAuth2;
-            sqlx::query(
-                "UPDATE connections SET name = ?, integration = ?, owner_id = ?, updated_at = ?, \
-                 auth_type = ?, \
-                 state = CASE WHEN ? THEN 'migrated' ELSE state END, \
-                 migrated_by = CASE WHEN ? THEN ? ELSE migrated_by END, \
-                 migrated_at = CASE WHEN ? THEN ? ELSE migrated_at END, \
-                 migrated_via = CASE WHEN ? THEN 'inventory' ELSE migrated_via END \
-                 WHERE id = ?",
-            )
-            .bind(record.name.as_str())
-            .bind(record.integration.as_str())
-            .bind(&owner)
-            .bind(now)
-            .bind(auth_type.as_str())
-            .bind(upgraded)
-            .bind(upgraded)
-            .bind(actor.to_string())
-            .bind(upgraded)
-            .bind(now)
-            .bind(upgraded)
-            .bind(record.id.as_str())
-            .execute(&mut *tx)
-            .await?;
-            summary.updated += 1;
+            upsert_connection(&mut tx, record, source, actor, now, &mut summary).await?;
         }
         let detail = format!(
             "{what}: {} inserted, {} updated, {} unchanged, {} kept as migrated",
             summary.inserted, summary.updated, summary.unchanged, summary.kept_migrated
         );
-        audit::record(&mut tx, now, actor, "connections.import", None, &detail).await?;
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            AuditAction::ConnectionsImported,
+            None,
+            &detail,
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(summary)
     }
@@ -338,6 +260,142 @@ impl Store {
     }
 }
 
+/// One record of an import: inserted when its id is new, otherwise updated where it
+/// differs (a connection already on OAuth 2.0 stays migrated when the file says `jwt`).
+async fn upsert_connection(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    record: &ConnectionRecord,
+    source: ConnectionSource,
+    actor: Actor,
+    now: DateTime<Utc>,
+    summary: &mut ImportSummary,
+) -> Result<(), StoreError> {
+    let existing =
+        sqlx::query("SELECT name, integration, owner_id, auth_type FROM connections WHERE id = ?")
+            .bind(record.id.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+    let owner = record.owner.map(|o| o.to_string());
+    let Some(existing) = existing else {
+        insert_imported(tx, record, owner.as_deref(), source, actor, now).await?;
+        summary.inserted += 1;
+        return Ok(());
+    };
+    let old_auth: String = existing.try_get("auth_type")?;
+    let old_auth: AuthType = old_auth
+        .parse()
+        .map_err(|_| corrupt("auth type", &old_auth))?;
+    let keep_migrated = old_auth == AuthType::OAuth2 && record.auth_type == AuthType::Jwt;
+    let auth_type = if keep_migrated {
+        old_auth
+    } else {
+        record.auth_type
+    };
+    let same = existing.try_get::<String, _>("name")? == record.name.as_str()
+        && existing.try_get::<String, _>("integration")? == record.integration.as_str()
+        && existing.try_get::<Option<String>, _>("owner_id")? == owner
+        && old_auth == auth_type;
+    if keep_migrated {
+        summary.kept_migrated += 1;
+    }
+    if same {
+        summary.unchanged += 1;
+        return Ok(());
+    }
+    if existing.try_get::<Option<String>, _>("owner_id")? != owner {
+        end_others_attempts(tx, &record.id, record.owner, actor, now).await?;
+    }
+    let upgraded = old_auth == AuthType::Jwt && auth_type == AuthType::OAuth2;
+    update_imported(
+        tx,
+        record,
+        owner.as_deref(),
+        auth_type,
+        upgraded,
+        actor,
+        now,
+    )
+    .await?;
+    summary.updated += 1;
+    Ok(())
+}
+
+/// A connection new to the store: pending on JWT, migrated by the import on OAuth 2.0.
+async fn insert_imported(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    record: &ConnectionRecord,
+    owner: Option<&str>,
+    source: ConnectionSource,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let (state, migrated_by, migrated_at, via) = match record.auth_type {
+        AuthType::Jwt => (ConnectionState::Pending, None, None, None),
+        AuthType::OAuth2 => (
+            ConnectionState::Migrated,
+            Some(actor.to_string()),
+            Some(now),
+            Some(MigratedVia::Inventory.as_str()),
+        ),
+    };
+    sqlx::query(
+        "INSERT INTO connections (id, name, integration, owner_id, auth_type, state, source, \
+         created_at, updated_at, migrated_by, migrated_at, migrated_via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(record.id.as_str())
+    .bind(record.name.as_str())
+    .bind(record.integration.as_str())
+    .bind(owner)
+    .bind(record.auth_type.as_str())
+    .bind(state.as_str())
+    .bind(source.as_str())
+    .bind(now)
+    .bind(now)
+    .bind(migrated_by)
+    .bind(migrated_at)
+    .bind(via)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A known connection as the import has it; `upgraded` (JWT to OAuth 2.0) makes it
+/// migrated by the import, now.
+async fn update_imported(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    record: &ConnectionRecord,
+    owner: Option<&str>,
+    auth_type: AuthType,
+    upgraded: bool,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE connections SET name = ?, integration = ?, owner_id = ?, updated_at = ?, \
+         auth_type = ?, \
+         state = CASE WHEN ? THEN 'migrated' ELSE state END, \
+         migrated_by = CASE WHEN ? THEN ? ELSE migrated_by END, \
+         migrated_at = CASE WHEN ? THEN ? ELSE migrated_at END, \
+         migrated_via = CASE WHEN ? THEN 'inventory' ELSE migrated_via END \
+         WHERE id = ?",
+    )
+    .bind(record.name.as_str())
+    .bind(record.integration.as_str())
+    .bind(owner)
+    .bind(now)
+    .bind(auth_type.as_str())
+    .bind(upgraded)
+    .bind(upgraded)
+    .bind(actor.to_string())
+    .bind(upgraded)
+    .bind(now)
+    .bind(upgraded)
+    .bind(record.id.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     pub async fn get_connection(
         &self,
@@ -395,7 +453,7 @@ impl Store {
             &mut tx,
             now,
             actor,
-            "connection.add",
+            AuditAction::ConnectionAdded,
             Some(&record.id),
             record.name.as_str(),
         )
@@ -434,7 +492,7 @@ impl Store {
             &mut tx,
             now,
             actor,
-            "connection.assign",
+            AuditAction::ConnectionAssigned,
             Some(id),
             &format!("owner {owner}"),
         )
@@ -467,7 +525,15 @@ impl Store {
         if removed == 0 {
             return Ok(Change::NotFound);
         }
-        audit::record(&mut tx, now, actor, "connection.remove", Some(id), "").await?;
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            AuditAction::ConnectionDeleted,
+            Some(id),
+            "",
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(Change::Done)
     }

@@ -1,4 +1,4 @@
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::{Actor, Deadline, DeadlineOrigin, DisplayName};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -28,7 +28,15 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let detail = format!("#{id} {title:?} due {}", due.to_rfc3339());
-        audit::record(&mut tx, now, actor, "deadline.add", None, &detail).await?;
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            AuditAction::DeadlineAdded,
+            None,
+            &detail,
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(id)
     }
@@ -83,7 +91,7 @@ impl Store {
             &mut tx,
             now,
             actor,
-            "deadline.remove",
+            AuditAction::DeadlineRemoved,
             None,
             &format!("#{id} {title:?}"),
         )

@@ -3,6 +3,7 @@
 mod actor_column;
 mod attempts;
 mod audit;
+mod audit_action;
 mod backup;
 mod bot_settings;
 mod cache;
@@ -25,6 +26,7 @@ mod tokens;
 
 pub use attempts::{Attempt, AttemptStatus, CreateOutcome, NewAttempt, NotConsumed, PREPARE_GRACE};
 pub use audit::AuditEntry;
+pub use audit_action::AuditAction;
 pub use bot_settings::ReminderState;
 pub use cache::CacheReads;
 pub use campaign::{LastSync, OwnerRow, SortBy, StateFilter, TablePage, TableQuery};

@@ -3,7 +3,7 @@
 //! switch of it with a link made before.
 
 use super::attempts::{release_stale, LIVE, REASSIGNED};
-use super::{audit, StoreError};
+use super::{audit, AuditAction, StoreError};
 use crate::domain::{Actor, ConnectionId, UserId};
 use chrono::{DateTime, Utc};
 
@@ -36,7 +36,7 @@ pub(super) async fn end_others_attempts(
             tx,
             now,
             actor,
-            "migration.voided",
+            AuditAction::MigrationVoided,
             Some(connection),
             &detail,
         )

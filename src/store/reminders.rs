@@ -1,7 +1,7 @@
 //! Reminder posts, claimed before they are sent so each goes out exactly once, and the
 //! scheduler's watermark per channel (the last instant a round there considered).
 
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::Actor;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -354,9 +354,9 @@ impl Store {
             }
         }
         let action = if pause {
-            "reminders.paused_on_error"
+            AuditAction::RemindersPausedOnError
         } else {
-            "reminders.failed"
+            AuditAction::ReminderFailed
         };
         audit::record(
             &mut tx,

@@ -2,7 +2,7 @@
 //! the secrets to a new key. The store knows where sealed values lie; what a seal is
 //! bound to, and the keys, belong to the caller.
 
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::{Actor, ConnectionId};
 use crate::words::counted;
 use chrono::{DateTime, Utc};
@@ -49,9 +49,12 @@ pub struct ResealSummary {
     pub signed_out: u64,
 }
 
+/// One place sealed values lie, as [`PLACES`] lists them.
+type Place = (&'static str, &'static str, bool, &'static [&'static str]);
+
 /// Where sealed values lie: (table, key column, whether the key is an attempt's state
 /// hash or a connection id, the sealed columns). Every `*_sealed` column of the schema.
-const PLACES: [(&str, &str, bool, &[&str]); 3] = [
+const PLACES: [Place; 3] = [
     (
         "migration_attempts",
         "id",
@@ -71,6 +74,14 @@ const PLACES: [(&str, &str, bool, &[&str]); 3] = [
         &["client_secret", "access_token", "refresh_token"],
     ),
 ];
+
+/// A replacement to write once every value has been offered: the statement, the new
+/// sealed bytes, the row's key.
+struct Replacement {
+    sql: String,
+    sealed: Vec<u8>,
+    row_key: String,
+}
 
 impl Store {
     /// Offers every sealed value to `reseal` inside one write transaction (other writers
@@ -94,57 +105,17 @@ impl Store {
             summary.refreshing = usize::try_from(refreshing).unwrap_or(usize::MAX);
             return Ok(summary);
         }
-        let mut writes: Vec<(String, Vec<u8>, String)> = Vec::new();
-        for (table, key, by_attempt, secrets) in PLACES {
-            let columns: Vec<String> = secrets.iter().map(|s| format!("{s}_sealed")).collect();
-            // Names from the constant above, never from input.
-            let sql = format!(
-                "SELECT CAST({key} AS TEXT) AS row_key, {}, {} FROM {table}",
-                if by_attempt {
-                    "state_hash"
-                } else {
-                    "connection_id"
-                },
-                columns.join(", ")
-            );
-            for row in sqlx::query(&sql).fetch_all(&mut *tx).await? {
-                let row_key: String = row.try_get("row_key")?;
-                let owner = if by_attempt {
-                    SealedOwner::Attempt(row.try_get("state_hash")?)
-                } else {
-                    let id: String = row.try_get("connection_id")?;
-                    SealedOwner::Connection(ConnectionId::parse(&id).map_err(|_| {
-                        StoreError::Corrupt(format!("connection id {id:?} in {table}"))
-                    })?)
-                };
-                for (what, column) in secrets.iter().zip(&columns) {
-                    let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>(column.as_str())? else {
-                        continue;
-                    };
-                    let value = SealedValue {
-                        owner: owner.clone(),
-                        what,
-                        sealed,
-                    };
-                    match reseal(&value) {
-                        Reseal::Keep => summary.kept += 1,
-                        Reseal::Unreadable => summary.unreadable += 1,
-                        Reseal::Replace(new) => {
-                            summary.resealed += 1;
-                            let sql = format!("UPDATE {table} SET {column} = ? WHERE {key} = ?");
-                            writes.push((sql, new, row_key.clone()));
-                        }
-                    }
-                }
-            }
+        let mut replacements = Vec::new();
+        for place in PLACES {
+            replacements.extend(offer_place(&mut tx, place, &mut reseal, &mut summary).await?);
         }
         if summary.unreadable > 0 {
             return Ok(summary);
         }
-        for (sql, new, row_key) in writes {
-            sqlx::query(&sql)
-                .bind(new)
-                .bind(row_key)
+        for replacement in replacements {
+            sqlx::query(&replacement.sql)
+                .bind(replacement.sealed)
+                .bind(replacement.row_key)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -154,8 +125,80 @@ impl Store {
             counted(summary.resealed, "secret", "secrets"),
             summary.kept
         );
-        audit::record(&mut tx, now, actor, "security.rekeyed", None, &detail).await?;
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            AuditAction::SecurityRekeyed,
+            None,
+            &detail,
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(summary)
     }
+}
+
+/// Offers each sealed value in one table to `reseal`, counting what becomes of it, and
+/// returns the replacements to write.
+async fn offer_place(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    (table, key, by_attempt, secrets): Place,
+    reseal: &mut impl FnMut(&SealedValue) -> Reseal,
+    summary: &mut ResealSummary,
+) -> Result<Vec<Replacement>, StoreError> {
+    let columns: Vec<String> = secrets.iter().map(|s| format!("{s}_sealed")).collect();
+    // Names from PLACES, never from input.
+    let sql = format!(
+        "SELECT CAST({key} AS TEXT) AS row_key, {}, {} FROM {table}",
+        if by_attempt {
+            "state_hash"
+        } else {
+            "connection_id"
+        },
+        columns.join(", ")
+    );
+    let mut replacements = Vec::new();
+    for row in sqlx::query(&sql).fetch_all(&mut **tx).await? {
+        let row_key: String = row.try_get("row_key")?;
+        let owner = owner_of(&row, table, by_attempt)?;
+        for (what, column) in secrets.iter().zip(&columns) {
+            let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>(column.as_str())? else {
+                continue;
+            };
+            let value = SealedValue {
+                owner: owner.clone(),
+                what,
+                sealed,
+            };
+            match reseal(&value) {
+                Reseal::Keep => summary.kept += 1,
+                Reseal::Unreadable => summary.unreadable += 1,
+                Reseal::Replace(new) => {
+                    summary.resealed += 1;
+                    replacements.push(Replacement {
+                        sql: format!("UPDATE {table} SET {column} = ? WHERE {key} = ?"),
+                        sealed: new,
+                        row_key: row_key.clone(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(replacements)
+}
+
+/// Whose the sealed values in `row` of `table` are.
+fn owner_of(
+    row: &sqlx::sqlite::SqliteRow,
+    table: &str,
+    by_attempt: bool,
+) -> Result<SealedOwner, StoreError> {
+    if by_attempt {
+        return Ok(SealedOwner::Attempt(row.try_get("state_hash")?));
+    }
+    let id: String = row.try_get("connection_id")?;
+    ConnectionId::parse(&id)
+        .map(SealedOwner::Connection)
+        .map_err(|_| StoreError::Corrupt(format!("connection id {id:?} in {table}")))
 }

@@ -2,7 +2,7 @@
 //! or removed them (so a crash cannot lose one), revoked by the refresh scheduler, and
 //! retried while Zoom cannot be reached.
 
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::{Actor, ConnectionId};
 use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, Transaction};
@@ -98,7 +98,7 @@ pub(super) async fn retire_tokens(
             tx,
             now,
             actor,
-            "token.revocation_queued",
+            AuditAction::TokenRevocationQueued,
             Some(connection),
             &detail,
         )
@@ -112,7 +112,15 @@ pub(super) async fn retire_tokens(
             "{reason}: the earlier Zoom token was dropped, not revoked: it is for the same app ({old_client}) \
              and user as {whose}, which revoking would end too"
         );
-        audit::record(tx, now, actor, "token.dropped", Some(connection), &detail).await?;
+        audit::record(
+            tx,
+            now,
+            actor,
+            AuditAction::TokenDropped,
+            Some(connection),
+            &detail,
+        )
+        .await?;
     }
     sqlx::query("DELETE FROM oauth_tokens WHERE connection_id = ?")
         .bind(connection.as_str())
@@ -253,14 +261,14 @@ impl Store {
         }
         let (action, detail) = match end {
             RevocationEnd::Revoked => (
-                "token.revoked",
+                AuditAction::TokenRevoked,
                 format!(
                     "Zoom revoked the earlier token (app {})",
                     revocation.client_id
                 ),
             ),
-            RevocationEnd::Dropped(why) => ("token.dropped", why.clone()),
-            RevocationEnd::GaveUp(why) => ("token.revoke_failed", why.clone()),
+            RevocationEnd::Dropped(why) => (AuditAction::TokenDropped, why.clone()),
+            RevocationEnd::GaveUp(why) => (AuditAction::TokenRevokeFailed, why.clone()),
         };
         audit::record(
             &mut tx,

@@ -4,7 +4,7 @@
 
 use super::revocations::{follow_retired, retire_tokens, Successor};
 use super::tokens::{mark_needs_reauthorization, SealedTokens};
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::{Actor, ConnectionId};
 use chrono::{DateTime, Utc};
 
@@ -54,7 +54,7 @@ impl Store {
             &mut tx,
             now,
             actor,
-            "token.revocation_queued",
+            AuditAction::TokenRevocationQueued,
             Some(stray.connection),
             &detail,
         )

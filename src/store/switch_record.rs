@@ -4,7 +4,7 @@
 use super::attempts::{Attempt, AttemptStatus};
 use super::revocations::{retire_tokens, Successor};
 use super::tokens::{SealedTokens, ZoomIdentity};
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::{Actor, MigratedVia};
 use chrono::{DateTime, Utc};
 use sqlx::{Sqlite, Transaction};
@@ -180,7 +180,7 @@ pub(super) async fn record_switch(
         tx,
         now,
         actor,
-        "migration.switched",
+        AuditAction::MigrationSwitched,
         Some(&attempt.connection),
         detail,
     )

@@ -3,7 +3,7 @@
 
 use super::attempts::release_stale;
 use super::revocations::{retire_tokens, Successor};
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::{
     Actor, ConnectionId, ConnectionState, MigratedVia, RemoteAuth, SyncedConnection,
 };
@@ -151,139 +151,16 @@ impl Store {
     ) -> Result<SyncSummary, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         release_stale(&mut tx, None, now).await?;
-        let rows: Vec<KnownRow> = sqlx::query_as(
-            "SELECT c.id, c.name, c.integration, c.state, c.source, c.offline, c.removed_at, c.migrated_via, \
-             c.updated_at, EXISTS (SELECT 1 FROM migration_attempts a WHERE a.connection_id = c.id \
-                     AND a.status IN ('preparing', 'issued', 'exchanging', 'watching')) AS busy \
-             FROM connections c",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut known = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let parsed = Known {
-                name: row.name,
-                integration: row.integration,
-                state: ConnectionState::parse(&row.state)
-                    .ok_or_else(|| StoreError::Corrupt(format!("state {:?}", row.state)))?,
-                source: row.source,
-                offline: row.offline,
-                removed: row.removed_at.is_some(),
-                via: row.migrated_via.as_deref().and_then(MigratedVia::parse),
-                settled_elsewhere: row.busy || row.updated_at > listed_at,
-            };
-            known.insert(row.id, parsed);
-        }
-
+        let known = known_connections(&mut tx, listed_at).await?;
         let mut summary = SyncSummary::default();
         for record in records {
-            if record.offline == Some(true) {
-                summary.offline += 1;
-            }
-            let Some(existing) = known.get(record.id.as_str()) else {
-                insert(&mut tx, record, now).await?;
-                summary.new += 1;
-                continue;
-            };
-            let target = target(existing, record);
-            if target.kept_direct {
-                summary.kept_direct += 1;
-            }
-            let same = existing.name == record.name.as_str()
-                && existing.integration == record.integration.as_str()
-                && existing.offline == record.offline
-                && existing.source == "celigo"
-                && !existing.removed
-                && target.why.is_none();
-            if same {
-                summary.unchanged += 1;
-                continue;
-            }
-            summary.changed += 1;
-            let switched = target.by_integrator && existing.state != ConnectionState::Migrated;
-            sqlx::query(
-                "UPDATE connections SET name = ?1, integration = ?2, offline = ?3, source = 'celigo', removed_at = NULL, \
-                 updated_at = ?4, auth_type = ?5, state = ?6, \
-                 migrated_by = CASE WHEN ?7 THEN 'integrator.io' \
-                                    WHEN ?6 IN ('migrated', 'needs_reauthorization') THEN migrated_by END, \
-                 migrated_at = CASE WHEN ?7 THEN ?4 \
-                                    WHEN ?6 IN ('migrated', 'needs_reauthorization') THEN migrated_at END, \
-                 migrated_via = CASE WHEN ?7 OR ?8 THEN 'integrator.io' \
-                                     WHEN ?6 IN ('migrated', 'needs_reauthorization') THEN migrated_via END \
-                 WHERE id = ?9",
-            )
-            .bind(record.name.as_str())
-            .bind(record.integration.as_str())
-            .bind(record.offline)
-            .bind(now)
-            .bind(auth_of(target.state))
-            .bind(target.state.as_str())
-            .bind(switched)
-            .bind(target.by_integrator)
-            .bind(record.id.as_str())
-            .execute(&mut *tx)
-            .await?;
-            if switched {
-                summary.switched_elsewhere += 1;
-            }
-            if existing.removed {
-                summary.restored += 1;
-                audit::record(
-                    &mut tx,
-                    now,
-                    actor,
-                    "connection.restored",
-                    Some(&record.id),
-                    "listed by integrator.io again",
-                )
-                .await?;
-            }
-            if let Some(why) = target.why {
-                let action = if switched {
-                    "migration.switched_elsewhere"
-                } else {
-                    "connection.state"
-                };
-                let detail = format!("{why}: now {}", target.state.label());
-                audit::record(&mut tx, now, actor, action, Some(&record.id), &detail).await?;
-            }
+            apply_listed(&mut tx, &known, record, actor, now, &mut summary).await?;
         }
-
         for id in removed {
-            let marked = sqlx::query(
-                "UPDATE connections SET removed_at = ?, updated_at = ? \
-                 WHERE id = ? AND source = 'celigo' AND removed_at IS NULL",
-            )
-            .bind(now)
-            .bind(now)
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if marked == 0 {
-                continue;
+            if mark_gone(&mut tx, id, actor, now).await? {
+                summary.removed += 1;
             }
-            summary.removed += 1;
-            retire_tokens(
-                &mut tx,
-                id,
-                Successor::Nothing,
-                "gone from integrator.io",
-                actor,
-                now,
-            )
-            .await?;
-            audit::record(
-                &mut tx,
-                now,
-                actor,
-                "connection.removed",
-                Some(id),
-                "gone from integrator.io; kept for the record",
-            )
-            .await?;
         }
-
         let detail = format!(
             "sync from integrator.io: {}; {} new, {} changed, {} switched in integrator.io, \
              {} removed, {} offline",
@@ -294,10 +171,192 @@ impl Store {
             summary.removed,
             summary.offline
         );
-        audit::record(&mut tx, now, actor, "connections.sync", None, &detail).await?;
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            AuditAction::ConnectionsSynced,
+            None,
+            &detail,
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(summary)
     }
+}
+
+/// Every connection the store has, by id, as the sync compares it with the listing.
+async fn known_connections(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    listed_at: DateTime<Utc>,
+) -> Result<HashMap<String, Known>, StoreError> {
+    let rows: Vec<KnownRow> = sqlx::query_as(
+        "SELECT c.id, c.name, c.integration, c.state, c.source, c.offline, c.removed_at, c.migrated_via, \
+         c.updated_at, EXISTS (SELECT 1 FROM migration_attempts a WHERE a.connection_id = c.id \
+                 AND a.status IN ('preparing', 'issued', 'exchanging', 'watching')) AS busy \
+         FROM connections c",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut known = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let parsed = Known {
+            name: row.name,
+            integration: row.integration,
+            state: ConnectionState::parse(&row.state)
+                .ok_or_else(|| StoreError::Corrupt(format!("state {:?}", row.state)))?,
+            source: row.source,
+            offline: row.offline,
+            removed: row.removed_at.is_some(),
+            via: row.migrated_via.as_deref().and_then(MigratedVia::parse),
+            settled_elsewhere: row.busy || row.updated_at > listed_at,
+        };
+        known.insert(row.id, parsed);
+    }
+    Ok(known)
+}
+
+/// One connection the listing holds: inserted when it is new, otherwise brought to what
+/// integrator.io says, with an audit entry for a restore and for a change of state.
+async fn apply_listed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    known: &HashMap<String, Known>,
+    record: &SyncedConnection,
+    actor: Actor,
+    now: DateTime<Utc>,
+    summary: &mut SyncSummary,
+) -> Result<(), StoreError> {
+    if record.offline == Some(true) {
+        summary.offline += 1;
+    }
+    let Some(existing) = known.get(record.id.as_str()) else {
+        insert(tx, record, now).await?;
+        summary.new += 1;
+        return Ok(());
+    };
+    let target = target(existing, record);
+    if target.kept_direct {
+        summary.kept_direct += 1;
+    }
+    if is_unchanged(existing, record, &target) {
+        summary.unchanged += 1;
+        return Ok(());
+    }
+    summary.changed += 1;
+    let switched = target.by_integrator && existing.state != ConnectionState::Migrated;
+    update(tx, record, &target, switched, now).await?;
+    if switched {
+        summary.switched_elsewhere += 1;
+    }
+    if existing.removed {
+        summary.restored += 1;
+        audit::record(
+            tx,
+            now,
+            actor,
+            AuditAction::ConnectionRestored,
+            Some(&record.id),
+            "listed by integrator.io again",
+        )
+        .await?;
+    }
+    if let Some(why) = target.why {
+        let action = if switched {
+            AuditAction::MigrationSwitchedElsewhere
+        } else {
+            AuditAction::ConnectionStateChanged
+        };
+        let detail = format!("{why}: now {}", target.state.label());
+        audit::record(tx, now, actor, action, Some(&record.id), &detail).await?;
+    }
+    Ok(())
+}
+
+/// The store already says what integrator.io says, and its state stays.
+fn is_unchanged(existing: &Known, record: &SyncedConnection, target: &Target) -> bool {
+    existing.name == record.name.as_str()
+        && existing.integration == record.integration.as_str()
+        && existing.offline == record.offline
+        && existing.source == "celigo"
+        && !existing.removed
+        && target.why.is_none()
+}
+
+/// Writes what integrator.io says of a known connection, in `target`'s state; `switched`
+/// when integrator.io switched it (then it is migrated by integrator.io, now).
+async fn update(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    record: &SyncedConnection,
+    target: &Target,
+    switched: bool,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE connections SET name = ?1, integration = ?2, offline = ?3, source = 'celigo', removed_at = NULL, \
+         updated_at = ?4, auth_type = ?5, state = ?6, \
+         migrated_by = CASE WHEN ?7 THEN 'integrator.io' \
+                            WHEN ?6 IN ('migrated', 'needs_reauthorization') THEN migrated_by END, \
+         migrated_at = CASE WHEN ?7 THEN ?4 \
+                            WHEN ?6 IN ('migrated', 'needs_reauthorization') THEN migrated_at END, \
+         migrated_via = CASE WHEN ?7 OR ?8 THEN 'integrator.io' \
+                             WHEN ?6 IN ('migrated', 'needs_reauthorization') THEN migrated_via END \
+         WHERE id = ?9",
+    )
+    .bind(record.name.as_str())
+    .bind(record.integration.as_str())
+    .bind(record.offline)
+    .bind(now)
+    .bind(auth_of(target.state))
+    .bind(target.state.as_str())
+    .bind(switched)
+    .bind(target.by_integrator)
+    .bind(record.id.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Marks a connection integrator.io no longer has as removed (kept for the record), its
+/// tokens retired, with its audit entry. `false` when there was nothing to mark: not from
+/// integrator.io, or already marked.
+async fn mark_gone(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    id: &ConnectionId,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let marked = sqlx::query(
+        "UPDATE connections SET removed_at = ?, updated_at = ? \
+         WHERE id = ? AND source = 'celigo' AND removed_at IS NULL",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(id.as_str())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if marked == 0 {
+        return Ok(false);
+    }
+    retire_tokens(
+        tx,
+        id,
+        Successor::Nothing,
+        "gone from integrator.io",
+        actor,
+        now,
+    )
+    .await?;
+    audit::record(
+        tx,
+        now,
+        actor,
+        AuditAction::ConnectionGone,
+        Some(id),
+        "gone from integrator.io; kept for the record",
+    )
+    .await?;
+    Ok(true)
 }
 
 async fn insert(

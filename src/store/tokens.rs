@@ -1,7 +1,7 @@
 //! The OAuth tokens a switch produced, all secrets sealed, and the switch itself.
 
 use super::revocations::follow_retired;
-use super::{audit, Store, StoreError};
+use super::{audit, AuditAction, Store, StoreError};
 use crate::domain::{Actor, ConnectionId};
 use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, Transaction};
@@ -170,7 +170,7 @@ impl Store {
             &mut tx,
             now,
             Actor::System,
-            "token.refreshed",
+            AuditAction::TokenRefreshed,
             Some(connection),
             "",
         )
@@ -224,7 +224,7 @@ pub(super) async fn mark_needs_reauthorization(
         tx,
         now,
         Actor::System,
-        "token.refresh_failed",
+        AuditAction::TokenRefreshFailed,
         Some(connection),
         reason,
     )

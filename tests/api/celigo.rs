@@ -12,6 +12,7 @@ use crate::helpers::{at, authorize_link, browser, TestApp, TestDir, NOW, OWNER, 
 use crate::openapi::assert_channel_message;
 use axum::http::Method;
 use cutover::domain::{ConnectionId, ConnectionState, MigratedVia};
+use cutover::store::AuditAction;
 use serde_json::{json, Value};
 
 pub const Z1: &str = "64b7f1c2a9e3d40000000001";
@@ -432,7 +433,7 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
         .expect("audit");
     let before = audit
         .iter()
-        .find(|e| e.action == "celigo.definition_before")
+        .find(|e| e.action == AuditAction::CeligoDefinitionBefore)
         .expect("kept");
     let kept: Value = serde_json::from_str(&before.detail).expect("the definition as JSON");
     assert_eq!(kept["name"], "Zoom one");
@@ -580,7 +581,7 @@ async fn a_put_that_fails_leaves_the_connection_as_it_was_and_no_iclient_behind(
         .audit_entries(Some(&id(Z1)), 5)
         .await
         .expect("audit");
-    assert_eq!(audit[0].action, "migration.failed");
+    assert_eq!(audit[0].action, AuditAction::MigrationFailed);
 }
 
 #[tokio::test]

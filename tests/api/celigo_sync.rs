@@ -8,7 +8,7 @@ use crate::fake_discord::{self as discord, option, MEMBER};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{at, metric, TestDir, NOW, OWNER};
 use cutover::domain::{Actor, AuthType, ConnectionState, MigratedVia, ShowFilter, Snowflake};
-use cutover::store::ConnectionQuery;
+use cutover::store::{AuditAction, ConnectionQuery};
 use serde_json::json;
 
 fn cid(n: usize) -> String {
@@ -226,14 +226,14 @@ async fn a_second_sync_tells_what_changed_in_integrator_io_since_the_first() {
         .audit_entries(Some(&id(&cid(2))), 5)
         .await
         .expect("audit");
-    assert_eq!(audit[0].action, "migration.switched_elsewhere");
+    assert_eq!(audit[0].action, AuditAction::MigrationSwitchedElsewhere);
     let audit = w
         .app
         .store
         .audit_entries(Some(&id(&cid(1))), 5)
         .await
         .expect("audit");
-    assert_eq!(audit[0].action, "connection.removed");
+    assert_eq!(audit[0].action, AuditAction::ConnectionGone);
 
     // Removed connections are out of the default lists, and shown on request.
     let unmigrated = w

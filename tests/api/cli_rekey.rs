@@ -8,6 +8,7 @@ use crate::helpers::{at, authorize_link, TestDir, NOW, OWNER, SEALING_KEY};
 use crate::revocation::{remove, switch, switch_z1};
 use crate::switch::World;
 use chrono::TimeDelta;
+use cutover::store::AuditAction;
 use cutover::switch::Sealer;
 use std::path::Path;
 
@@ -80,12 +81,14 @@ async fn refreshed_before_expiry(w: &World) -> Vec<String> {
     w.app.switch.heartbeat().tick().await;
     let entries = w.app.store.audit_entries(None, 50).await.expect("audit");
     assert!(
-        !entries.iter().any(|e| e.action == "token.refresh_failed"),
+        !entries
+            .iter()
+            .any(|e| e.action == AuditAction::TokenRefreshFailed),
         "{entries:#?}"
     );
     let mut refreshed: Vec<String> = entries
         .into_iter()
-        .filter(|e| e.action == "token.refreshed")
+        .filter(|e| e.action == AuditAction::TokenRefreshed)
         .filter_map(|e| e.connection_id)
         .collect();
     refreshed.sort();
@@ -191,9 +194,11 @@ async fn rekey_reseals_everything_or_nothing_and_the_secrets_still_serve() {
     assert_eq!(status, 200, "{page}");
     assert_eq!(refreshed_before_expiry(&w).await, ["z1", "z2"]);
     let entries = w.app.store.audit_entries(None, 50).await.expect("audit");
-    assert!(entries.iter().any(|e| e.action == "security.rekeyed"
-        && e.actor == cutover::domain::Actor::CommandLine
-        && e.detail == "9 secrets re-sealed under the new sealing key, 0 already under it"));
+    assert!(entries
+        .iter()
+        .any(|e| e.action == AuditAction::SecurityRekeyed
+            && e.actor == cutover::domain::Actor::CommandLine
+            && e.detail == "9 secrets re-sealed under the new sealing key, 0 already under it"));
 }
 
 #[tokio::test]
@@ -307,6 +312,10 @@ async fn rekey_covers_tokens_waiting_for_revocation_and_waits_for_a_refresh_unde
     );
     assert!(!w.zoom.accepts(&old_access));
     let entries = w.app.store.audit_entries(None, 50).await.expect("audit");
-    assert!(entries.iter().any(|e| e.action == "token.revoked"));
-    assert!(!entries.iter().any(|e| e.action == "token.refresh_failed"));
+    assert!(entries
+        .iter()
+        .any(|e| e.action == AuditAction::TokenRevoked));
+    assert!(!entries
+        .iter()
+        .any(|e| e.action == AuditAction::TokenRefreshFailed));
 }

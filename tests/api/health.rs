@@ -1,4 +1,5 @@
 use crate::helpers::TestApp;
+use cutover::store::AuditAction;
 
 #[tokio::test]
 async fn health_and_readiness_answer() {
@@ -78,7 +79,7 @@ async fn everything_is_still_there_after_a_restart() {
         .contains("`z1` **Zoom one**"));
     let audit = app.store.audit_entries(None, 10).await.expect("audit");
     assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0].action, "connections.import");
+    assert_eq!(audit[0].action, AuditAction::ConnectionsImported);
 }
 
 #[tokio::test]

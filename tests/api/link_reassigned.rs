@@ -6,6 +6,7 @@ use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{authorize_link, OWNER};
 use crate::switch::World;
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
+use cutover::store::AuditAction;
 use serde_json::json;
 
 const NEW_OWNER: &str = "430000000000000001";
@@ -42,8 +43,10 @@ async fn assert_old_link_ended(w: &World, old_link: &str) {
         .await
         .expect("audit");
     assert!(
-        audit.iter().any(|e| e.action == "migration.voided"
-            && e.detail.ends_with(&format!(
+        audit
+            .iter()
+            .any(|e| e.action == AuditAction::MigrationVoided
+                && e.detail.ends_with(&format!(
                 "of discord:{OWNER} ended: the connection was reassigned to discord:{NEW_OWNER}"
             ))),
         "{audit:#?}"

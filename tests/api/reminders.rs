@@ -12,6 +12,7 @@ use crate::openapi::assert_channel_message;
 use cutover::chat::Reply;
 use cutover::domain::AuthType;
 use cutover::reminders::Round;
+use cutover::store::AuditAction;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -544,7 +545,7 @@ async fn a_channel_that_is_gone_pauses_reminders_and_the_next_admin_is_told() {
     assert!(
         audit
             .iter()
-            .any(|e| e.action == "reminders.paused_on_error" && e.detail.contains("404")),
+            .any(|e| e.action == AuditAction::RemindersPausedOnError && e.detail.contains("404")),
         "{audit:#?}"
     );
     // The next admin hears of it once, whichever command it was; a member does not.

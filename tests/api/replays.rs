@@ -9,6 +9,7 @@ use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{authorize_link, TestDir, OWNER};
 use crate::switch::World;
 use cutover::domain::ConnectionId;
+use cutover::store::AuditAction;
 use serde_json::json;
 use std::process::Stdio;
 use tokio::io::AsyncBufReadExt;
@@ -45,7 +46,7 @@ async fn a_replayed_form_submit_is_answered_without_acting_again() {
         .await
         .expect("audit")
         .into_iter()
-        .filter(|e| e.action == "migration.link")
+        .filter(|e| e.action == AuditAction::MigrationLinkIssued)
         .count();
     assert_eq!(attempts, 1, "one link was made");
 

@@ -11,7 +11,7 @@ use crate::switch::World;
 use base64::Engine;
 use chrono::TimeDelta;
 use cutover::domain::{ConnectionId, ConnectionState};
-use cutover::store::AuditEntry;
+use cutover::store::{AuditAction, AuditEntry};
 use serde_json::json;
 
 /// Submits the form for z1 with these credentials, follows the link and comes back:
@@ -107,7 +107,7 @@ async fn z1_audit(w: &World) -> Vec<AuditEntry> {
 }
 
 /// z1's audit actions, oldest first.
-pub async fn actions(w: &World) -> Vec<String> {
+pub async fn actions(w: &World) -> Vec<AuditAction> {
     z1_audit(w)
         .await
         .into_iter()
@@ -139,7 +139,7 @@ async fn switching_again_to_another_app_revokes_the_old_token_with_that_apps_cre
     assert_eq!(queued(&w).await, 1, "queued with the switch");
     assert!(actions(&w)
         .await
-        .contains(&"token.revocation_queued".into()));
+        .contains(&AuditAction::TokenRevocationQueued));
     round(&w).await;
 
     let requests = w.zoom.revoke_requests();
@@ -155,10 +155,7 @@ async fn switching_again_to_another_app_revokes_the_old_token_with_that_apps_cre
     assert!(!w.zoom.accepts(&old_refresh));
     assert!(w.zoom.accepts(&new_access) && w.zoom.accepts(&new_refresh));
     assert_eq!(queued(&w).await, 0, "the sealed copy is gone");
-    assert_eq!(
-        actions(&w).await.last().map(String::as_str),
-        Some("token.revoked")
-    );
+    assert_eq!(actions(&w).await.last(), Some(&AuditAction::TokenRevoked));
     // Nothing is revoked twice.
     round(&w).await;
     assert_eq!(w.zoom.revoke_requests().len(), 1);
@@ -176,7 +173,7 @@ async fn the_same_app_and_user_again_drops_the_old_token_but_another_user_revoke
     assert!(w.zoom.revoke_requests().is_empty());
     assert!(w.zoom.accepts(&second_access));
     assert_eq!(queued(&w).await, 0);
-    assert!(actions(&w).await.contains(&"token.dropped".into()));
+    assert!(actions(&w).await.contains(&AuditAction::TokenDropped));
 
     // Same app, another Zoom user: the first user's grant is revoked, the new one works.
     needs_reauthorization(&w, 110).await;
@@ -224,7 +221,7 @@ async fn a_removed_connection_is_revoked_after_zoom_comes_back_even_across_a_res
     assert!(!w.zoom.accepts(&refresh));
     assert_eq!(queued(&w).await, 0);
     let entries = z1_audit(&w).await;
-    assert_eq!(entries[0].action, "token.revoked");
+    assert_eq!(entries[0].action, AuditAction::TokenRevoked);
 }
 
 #[tokio::test]
@@ -268,7 +265,7 @@ async fn a_revocation_zoom_refuses_for_good_is_given_up_with_what_to_do() {
     round(&w).await;
     assert_eq!(queued(&w).await, 0, "not retried for ever");
     let entries = z1_audit(&w).await;
-    assert_eq!(entries[0].action, "token.revoke_failed");
+    assert_eq!(entries[0].action, AuditAction::TokenRevokeFailed);
     assert!(
         entries[0].detail.contains("invalid_client")
             && entries[0].detail.contains("Zoom App Marketplace"),
@@ -295,7 +292,7 @@ async fn a_grant_another_connection_still_uses_is_never_revoked() {
     let entries = z1_audit(&w).await;
     let dropped = entries
         .iter()
-        .find(|e| e.action == "token.dropped")
+        .find(|e| e.action == AuditAction::TokenDropped)
         .expect("dropped, and said why");
     assert!(
         dropped.detail.contains("`z2`'s token"),

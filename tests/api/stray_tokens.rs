@@ -11,6 +11,7 @@ use crate::revocation::{actions, queued, revoked, round, switch, switch_z1};
 use crate::switch::World;
 use chrono::TimeDelta;
 use cutover::domain::ConnectionState;
+use cutover::store::AuditAction;
 use sqlx::Connection;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -74,8 +75,8 @@ async fn a_token_that_fails_verification_is_revoked() {
     assert_eq!(queued(&w).await, 0);
     let actions = actions(&w).await;
     assert!(
-        actions.contains(&"token.revocation_queued".into())
-            && actions.last().is_some_and(|a| a == "token.revoked"),
+        actions.contains(&AuditAction::TokenRevocationQueued)
+            && actions.last() == Some(&AuditAction::TokenRevoked),
         "{actions:?}"
     );
 }
@@ -95,10 +96,7 @@ async fn a_token_that_fails_verification_is_not_revoked_while_another_connection
     assert!(revoke_requests(&w).is_empty(), "{:?}", revoke_requests(&w));
     assert!(w.zoom.accepts(&z2_access));
     assert_eq!(queued(&w).await, 0);
-    assert_eq!(
-        actions(&w).await.last().map(String::as_str),
-        Some("token.dropped")
-    );
+    assert_eq!(actions(&w).await.last(), Some(&AuditAction::TokenDropped));
 }
 
 #[tokio::test]
@@ -207,9 +205,9 @@ async fn a_refresh_the_database_cannot_store_revokes_the_new_tokens_and_asks_the
     let actions = actions(&w).await;
     assert!(
         actions.ends_with(&[
-            "token.refresh_failed".into(),
-            "token.revocation_queued".into(),
-            "token.revoked".into()
+            AuditAction::TokenRefreshFailed,
+            AuditAction::TokenRevocationQueued,
+            AuditAction::TokenRevoked
         ]),
         "{actions:?}"
     );

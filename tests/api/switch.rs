@@ -10,6 +10,7 @@ use crate::helpers::{
 use crate::openapi::{assert_channel_message, assert_followup, assert_message_edit};
 use cutover::chat::Reply;
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
+use cutover::store::AuditAction;
 use serde_json::{json, Value};
 
 const OTHER: &str = "430000000000000001";
@@ -369,7 +370,7 @@ async fn a_switch_is_stored_by_the_owner_with_the_tokens_sealed() {
         .audit_entries(Some(&ConnectionId::parse("z1").expect("id")), 10)
         .await
         .expect("audit");
-    assert_eq!(audit[0].action, "migration.switched");
+    assert_eq!(audit[0].action, AuditAction::MigrationSwitched);
 }
 
 #[tokio::test]
@@ -658,7 +659,7 @@ async fn two_browsers_racing_the_same_callback_switch_once() {
     assert_eq!(
         audit
             .iter()
-            .filter(|e| e.action == "migration.switched")
+            .filter(|e| e.action == AuditAction::MigrationSwitched)
             .count(),
         1
     );
@@ -921,7 +922,9 @@ async fn a_refresh_that_meets_a_zoom_error_or_a_hang_is_retried_not_reauthorized
         .await
         .expect("audit");
     assert!(
-        audit.iter().all(|e| e.action != "token.refresh_failed"),
+        audit
+            .iter()
+            .all(|e| e.action != AuditAction::TokenRefreshFailed),
         "{audit:?}"
     );
     assert!(
@@ -998,7 +1001,7 @@ async fn a_refused_refresh_marks_the_connection_and_tells_the_owner() {
         .audit_entries(Some(&ConnectionId::parse("z1").expect("id")), 5)
         .await
         .expect("audit");
-    assert_eq!(audit[0].action, "token.refresh_failed");
+    assert_eq!(audit[0].action, AuditAction::TokenRefreshFailed);
     let path = format!("/api/v10/channels/{}/messages", discord::CHANNEL_ID);
     let post = w
         .discord
