@@ -2,7 +2,7 @@
 //! whole, for the CSV), one row per owner, and the last sync.
 
 use super::connections::{connection_from_row, COLUMNS};
-use super::StoreError;
+use super::{AuditAction, StoreError};
 use crate::domain::{Connection, ConnectionState, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -233,8 +233,9 @@ impl super::Store {
 
     pub async fn last_sync(&self) -> Result<Option<LastSync>, StoreError> {
         let row: Option<(DateTime<Utc>, String)> = sqlx::query_as(
-            "SELECT at, detail FROM audit_log WHERE action = 'connections.sync' ORDER BY id DESC LIMIT 1",
+            "SELECT at, detail FROM audit_log WHERE action = ? ORDER BY id DESC LIMIT 1",
         )
+        .bind(AuditAction::ConnectionsSynced.as_str())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|(at, detail)| LastSync { at, detail }))

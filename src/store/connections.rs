@@ -507,7 +507,9 @@ impl Store {
         actor: Actor,
         now: DateTime<Utc>,
     ) -> Result<Change, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: the tokens are read, then written (see `upsert_connections`); a
+        // deferred transaction could not take the write lock after a concurrent write.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         retire_tokens(
             &mut tx,
             id,

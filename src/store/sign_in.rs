@@ -60,7 +60,8 @@ impl super::Store {
         now: DateTime<Utc>,
         session_expires_at: DateTime<Utc>,
     ) -> Result<SignIn, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: the link is read, then spent.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let link: Option<(Actor, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
             "SELECT actor, expires_at, used_at FROM sign_in_links WHERE token_hash = ?",
         )
