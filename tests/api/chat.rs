@@ -92,9 +92,9 @@ async fn connections_page_with_buttons_that_round_trip() {
     let mut rows: Vec<_> = ids
         .iter()
         .zip(&names)
-        .map(|(i, n)| (i.as_str(), n.as_str(), Some(42), AuthType::Jwt))
+        .map(|(i, n)| (i.as_str(), n.as_str(), Some("42"), AuthType::Jwt))
         .collect();
-    rows.push(("done", "Zoom done", Some(42), AuthType::OAuth2));
+    rows.push(("done", "Zoom done", Some("42"), AuthType::OAuth2));
     app.seed(&rows).await;
 
     let reply = app.command(user(7), "connections", &[]).await;
@@ -159,9 +159,9 @@ async fn connections_page_with_buttons_that_round_trip() {
 async fn connections_filter_by_state_and_owner() {
     let app = TestApp::spawn("", NOW).await;
     app.seed(&[
-        ("mine", "Mine", Some(42), AuthType::Jwt),
-        ("theirs", "Theirs", Some(43), AuthType::Jwt),
-        ("done", "Done", Some(42), AuthType::OAuth2),
+        ("mine", "Mine", Some("42"), AuthType::Jwt),
+        ("theirs", "Theirs", Some("43"), AuthType::Jwt),
+        ("done", "Done", Some("42"), AuthType::OAuth2),
     ])
     .await;
     let reply = app
@@ -216,8 +216,8 @@ async fn migrate_opens_a_private_form_for_the_owner_or_an_admin_only() {
     let key = dir.sealing_key();
     let app = TestApp::spawn_in(dir, &key, NOW).await;
     app.seed(&[
-        ("mine", "Mine", Some(42), AuthType::Jwt),
-        ("done", "Done", Some(42), AuthType::OAuth2),
+        ("mine", "Mine", Some("42"), AuthType::Jwt),
+        ("done", "Done", Some("42"), AuthType::OAuth2),
     ])
     .await;
 
@@ -329,7 +329,7 @@ impl ParseId for str {
 #[tokio::test]
 async fn admins_manage_the_inventory_deadlines_and_reminders_from_chat() {
     let app = TestApp::spawn("", NOW).await;
-    app.seed(&[("z1", "Zoom one", Some(42), AuthType::Jwt)])
+    app.seed(&[("z1", "Zoom one", Some("42"), AuthType::Jwt)])
         .await;
     let admin = admin(1);
 
@@ -478,8 +478,8 @@ async fn admins_manage_the_inventory_deadlines_and_reminders_from_chat() {
 async fn migration_status_shows_state_and_history_without_secrets() {
     let app = TestApp::spawn("", NOW).await;
     app.seed(&[
-        ("z1", "Zoom one", Some(42), AuthType::Jwt),
-        ("z2", "Zoom two", Some(42), AuthType::OAuth2),
+        ("z1", "Zoom one", Some("42"), AuthType::Jwt),
+        ("z2", "Zoom two", Some("42"), AuthType::OAuth2),
     ])
     .await;
     app.command(
@@ -528,9 +528,9 @@ async fn migration_status_shows_state_and_history_without_secrets() {
 async fn migrate_suggestions_are_the_callers_own_or_all_for_admins() {
     let app = TestApp::spawn("", NOW).await;
     app.seed(&[
-        ("z1", "Zoom one", Some(42), AuthType::Jwt),
-        ("z2", "Zoom two", Some(43), AuthType::Jwt),
-        ("z3", "Zoom three", Some(42), AuthType::OAuth2),
+        ("z1", "Zoom one", Some("42"), AuthType::Jwt),
+        ("z2", "Zoom two", Some("43"), AuthType::Jwt),
+        ("z3", "Zoom three", Some("42"), AuthType::OAuth2),
     ])
     .await;
     let suggest = |caller, partial: &str| {

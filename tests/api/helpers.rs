@@ -19,6 +19,9 @@ use tempfile::TempDir;
 pub const NOW: &str = "2025-11-21T12:00:00Z";
 /// The Discord user who owns the connections tests seed.
 pub const OWNER: &str = "420000000000000001";
+/// A Discord user who is not `OWNER`: a stranger to OWNER's connections, the owner of
+/// another, or the one a connection is given to.
+pub const OTHER_USER: &str = "430000000000000001";
 /// The sealing key of the tests' instances (base64 of 32 bytes).
 pub const SEALING_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /// Where the tests' instances say they are reached: the links they hand out start with it.
@@ -182,7 +185,8 @@ impl TestApp {
         std::mem::replace(&mut self.dir, TestDir::new())
     }
 
-    pub async fn seed(&self, rows: &[(&str, &str, Option<u64>, AuthType)]) {
+    /// Imports connections: (id, name, owner's Discord id, auth type).
+    pub async fn seed(&self, rows: &[(&str, &str, Option<&str>, AuthType)]) {
         let records: Vec<ConnectionRecord> = rows
             .iter()
             .map(|(id, name, owner, auth_type)| ConnectionRecord {
@@ -190,7 +194,7 @@ impl TestApp {
                 name: DisplayName::parse(name).expect("name"),
                 integration: cutover::domain::IntegrationName::parse("Sales sync")
                     .expect("integration"),
-                owner: owner.map(|o| Snowflake::new(o).expect("owner")),
+                owner: owner.map(|o| Snowflake::parse(o).expect("owner")),
                 auth_type: *auth_type,
             })
             .collect();

@@ -7,7 +7,7 @@ use crate::fake_discord::{
     self as discord, callback, FakeDiscord, PostFault, EPHEMERAL, MANAGE_GUILD, MEMBER,
 };
 use crate::fake_zoom::FakeZoom;
-use crate::helpers::{admin, at, message, metric, TestApp, TestDir, OWNER};
+use crate::helpers::{admin, at, message, metric, TestApp, TestDir, OTHER_USER, OWNER};
 use crate::openapi::assert_channel_message;
 use cutover::chat::Reply;
 use cutover::domain::AuthType;
@@ -47,8 +47,8 @@ impl World {
         let config = config(&dir, &zoom, &discord, reminders, deadlines);
         let app = TestApp::spawn_with(dir, &config, now).await;
         app.seed(&[
-            ("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt),
-            ("z2", "Zoom two", Some(430000000000000001), AuthType::Jwt),
+            ("z1", "Zoom one", Some(OWNER), AuthType::Jwt),
+            ("z2", "Zoom two", Some(OTHER_USER), AuthType::Jwt),
             ("z3", "Zoom three", None, AuthType::OAuth2),
         ])
         .await;
@@ -432,13 +432,15 @@ async fn every_owner_with_work_left_is_pinged_in_a_long_post() {
     let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     // 40 connections (3 seeded), 9 owners, 30 to go, with long ids and names: far more
     // than 2,000 characters if every name were listed.
-    let owners: Vec<u64> = (1..=9).map(|i| 440000000000000000 + i).collect();
-    let rows: Vec<(String, String, Option<u64>, AuthType)> = (0..37)
+    let owners: Vec<String> = (1..=9)
+        .map(|i| (440000000000000000_u64 + i).to_string())
+        .collect();
+    let rows: Vec<(String, String, &str, AuthType)> = (0..37)
         .map(|i| {
             let (owner, auth) = if i < 28 {
-                (Some(owners[i % 9]), AuthType::Jwt)
+                (owners[i % 9].as_str(), AuthType::Jwt)
             } else {
-                (Some(owners[0]), AuthType::OAuth2)
+                (owners[0].as_str(), AuthType::OAuth2)
             };
             (
                 format!("5f2a9c0e1b3d4a6f7e8c{i:04}"),
@@ -448,9 +450,9 @@ async fn every_owner_with_work_left_is_pinged_in_a_long_post() {
             )
         })
         .collect();
-    let rows: Vec<(&str, &str, Option<u64>, AuthType)> = rows
+    let rows: Vec<(&str, &str, Option<&str>, AuthType)> = rows
         .iter()
-        .map(|(id, name, owner, auth)| (id.as_str(), name.as_str(), *owner, *auth))
+        .map(|(id, name, owner, auth)| (id.as_str(), name.as_str(), Some(*owner), *auth))
         .collect();
     w.app.seed(&rows).await;
     w.at("2025-03-26T08:00:00Z").await;
@@ -459,8 +461,8 @@ async fn every_owner_with_work_left_is_pinged_in_a_long_post() {
     let text = content(&posts[0]);
     assert!(text.chars().count() <= 2_000, "{}", text.chars().count());
     assert!(text.contains("Progress: **10 of 40**"), "{text}");
-    let mut expected: Vec<String> = vec![OWNER.to_owned(), "430000000000000001".to_owned()];
-    expected.extend(owners.iter().map(u64::to_string));
+    let mut expected: Vec<String> = vec![OWNER.to_owned(), OTHER_USER.to_owned()];
+    expected.extend(owners.iter().cloned());
     for id in &expected {
         assert!(
             text.contains(&format!("• <@{id}> (")),
@@ -656,7 +658,7 @@ async fn migrate_mine_opens_the_form_offers_a_choice_or_says_nothing_is_left() {
         "{none}"
     );
     w.app
-        .seed(&[("z4", "Zoom four", Some(420000000000000001), AuthType::Jwt)])
+        .seed(&[("z4", "Zoom four", Some(OWNER), AuthType::Jwt)])
         .await;
     let several = discord::send_signed(&w.app, discord::button("702", "c1:mm", OWNER)).await;
     assert_eq!(several["data"]["flags"], EPHEMERAL, "privately");
@@ -680,7 +682,7 @@ async fn progress_answers_with_the_chart_and_its_points_follow_the_audit_history
     w.app
         .seed(&[
             ("z5", "Zoom five", None, AuthType::Jwt),
-            ("z2", "Zoom two", Some(430000000000000001), AuthType::OAuth2),
+            ("z2", "Zoom two", Some(OTHER_USER), AuthType::OAuth2),
         ])
         .await;
     let history = w.app.store.progress_history().await.expect("history");
@@ -746,7 +748,7 @@ async fn the_terminal_prints_reminders_as_they_fall_due_with_the_chart_saved() {
         "2025-12-08T12:00:00Z",
     )
     .await;
-    app.seed(&[("z1", "Zoom one", Some(42), AuthType::Jwt)])
+    app.seed(&[("z1", "Zoom one", Some("42"), AuthType::Jwt)])
         .await;
     let console = std::sync::Arc::new(crate::helpers::ScriptedConsole::open());
     let terminal = {

@@ -5,14 +5,13 @@
 use crate::fake_discord::{self as discord, callback, option, FakeDiscord, EPHEMERAL, MEMBER};
 use crate::fake_zoom::{FakeZoom, TokenMode, CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{
-    at, authorize_link, browser, metric, TestApp, TestDir, NOW, OWNER, PUBLIC_BASE, SEALING_KEY,
+    at, authorize_link, browser, metric, TestApp, TestDir, NOW, OTHER_USER, OWNER, PUBLIC_BASE,
+    SEALING_KEY,
 };
 use crate::openapi::{assert_channel_message, assert_followup, assert_message_edit};
 use cutover::chat::Reply;
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
 use serde_json::{json, Value};
-
-const OTHER: &str = "430000000000000001";
 
 pub struct World {
     pub app: TestApp,
@@ -69,8 +68,8 @@ impl World {
         let config = Self::config(&dir, &zoom, &discord, extra, &security);
         let app = TestApp::spawn_with(dir, &config, NOW).await;
         app.seed(&[
-            ("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt),
-            ("z2", "Zoom two", Some(420000000000000001), AuthType::Jwt),
+            ("z1", "Zoom one", Some(OWNER), AuthType::Jwt),
+            ("z2", "Zoom two", Some(OWNER), AuthType::Jwt),
         ])
         .await;
         let browser = browser();
@@ -694,7 +693,7 @@ async fn one_live_link_per_connection_and_a_fresh_link_voids_the_old() {
                 "922",
                 "c1:mf:z1",
                 &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
-                OTHER,
+                OTHER_USER,
             );
             submit["member"]["permissions"] = json!("32");
             submit
@@ -760,7 +759,7 @@ async fn bad_credentials_are_refused_privately_without_repeating_the_secret() {
             "926",
             "c1:mf:z1",
             &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
-            OTHER,
+            OTHER_USER,
         ))
         .await;
     assert!(r["data"]["content"]
@@ -1114,7 +1113,7 @@ async fn an_exchange_interrupted_by_a_crash_does_not_block_the_connection_foreve
 #[tokio::test]
 async fn debug_output_never_shows_a_form_value_or_a_links_state() {
     let w = World::start().await;
-    let caller = crate::helpers::user(420000000000000001);
+    let caller = crate::helpers::user(OWNER.parse().expect("owner id"));
     let action = cutover::chat::Action::ModalSubmit {
         id: "c1:mf:z1".into(),
         values: vec![
@@ -1197,7 +1196,7 @@ async fn a_slow_button_answer_that_is_private_arrives_as_a_private_follow_up() {
         "961",
         "c1:mf:z1",
         &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
-        OTHER,
+        OTHER_USER,
     );
     admin["member"]["permissions"] = json!("32");
     authorize_link(&w.send(admin).await["data"]);

@@ -3,7 +3,7 @@
 //! searched for the secrets involved.
 
 use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{browser, listening_address, TestDir, SEALING_KEY};
+use crate::helpers::{browser, listening_address, TestDir, PUBLIC_BASE, SEALING_KEY};
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::ChildStdout;
@@ -57,7 +57,7 @@ async fn the_terminal_runs_the_whole_switch_and_no_secret_reaches_a_log() {
         .arg(&config)
         .env("RUST_LOG", "debug")
         .env("CUTOVER__SECURITY__SEALING_KEY", SEALING_KEY)
-        .env("CUTOVER__SERVER__PUBLIC_BASE_URL", "http://cutover.test")
+        .env("CUTOVER__SERVER__PUBLIC_BASE_URL", PUBLIC_BASE)
         .env(
             "CUTOVER__ZOOM__AUTHORIZE_URL",
             format!("{}/oauth/authorize", zoom.base_url),
@@ -105,7 +105,7 @@ async fn the_terminal_runs_the_whole_switch_and_no_secret_reaches_a_log() {
         .expect("location")
         .to_owned();
     let back = location
-        .strip_prefix("http://cutover.test")
+        .strip_prefix(PUBLIC_BASE)
         .expect("our redirect URI")
         .to_owned();
     let page = browser
