@@ -3,8 +3,8 @@
 
 use crate::fake_discord::{self as discord, option, MANAGE_GUILD};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
+use crate::helpers::World;
 use crate::helpers::{authorize_link, OTHER_USER, OWNER};
-use crate::switch::World;
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
 use serde_json::json;
 

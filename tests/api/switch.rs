@@ -2,142 +2,23 @@
 //! link followed like a browser through the fake Zoom, the callback over HTTP, and what
 //! the fakes (Zoom and Discord) received.
 
-use crate::fake_discord::{self as discord, callback, option, FakeDiscord, EPHEMERAL, MEMBER};
-use crate::fake_zoom::{FakeZoom, TokenMode, CLIENT_ID, CLIENT_SECRET};
+use crate::fake_discord::{self as discord, callback, option, EPHEMERAL, MEMBER};
+use crate::fake_zoom::{TokenMode, CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{
-    at, authorize_link, browser, metric, TestApp, TestDir, NOW, OTHER_USER, OWNER, PUBLIC_BASE,
-    SEALING_KEY,
+    at, authorize_link, metric, Setup, World, NOW, OTHER_USER, OWNER, PUBLIC_BASE, SEALING_KEY,
 };
-use crate::openapi::{assert_channel_message, assert_followup, assert_message_edit};
+use crate::openapi::{assert_channel_message, assert_followup};
 use cutover::chat::Reply;
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
 use serde_json::{json, Value};
 
-pub struct World {
-    pub app: TestApp,
-    pub zoom: FakeZoom,
-    pub discord: FakeDiscord,
-    browser: reqwest::Client,
-    extra: String,
-    /// The `[security]` section.
-    security: String,
-}
-
-/// A world whose program is stopped: the database and the fakes are kept.
-pub struct Stopped {
-    pub dir: TestDir,
-    zoom: FakeZoom,
-    discord: FakeDiscord,
-    browser: reqwest::Client,
-    extra: String,
-    security: String,
-}
-
-impl Stopped {
-    /// Writes the configuration with this `[security]` section; its path.
-    pub fn config(&self, security: &str) -> std::path::PathBuf {
-        World::config(&self.dir, &self.zoom, &self.discord, &self.extra, security)
-    }
-
-    /// Starts the program again, with this `[security]` section from now on.
-    pub async fn start(self, security: String, now: &str) -> World {
-        let config = self.config(&security);
-        let app = TestApp::spawn_with(self.dir, &config, now).await;
-        World {
-            app,
-            zoom: self.zoom,
-            discord: self.discord,
-            browser: self.browser,
-            extra: self.extra,
-            security,
-        }
-    }
-}
-
+/// What the switch tests, and the files built on them, do with a world: follow a link
+/// through Zoom, fetch the callback, read what was stored.
 impl World {
-    pub async fn start() -> Self {
-        Self::start_with("").await
-    }
-
-    /// `extra`: more keys for the `[zoom]` section.
-    pub async fn start_with(extra: &str) -> Self {
-        let zoom = FakeZoom::start().await;
-        let discord = FakeDiscord::start().await;
-        let dir = TestDir::new();
-        let security = dir.sealing_key();
-        let config = Self::config(&dir, &zoom, &discord, extra, &security);
-        let app = TestApp::spawn_with(dir, &config, NOW).await;
-        app.seed(&[
-            ("z1", "Zoom one", Some(OWNER), AuthType::Jwt),
-            ("z2", "Zoom two", Some(OWNER), AuthType::Jwt),
-        ])
-        .await;
-        let browser = browser();
-        Self {
-            app,
-            zoom,
-            discord,
-            browser,
-            extra: extra.to_owned(),
-            security,
-        }
-    }
-
-    fn config(
-        dir: &TestDir,
-        zoom: &FakeZoom,
-        discord: &FakeDiscord,
-        extra: &str,
-        security: &str,
-    ) -> std::path::PathBuf {
-        let rest = format!(
-            "{}{extra}{security}{}[reminders]\nchannel_id = \"{}\"\n",
-            zoom.config(),
-            discord.bot_config(dir),
-            discord::CHANNEL_ID,
-        );
-        dir.config_with_server(&format!("public_base_url = \"{PUBLIC_BASE}\"\n"), &rest)
-    }
-
-    /// Stops the program and starts it again on the same database and settings.
-    pub async fn restart(self) -> Self {
-        self.restart_at(NOW).await
-    }
-
-    /// As `restart`, with the clock at `now`.
-    pub async fn restart_at(self, now: &str) -> Self {
-        let stopped = self.stop().await;
-        let security = stopped.security.clone();
-        stopped.start(security, now).await
-    }
-
-    pub async fn stop(self) -> Stopped {
-        let Self {
-            app,
-            zoom,
-            discord,
-            browser,
-            extra,
-            security,
-        } = self;
-        Stopped {
-            dir: app.stop().await,
-            zoom,
-            discord,
-            browser,
-            extra,
-            security,
-        }
-    }
-
-    pub async fn send(&self, interaction: Value) -> Value {
-        discord::send_signed(&self.app, interaction).await
-    }
-
     /// A browser following the link: Zoom redirects to the callback, which is fetched
     /// from this program (the configured public address is only a name here).
     pub async fn follow(&self, link: &str) -> String {
-        let to_zoom = self.browser.get(link).send().await.expect("zoom authorize");
+        let to_zoom = self.open(link).await;
         assert_eq!(to_zoom.status(), 303, "Zoom redirects back");
         let location = to_zoom.headers()["location"]
             .to_str()
@@ -151,12 +32,7 @@ impl World {
 
     /// Fetches a callback path and returns (status, page, content security policy).
     pub async fn callback(&self, path_and_query: &str) -> (u16, String, String) {
-        let response = self
-            .browser
-            .get(self.app.url(path_and_query))
-            .send()
-            .await
-            .expect("callback");
+        let response = self.open(&format!("{PUBLIC_BASE}{path_and_query}")).await;
         let status = response.status().as_u16();
         let csp = response
             .headers()
@@ -196,20 +72,6 @@ impl World {
             .expect("read")
             .expect("exists")
             .state
-    }
-
-    /// The private message edit for a submit's interaction, once it arrives.
-    pub async fn edit_of(&self, answer_token: &str) -> Value {
-        let path = format!(
-            "/api/v10/webhooks/{}/{answer_token}/messages/@original",
-            discord::APPLICATION_ID
-        );
-        let edit = self
-            .discord
-            .wait_for_request(|r| r.method == "PATCH" && r.path == path)
-            .await;
-        assert_message_edit(&edit.body);
-        edit.body
     }
 }
 
@@ -602,7 +464,11 @@ async fn a_failing_or_silent_token_endpoint_is_reported_and_never_retried() {
 
 #[tokio::test]
 async fn a_token_endpoint_timeout_ends_the_attempt() {
-    let w = World::start_with("request_timeout = \"1s\"\n").await;
+    let w = World::start_with(Setup {
+        zoom: "request_timeout = \"1s\"\n".into(),
+        ..Setup::default()
+    })
+    .await;
     w.zoom.set_token_mode(TokenMode::Hang);
     let back = linked(&w, "917").await;
     let (status, page, _) = w.callback(&back).await;
@@ -890,7 +756,11 @@ async fn two_rounds_at_once_send_a_refresh_token_once() {
 
 #[tokio::test]
 async fn a_refresh_that_meets_a_zoom_error_or_a_hang_is_retried_not_reauthorized() {
-    let w = World::start_with("request_timeout = \"1s\"\n").await;
+    let w = World::start_with(Setup {
+        zoom: "request_timeout = \"1s\"\n".into(),
+        ..Setup::default()
+    })
+    .await;
     let back = linked(&w, "932").await;
     assert_eq!(w.callback(&back).await.0, 200);
     w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(55));
