@@ -4,11 +4,9 @@
 //! exchanges the code itself), and what every fake received.
 
 use crate::fake_celigo::{docs, FakeCeligo, Fault, TOKEN};
-use crate::fake_discord::{
-    self as discord, callback, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD, MEMBER,
-};
-use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET};
-use crate::helpers::{at, authorize_link, browser, TestApp, TestDir, NOW, OWNER, PUBLIC_BASE};
+use crate::fake_discord::{self as discord, callback, option, EPHEMERAL, MANAGE_GUILD, MEMBER};
+use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET};
+use crate::helpers::{at, authorize_link, Setup, Stopped, World, NOW, OWNER, PUBLIC_BASE};
 use crate::openapi::assert_channel_message;
 use axum::http::Method;
 use cutover::domain::{ConnectionId, ConnectionState, MigratedVia};
@@ -17,37 +15,32 @@ use serde_json::{json, Value};
 pub const Z1: &str = "64b7f1c2a9e3d40000000001";
 const ADMIN: &str = "410000000000000001";
 
+/// A world with integrator.io too: everything a [`World`] is (through `Deref`), and the
+/// fake integrator.io it is configured for.
 pub struct CeligoWorld {
-    pub app: TestApp,
+    world: World,
     pub celigo: FakeCeligo,
-    pub zoom: FakeZoom,
-    pub discord: FakeDiscord,
-    browser: reqwest::Client,
-    token: String,
-    extra: String,
+}
+
+impl std::ops::Deref for CeligoWorld {
+    type Target = World;
+
+    fn deref(&self) -> &World {
+        &self.world
+    }
 }
 
 impl CeligoWorld {
     /// Starts the fakes, then cutover with `token` for integrator.io and `extra` keys in
     /// `[celigo]`; `seed` fills the fake integrator.io first.
     pub async fn start_with(token: &str, extra: &str, seed: impl FnOnce(&FakeCeligo)) -> Self {
-        let zoom = FakeZoom::start().await;
-        let celigo = FakeCeligo::start(&zoom.base_url).await;
+        let mut stopped = Stopped::fresh(Setup::default()).await;
+        let celigo = FakeCeligo::start(&stopped.zoom.base_url).await;
         seed(&celigo);
-        let discord = FakeDiscord::start().await;
-        let dir = TestDir::new();
-        let config = Self::config(&dir, &zoom, &celigo, &discord, token, extra);
-        let app = TestApp::spawn_with(dir, &config, NOW).await;
-        let browser = browser();
-        Self {
-            app,
-            celigo,
-            zoom,
-            discord,
-            browser,
-            token: token.to_owned(),
-            extra: extra.to_owned(),
-        }
+        let token_file = stopped.dir.write("celigo.token", token);
+        stopped.setup.sections = celigo.config(&token_file, extra);
+        let world = stopped.start(NOW).await;
+        Self { world, celigo }
     }
 
     /// One Zoom connection on JWT in integrator.io, synced into cutover and owned by OWNER.
@@ -76,54 +69,12 @@ impl CeligoWorld {
         w
     }
 
-    fn config(
-        dir: &TestDir,
-        zoom: &FakeZoom,
-        celigo: &FakeCeligo,
-        discord: &FakeDiscord,
-        token: &str,
-        extra: &str,
-    ) -> std::path::PathBuf {
-        let celigo_token = dir.write("celigo.token", token);
-        let rest = format!(
-            "{}{}{}{}[reminders]\nchannel_id = \"{}\"\n",
-            zoom.config(),
-            celigo.config(&celigo_token, extra),
-            dir.sealing_key(),
-            discord.bot_config(dir),
-            discord::CHANNEL_ID,
-        );
-        dir.config_with_server(&format!("public_base_url = \"{PUBLIC_BASE}\"\n"), &rest)
-    }
-
-    /// Stops cutover and starts it again on the same database, fakes and settings.
+    /// Stops cutover and starts it again on the same database, fakes and settings, the
+    /// clock where it stood.
     pub async fn restart(self) -> Self {
-        let Self {
-            app,
-            celigo,
-            zoom,
-            discord,
-            browser,
-            token,
-            extra,
-        } = self;
-        let now = app.clock_now();
-        let dir = app.stop().await;
-        let config = Self::config(&dir, &zoom, &celigo, &discord, &token, &extra);
-        let app = TestApp::spawn_with(dir, &config, &now.to_rfc3339()).await;
-        Self {
-            app,
-            celigo,
-            zoom,
-            discord,
-            browser,
-            token,
-            extra,
-        }
-    }
-
-    pub async fn send(&self, interaction: Value) -> Value {
-        discord::send_signed(&self.app, interaction).await
+        let Self { world, celigo } = self;
+        let world = world.restart().await;
+        Self { world, celigo }
     }
 
     /// The first edit of a deferred answer whose text contains `wanted`.
@@ -148,16 +99,7 @@ impl CeligoWorld {
 
     /// The deferred answer's first edit, whatever it says.
     pub async fn first_edit(&self, interaction: &str) -> Value {
-        let path = format!(
-            "/api/v10/webhooks/{}/token-{interaction}/messages/@original",
-            discord::APPLICATION_ID
-        );
-        let edit = self
-            .discord
-            .wait_for_request(|r| r.method == "PATCH" && r.path == path)
-            .await;
-        crate::openapi::assert_message_edit(&edit.body);
-        edit.body
+        self.edit_of(&format!("token-{interaction}")).await
     }
 
     /// `/cutover connection sync` by an admin: deferred at once, the summary as an edit.
@@ -200,15 +142,6 @@ impl CeligoWorld {
         );
         assert_eq!(answer["data"]["flags"], EPHEMERAL, "privately");
         self.first_edit(interaction).await
-    }
-
-    /// A browser opening a link or page (cutover's addresses are fetched from the app).
-    pub async fn open(&self, url: &str) -> reqwest::Response {
-        let url = match url.strip_prefix(PUBLIC_BASE) {
-            Some(path) => self.app.url(path),
-            None => url.to_owned(),
-        };
-        self.browser.get(url).send().await.expect("browser request")
     }
 
     fn location(response: &reqwest::Response) -> String {
