@@ -271,6 +271,8 @@ pub struct World {
     setup: Setup,
     /// The `[security]` section it runs with.
     security: String,
+    /// The configuration file it runs on.
+    config: PathBuf,
 }
 
 /// A world whose program is not running, not yet or no longer: its folder (database
@@ -331,6 +333,7 @@ impl Stopped {
             browser: self.browser,
             setup: self.setup,
             security: self.security,
+            config,
         }
     }
 }
@@ -363,6 +366,7 @@ impl World {
             browser,
             setup,
             security,
+            config: _,
         } = self;
         Stopped {
             dir: app.stop().await,
@@ -383,6 +387,11 @@ impl World {
     /// As `restart`, with the clock at `now`.
     pub async fn restart_at(self, now: &str) -> Self {
         self.stop().await.start(now).await
+    }
+
+    /// The configuration file the program runs on.
+    pub fn config(&self) -> &Path {
+        &self.config
     }
 
     /// Sends a signed interaction to the HTTP endpoint, as Discord would; the answer.
