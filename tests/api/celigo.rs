@@ -272,11 +272,31 @@ fn assert_kept(original: &Value, sent: &Value) {
     );
 }
 
-#[tokio::test]
-async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_click() {
+/// `CeligoWorld::start` and the owner's submit (interaction 901) with the right
+/// credentials: the world, z1's definition in integrator.io as it was, and the private
+/// answer.
+async fn submitted() -> (CeligoWorld, Value, Value) {
     let w = CeligoWorld::start().await;
     let original = w.celigo.connection(Z1);
     let answer = w.submit("901", CLIENT_ID, CLIENT_SECRET).await;
+    (w, original, answer)
+}
+
+/// The person clicks: cutover → integrator.io's address → Zoom → integrator.io. The
+/// watch pings once as the link is opened (not working yet: the fake answers with an
+/// error until consent), so later pings show it pinging until it works, however fast the
+/// machine is. The browser's last response.
+async fn click_through(w: &CeligoWorld, link: &str) -> reqwest::Response {
+    let to_zoom = w.open_link(link).await;
+    w.celigo
+        .wait_for("a ping before consent", |r| r.path.ends_with("/ping"))
+        .await;
+    w.consent(&to_zoom).await
+}
+
+#[tokio::test]
+async fn a_celigo_submit_answers_privately_with_the_redirect_url_to_register_and_the_link() {
+    let (w, _, answer) = submitted().await;
     let message = text(&answer);
     assert!(
         message.contains("switched the connection to OAuth 2.0 in integrator.io")
@@ -299,8 +319,11 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
         link.starts_with("http://cutover.test/oauth/celigo/start?state="),
         "{link}"
     );
+}
 
-    // What integrator.io received: the iClient, then the whole definition switched.
+#[tokio::test]
+async fn a_celigo_submit_creates_an_iclient_with_the_persons_credentials_and_zooms_addresses() {
+    let (w, _, _) = submitted().await;
     let requests = w.celigo.requests();
     assert!(requests.iter().all(|r| r.authorization.as_deref()
         == Some(&format!("Bearer {TOKEN}"))
@@ -329,10 +352,17 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
         format!("{}/oauth/token", w.zoom.base_url)
     );
     assert_eq!(oauth2["validDomainNames"], json!(["127.0.0.1"]));
+}
+
+#[tokio::test]
+async fn a_celigo_submit_puts_the_definition_on_oauth_with_the_iclient_and_every_other_field_kept()
+{
+    let (w, original, _) = submitted().await;
     let iclient = w.celigo.iclients()[0]["_id"]
         .as_str()
         .expect("id")
         .to_owned();
+    let requests = w.celigo.requests();
     let put = requests
         .iter()
         .find(|r| r.method == "PUT")
@@ -353,8 +383,12 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
             .is_none(),
         "return_to_cutover is off"
     );
+}
 
-    // Awaiting authorization, as Celigo's UI would leave it, with the definition kept.
+/// As Celigo's UI would leave it, with the definition as it was kept in the audit log.
+#[tokio::test]
+async fn after_a_celigo_submit_the_connection_awaits_authorization_with_its_definition_kept() {
+    let (w, _, _) = submitted().await;
     let c = w.connection().await;
     assert_eq!(c.state, ConnectionState::AwaitingAuthorization);
     let audit = w
@@ -386,16 +420,12 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
         .as_str()
         .unwrap_or_default()
         .contains("awaiting authorization"));
+}
 
-    // The person clicks: cutover → integrator.io's address → Zoom → integrator.io.
-    // The watch pings once as the link is opened (not working yet: the fake answers
-    // with an error until consent), so the pings below show it pinging until it works,
-    // however fast the machine is.
-    let to_zoom = w.open_link(&link).await;
-    w.celigo
-        .wait_for("a ping before consent", |r| r.path.ends_with("/ping"))
-        .await;
-    let landed = w.consent(&to_zoom).await;
+#[tokio::test]
+async fn the_persons_consent_completes_the_celigo_switch_and_the_channel_hears_of_it() {
+    let (w, _, answer) = submitted().await;
+    let landed = click_through(&w, &authorize_link(&answer)).await;
     assert_eq!(landed.status(), 200);
     let exchange = &w.zoom.token_requests()[0];
     assert_eq!(
@@ -435,7 +465,19 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
         pings.len() >= 2 && pings.last() == Some(&200),
         "pinged until it worked: {pings:?}"
     );
+    for request in w.discord.requests() {
+        assert!(
+            !request.body.to_string().contains(CLIENT_SECRET),
+            "the secret never goes to Discord"
+        );
+    }
+}
 
+#[tokio::test]
+async fn once_switched_in_integrator_io_migration_status_says_by_whom() {
+    let (w, _, answer) = submitted().await;
+    click_through(&w, &authorize_link(&answer)).await;
+    w.edit_saying("901", "Done").await;
     let status = json!([{ "name": "status", "type": option::SUB_COMMAND, "options": [{ "name": "connection", "type": option::STRING, "value": Z1 }] }]);
     let r = w
         .send(discord::command("903", "migration", status, OWNER, MEMBER))
@@ -446,12 +488,6 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
             && t.contains("migration.prepared"),
         "{t}"
     );
-    for request in w.discord.requests() {
-        assert!(
-            !request.body.to_string().contains(CLIENT_SECRET),
-            "the secret never goes to Discord"
-        );
-    }
 }
 
 fn base64_pair(id: &str, secret: &str) -> String {
