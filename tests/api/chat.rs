@@ -326,13 +326,27 @@ impl ParseId for str {
     }
 }
 
-#[tokio::test]
-async fn admins_manage_the_inventory_deadlines_and_reminders_from_chat() {
-    let app = TestApp::spawn("", NOW).await;
-    app.seed(&[("z1", "Zoom one", Some("42"), AuthType::Jwt)])
-        .await;
-    let admin = admin(1);
+/// Every change is in the audit log, with who did it (`expected`: "action actor").
+async fn assert_audited(app: &TestApp, expected: &[&str]) {
+    let actions: Vec<String> = app
+        .store
+        .audit_entries(None, 50)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| format!("{} {}", e.action, e.actor))
+        .collect();
+    for expected in expected {
+        assert!(
+            actions.contains(&(*expected).to_owned()),
+            "{expected} in {actions:?}"
+        );
+    }
+}
 
+#[tokio::test]
+async fn a_member_is_refused_the_admins_commands() {
+    let app = TestApp::spawn("", NOW).await;
     let reply = app
         .command(
             user(42),
@@ -344,7 +358,14 @@ async fn admins_manage_the_inventory_deadlines_and_reminders_from_chat() {
         message(&reply).text.contains("is for admins"),
         "a member is refused"
     );
+}
 
+#[tokio::test]
+async fn admins_add_assign_and_remove_connections_from_chat() {
+    let app = TestApp::spawn("", NOW).await;
+    app.seed(&[("z1", "Zoom one", Some("42"), AuthType::Jwt)])
+        .await;
+    let admin = admin(1);
     let reply = app
         .command(
             admin,
@@ -385,7 +406,21 @@ async fn admins_manage_the_inventory_deadlines_and_reminders_from_chat() {
         .command(admin, "cutover connection remove", &[("id", "z1")])
         .await;
     assert_eq!(message(&reply).text, "Removed `z1` from the inventory.");
+    assert_audited(
+        &app,
+        &[
+            "connection.add discord:1",
+            "connection.assign discord:1",
+            "connection.remove discord:1",
+        ],
+    )
+    .await;
+}
 
+#[tokio::test]
+async fn admins_add_and_remove_deadlines_from_chat_and_members_see_them() {
+    let app = TestApp::spawn("", NOW).await;
+    let admin = admin(1);
     let reply = app
         .command(
             admin,
@@ -434,7 +469,17 @@ async fn admins_manage_the_inventory_deadlines_and_reminders_from_chat() {
         message(&reply).text,
         "The option id must be a whole number, not \"one\"."
     );
+    assert_audited(
+        &app,
+        &["deadline.add discord:1", "deadline.remove discord:1"],
+    )
+    .await;
+}
 
+#[tokio::test]
+async fn admins_set_the_reminders_channel_and_pause_and_resume_them_from_chat() {
+    let app = TestApp::spawn("", NOW).await;
+    let admin = admin(1);
     let reply = app
         .command(admin, "cutover reminders channel", &[("channel", "<#555>")])
         .await;
@@ -447,31 +492,15 @@ async fn admins_manage_the_inventory_deadlines_and_reminders_from_chat() {
     );
     app.command(admin, "cutover reminders resume", &[]).await;
     assert!(!app.store.reminder_state().await.expect("state").paused);
-
-    // Every change is in the audit log, with who did it.
-    let actions: Vec<String> = app
-        .store
-        .audit_entries(None, 50)
-        .await
-        .expect("audit")
-        .into_iter()
-        .map(|e| format!("{} {}", e.action, e.actor))
-        .collect();
-    for expected in [
-        "connection.add discord:1",
-        "connection.assign discord:1",
-        "connection.remove discord:1",
-        "deadline.add discord:1",
-        "deadline.remove discord:1",
-        "reminders.channel discord:1",
-        "reminders.pause discord:1",
-        "reminders.resume discord:1",
-    ] {
-        assert!(
-            actions.contains(&expected.to_owned()),
-            "{expected} in {actions:?}"
-        );
-    }
+    assert_audited(
+        &app,
+        &[
+            "reminders.channel discord:1",
+            "reminders.pause discord:1",
+            "reminders.resume discord:1",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
