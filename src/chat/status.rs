@@ -1,7 +1,9 @@
 //! `/migration status`: where a connection's switch stands, and what happened to it.
 
 use super::{Caller, ChatCore, ChatError, Message, Reply};
-use crate::domain::{Actor, ConnectionSource, ConnectionState, MigratedVia, ShowFilter};
+use crate::domain::{
+    Actor, Connection, ConnectionId, ConnectionSource, ConnectionState, MigratedVia, ShowFilter,
+};
 use crate::markdown::{escape, truncate};
 use crate::store::{AuditAction, ConnectionQuery};
 use crate::switch::FINISH_IN_INTEGRATOR_IO;
@@ -15,6 +17,72 @@ fn person(who: &str) -> String {
     }
 }
 
+/// The connection's first lines: id, name, owner, authentication and state, and where
+/// it comes from when that is integrator.io.
+fn summary(connection: &Connection) -> String {
+    let owner = connection.owner.map_or_else(
+        || "no owner".to_owned(),
+        |o| format!("owner {}", o.mention()),
+    );
+    let mut text = format!(
+        "**`{}` {}** · {owner}\nAuthentication: {} · {}",
+        connection.id,
+        escape(connection.name.as_str()),
+        connection.auth_type.label(),
+        connection.state.label()
+    );
+    if connection.source == ConnectionSource::Celigo {
+        text.push_str("\nFrom integrator.io");
+        if connection.offline == Some(true) {
+            text.push_str(" · offline there");
+        }
+    }
+    if let Some(at) = connection.removed_at {
+        text.push_str(&format!(
+            "\nNo longer in integrator.io: a sync found it gone <t:{}:R>.",
+            at.timestamp()
+        ));
+    }
+    text
+}
+
+/// Where the switch stands: what is left to do, or how, by whom and when it was
+/// switched (a line of its own, or nothing).
+fn switch_standing(connection: &Connection) -> String {
+    let when = connection
+        .migrated_at
+        .map(|at| format!(" <t:{}:R>", at.timestamp()))
+        .unwrap_or_default();
+    let by = connection
+        .migrated_by
+        .as_deref()
+        .map(|by| format!(" by {}", person(by)))
+        .unwrap_or_default();
+    match (connection.state, connection.migrated_via) {
+        (ConnectionState::Pending, _) => format!(
+            "\nNot switched yet: its owner or an admin can run `/migrate connection:{}`.",
+            connection.id
+        ),
+        (ConnectionState::AwaitingAuthorization, _) => format!(
+            "\nOn OAuth 2.0 in integrator.io, awaiting authorization: its owner or an admin runs \
+             `/migrate connection:{}` (or presses \"Get a fresh link\") and allows access in Zoom.",
+            connection.id
+        ),
+        (_, Some(MigratedVia::Direct)) => format!(
+            "\nSwitched{by}{when} in cutover only: cutover verified the Zoom app and keeps its token, but the \
+             connection in integrator.io was not changed. Remaining step: {FINISH_IN_INTEGRATOR_IO}"
+        ),
+        (_, Some(MigratedVia::Celigo)) => format!("\nSwitched in integrator.io{by}{when}."),
+        (_, Some(MigratedVia::IntegratorIo)) => {
+            format!("\nSwitched in integrator.io, outside cutover (found{when}).")
+        }
+        (_, Some(MigratedVia::Inventory)) => {
+            format!("\nRecorded as switched by an import{when}.")
+        }
+        (_, None) => String::new(),
+    }
+}
+
 impl ChatCore {
     pub(super) async fn migration_status(
         &self,
@@ -25,65 +93,17 @@ impl ChatCore {
             return self.own_status(caller).await;
         };
         let connection = self.named_connection(raw_id).await?;
-        let id = connection.id.clone();
-        let owner = connection.owner.map_or_else(
-            || "no owner".to_owned(),
-            |o| format!("owner {}", o.mention()),
-        );
-        let mut text = format!(
-            "**`{}` {}** · {owner}\nAuthentication: {} · {}",
-            connection.id,
-            escape(connection.name.as_str()),
-            connection.auth_type.label(),
-            connection.state.label()
-        );
-        if connection.source == ConnectionSource::Celigo {
-            text.push_str("\nFrom integrator.io");
-            if connection.offline == Some(true) {
-                text.push_str(" · offline there");
-            }
-        }
-        if let Some(at) = connection.removed_at {
-            text.push_str(&format!(
-                "\nNo longer in integrator.io: a sync found it gone <t:{}:R>.",
-                at.timestamp()
-            ));
-        }
-        let when = connection
-            .migrated_at
-            .map(|at| format!(" <t:{}:R>", at.timestamp()))
-            .unwrap_or_default();
-        let by = connection
-            .migrated_by
-            .as_deref()
-            .map(|by| format!(" by {}", person(by)))
-            .unwrap_or_default();
-        match (connection.state, connection.migrated_via) {
-            (ConnectionState::Pending, _) => text.push_str(&format!(
-                "\nNot switched yet: its owner or an admin can run `/migrate connection:{}`.",
-                connection.id
-            )),
-            (ConnectionState::AwaitingAuthorization, _) => text.push_str(&format!(
-                "\nOn OAuth 2.0 in integrator.io, awaiting authorization: its owner or an admin runs \
-                 `/migrate connection:{}` (or presses \"Get a fresh link\") and allows access in Zoom.",
-                connection.id
-            )),
-            (_, Some(MigratedVia::Direct)) => text.push_str(&format!(
-                "\nSwitched{by}{when} in cutover only: cutover verified the Zoom app and keeps its token, but the \
-                 connection in integrator.io was not changed. Remaining step: {FINISH_IN_INTEGRATOR_IO}"
-            )),
-            (_, Some(MigratedVia::Celigo)) => {
-                text.push_str(&format!("\nSwitched in integrator.io{by}{when}."))
-            }
-            (_, Some(MigratedVia::IntegratorIo)) => text.push_str(&format!(
-                "\nSwitched in integrator.io, outside cutover (found{when})."
-            )),
-            (_, Some(MigratedVia::Inventory)) => {
-                text.push_str(&format!("\nRecorded as switched by an import{when}."))
-            }
-            (_, None) => {}
-        }
-        let history = self.store.audit_entries(Some(&id), 10).await?;
+        let mut text = summary(&connection);
+        text.push_str(&switch_standing(&connection));
+        text.push_str(&self.history(&connection.id).await?);
+        Ok(Reply::Message(Message::private(text)))
+    }
+
+    /// The connection's last ten audit entries, newest first, under a heading (nothing
+    /// when it has none).
+    async fn history(&self, id: &ConnectionId) -> Result<String, ChatError> {
+        let history = self.store.audit_entries(Some(id), 10).await?;
+        let mut text = String::new();
         if !history.is_empty() {
             text.push_str("\n\n**History** (newest first)");
             for entry in history {
@@ -102,7 +122,7 @@ impl ChatCore {
                 ));
             }
         }
-        Ok(Reply::Message(Message::private(text)))
+        Ok(text)
     }
 
     async fn own_status(&self, caller: Caller) -> Result<Reply, ChatError> {

@@ -344,6 +344,30 @@ impl Reminders {
         if caught_up == Delivery::ChannelRefused {
             return Ok(plan.next);
         }
+        let due = self
+            .send_due(&outlet, &channel, &plan, &calendar, &context)
+            .await?;
+        if due == Delivery::ChannelRefused {
+            return Ok(plan.next);
+        }
+        // Sent again last: they are late already; fresh posts go first.
+        let stale = self.send_stale(&outlet, stale, &calendar, &context).await?;
+        if stale == Delivery::ChannelRefused {
+            return Ok(plan.next);
+        }
+        self.store.advance_reminder_watermark(&channel, now).await?;
+        Ok(plan.next)
+    }
+
+    /// The plan's due posts, each claimed and, if this process won the claim, sent.
+    async fn send_due(
+        &self,
+        outlet: &Outlet,
+        channel: &str,
+        plan: &schedule::Plan,
+        calendar: &Calendar<'_>,
+        context: &Context,
+    ) -> anyhow::Result<Delivery> {
         // A digest superseded by a milestone leaves its chart to that milestone: the day
         // still gets its burndown.
         let mut chart_owed = plan
@@ -355,7 +379,7 @@ impl Reminders {
                 .store
                 .claim_reminder(
                     &slot.key,
-                    &channel,
+                    channel,
                     post_kind(slot),
                     slot.at,
                     &self.instance,
@@ -365,21 +389,31 @@ impl Reminders {
             else {
                 continue;
             };
-            let Some(mut post) = self.slot_post(&calendar, slot, &context) else {
+            let Some(mut post) = self.slot_post(calendar, slot, context) else {
                 continue;
             };
             post.chart |= std::mem::take(&mut chart_owed);
-            if self.send(&outlet, &claim, &post).await? == Delivery::ChannelRefused {
-                return Ok(plan.next);
+            if self.send(outlet, &claim, &post).await? == Delivery::ChannelRefused {
+                return Ok(Delivery::ChannelRefused);
             }
         }
-        // Sent again last: they are late already; fresh posts go first.
+        Ok(Delivery::Done)
+    }
+
+    /// The claims this process took over, sent again; one whose deadline is gone fails.
+    async fn send_stale(
+        &self,
+        outlet: &Outlet,
+        stale: Vec<PostClaim>,
+        calendar: &Calendar<'_>,
+        context: &Context,
+    ) -> anyhow::Result<Delivery> {
         for claim in stale {
             tracing::info!(key = %claim.key, tries = claim.tries, "sending a reminder whose claim went stale");
-            match self.post_for(&claim, &calendar, &context).await? {
+            match self.post_for(&claim, calendar, context).await? {
                 Some(post) => {
-                    if self.send(&outlet, &claim, &post).await? == Delivery::ChannelRefused {
-                        return Ok(plan.next);
+                    if self.send(outlet, &claim, &post).await? == Delivery::ChannelRefused {
+                        return Ok(Delivery::ChannelRefused);
                     }
                 }
                 None => {
@@ -390,8 +424,7 @@ impl Reminders {
                 }
             }
         }
-        self.store.advance_reminder_watermark(&channel, now).await?;
-        Ok(plan.next)
+        Ok(Delivery::Done)
     }
 
     /// What fell due while away (and claims left unsent too long to send safely): one
@@ -510,37 +543,62 @@ impl Reminders {
         post: &Post,
     ) -> anyhow::Result<Delivery> {
         let chart = if post.chart {
-            match self.chart().await {
-                Ok(png) => Some(png),
-                Err(e) => {
-                    tracing::warn!(error = %e, "the burndown chart could not be drawn; posting without it");
-                    None
-                }
-            }
+            self.drawn_chart().await
         } else {
             None
         };
-        let (http, channel) = match outlet {
-            Outlet::Terminal => {
-                let saved = match &chart {
-                    Some(png) => self
-                        .save_chart(png)
-                        .map_err(|e| tracing::warn!(error = %e, "could not save the chart"))
-                        .ok(),
-                    None => None,
-                };
-                let _ = self.events.send(ReminderEvent {
-                    text: post.text.clone(),
-                    chart: saved,
-                });
-                self.store
-                    .mark_reminder_sent(claim, "terminal", self.clock.now())
-                    .await?;
-                self.metrics.reminder_sent(claim.kind.as_str());
-                return Ok(Delivery::Done);
+        match outlet {
+            Outlet::Terminal => self.print(claim, post, chart.as_deref()).await,
+            Outlet::Discord(http, channel) => {
+                self.post_in_discord(http, *channel, claim, post, chart.as_deref())
+                    .await
             }
-            Outlet::Discord(http, channel) => (http, *channel),
+        }
+    }
+
+    /// The burndown chart, or None (and a warning) when it cannot be drawn.
+    async fn drawn_chart(&self) -> Option<Vec<u8>> {
+        match self.chart().await {
+            Ok(png) => Some(png),
+            Err(e) => {
+                tracing::warn!(error = %e, "the burndown chart could not be drawn; posting without it");
+                None
+            }
+        }
+    }
+
+    /// Hands the post to the terminal (the chart saved to a file), and marks it sent.
+    async fn print(
+        &self,
+        claim: &PostClaim,
+        post: &Post,
+        chart: Option<&[u8]>,
+    ) -> anyhow::Result<Delivery> {
+        let saved = match chart {
+            Some(png) => self
+                .save_chart(png)
+                .map_err(|e| tracing::warn!(error = %e, "could not save the chart"))
+                .ok(),
+            None => None,
         };
+        let _ = self.events.send(ReminderEvent {
+            text: post.text.clone(),
+            chart: saved,
+        });
+        self.mark_sent(claim, "terminal").await?;
+        Ok(Delivery::Done)
+    }
+
+    /// Posts in the Discord channel, up to `TRIES` times with backoff while Discord may
+    /// take it later, renewing the claim before each try.
+    async fn post_in_discord(
+        &self,
+        http: &Http,
+        channel: Snowflake,
+        claim: &PostClaim,
+        post: &Post,
+        chart: Option<&[u8]>,
+    ) -> anyhow::Result<Delivery> {
         for try_number in 1..=TRIES {
             if !self
                 .store
@@ -550,12 +608,9 @@ impl Reminders {
                 tracing::info!(key = %claim.key, "another process has taken this reminder over");
                 return Ok(Delivery::Done);
             }
-            match deliver::to_discord(http, channel, claim, post, chart.as_deref()).await {
+            match deliver::to_discord(http, channel, claim, post, chart).await {
                 Ok(message) => {
-                    self.store
-                        .mark_reminder_sent(claim, &message, self.clock.now())
-                        .await?;
-                    self.metrics.reminder_sent(claim.kind.as_str());
+                    self.mark_sent(claim, &message).await?;
                     tracing::info!(key = %claim.key, channel = %channel, "reminder posted");
                     return Ok(Delivery::Done);
                 }
@@ -566,19 +621,7 @@ impl Reminders {
                             .await;
                     }
                 }
-                Err(SendError::Channel(why)) => {
-                    let problem = format!(
-                        "Reminders are paused: posting in <#{channel}> failed ({}). Check that the channel exists \
-                         and that cutover may post there; then set it with /cutover reminders channel and run \
-                         /cutover reminders resume.",
-                        escape(&why)
-                    );
-                    tracing::error!(key = %claim.key, why, "reminders paused: the channel refused the post");
-                    self.store
-                        .fail_reminder(claim, &problem, true, self.clock.now())
-                        .await?;
-                    return Ok(Delivery::ChannelRefused);
-                }
+                Err(SendError::Channel(why)) => return self.pause_for(claim, channel, &why).await,
                 Err(SendError::Refused(why)) => {
                     tracing::error!(key = %claim.key, why, "Discord refused a reminder");
                     self.store
@@ -589,6 +632,36 @@ impl Reminders {
             }
         }
         Ok(Delivery::Done)
+    }
+
+    /// Records the post as sent (`message`: where it went) and counts it.
+    async fn mark_sent(&self, claim: &PostClaim, message: &str) -> anyhow::Result<()> {
+        self.store
+            .mark_reminder_sent(claim, message, self.clock.now())
+            .await?;
+        self.metrics.reminder_sent(claim.kind.as_str());
+        Ok(())
+    }
+
+    /// The channel refused the post (`why`): the post fails and reminders pause, with
+    /// what to do for the next admin.
+    async fn pause_for(
+        &self,
+        claim: &PostClaim,
+        channel: Snowflake,
+        why: &str,
+    ) -> anyhow::Result<Delivery> {
+        let problem = format!(
+            "Reminders are paused: posting in <#{channel}> failed ({}). Check that the channel exists \
+             and that cutover may post there; then set it with /cutover reminders channel and run \
+             /cutover reminders resume.",
+            escape(why)
+        );
+        tracing::error!(key = %claim.key, why, "reminders paused: the channel refused the post");
+        self.store
+            .fail_reminder(claim, &problem, true, self.clock.now())
+            .await?;
+        Ok(Delivery::ChannelRefused)
     }
 
     /// The burndown as it stands: the audit log's history up to now.

@@ -10,6 +10,9 @@ use axum::http::StatusCode;
 pub const FINISH_IN_INTEGRATOR_IO: &str = "In integrator.io: Resources › Connections › the connection's ⋯ › Edit connection › \
      Authentication type: OAuth 2.0 › + to create an iClient with the same client ID and secret › Save & authorize.";
 
+/// The end of most pages that say nothing was changed.
+const RUN_MIGRATE_AGAIN: &str = "Run /migrate again for a new link.";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Switched {
@@ -73,37 +76,40 @@ impl Outcome {
 
     /// The page the redirect ends on; the private message says the same.
     pub fn page(&self) -> Page {
-        let again = "Run /migrate again for a new link.";
         match self {
             Outcome::Switched {
                 connection,
                 left,
-                backend: Backend::Direct,
-            } => Page {
-                status: StatusCode::OK,
-                title: format!("Done: {connection} is on OAuth 2.0"),
-                body: "cutover checked the new token with Zoom and keeps it, sealed. This was the direct switch: the \
-                 connection in integrator.io was not changed."
-                    .to_owned(),
-                next: format!(
-                    "One step is left. {FINISH_IN_INTEGRATOR_IO} {} left to switch.",
-                    counted(*left, "connection", "connections")
-                ),
+                backend,
+            } => switched(connection, *left, *backend),
+            Outcome::UnknownLink
+            | Outcome::UsedLink
+            | Outcome::ReplacedLink
+            | Outcome::ReassignedLink { .. }
+            | Outcome::ExpiredLink => self.link_page(),
+            Outcome::Denied
+            | Outcome::ProviderError(_)
+            | Outcome::InvalidClient
+            | Outcome::InvalidGrant
+            | Outcome::TokenEndpointUnavailable
+            | Outcome::VerificationFailed => self.zoom_page(),
+            Outcome::CeligoUnavailable(_)
+            | Outcome::NotAuthorizedInTime
+            | Outcome::ChangedInCeligo
+            | Outcome::StillChecking
+            | Outcome::NotWatched => self.celigo_page(),
+            Outcome::Internal => Page {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                title: "Something went wrong on cutover's side".to_owned(),
+                body: "The switch could not be completed, and the connection was not changed.".to_owned(),
+                next: "Try again in a moment; if it keeps happening, an admin can find the details in cutover's log.".to_owned(),
             },
-            Outcome::Switched {
-                connection,
-                left,
-                backend: Backend::Celigo,
-            } => Page {
-                status: StatusCode::OK,
-                title: format!("Done: {connection} is on OAuth 2.0 in integrator.io"),
-                body: "integrator.io holds the new token and the connection passes its test (ping). cutover has recorded the switch."
-                    .to_owned(),
-                next: format!(
-                    "You can close this page. {} left to switch.",
-                    counted(*left, "connection", "connections")
-                ),
-            },
+        }
+    }
+
+    /// The link itself ended the redirect: not ours, used, replaced, reassigned, expired.
+    fn link_page(&self) -> Page {
+        match self {
             Outcome::UnknownLink => Page {
                 status: StatusCode::BAD_REQUEST,
                 title: "This is not a link cutover gave out".to_owned(),
@@ -145,8 +151,16 @@ impl Outcome {
                 status: StatusCode::GONE,
                 title: "This link has expired".to_owned(),
                 body: "Links work for a few minutes only, to keep them safe. Nothing was changed.".to_owned(),
-                next: format!("Press \"Get a fresh link\" under your /migrate answer. {again}"),
+                next: format!("Press \"Get a fresh link\" under your /migrate answer. {RUN_MIGRATE_AGAIN}"),
             },
+            _ => unreachable!("page() sends only the link's own outcomes here"),
+        }
+    }
+
+    /// Zoom's answer ended it: access declined, an error, refused credentials or
+    /// authorization, no answer, or a token that did not work.
+    fn zoom_page(&self) -> Page {
+        match self {
             Outcome::Denied => Page {
                 status: StatusCode::OK,
                 title: "You did not allow access in Zoom".to_owned(),
@@ -157,7 +171,7 @@ impl Outcome {
                 status: StatusCode::BAD_GATEWAY,
                 title: "Zoom reported a problem".to_owned(),
                 body: format!("Zoom sent the person back with the error \"{code}\", so nothing was changed."),
-                next: format!("Check the OAuth app in the Zoom App Marketplace (redirect URL, allow list, scopes). {again}"),
+                next: format!("Check the OAuth app in the Zoom App Marketplace (redirect URL, allow list, scopes). {RUN_MIGRATE_AGAIN}"),
             },
             Outcome::InvalidClient => Page {
                 status: StatusCode::BAD_REQUEST,
@@ -170,20 +184,27 @@ impl Outcome {
                 title: "Zoom refused the authorization".to_owned(),
                 body: "Zoom did not accept the authorization code (invalid_grant): it may have expired, or the redirect URL in the app may not match exactly. Nothing was changed."
                     .to_owned(),
-                next: format!("Check the app's redirect URL. {again}"),
+                next: format!("Check the app's redirect URL. {RUN_MIGRATE_AGAIN}"),
             },
             Outcome::TokenEndpointUnavailable => Page {
                 status: StatusCode::BAD_GATEWAY,
                 title: "Zoom did not answer properly".to_owned(),
                 body: "Zoom's token service timed out or failed, so nothing was changed.".to_owned(),
-                next: format!("Try again in a few minutes: {again}"),
+                next: format!("Try again in a few minutes: {RUN_MIGRATE_AGAIN}"),
             },
             Outcome::VerificationFailed => Page {
                 status: StatusCode::BAD_GATEWAY,
                 title: "The new token did not work".to_owned(),
                 body: "Zoom gave a token, but it failed when cutover checked it, so the connection was not switched.".to_owned(),
-                next: format!("Check the app's scopes in the Zoom App Marketplace. {again}"),
+                next: format!("Check the app's scopes in the Zoom App Marketplace. {RUN_MIGRATE_AGAIN}"),
             },
+            _ => unreachable!("page() sends only Zoom's outcomes here"),
+        }
+    }
+
+    /// `celigo`: integrator.io's side ended it, or the person is back from it.
+    fn celigo_page(&self) -> Page {
+        match self {
             Outcome::CeligoUnavailable(why) => Page {
                 status: StatusCode::BAD_GATEWAY,
                 title: "integrator.io did not say where to authorize".to_owned(),
@@ -217,12 +238,7 @@ impl Outcome {
                 body: "No personal link for it is open right now: it was not opened, ran out, or was replaced.".to_owned(),
                 next: "Check /migration status; to authorize it, press \"Get a fresh link\" or run /migrate again.".to_owned(),
             },
-            Outcome::Internal => Page {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                title: "Something went wrong on cutover's side".to_owned(),
-                body: "The switch could not be completed, and the connection was not changed.".to_owned(),
-                next: "Try again in a moment; if it keeps happening, an admin can find the details in cutover's log.".to_owned(),
-            },
+            _ => unreachable!("page() sends only integrator.io's outcomes here"),
         }
     }
 
@@ -242,5 +258,83 @@ impl Outcome {
             "⚠️"
         };
         format!("{mark} **{title}**\n{body}\n{next}")
+    }
+}
+
+/// The switch went through: done, and what is left (in integrator.io too, after `direct`).
+fn switched(connection: &str, left: u64, backend: Backend) -> Page {
+    match backend {
+            Backend::Direct => Page {
+                status: StatusCode::OK,
+                title: format!("Done: {connection} is on OAuth 2.0"),
+                body: "cutover checked the new token with Zoom and keeps it, sealed. This was the direct switch: the \
+                 connection in integrator.io was not changed."
+                    .to_owned(),
+                next: format!(
+                    "One step is left. {FINISH_IN_INTEGRATOR_IO} {} left to switch.",
+                    counted(left, "connection", "connections")
+                ),
+            },
+            Backend::Celigo => Page {
+                status: StatusCode::OK,
+                title: format!("Done: {connection} is on OAuth 2.0 in integrator.io"),
+                body: "integrator.io holds the new token and the connection passes its test (ping). cutover has recorded the switch."
+                    .to_owned(),
+                next: format!(
+                    "You can close this page. {} left to switch.",
+                    counted(left, "connection", "connections")
+                ),
+            },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `page` hands each outcome to the part that words it: every one gets a page.
+    #[test]
+    fn every_outcome_has_a_page() {
+        let connection = "z1".to_owned();
+        let all = [
+            Outcome::Switched {
+                connection: connection.clone(),
+                left: 2,
+                backend: Backend::Direct,
+            },
+            Outcome::Switched {
+                connection: connection.clone(),
+                left: 1,
+                backend: Backend::Celigo,
+            },
+            Outcome::UnknownLink,
+            Outcome::UsedLink,
+            Outcome::ReplacedLink,
+            Outcome::ReassignedLink {
+                connection: connection.clone(),
+                owner: None,
+            },
+            Outcome::ExpiredLink,
+            Outcome::Denied,
+            Outcome::ProviderError("server_error".to_owned()),
+            Outcome::InvalidClient,
+            Outcome::InvalidGrant,
+            Outcome::TokenEndpointUnavailable,
+            Outcome::VerificationFailed,
+            Outcome::CeligoUnavailable("it did not answer".to_owned()),
+            Outcome::NotAuthorizedInTime,
+            Outcome::ChangedInCeligo,
+            Outcome::StillChecking,
+            Outcome::NotWatched,
+            Outcome::Internal,
+        ];
+        for outcome in &all {
+            let page = outcome.page();
+            assert!(
+                !page.title.is_empty() && !page.body.is_empty() && !page.next.is_empty(),
+                "{outcome:?}"
+            );
+            assert!(outcome.message().contains(&page.title), "{outcome:?}");
+        }
     }
 }

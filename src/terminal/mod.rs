@@ -85,83 +85,116 @@ pub async fn run<C: Console>(core: &ChatCore, clock: &dyn Clock, console: &C) {
         if matches!(line, "exit" | "quit" | "/exit" | "/quit") {
             break;
         }
-        let action = if let Ok(number) = line.parse::<usize>() {
-            match number.checked_sub(1).and_then(|i| buttons.get(i)) {
-                Some(Button {
-                    disabled: true,
-                    label,
-                    ..
-                }) => {
-                    console.write(&format!("[{number}] {label} is not available here."));
-                    continue;
-                }
-                Some(Button {
-                    target: ButtonTarget::Action(id),
-                    ..
-                }) => Action::Button { id: id.encode() },
-                Some(Button {
-                    target: ButtonTarget::Link(url),
-                    ..
-                }) => {
-                    console.write(&format!("Open this link in your browser: {url}"));
-                    continue;
-                }
-                None => {
-                    console.write(&format!("There is no button [{number}] on the last reply."));
-                    continue;
-                }
-            }
-        } else {
-            match parse_command(line) {
-                Ok(action) => action,
-                Err(error) => {
-                    console.write(&render::neutralize(&error.to_string()));
-                    continue;
-                }
-            }
+        let Some(action) = action_for(line, &buttons, console) else {
+            continue;
         };
-        let Answer {
-            mut reply,
-            mut aside,
-        } = answer(core, console, action).await;
-        // A form becomes prompts; its submit is one more request.
-        while let Reply::Modal(modal) = reply {
-            let Some(values) = fill_in(core, clock, console, &modal).await else {
-                console.write("Cancelled.");
-                return;
-            };
-            let action = Action::ModalSubmit {
-                id: modal.id.encode(),
-                values,
-            };
-            Answer { reply, aside } = answer(core, console, action).await;
-        }
+        let Some(Answer { reply, aside }) =
+            answer_filling_in_forms(core, clock, console, action).await
+        else {
+            console.write("Cancelled.");
+            return;
+        };
         let renderer = Renderer {
             now: clock.now(),
             tz: core.timezone().tz(),
         };
-        match reply {
-            Reply::Message(message) | Reply::Update(message) => {
-                let mut text = renderer.message(&message);
-                for file in &message.files {
-                    match core.save_file(file) {
-                        Ok(path) => {
-                            text.push_str(&format!("\n{} saved to {}", file.name, path.display()))
-                        }
-                        Err(e) => {
-                            text.push_str(&format!("\n{} could not be saved: {e}", file.name))
-                        }
-                    }
-                }
-                console.write(&format!("{text}\n"));
-                buttons = message.buttons;
-            }
-            // Suggestions are for clients that show them as someone types.
-            Reply::Modal(_) | Reply::Choices(_) => {}
+        if let Some(shown) = show(core, &renderer, console, reply) {
+            buttons = shown;
         }
         if let Some(aside) = aside {
             console.write(&format!("{}\n", renderer.message(&aside)));
         }
+    }
+}
+
+/// What a typed line asks for: a command, or the number of a button on the last reply.
+/// None when there is nothing to ask the core (the console was told why).
+fn action_for<C: Console>(line: &str, buttons: &[Button], console: &C) -> Option<Action> {
+    if let Ok(number) = line.parse::<usize>() {
+        return pressed(number, buttons, console);
+    }
+    match parse_command(line) {
+        Ok(action) => Some(action),
+        Err(error) => {
+            console.write(&render::neutralize(&error.to_string()));
+            None
+        }
+    }
+}
+
+/// Button `[number]` of the last reply, pressed: its action, if it has one here.
+fn pressed<C: Console>(number: usize, buttons: &[Button], console: &C) -> Option<Action> {
+    match number.checked_sub(1).and_then(|i| buttons.get(i)) {
+        Some(Button {
+            disabled: true,
+            label,
+            ..
+        }) => {
+            console.write(&format!("[{number}] {label} is not available here."));
+            None
+        }
+        Some(Button {
+            target: ButtonTarget::Action(id),
+            ..
+        }) => Some(Action::Button { id: id.encode() }),
+        Some(Button {
+            target: ButtonTarget::Link(url),
+            ..
+        }) => {
+            console.write(&format!("Open this link in your browser: {url}"));
+            None
+        }
+        None => {
+            console.write(&format!("There is no button [{number}] on the last reply."));
+            None
+        }
+    }
+}
+
+/// The core's answer to `action`. A form becomes prompts, and its submit one more
+/// request, until the answer is no form; None when the input ends in a form.
+async fn answer_filling_in_forms<C: Console>(
+    core: &ChatCore,
+    clock: &dyn Clock,
+    console: &C,
+    action: Action,
+) -> Option<Answer> {
+    let mut answered = answer(core, console, action).await;
+    while let Reply::Modal(modal) = &answered.reply {
+        let values = fill_in(core, clock, console, modal).await?;
+        let action = Action::ModalSubmit {
+            id: modal.id.encode(),
+            values,
+        };
+        answered = answer(core, console, action).await;
+    }
+    Some(answered)
+}
+
+/// Prints a reply, saving the files it carries; the buttons it offers, when it is a
+/// message (other replies leave the last message's buttons in place).
+fn show<C: Console>(
+    core: &ChatCore,
+    renderer: &Renderer,
+    console: &C,
+    reply: Reply,
+) -> Option<Vec<Button>> {
+    match reply {
+        Reply::Message(message) | Reply::Update(message) => {
+            let mut text = renderer.message(&message);
+            for file in &message.files {
+                match core.save_file(file) {
+                    Ok(path) => {
+                        text.push_str(&format!("\n{} saved to {}", file.name, path.display()))
+                    }
+                    Err(e) => text.push_str(&format!("\n{} could not be saved: {e}", file.name)),
+                }
+            }
+            console.write(&format!("{text}\n"));
+            Some(message.buttons)
+        }
+        // Suggestions are for clients that show them as someone types.
+        Reply::Modal(_) | Reply::Choices(_) => None,
     }
 }
 

@@ -4,11 +4,9 @@
 //! exchanges the code itself), and what every fake received.
 
 use crate::fake_celigo::{docs, FakeCeligo, Fault, TOKEN};
-use crate::fake_discord::{
-    self as discord, callback, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD, MEMBER,
-};
-use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET};
-use crate::helpers::{at, authorize_link, browser, TestApp, TestDir, NOW, OWNER, PUBLIC_BASE};
+use crate::fake_discord::{self as discord, callback, option, EPHEMERAL, MANAGE_GUILD, MEMBER};
+use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET};
+use crate::helpers::{at, authorize_link, Setup, Stopped, World, NOW, OWNER, PUBLIC_BASE};
 use crate::openapi::assert_channel_message;
 use axum::http::Method;
 use cutover::domain::{ConnectionId, ConnectionState, MigratedVia};
@@ -18,37 +16,32 @@ use serde_json::{json, Value};
 pub const Z1: &str = "64b7f1c2a9e3d40000000001";
 const ADMIN: &str = "410000000000000001";
 
+/// A world with integrator.io too: everything a [`World`] is (through `Deref`), and the
+/// fake integrator.io it is configured for.
 pub struct CeligoWorld {
-    pub app: TestApp,
+    world: World,
     pub celigo: FakeCeligo,
-    pub zoom: FakeZoom,
-    pub discord: FakeDiscord,
-    browser: reqwest::Client,
-    token: String,
-    extra: String,
+}
+
+impl std::ops::Deref for CeligoWorld {
+    type Target = World;
+
+    fn deref(&self) -> &World {
+        &self.world
+    }
 }
 
 impl CeligoWorld {
     /// Starts the fakes, then cutover with `token` for integrator.io and `extra` keys in
     /// `[celigo]`; `seed` fills the fake integrator.io first.
     pub async fn start_with(token: &str, extra: &str, seed: impl FnOnce(&FakeCeligo)) -> Self {
-        let zoom = FakeZoom::start().await;
-        let celigo = FakeCeligo::start(&zoom.base_url).await;
+        let mut stopped = Stopped::fresh(Setup::default()).await;
+        let celigo = FakeCeligo::start(&stopped.zoom.base_url).await;
         seed(&celigo);
-        let discord = FakeDiscord::start().await;
-        let dir = TestDir::new();
-        let config = Self::config(&dir, &zoom, &celigo, &discord, token, extra);
-        let app = TestApp::spawn_with(dir, &config, NOW).await;
-        let browser = browser();
-        Self {
-            app,
-            celigo,
-            zoom,
-            discord,
-            browser,
-            token: token.to_owned(),
-            extra: extra.to_owned(),
-        }
+        let token_file = stopped.dir.write("celigo.token", token);
+        stopped.setup.sections = celigo.config(&token_file, extra);
+        let world = stopped.start(NOW).await;
+        Self { world, celigo }
     }
 
     /// One Zoom connection on JWT in integrator.io, synced into cutover and owned by OWNER.
@@ -77,54 +70,12 @@ impl CeligoWorld {
         w
     }
 
-    fn config(
-        dir: &TestDir,
-        zoom: &FakeZoom,
-        celigo: &FakeCeligo,
-        discord: &FakeDiscord,
-        token: &str,
-        extra: &str,
-    ) -> std::path::PathBuf {
-        let celigo_token = dir.write("celigo.token", token);
-        let rest = format!(
-            "{}{}{}{}[reminders]\nchannel_id = \"{}\"\n",
-            zoom.config(),
-            celigo.config(&celigo_token, extra),
-            dir.sealing_key(),
-            discord.bot_config(dir),
-            discord::CHANNEL_ID,
-        );
-        dir.config_with_server(&format!("public_base_url = \"{PUBLIC_BASE}\"\n"), &rest)
-    }
-
-    /// Stops cutover and starts it again on the same database, fakes and settings.
+    /// Stops cutover and starts it again on the same database, fakes and settings, the
+    /// clock where it stood.
     pub async fn restart(self) -> Self {
-        let Self {
-            app,
-            celigo,
-            zoom,
-            discord,
-            browser,
-            token,
-            extra,
-        } = self;
-        let now = app.clock_now();
-        let dir = app.stop().await;
-        let config = Self::config(&dir, &zoom, &celigo, &discord, &token, &extra);
-        let app = TestApp::spawn_with(dir, &config, &now.to_rfc3339()).await;
-        Self {
-            app,
-            celigo,
-            zoom,
-            discord,
-            browser,
-            token,
-            extra,
-        }
-    }
-
-    pub async fn send(&self, interaction: Value) -> Value {
-        discord::send_signed(&self.app, interaction).await
+        let Self { world, celigo } = self;
+        let world = world.restart().await;
+        Self { world, celigo }
     }
 
     /// The first edit of a deferred answer whose text contains `wanted`.
@@ -149,16 +100,7 @@ impl CeligoWorld {
 
     /// The deferred answer's first edit, whatever it says.
     pub async fn first_edit(&self, interaction: &str) -> Value {
-        let path = format!(
-            "/api/v10/webhooks/{}/token-{interaction}/messages/@original",
-            discord::APPLICATION_ID
-        );
-        let edit = self
-            .discord
-            .wait_for_request(|r| r.method == "PATCH" && r.path == path)
-            .await;
-        crate::openapi::assert_message_edit(&edit.body);
-        edit.body
+        self.edit_of(&format!("token-{interaction}")).await
     }
 
     /// `/cutover connection sync` by an admin: deferred at once, the summary as an edit.
@@ -201,15 +143,6 @@ impl CeligoWorld {
         );
         assert_eq!(answer["data"]["flags"], EPHEMERAL, "privately");
         self.first_edit(interaction).await
-    }
-
-    /// A browser opening a link or page (cutover's addresses are fetched from the app).
-    pub async fn open(&self, url: &str) -> reqwest::Response {
-        let url = match url.strip_prefix(PUBLIC_BASE) {
-            Some(path) => self.app.url(path),
-            None => url.to_owned(),
-        };
-        self.browser.get(url).send().await.expect("browser request")
     }
 
     fn location(response: &reqwest::Response) -> String {
@@ -340,11 +273,31 @@ fn assert_kept(original: &Value, sent: &Value) {
     );
 }
 
-#[tokio::test]
-async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_click() {
+/// `CeligoWorld::start` and the owner's submit (interaction 901) with the right
+/// credentials: the world, z1's definition in integrator.io as it was, and the private
+/// answer.
+async fn submitted() -> (CeligoWorld, Value, Value) {
     let w = CeligoWorld::start().await;
     let original = w.celigo.connection(Z1);
     let answer = w.submit("901", CLIENT_ID, CLIENT_SECRET).await;
+    (w, original, answer)
+}
+
+/// The person clicks: cutover → integrator.io's address → Zoom → integrator.io. The
+/// watch pings once as the link is opened (not working yet: the fake answers with an
+/// error until consent), so later pings show it pinging until it works, however fast the
+/// machine is. The browser's last response.
+async fn click_through(w: &CeligoWorld, link: &str) -> reqwest::Response {
+    let to_zoom = w.open_link(link).await;
+    w.celigo
+        .wait_for("a ping before consent", |r| r.path.ends_with("/ping"))
+        .await;
+    w.consent(&to_zoom).await
+}
+
+#[tokio::test]
+async fn a_celigo_submit_answers_privately_with_the_redirect_url_to_register_and_the_link() {
+    let (w, _, answer) = submitted().await;
     let message = text(&answer);
     assert!(
         message.contains("switched the connection to OAuth 2.0 in integrator.io")
@@ -367,8 +320,11 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
         link.starts_with("http://cutover.test/oauth/celigo/start?state="),
         "{link}"
     );
+}
 
-    // What integrator.io received: the iClient, then the whole definition switched.
+#[tokio::test]
+async fn a_celigo_submit_creates_an_iclient_with_the_persons_credentials_and_zooms_addresses() {
+    let (w, _, _) = submitted().await;
     let requests = w.celigo.requests();
     assert!(requests.iter().all(|r| r.authorization.as_deref()
         == Some(&format!("Bearer {TOKEN}"))
@@ -397,10 +353,17 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
         format!("{}/oauth/token", w.zoom.base_url)
     );
     assert_eq!(oauth2["validDomainNames"], json!(["127.0.0.1"]));
+}
+
+#[tokio::test]
+async fn a_celigo_submit_puts_the_definition_on_oauth_with_the_iclient_and_every_other_field_kept()
+{
+    let (w, original, _) = submitted().await;
     let iclient = w.celigo.iclients()[0]["_id"]
         .as_str()
         .expect("id")
         .to_owned();
+    let requests = w.celigo.requests();
     let put = requests
         .iter()
         .find(|r| r.method == "PUT")
@@ -421,8 +384,12 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
             .is_none(),
         "return_to_cutover is off"
     );
+}
 
-    // Awaiting authorization, as Celigo's UI would leave it, with the definition kept.
+/// As Celigo's UI would leave it, with the definition as it was kept in the audit log.
+#[tokio::test]
+async fn after_a_celigo_submit_the_connection_awaits_authorization_with_its_definition_kept() {
+    let (w, _, _) = submitted().await;
     let c = w.connection().await;
     assert_eq!(c.state, ConnectionState::AwaitingAuthorization);
     let audit = w
@@ -454,16 +421,12 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
         .as_str()
         .unwrap_or_default()
         .contains("awaiting authorization"));
+}
 
-    // The person clicks: cutover → integrator.io's address → Zoom → integrator.io.
-    // The watch pings once as the link is opened (not working yet: the fake answers
-    // with an error until consent), so the pings below show it pinging until it works,
-    // however fast the machine is.
-    let to_zoom = w.open_link(&link).await;
-    w.celigo
-        .wait_for("a ping before consent", |r| r.path.ends_with("/ping"))
-        .await;
-    let landed = w.consent(&to_zoom).await;
+#[tokio::test]
+async fn the_persons_consent_completes_the_celigo_switch_and_the_channel_hears_of_it() {
+    let (w, _, answer) = submitted().await;
+    let landed = click_through(&w, &authorize_link(&answer)).await;
     assert_eq!(landed.status(), 200);
     let exchange = &w.zoom.token_requests()[0];
     assert_eq!(
@@ -503,7 +466,19 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
         pings.len() >= 2 && pings.last() == Some(&200),
         "pinged until it worked: {pings:?}"
     );
+    for request in w.discord.requests() {
+        assert!(
+            !request.body.to_string().contains(CLIENT_SECRET),
+            "the secret never goes to Discord"
+        );
+    }
+}
 
+#[tokio::test]
+async fn once_switched_in_integrator_io_migration_status_says_by_whom() {
+    let (w, _, answer) = submitted().await;
+    click_through(&w, &authorize_link(&answer)).await;
+    w.edit_saying("901", "Done").await;
     let status = json!([{ "name": "status", "type": option::SUB_COMMAND, "options": [{ "name": "connection", "type": option::STRING, "value": Z1 }] }]);
     let r = w
         .send(discord::command("903", "migration", status, OWNER, MEMBER))
@@ -514,12 +489,6 @@ async fn the_celigo_switch_lands_in_integrator_io_and_completes_on_the_persons_c
             && t.contains("migration.prepared"),
         "{t}"
     );
-    for request in w.discord.requests() {
-        assert!(
-            !request.body.to_string().contains(CLIENT_SECRET),
-            "the secret never goes to Discord"
-        );
-    }
 }
 
 fn base64_pair(id: &str, secret: &str) -> String {

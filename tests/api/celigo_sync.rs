@@ -62,7 +62,7 @@ async fn synced_from_the_command_line() -> (CeligoWorld, std::process::Output) {
             (
                 &cid(0),
                 "Imported name",
-                Some(420000000000000009),
+                Some("420000000000000009"),
                 AuthType::Jwt,
             ),
             ("legacy-import", "Only in the file", None, AuthType::Jwt),
@@ -382,7 +382,7 @@ async fn a_refused_token_is_explained_to_whoever_runs_migrate() {
     )
     .await;
     w.app
-        .seed(&[(Z1, "Zoom one", Some(420000000000000001), AuthType::Jwt)])
+        .seed(&[(Z1, "Zoom one", Some(OWNER), AuthType::Jwt)])
         .await;
     let answer = w.submit("841", CLIENT_ID, CLIENT_SECRET).await;
     let text = answer["content"].as_str().unwrap_or_default();

@@ -92,9 +92,9 @@ async fn connections_page_with_buttons_that_round_trip() {
     let mut rows: Vec<_> = ids
         .iter()
         .zip(&names)
-        .map(|(i, n)| (i.as_str(), n.as_str(), Some(42), AuthType::Jwt))
+        .map(|(i, n)| (i.as_str(), n.as_str(), Some("42"), AuthType::Jwt))
         .collect();
-    rows.push(("done", "Zoom done", Some(42), AuthType::OAuth2));
+    rows.push(("done", "Zoom done", Some("42"), AuthType::OAuth2));
     app.seed(&rows).await;
 
     let reply = app.command(user(7), "connections", &[]).await;
@@ -159,9 +159,9 @@ async fn connections_page_with_buttons_that_round_trip() {
 async fn connections_filter_by_state_and_owner() {
     let app = TestApp::spawn("", NOW).await;
     app.seed(&[
-        ("mine", "Mine", Some(42), AuthType::Jwt),
-        ("theirs", "Theirs", Some(43), AuthType::Jwt),
-        ("done", "Done", Some(42), AuthType::OAuth2),
+        ("mine", "Mine", Some("42"), AuthType::Jwt),
+        ("theirs", "Theirs", Some("43"), AuthType::Jwt),
+        ("done", "Done", Some("42"), AuthType::OAuth2),
     ])
     .await;
     let reply = app
@@ -216,8 +216,8 @@ async fn migrate_opens_a_private_form_for_the_owner_or_an_admin_only() {
     let key = dir.sealing_key();
     let app = TestApp::spawn_in(dir, &key, NOW).await;
     app.seed(&[
-        ("mine", "Mine", Some(42), AuthType::Jwt),
-        ("done", "Done", Some(42), AuthType::OAuth2),
+        ("mine", "Mine", Some("42"), AuthType::Jwt),
+        ("done", "Done", Some("42"), AuthType::OAuth2),
     ])
     .await;
 
@@ -326,13 +326,27 @@ impl ParseId for str {
     }
 }
 
-#[tokio::test]
-async fn admins_manage_the_inventory_deadlines_and_reminders_from_chat() {
-    let app = TestApp::spawn("", NOW).await;
-    app.seed(&[("z1", "Zoom one", Some(42), AuthType::Jwt)])
-        .await;
-    let admin = admin(1);
+/// Every change is in the audit log, with who did it (`expected`: "action actor").
+async fn assert_audited(app: &TestApp, expected: &[&str]) {
+    let actions: Vec<String> = app
+        .store
+        .audit_entries(None, 50)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| format!("{} {}", e.action, e.actor))
+        .collect();
+    for expected in expected {
+        assert!(
+            actions.contains(&(*expected).to_owned()),
+            "{expected} in {actions:?}"
+        );
+    }
+}
 
+#[tokio::test]
+async fn a_member_is_refused_the_admins_commands() {
+    let app = TestApp::spawn("", NOW).await;
     let reply = app
         .command(
             user(42),
@@ -344,7 +358,14 @@ async fn admins_manage_the_inventory_deadlines_and_reminders_from_chat() {
         message(&reply).text.contains("is for admins"),
         "a member is refused"
     );
+}
 
+#[tokio::test]
+async fn admins_add_assign_and_remove_connections_from_chat() {
+    let app = TestApp::spawn("", NOW).await;
+    app.seed(&[("z1", "Zoom one", Some("42"), AuthType::Jwt)])
+        .await;
+    let admin = admin(1);
     let reply = app
         .command(
             admin,
@@ -385,7 +406,21 @@ async fn admins_manage_the_inventory_deadlines_and_reminders_from_chat() {
         .command(admin, "cutover connection remove", &[("id", "z1")])
         .await;
     assert_eq!(message(&reply).text, "Removed `z1` from the inventory.");
+    assert_audited(
+        &app,
+        &[
+            "connection.add discord:1",
+            "connection.assign discord:1",
+            "connection.remove discord:1",
+        ],
+    )
+    .await;
+}
 
+#[tokio::test]
+async fn admins_add_and_remove_deadlines_from_chat_and_members_see_them() {
+    let app = TestApp::spawn("", NOW).await;
+    let admin = admin(1);
     let reply = app
         .command(
             admin,
@@ -434,7 +469,17 @@ async fn admins_manage_the_inventory_deadlines_and_reminders_from_chat() {
         message(&reply).text,
         "The option id must be a whole number, not \"one\"."
     );
+    assert_audited(
+        &app,
+        &["deadline.add discord:1", "deadline.remove discord:1"],
+    )
+    .await;
+}
 
+#[tokio::test]
+async fn admins_set_the_reminders_channel_and_pause_and_resume_them_from_chat() {
+    let app = TestApp::spawn("", NOW).await;
+    let admin = admin(1);
     let reply = app
         .command(admin, "cutover reminders channel", &[("channel", "<#555>")])
         .await;
@@ -447,39 +492,23 @@ async fn admins_manage_the_inventory_deadlines_and_reminders_from_chat() {
     );
     app.command(admin, "cutover reminders resume", &[]).await;
     assert!(!app.store.reminder_state().await.expect("state").paused);
-
-    // Every change is in the audit log, with who did it.
-    let actions: Vec<String> = app
-        .store
-        .audit_entries(None, 50)
-        .await
-        .expect("audit")
-        .into_iter()
-        .map(|e| format!("{} {}", e.action, e.actor))
-        .collect();
-    for expected in [
-        "connection.add discord:1",
-        "connection.assign discord:1",
-        "connection.remove discord:1",
-        "deadline.add discord:1",
-        "deadline.remove discord:1",
-        "reminders.channel discord:1",
-        "reminders.pause discord:1",
-        "reminders.resume discord:1",
-    ] {
-        assert!(
-            actions.contains(&expected.to_owned()),
-            "{expected} in {actions:?}"
-        );
-    }
+    assert_audited(
+        &app,
+        &[
+            "reminders.channel discord:1",
+            "reminders.pause discord:1",
+            "reminders.resume discord:1",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn migration_status_shows_state_and_history_without_secrets() {
     let app = TestApp::spawn("", NOW).await;
     app.seed(&[
-        ("z1", "Zoom one", Some(42), AuthType::Jwt),
-        ("z2", "Zoom two", Some(42), AuthType::OAuth2),
+        ("z1", "Zoom one", Some("42"), AuthType::Jwt),
+        ("z2", "Zoom two", Some("42"), AuthType::OAuth2),
     ])
     .await;
     app.command(
@@ -528,9 +557,9 @@ async fn migration_status_shows_state_and_history_without_secrets() {
 async fn migrate_suggestions_are_the_callers_own_or_all_for_admins() {
     let app = TestApp::spawn("", NOW).await;
     app.seed(&[
-        ("z1", "Zoom one", Some(42), AuthType::Jwt),
-        ("z2", "Zoom two", Some(43), AuthType::Jwt),
-        ("z3", "Zoom three", Some(42), AuthType::OAuth2),
+        ("z1", "Zoom one", Some("42"), AuthType::Jwt),
+        ("z2", "Zoom two", Some("43"), AuthType::Jwt),
+        ("z3", "Zoom three", Some("42"), AuthType::OAuth2),
     ])
     .await;
     let suggest = |caller, partial: &str| {

@@ -1,15 +1,15 @@
 //! `cutover backup FILE`: a consistent copy of the live database, while the bot runs.
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, NOW};
 use cutover::domain::AuthType;
 
 #[tokio::test]
 async fn a_backup_of_the_running_bot_restores_everything_and_never_overwrites() {
-    let app = TestApp::spawn("", "2025-11-21T12:00:00Z").await;
+    let app = TestApp::spawn("", NOW).await;
     app.seed(&[
-        ("z1", "Zoom one", Some(42), AuthType::Jwt),
+        ("z1", "Zoom one", Some("42"), AuthType::Jwt),
         ("z2", "Zoom two", None, AuthType::Jwt),
-        ("z3", "Zoom three", Some(43), AuthType::OAuth2),
+        ("z3", "Zoom three", Some("43"), AuthType::OAuth2),
     ])
     .await;
     let config = app.dir.path().join("test.toml");

@@ -4,9 +4,9 @@
 
 use crate::fake_discord as discord;
 use crate::fake_zoom::{TokenMode, CLIENT_ID, CLIENT_SECRET};
+use crate::helpers::World;
 use crate::helpers::{at, authorize_link, TestDir, NOW, OWNER, SEALING_KEY};
 use crate::revocation::{remove, switch, switch_z1};
-use crate::switch::World;
 use chrono::TimeDelta;
 use cutover::store::AuditAction;
 use cutover::switch::Sealer;
@@ -128,14 +128,15 @@ async fn rekey_reseals_everything_or_nothing_and_the_secrets_still_serve() {
     switch_z1(&w, "980", (CLIENT_ID, CLIENT_SECRET)).await;
     let link = link_for_z2(&w, "981").await;
     let old_key = SEALING_KEY;
-    let stopped = w.stop().await;
+    let mut stopped = w.stop().await;
     let before = sealed_at_rest(&stopped.dir).await;
     // z1's tokens (3) and attempt (3), z2's attempt (3).
     assert_eq!(before.len(), 9, "{before:?}");
 
     let new_key = Sealer::generate_key();
     let new_key_file = stopped.dir.write("new.key", &new_key);
-    let config = stopped.config(&security(&new_key_file, None));
+    stopped.security = security(&new_key_file, None);
+    let config = stopped.config();
 
     // Without the previous key: what to give, and nothing changed.
     let (ok, _, err) = rekey(&stopped.dir, &config, None).await;
@@ -166,7 +167,8 @@ async fn rekey_reseals_everything_or_nothing_and_the_secrets_still_serve() {
     assert!(ok, "{err}");
     assert!(
         out.starts_with(
-            "Re-sealed 9 stored secrets under the new sealing key (0 already under it).\n"
+            "Re-sealed 9 stored secrets under the new sealing key (0 already under it); \
+             0 sessions of the campaign page ended.\n"
         ),
         "{out}"
     );
@@ -182,13 +184,13 @@ async fn rekey_reseals_everything_or_nothing_and_the_secrets_still_serve() {
     assert!(ok);
     assert!(
         out.starts_with(
-            "Re-sealed 0 stored secrets under the new sealing key (9 already under it)."
+            "Re-sealed 0 stored secrets under the new sealing key (9 already under it);"
         ),
         "{out}"
     );
 
     // With the new key alone, the link issued before completes and old tokens refresh.
-    let w = stopped.start(security(&new_key_file, None), NOW).await;
+    let w = stopped.start(NOW).await;
     let back = w.follow(&link).await;
     let (status, page, _) = w.callback(&back).await;
     assert_eq!(status, 200, "{page}");
@@ -205,11 +207,11 @@ async fn rekey_reseals_everything_or_nothing_and_the_secrets_still_serve() {
 async fn a_running_cutover_with_both_keys_keeps_working_while_rekey_runs_beside_it() {
     let w = World::start().await;
     let link = link_for_z2(&w, "982").await;
-    let stopped = w.stop().await;
+    let mut stopped = w.stop().await;
     let old_key_file = stopped.dir.write("old.key", SEALING_KEY);
     let new_key_file = stopped.dir.write("new.key", &Sealer::generate_key());
-    let both = security(&new_key_file, Some(&old_key_file));
-    let config = stopped.config(&both);
+    stopped.security = security(&new_key_file, Some(&old_key_file));
+    let config = stopped.config();
 
     let check = stopped
         .dir
@@ -232,15 +234,16 @@ async fn a_running_cutover_with_both_keys_keeps_working_while_rekey_runs_beside_
     );
 
     // Restarted with the new key and the old: what the old key sealed still opens.
-    let w = stopped.start(both, NOW).await;
+    let w = stopped.start(NOW).await;
     let back = w.follow(&link).await;
     assert_eq!(w.callback(&back).await.0, 200);
     // Re-sealed while it runs; then it runs on the new key alone.
     let (ok, out, err) = rekey(&w.app.dir, &config, None).await;
     assert!(ok, "{err}");
     assert!(out.contains("already under it"), "{out}");
-    let stopped = w.stop().await;
-    let w = stopped.start(security(&new_key_file, None), NOW).await;
+    let mut stopped = w.stop().await;
+    stopped.security = security(&new_key_file, None);
+    let w = stopped.start(NOW).await;
     assert_eq!(refreshed_before_expiry(&w).await, ["z2"]);
 }
 
@@ -292,10 +295,9 @@ async fn rekey_covers_tokens_waiting_for_revocation_and_waits_for_a_refresh_unde
     let (ok, out, err) = rekey(&w.app.dir, &config, None).await;
     assert!(ok, "{err}");
     assert!(out.starts_with("Re-sealed "), "{out}");
-    let stopped = w.stop().await;
-    let w = stopped
-        .start(security(&new_key_file, None), "2025-11-21T14:00:00Z")
-        .await;
+    let mut stopped = w.stop().await;
+    stopped.security = security(&new_key_file, None);
+    let w = stopped.start("2025-11-21T14:00:00Z").await;
     w.zoom.set_token_mode(TokenMode::Normal);
     w.zoom.set_revoke_mode(TokenMode::Normal);
     w.app.switch.heartbeat().tick().await;

@@ -1,4 +1,4 @@
-use crate::helpers::TestDir;
+use crate::helpers::{TestDir, SEALING_KEY};
 
 async fn check_config(
     dir: &TestDir,
@@ -54,7 +54,7 @@ async fn layers_apply_in_order_and_secrets_are_redacted() {
             token_file.display()
         ),
     );
-    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let key = SEALING_KEY;
     let (ok, out, err) = check_config(
         &dir,
         &["--config", config.to_str().expect("path")],

@@ -5,14 +5,13 @@ use crate::fake_discord::{
     self as discord, callback, component, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD, MEMBER,
 };
 use crate::fake_zoom::FakeZoom;
-use crate::helpers::{at, TestApp, TestDir, NOW, OWNER};
+use crate::helpers::{at, TestApp, TestDir, NOW, OTHER_USER, OWNER};
 use crate::openapi::assert_message_edit;
 use cutover::domain::AuthType;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use sqlx::Connection;
 
-const STRANGER: &str = "430000000000000001";
 const ADMIN_ROLE: &str = "440000000000000001";
 
 fn key() -> SigningKey {
@@ -47,8 +46,8 @@ impl Endpoint {
         ));
         let app = TestApp::spawn_with(dir, &config, NOW).await;
         app.seed(&[
-            ("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt),
-            ("z2", "Zoom two", Some(430000000000000001), AuthType::Jwt),
+            ("z1", "Zoom one", Some(OWNER), AuthType::Jwt),
+            ("z2", "Zoom two", Some(OTHER_USER), AuthType::Jwt),
         ])
         .await;
         Self {
@@ -121,7 +120,7 @@ async fn deadlines_and_help_answer_with_a_valid_message() {
             "1",
             "deadlines",
             json!([]),
-            STRANGER,
+            OTHER_USER,
             MEMBER,
         ))
         .await;
@@ -144,7 +143,7 @@ async fn deadlines_and_help_answer_with_a_valid_message() {
     );
 
     let r = e
-        .send(discord::command("2", "help", json!([]), STRANGER, MEMBER))
+        .send(discord::command("2", "help", json!([]), OTHER_USER, MEMBER))
         .await;
     assert!(
         is_private(&r) && text(&r).contains("**/migrate** — "),
@@ -173,7 +172,7 @@ async fn connections_pages_turn_with_buttons() {
             "3",
             "connections",
             options,
-            STRANGER,
+            OTHER_USER,
             MEMBER,
         ))
         .await;
@@ -186,7 +185,7 @@ async fn connections_pages_turn_with_buttons() {
     assert_eq!(buttons[0]["disabled"], true);
     let next = buttons[1]["custom_id"].as_str().expect("custom id");
 
-    let r = e.send(discord::button("4", next, STRANGER)).await;
+    let r = e.send(discord::button("4", next, OTHER_USER)).await;
     assert_eq!(
         r["type"],
         callback::UPDATE_MESSAGE,
@@ -195,7 +194,7 @@ async fn connections_pages_turn_with_buttons() {
     assert!(text(&r).contains("(page 2 of 2)"), "{r}");
 
     let r = e
-        .send(discord::button("5", "c1:cp:nonsense", STRANGER))
+        .send(discord::button("5", "c1:cp:nonsense", OTHER_USER))
         .await;
     assert_eq!(r["type"], callback::CHANNEL_MESSAGE);
     assert!(is_private(&r) && text(&r).contains("out of date"), "{r}");
@@ -205,7 +204,7 @@ async fn connections_pages_turn_with_buttons() {
             "6",
             "connections",
             json!([{ "name": "show", "type": option::STRING, "value": "some" }]),
-            STRANGER,
+            OTHER_USER,
             MEMBER,
         ))
         .await;
@@ -266,7 +265,9 @@ async fn migrate_opens_the_modal_for_the_owner_and_refuses_others_privately() {
     );
 
     let r = e
-        .send(discord::command("8", "migrate", options, STRANGER, MEMBER))
+        .send(discord::command(
+            "8", "migrate", options, OTHER_USER, MEMBER,
+        ))
         .await;
     assert_eq!(r["type"], callback::CHANNEL_MESSAGE);
     assert!(is_private(&r), "{r}");
@@ -346,7 +347,7 @@ async fn admin_commands_need_manage_server_or_an_admin_role() {
             "11",
             "cutover",
             add.clone(),
-            STRANGER,
+            OTHER_USER,
             MEMBER,
         ))
         .await;
@@ -364,7 +365,7 @@ async fn admin_commands_need_manage_server_or_an_admin_role() {
             "12",
             "cutover",
             add,
-            STRANGER,
+            OTHER_USER,
             MANAGE_GUILD,
         ))
         .await;
@@ -381,7 +382,7 @@ async fn admin_commands_need_manage_server_or_an_admin_role() {
             "13",
             "cutover",
             deadline,
-            STRANGER,
+            OTHER_USER,
             &[ADMIN_ROLE],
         ))
         .await;
@@ -395,7 +396,7 @@ async fn admin_commands_need_manage_server_or_an_admin_role() {
             "14",
             "cutover",
             channel,
-            STRANGER,
+            OTHER_USER,
             MANAGE_GUILD,
         ))
         .await;
@@ -421,7 +422,7 @@ async fn admin_commands_need_manage_server_or_an_admin_role() {
             "15",
             "migration",
             status,
-            STRANGER,
+            OTHER_USER,
             MEMBER,
         ))
         .await;
@@ -440,7 +441,7 @@ async fn unknown_commands_get_a_private_answer() {
             "16",
             "frobnicate",
             json!([]),
-            STRANGER,
+            OTHER_USER,
             MEMBER,
         ))
         .await;
@@ -556,7 +557,7 @@ async fn slow_work_is_deferred_within_discords_three_seconds_and_finished_by_an_
             "20",
             "cutover",
             pause,
-            STRANGER,
+            OTHER_USER,
             MANAGE_GUILD,
         ))
         .await;
@@ -637,7 +638,7 @@ async fn every_admin_command_answers_over_http() {
                 &format!("3{i}"),
                 "cutover",
                 options,
-                STRANGER,
+                OTHER_USER,
                 MANAGE_GUILD,
             ))
             .await;
@@ -664,7 +665,7 @@ async fn interactions_from_other_servers_and_direct_messages_are_refused_politel
     ] }] }]);
     const REFUSAL: &str = "This cutover works for one team's Discord server, and this is not it: use its commands in that server. Nothing was done here.";
     // Another server, by someone who manages it.
-    let mut elsewhere = discord::command("60", "cutover", remove.clone(), STRANGER, MANAGE_GUILD);
+    let mut elsewhere = discord::command("60", "cutover", remove.clone(), OTHER_USER, MANAGE_GUILD);
     elsewhere["guild_id"] = json!("810000000000000009");
     let r = e.send(elsewhere).await;
     assert!(is_private(&r) && text(&r) == REFUSAL, "{r}");

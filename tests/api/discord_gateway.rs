@@ -3,7 +3,7 @@
 
 use crate::fake_discord::{self as discord, callback, option, FakeDiscord, EPHEMERAL, MEMBER};
 use crate::fake_zoom::FakeZoom;
-use crate::helpers::{TestDir, OWNER};
+use crate::helpers::{TestDir, OTHER_USER, OWNER};
 use crate::openapi::{assert_command_registration, assert_interaction_response};
 use serde_json::json;
 use std::process::Stdio;
@@ -145,7 +145,7 @@ async fn the_gateway_adapter_answers_interactions_and_stops_cleanly() {
     let options = json!([{ "name": "connection", "type": option::STRING, "value": "g01" }]);
     discord.dispatch(
         "INTERACTION_CREATE",
-        discord::command("702", "migrate", options, "430000000000000001", MEMBER),
+        discord::command("702", "migrate", options, OTHER_USER, MEMBER),
     );
     let refused = discord.wait_for_request(callback_of("702")).await.body;
     assert_interaction_response(&refused);

@@ -41,8 +41,8 @@ async fn hits(app: &TestApp) -> f64 {
 async fn no_answer_is_stale_after_a_write_here_on_another_connection_or_by_another_process() {
     let app = TestApp::spawn("", "2026-03-01T12:00:00Z").await;
     app.seed(&[
-        ("z1", "Zoom one", Some(42), AuthType::Jwt),
-        ("z2", "Zoom two", Some(43), AuthType::Jwt),
+        ("z1", "Zoom one", Some("42"), AuthType::Jwt),
+        ("z2", "Zoom two", Some("43"), AuthType::Jwt),
         ("z3", "Zoom three", None, AuthType::Jwt),
     ])
     .await;

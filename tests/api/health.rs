@@ -1,9 +1,9 @@
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, NOW};
 use cutover::store::AuditAction;
 
 #[tokio::test]
 async fn health_and_readiness_answer() {
-    let app = TestApp::spawn("", "2025-11-21T12:00:00Z").await;
+    let app = TestApp::spawn("", NOW).await;
     let client = reqwest::Client::new();
     let health = client
         .get(app.url("/healthz"))
@@ -66,11 +66,11 @@ async fn health_and_readiness_answer() {
 
 #[tokio::test]
 async fn everything_is_still_there_after_a_restart() {
-    let app = TestApp::spawn("", "2025-11-21T12:00:00Z").await;
-    app.seed(&[("z1", "Zoom one", Some(42), cutover::domain::AuthType::Jwt)])
+    let app = TestApp::spawn("", NOW).await;
+    app.seed(&[("z1", "Zoom one", Some("42"), cutover::domain::AuthType::Jwt)])
         .await;
     let dir = app.stop().await;
-    let app = TestApp::spawn_in(dir, "", "2025-11-21T12:00:00Z").await;
+    let app = TestApp::spawn_in(dir, "", NOW).await;
     let reply = app
         .command(crate::helpers::user(7), "connections", &[])
         .await;
@@ -84,7 +84,7 @@ async fn everything_is_still_there_after_a_restart() {
 
 #[tokio::test]
 async fn the_refresh_scheduler_runs_its_first_round_on_its_own() {
-    let app = TestApp::spawn("", "2025-11-21T12:00:00Z").await;
+    let app = TestApp::spawn("", NOW).await;
     // Nobody ticks it: the round must come from the scheduler the program started.
     let mut rounds = app.switch.heartbeat().finished_rounds();
     tokio::time::timeout(
@@ -105,7 +105,7 @@ async fn the_refresh_scheduler_runs_its_first_round_on_its_own() {
 
 #[tokio::test]
 async fn readiness_fails_when_the_database_file_is_deleted() {
-    let app = TestApp::spawn("", "2025-11-21T12:00:00Z").await;
+    let app = TestApp::spawn("", NOW).await;
     let ready = reqwest::get(app.url("/readyz")).await.expect("readyz");
     assert_eq!(ready.status(), 200);
     std::fs::remove_file(app.dir.path().join("data/cutover.db")).expect("delete the database");

@@ -19,6 +19,9 @@ use tempfile::TempDir;
 pub const NOW: &str = "2025-11-21T12:00:00Z";
 /// The Discord user who owns the connections tests seed.
 pub const OWNER: &str = "420000000000000001";
+/// A Discord user who is not `OWNER`: a stranger to OWNER's connections, the owner of
+/// another, or the one a connection is given to.
+pub const OTHER_USER: &str = "430000000000000001";
 /// The sealing key of the tests' instances (base64 of 32 bytes).
 pub const SEALING_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /// Where the tests' instances say they are reached: the links they hand out start with it.
@@ -182,7 +185,8 @@ impl TestApp {
         std::mem::replace(&mut self.dir, TestDir::new())
     }
 
-    pub async fn seed(&self, rows: &[(&str, &str, Option<u64>, AuthType)]) {
+    /// Imports connections: (id, name, owner's Discord id, auth type).
+    pub async fn seed(&self, rows: &[(&str, &str, Option<&str>, AuthType)]) {
         let records: Vec<ConnectionRecord> = rows
             .iter()
             .map(|(id, name, owner, auth_type)| ConnectionRecord {
@@ -190,7 +194,7 @@ impl TestApp {
                 name: DisplayName::parse(name).expect("name"),
                 integration: cutover::domain::IntegrationName::parse("Sales sync")
                     .expect("integration"),
-                owner: owner.map(|o| Snowflake::new(o).expect("owner")),
+                owner: owner.map(|o| Snowflake::parse(o).expect("owner")),
                 auth_type: *auth_type,
             })
             .collect();
@@ -241,6 +245,182 @@ impl Drop for TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+}
+
+/// What a test adds to its world's configuration: nothing, by default.
+#[derive(Clone, Default)]
+pub struct Setup {
+    /// Keys for `[zoom]`, after the fake's addresses.
+    pub zoom: String,
+    /// Keys for `[reminders]`, after the fake Discord's channel.
+    pub reminders: String,
+    /// Sections of their own, such as `[celigo]` or `[[deadlines]]`.
+    pub sections: String,
+}
+
+/// The program with the fakes it talks to: started in-process on a fresh folder with a
+/// sealing key, reached at `PUBLIC_BASE`, Zoom at a loopback fake and Discord at another
+/// (as its bot, reminders to the fake's channel); stopped and started again on the same
+/// database, fakes and configuration.
+pub struct World {
+    pub app: TestApp,
+    pub zoom: FakeZoom,
+    pub discord: FakeDiscord,
+    browser: reqwest::Client,
+    setup: Setup,
+    /// The `[security]` section it runs with.
+    security: String,
+    /// The configuration file it runs on.
+    config: PathBuf,
+}
+
+/// A world whose program is not running, not yet or no longer: its folder (database
+/// and files), its fakes and what its configuration says.
+pub struct Stopped {
+    pub dir: TestDir,
+    pub zoom: FakeZoom,
+    pub discord: FakeDiscord,
+    browser: reqwest::Client,
+    pub setup: Setup,
+    /// The `[security]` section: the sealing key, unless a test changes it.
+    pub security: String,
+}
+
+impl Stopped {
+    /// The fakes started, and a fresh folder with a sealing key.
+    pub async fn fresh(setup: Setup) -> Self {
+        let zoom = FakeZoom::start().await;
+        let discord = FakeDiscord::start().await;
+        let dir = TestDir::new();
+        let security = dir.sealing_key();
+        Self {
+            dir,
+            zoom,
+            discord,
+            browser: browser(),
+            setup,
+            security,
+        }
+    }
+
+    /// Writes the configuration file; its path.
+    pub fn config(&self) -> PathBuf {
+        let Setup {
+            zoom,
+            reminders,
+            sections,
+        } = &self.setup;
+        let rest = format!(
+            "{}{zoom}{}{}[reminders]\nchannel_id = \"{}\"\n{reminders}\n{sections}",
+            self.zoom.config(),
+            self.security,
+            self.discord.bot_config(&self.dir),
+            crate::fake_discord::CHANNEL_ID,
+        );
+        self.dir
+            .config_with_server(&format!("public_base_url = \"{PUBLIC_BASE}\"\n"), &rest)
+    }
+
+    /// Starts the program with the clock at `now`.
+    pub async fn start(self, now: &str) -> World {
+        let config = self.config();
+        let app = TestApp::spawn_with(self.dir, &config, now).await;
+        World {
+            app,
+            zoom: self.zoom,
+            discord: self.discord,
+            browser: self.browser,
+            setup: self.setup,
+            security: self.security,
+            config,
+        }
+    }
+}
+
+impl World {
+    /// The world most tests start from: two connections on JWT, z1 and z2, owned by
+    /// OWNER; the clock at NOW.
+    pub async fn start() -> Self {
+        Self::start_with(Setup::default()).await
+    }
+
+    /// As `start`, with `setup` in the configuration.
+    pub async fn start_with(setup: Setup) -> Self {
+        let w = Stopped::fresh(setup).await.start(NOW).await;
+        w.app
+            .seed(&[
+                ("z1", "Zoom one", Some(OWNER), AuthType::Jwt),
+                ("z2", "Zoom two", Some(OWNER), AuthType::Jwt),
+            ])
+            .await;
+        w
+    }
+
+    /// Stops the program and waits for it; the folder and the fakes are kept.
+    pub async fn stop(self) -> Stopped {
+        let Self {
+            app,
+            zoom,
+            discord,
+            browser,
+            setup,
+            security,
+            config: _,
+        } = self;
+        Stopped {
+            dir: app.stop().await,
+            zoom,
+            discord,
+            browser,
+            setup,
+            security,
+        }
+    }
+
+    /// Stops the program and starts it again, the clock where it stood.
+    pub async fn restart(self) -> Self {
+        let now = self.app.clock_now().to_rfc3339();
+        self.restart_at(&now).await
+    }
+
+    /// As `restart`, with the clock at `now`.
+    pub async fn restart_at(self, now: &str) -> Self {
+        self.stop().await.start(now).await
+    }
+
+    /// The configuration file the program runs on.
+    pub fn config(&self) -> &Path {
+        &self.config
+    }
+
+    /// Sends a signed interaction to the HTTP endpoint, as Discord would; the answer.
+    pub async fn send(&self, interaction: serde_json::Value) -> serde_json::Value {
+        crate::fake_discord::send_signed(&self.app, interaction).await
+    }
+
+    /// The edit of a deferred answer (interaction token `answer_token`), once it arrives.
+    pub async fn edit_of(&self, answer_token: &str) -> serde_json::Value {
+        let path = format!(
+            "/api/v10/webhooks/{}/{answer_token}/messages/@original",
+            crate::fake_discord::APPLICATION_ID
+        );
+        let edit = self
+            .discord
+            .wait_for_request(|r| r.method == "PATCH" && r.path == path)
+            .await;
+        crate::openapi::assert_message_edit(&edit.body);
+        edit.body
+    }
+
+    /// A browser opening a link or page, stopping at redirects (the program's own
+    /// addresses, under `PUBLIC_BASE`, are fetched from the program).
+    pub async fn open(&self, url: &str) -> reqwest::Response {
+        let url = match url.strip_prefix(PUBLIC_BASE) {
+            Some(path) => self.app.url(path),
+            None => url.to_owned(),
+        };
+        self.browser.get(url).send().await.expect("browser request")
     }
 }
 

@@ -4,8 +4,8 @@
 
 use crate::fake_discord::{self as discord, callback};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
+use crate::helpers::World;
 use crate::helpers::{at, authorize_link, NOW, OWNER};
-use crate::switch::World;
 use std::time::Duration;
 
 /// Submits the form for z1 as the owner; the answer's personal link.

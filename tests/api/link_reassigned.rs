@@ -3,13 +3,12 @@
 
 use crate::fake_discord::{self as discord, option, MANAGE_GUILD};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{authorize_link, OWNER};
-use crate::switch::World;
+use crate::helpers::World;
+use crate::helpers::{authorize_link, OTHER_USER, OWNER};
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
 use cutover::store::AuditAction;
 use serde_json::json;
 
-const NEW_OWNER: &str = "430000000000000001";
 const ADMIN: &str = "450000000000000001";
 
 async fn link_for(w: &World, interaction: &str, person: &str) -> serde_json::Value {
@@ -30,7 +29,7 @@ async fn assert_old_link_ended(w: &World, old_link: &str) {
     assert_eq!(status, 410, "{page}");
     assert!(
         page.contains("This link no longer works: z1 was reassigned")
-            && page.contains(&format!("It now belongs to Discord user {NEW_OWNER}"))
+            && page.contains(&format!("It now belongs to Discord user {OTHER_USER}"))
             && page.contains("/migration status connection:z1"),
         "{page}"
     );
@@ -47,7 +46,7 @@ async fn assert_old_link_ended(w: &World, old_link: &str) {
             .iter()
             .any(|e| e.action == AuditAction::MigrationVoided
                 && e.detail.ends_with(&format!(
-                "of discord:{OWNER} ended: the connection was reassigned to discord:{NEW_OWNER}"
+                "of discord:{OWNER} ended: the connection was reassigned to discord:{OTHER_USER}"
             ))),
         "{audit:#?}"
     );
@@ -60,7 +59,7 @@ async fn assigning_a_new_owner_ends_the_old_owners_live_link() {
     let old_link = authorize_link(&answer["data"]);
 
     let assign = json!([{ "name": "connection", "type": option::SUB_COMMAND_GROUP, "options": [{ "name": "assign", "type": option::SUB_COMMAND, "options": [
-        { "name": "id", "type": option::STRING, "value": "z1" }, { "name": "owner", "type": option::USER, "value": NEW_OWNER }
+        { "name": "id", "type": option::STRING, "value": "z1" }, { "name": "owner", "type": option::USER, "value": OTHER_USER }
     ] }] }]);
     let r = w
         .send(discord::command(
@@ -81,7 +80,7 @@ async fn assigning_a_new_owner_ends_the_old_owners_live_link() {
 
     assert_old_link_ended(&w, &old_link).await;
     // The new owner is not told someone else holds a link: there is none.
-    let theirs = link_for(&w, "943", NEW_OWNER).await;
+    let theirs = link_for(&w, "943", OTHER_USER).await;
     authorize_link(&theirs["data"]);
 }
 
@@ -94,7 +93,7 @@ async fn an_import_that_changes_the_owner_ends_the_old_owners_live_link() {
     // What `cutover connections import` applies (the store's import, at the test's
     // clock: the binary would read the wall clock, past this link's pinned expiry).
     w.app
-        .seed(&[("z1", "Zoom one", Some(430000000000000001), AuthType::Jwt)])
+        .seed(&[("z1", "Zoom one", Some(OTHER_USER), AuthType::Jwt)])
         .await;
 
     assert_old_link_ended(&w, &old_link).await;

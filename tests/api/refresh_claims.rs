@@ -4,9 +4,9 @@
 
 use crate::cli_rekey::{rekey, security};
 use crate::fake_zoom::{TokenMode, CLIENT_ID, CLIENT_SECRET};
+use crate::helpers::World;
 use crate::helpers::SEALING_KEY;
 use crate::revocation::switch_z1;
-use crate::switch::World;
 use chrono::{TimeDelta, Utc};
 use cutover::domain::ConnectionState;
 use cutover::switch::Sealer;
@@ -14,9 +14,10 @@ use cutover::switch::Sealer;
 /// Stops the program and runs `cutover rekey` on its database, from the key in use to a
 /// new one: whether it went through, and what it said on stderr.
 async fn rekey_after_stop(w: World) -> (bool, String) {
-    let stopped = w.stop().await;
+    let mut stopped = w.stop().await;
     let new_key = stopped.dir.write("new.key", &Sealer::generate_key());
-    let config = stopped.config(&security(&new_key, None));
+    stopped.security = security(&new_key, None);
+    let config = stopped.config();
     let (ok, _, err) = rekey(&stopped.dir, &config, Some(SEALING_KEY)).await;
     (ok, err)
 }

@@ -3,63 +3,39 @@
 //! restarts, a stop between send and mark, downtime, a second instance on the same
 //! database, Discord refusing, and the chart.
 
-use crate::fake_discord::{
-    self as discord, callback, FakeDiscord, PostFault, EPHEMERAL, MANAGE_GUILD, MEMBER,
+use crate::fake_discord::{self as discord, callback, PostFault, EPHEMERAL, MANAGE_GUILD, MEMBER};
+use crate::helpers::{
+    admin, at, message, metric, Setup, Stopped, TestApp, TestDir, World, OTHER_USER, OWNER,
 };
-use crate::fake_zoom::FakeZoom;
-use crate::helpers::{admin, at, message, metric, TestApp, TestDir, OWNER};
 use crate::openapi::assert_channel_message;
 use cutover::chat::Reply;
 use cutover::domain::AuthType;
 use cutover::reminders::Round;
 use cutover::store::AuditAction;
 use serde_json::{json, Value};
-use std::path::PathBuf;
 
-struct World {
-    app: TestApp,
-    discord: FakeDiscord,
-    config: PathBuf,
-}
-
-/// `reminders` and `deadlines`: TOML for those sections.
-fn config(
-    dir: &TestDir,
-    zoom: &FakeZoom,
-    discord: &FakeDiscord,
-    reminders: &str,
-    deadlines: &str,
-) -> PathBuf {
-    let rest = format!(
-        "{}{}[reminders]\nchannel_id = \"{}\"\n{reminders}\n{deadlines}\n{}",
-        zoom.config(),
-        discord.bot_config(dir),
-        discord::CHANNEL_ID,
-        dir.sealing_key(),
-    );
-    dir.config(&rest)
-}
-
+/// What the reminder tests do with a world: start it with a schedule, move the clock to
+/// run rounds, and read what was posted.
 impl World {
-    async fn start(reminders: &str, deadlines: &str, now: &str) -> Self {
-        let zoom = FakeZoom::start().await;
-        let discord = FakeDiscord::start().await;
-        let dir = TestDir::new();
-        let config = config(&dir, &zoom, &discord, reminders, deadlines);
-        let app = TestApp::spawn_with(dir, &config, now).await;
-        app.seed(&[
-            ("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt),
-            ("z2", "Zoom two", Some(430000000000000001), AuthType::Jwt),
-            ("z3", "Zoom three", None, AuthType::OAuth2),
-        ])
-        .await;
+    /// `reminders` and `deadlines`: TOML for those sections. z1 is OWNER's, z2
+    /// OTHER_USER's, z3 nobody's and on OAuth already.
+    async fn with_reminders(reminders: &str, deadlines: &str, now: &str) -> Self {
+        let setup = Setup {
+            reminders: reminders.to_owned(),
+            sections: deadlines.to_owned(),
+            ..Setup::default()
+        };
+        let w = Stopped::fresh(setup).await.start(now).await;
+        w.app
+            .seed(&[
+                ("z1", "Zoom one", Some(OWNER), AuthType::Jwt),
+                ("z2", "Zoom two", Some(OTHER_USER), AuthType::Jwt),
+                ("z3", "Zoom three", None, AuthType::OAuth2),
+            ])
+            .await;
         // The first round has run at start: from here on, ticks drive the rounds.
-        app.reminders.tick().await;
-        Self {
-            app,
-            discord,
-            config,
-        }
+        w.app.reminders.tick().await;
+        w
     }
 
     /// Moves the clock to `now` and lets a round run.
@@ -75,51 +51,33 @@ impl World {
     /// Every channel post the fake Discord received, kept as a message or not (it keeps
     /// one message per nonce, so two sends of one post would look like one).
     fn sends(&self) -> usize {
-        sends(&self.discord)
+        self.discord
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
+            .count()
     }
 
-    async fn restart(self, now: &str) -> Self {
-        let Self {
-            app,
-            discord,
-            config,
-        } = self;
-        let dir = app.stop().await;
-        let app = TestApp::spawn_with(dir, &config, now).await;
-        app.reminders.tick().await;
-        Self {
-            app,
-            discord,
-            config,
-        }
+    /// Stops the program and starts it again at `now`; its first round runs.
+    async fn back_at(self, now: &str) -> Self {
+        let w = self.restart_at(now).await;
+        w.app.reminders.tick().await;
+        w
     }
 }
 
 /// The Berlin milestone of 26 March is sent; Discord makes the message but its answer
-/// never reaches cutover, which stops then. What is left: the database, the fake, the
+/// never reaches cutover, which stops then. What is left: the database, the fakes, the
 /// configuration.
-async fn stopped_while_discord_holds_the_answer() -> (TestDir, FakeDiscord, PathBuf) {
-    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+async fn stopped_while_discord_holds_the_answer() -> Stopped {
+    let w = World::with_reminders(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     w.discord.fail_channel_posts(&[PostFault::HoldAnswer]);
     w.app.clock.set(at("2025-03-26T08:00:00Z"));
     w.app.reminders.wake();
     w.discord.wait_for_created(1).await;
-    let World {
-        app,
-        discord,
-        config,
-    } = w;
-    let dir = app.stop().await;
-    discord.release_answer();
-    (dir, discord, config)
-}
-
-fn sends(discord: &FakeDiscord) -> usize {
-    discord
-        .requests()
-        .iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
-        .count()
+    let stopped = w.stop().await;
+    stopped.discord.release_answer();
+    stopped
 }
 
 fn content(post: &Value) -> &str {
@@ -132,7 +90,7 @@ const BERLIN_DEADLINE: &str =
 
 #[tokio::test]
 async fn milestones_fire_at_their_wall_clock_instants_across_dst_in_berlin() {
-    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    let w = World::with_reminders(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     // 7 days before 09:00 summer time is 09:00 winter time: 08:00 UTC on 26 March.
     w.at("2025-03-26T07:59:59Z").await;
     assert!(w.posts().is_empty(), "not a second early");
@@ -198,7 +156,7 @@ async fn milestones_fire_at_their_wall_clock_instants_across_dst_in_berlin() {
 
 #[tokio::test]
 async fn milestones_keep_their_wall_clock_time_across_the_fall_back_in_new_york() {
-    let w = World::start(
+    let w = World::with_reminders(
         "timezone = \"America/New_York\"\nbefore = [\"7d\", \"1d\", \"1h\"]",
         "[[deadlines]]\ntitle = \"NY cut-off\"\ndue = \"2025-11-04T10:00\"",
         "2025-10-20T00:00:00Z",
@@ -228,7 +186,7 @@ async fn milestones_keep_their_wall_clock_time_across_the_fall_back_in_new_york(
 
 #[tokio::test]
 async fn the_preview_lists_what_is_then_posted() {
-    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    let w = World::with_reminders(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     let reply = w
         .app
         .command(admin(1), "cutover reminders preview", &[])
@@ -267,21 +225,22 @@ async fn the_preview_lists_what_is_then_posted() {
 
 #[tokio::test]
 async fn a_restart_right_after_a_post_does_not_repeat_it() {
-    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    let w = World::with_reminders(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     w.at("2025-03-26T08:00:00Z").await;
     assert_eq!(w.posts().len(), 1);
-    let w = w.restart("2025-03-26T08:00:30Z").await;
+    let w = w.back_at("2025-03-26T08:00:30Z").await;
     w.at("2025-03-26T08:01:00Z").await;
     assert_eq!(w.sends(), 1, "sent once");
 }
 
 #[tokio::test]
 async fn a_stop_between_sending_and_marking_does_not_post_twice() {
-    let (dir, discord, config) = stopped_while_discord_holds_the_answer().await;
+    let stopped = stopped_while_discord_holds_the_answer().await;
     // Back after the claim's lease: the post is sent again, with the same nonce.
-    let app = TestApp::spawn_with(dir, &config, "2025-03-26T08:02:00Z").await;
-    app.reminders.tick().await;
-    let tries: Vec<Value> = discord
+    let w = stopped.start("2025-03-26T08:02:00Z").await;
+    w.app.reminders.tick().await;
+    let tries: Vec<Value> = w
+        .discord
         .requests()
         .into_iter()
         .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
@@ -289,21 +248,20 @@ async fn a_stop_between_sending_and_marking_does_not_post_twice() {
         .collect();
     assert_eq!(tries.len(), 2, "sent again after the restart");
     assert_eq!(tries[0]["nonce"], tries[1]["nonce"]);
-    assert_eq!(discord.created().len(), 1, "Discord kept one message");
+    assert_eq!(w.discord.created().len(), 1, "Discord kept one message");
     // And it is marked sent now: another round sends nothing.
-    app.clock.set(at("2025-03-26T08:05:00Z"));
-    app.reminders.tick().await;
-    assert_eq!(sends(&discord), 2);
+    w.at("2025-03-26T08:05:00Z").await;
+    assert_eq!(w.sends(), 2);
 }
 
 #[tokio::test]
 async fn a_stop_longer_than_discords_memory_of_the_nonce_names_the_post_instead_of_repeating_it() {
-    let (dir, discord, config) = stopped_while_discord_holds_the_answer().await;
+    let stopped = stopped_while_discord_holds_the_answer().await;
     // Ten minutes on, Discord no longer remembers the nonce: sending again could make a
     // second message, so the post is named in a catch-up instead.
-    let app = TestApp::spawn_with(dir, &config, "2025-03-26T08:10:00Z").await;
-    app.reminders.tick().await;
-    let created = discord.created();
+    let w = stopped.start("2025-03-26T08:10:00Z").await;
+    w.app.reminders.tick().await;
+    let created = w.discord.created();
     assert_eq!(created.len(), 2, "{created:#?}");
     assert!(content(&created[1].body)
         .starts_with("🔁 **While cutover was away**, 1 reminder fell due:"));
@@ -313,7 +271,7 @@ async fn a_stop_longer_than_discords_memory_of_the_nonce_names_the_post_instead_
 
 #[tokio::test]
 async fn pause_and_resume_take_effect_at_once_and_nothing_is_replayed() {
-    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    let w = World::with_reminders(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     let paused = w
         .app
         .command(admin(1), "cutover reminders pause", &[])
@@ -340,7 +298,7 @@ async fn pause_and_resume_take_effect_at_once_and_nothing_is_replayed() {
 #[tokio::test]
 async fn a_fresh_install_announces_nothing_of_the_past() {
     // The 7-day milestone fell a week before the first start; the 0s one is ahead.
-    let w = World::start(
+    let w = World::with_reminders(
         "before = [\"7d\", \"0s\"]",
         "[[deadlines]]\ntitle = \"Soon\"\ndue = \"2025-03-21T09:00:00Z\"",
         "2025-03-20T00:00:00Z",
@@ -358,13 +316,13 @@ async fn a_fresh_install_announces_nothing_of_the_past() {
 
 #[tokio::test]
 async fn three_milestones_missed_while_away_make_one_catch_up_post() {
-    let w = World::start(
+    let w = World::with_reminders(
         "before = [\"3d\", \"2d\", \"1d\"]",
         "[[deadlines]]\ntitle = \"Cut-off\"\ndue = \"2025-12-10T09:00:00Z\"",
         "2025-12-01T00:00:00Z",
     )
     .await;
-    let w = w.restart("2025-12-09T12:00:00Z").await;
+    let w = w.back_at("2025-12-09T12:00:00Z").await;
     let posts = w.posts();
     assert_eq!(posts.len(), 1, "{posts:#?}");
     let text = content(&posts[0]);
@@ -386,27 +344,27 @@ async fn three_milestones_missed_while_away_make_one_catch_up_post() {
 
 #[tokio::test]
 async fn a_short_outage_posts_the_latest_milestone_once_and_never_a_stale_one() {
-    let w = World::start(
+    let w = World::with_reminders(
         "before = [\"1m\", \"30s\", \"0s\"]",
         "[[deadlines]]\ntitle = \"Go-live\"\ndue = \"2025-06-02T09:00:00Z\"",
         "2025-06-02T08:58:00Z",
     )
     .await;
     // Stopped before the 1-minute milestone, started again 10 s after the deadline.
-    let w = w.restart("2025-06-02T09:00:10Z").await;
+    let w = w.back_at("2025-06-02T09:00:10Z").await;
     assert_eq!(w.sends(), 1, "{:#?}", w.posts());
     let text = content(&w.posts()[0]).to_owned();
     assert!(text.starts_with("⏰ **Go-live** is due now:"), "{text}");
     // The two that were overtaken are never sent, nor caught up on later.
     w.at("2025-06-02T09:00:40Z").await;
-    let w = w.restart("2025-06-02T09:30:00Z").await;
+    let w = w.back_at("2025-06-02T09:30:00Z").await;
     w.at("2025-06-02T09:31:00Z").await;
     assert_eq!(w.sends(), 1, "{:#?}", w.posts());
 }
 
 #[tokio::test]
 async fn a_digest_that_falls_with_a_milestone_is_one_post() {
-    let w = World::start(
+    let w = World::with_reminders(
         "before = [\"0s\"]\ndigest_at = \"09:30\"",
         "[[deadlines]]\ntitle = \"Cut-off\"\ndue = \"2025-12-02T09:30:00Z\"",
         "2025-12-02T09:00:00Z",
@@ -430,16 +388,18 @@ async fn a_digest_that_falls_with_a_milestone_is_one_post() {
 
 #[tokio::test]
 async fn every_owner_with_work_left_is_pinged_in_a_long_post() {
-    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    let w = World::with_reminders(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     // 40 connections (3 seeded), 9 owners, 30 to go, with long ids and names: far more
     // than 2,000 characters if every name were listed.
-    let owners: Vec<u64> = (1..=9).map(|i| 440000000000000000 + i).collect();
-    let rows: Vec<(String, String, Option<u64>, AuthType)> = (0..37)
+    let owners: Vec<String> = (1..=9)
+        .map(|i| (440000000000000000_u64 + i).to_string())
+        .collect();
+    let rows: Vec<(String, String, &str, AuthType)> = (0..37)
         .map(|i| {
             let (owner, auth) = if i < 28 {
-                (Some(owners[i % 9]), AuthType::Jwt)
+                (owners[i % 9].as_str(), AuthType::Jwt)
             } else {
-                (Some(owners[0]), AuthType::OAuth2)
+                (owners[0].as_str(), AuthType::OAuth2)
             };
             (
                 format!("5f2a9c0e1b3d4a6f7e8c{i:04}"),
@@ -449,9 +409,9 @@ async fn every_owner_with_work_left_is_pinged_in_a_long_post() {
             )
         })
         .collect();
-    let rows: Vec<(&str, &str, Option<u64>, AuthType)> = rows
+    let rows: Vec<(&str, &str, Option<&str>, AuthType)> = rows
         .iter()
-        .map(|(id, name, owner, auth)| (id.as_str(), name.as_str(), *owner, *auth))
+        .map(|(id, name, owner, auth)| (id.as_str(), name.as_str(), Some(*owner), *auth))
         .collect();
     w.app.seed(&rows).await;
     w.at("2025-03-26T08:00:00Z").await;
@@ -460,8 +420,8 @@ async fn every_owner_with_work_left_is_pinged_in_a_long_post() {
     let text = content(&posts[0]);
     assert!(text.chars().count() <= 2_000, "{}", text.chars().count());
     assert!(text.contains("Progress: **10 of 40**"), "{text}");
-    let mut expected: Vec<String> = vec![OWNER.to_owned(), "430000000000000001".to_owned()];
-    expected.extend(owners.iter().map(u64::to_string));
+    let mut expected: Vec<String> = vec![OWNER.to_owned(), OTHER_USER.to_owned()];
+    expected.extend(owners.iter().cloned());
     for id in &expected {
         assert!(
             text.contains(&format!("• <@{id}> (")),
@@ -483,11 +443,11 @@ async fn every_owner_with_work_left_is_pinged_in_a_long_post() {
 
 #[tokio::test]
 async fn two_instances_on_one_database_post_once() {
-    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    let w = World::with_reminders(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     let second_dir = TestDir::new();
     let second_config = second_dir.write(
         "second.toml",
-        &std::fs::read_to_string(&w.config).expect("config"),
+        &std::fs::read_to_string(w.config()).expect("config"),
     );
     let second = TestApp::spawn_with(second_dir, &second_config, "2025-03-20T00:00:00Z").await;
     // The second scheduler's first round runs now, before the clock moves: from here
@@ -520,7 +480,7 @@ async fn two_instances_on_one_database_post_once() {
 
 #[tokio::test]
 async fn a_rate_limit_then_success_posts_once() {
-    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    let w = World::with_reminders(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     w.discord.fail_channel_posts(&[PostFault::RateLimited]);
     w.at("2025-03-26T08:00:00Z").await;
     let sends = w
@@ -535,7 +495,7 @@ async fn a_rate_limit_then_success_posts_once() {
 
 #[tokio::test]
 async fn a_channel_that_is_gone_pauses_reminders_and_the_next_admin_is_told() {
-    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    let w = World::with_reminders(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     w.discord.fail_channel_posts(&[PostFault::UnknownChannel]);
     w.at("2025-03-26T08:00:00Z").await;
     assert!(w.posts().is_empty());
@@ -593,7 +553,7 @@ async fn a_channel_that_is_gone_pauses_reminders_and_the_next_admin_is_told() {
 
 #[tokio::test]
 async fn digests_skip_weekends_and_holidays_and_carry_the_chart() {
-    let w = World::start(
+    let w = World::with_reminders(
         "timezone = \"America/New_York\"\nbefore = []\ndigest_at = \"09:30\"\nskip_dates = [\"2025-12-01\"]",
         "",
         "2025-11-27T12:00:00Z",
@@ -624,7 +584,7 @@ async fn digests_skip_weekends_and_holidays_and_carry_the_chart() {
 #[tokio::test]
 async fn a_digest_time_in_the_spring_forward_gap_comes_once_after_it() {
     // Cairo sprang forward at midnight on Friday 26 April 2024: 00:30 never happened.
-    let w = World::start(
+    let w = World::with_reminders(
         "timezone = \"Africa/Cairo\"\nbefore = []\ndigest_at = \"00:30\"",
         "",
         "2024-04-25T12:00:00Z",
@@ -639,7 +599,7 @@ async fn a_digest_time_in_the_spring_forward_gap_comes_once_after_it() {
 
 #[tokio::test]
 async fn migrate_mine_opens_the_form_offers_a_choice_or_says_nothing_is_left() {
-    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    let w = World::with_reminders(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     let one = discord::send_signed(&w.app, discord::button("700", "c1:mm", OWNER)).await;
     assert_eq!(one["type"], callback::MODAL, "the form at once: {one}");
     assert_eq!(one["data"]["custom_id"], "c1:mf:z1");
@@ -657,7 +617,7 @@ async fn migrate_mine_opens_the_form_offers_a_choice_or_says_nothing_is_left() {
         "{none}"
     );
     w.app
-        .seed(&[("z4", "Zoom four", Some(420000000000000001), AuthType::Jwt)])
+        .seed(&[("z4", "Zoom four", Some(OWNER), AuthType::Jwt)])
         .await;
     let several = discord::send_signed(&w.app, discord::button("702", "c1:mm", OWNER)).await;
     assert_eq!(several["data"]["flags"], EPHEMERAL, "privately");
@@ -675,13 +635,13 @@ async fn migrate_mine_opens_the_form_offers_a_choice_or_says_nothing_is_left() {
 
 #[tokio::test]
 async fn progress_answers_with_the_chart_and_its_points_follow_the_audit_history() {
-    let w = World::start(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
+    let w = World::with_reminders(BERLIN, BERLIN_DEADLINE, "2025-03-20T00:00:00Z").await;
     // The seed left 2 to switch; an import adds one on JWT, another switches z2.
     w.app.clock.set(at("2025-03-21T10:00:00Z"));
     w.app
         .seed(&[
             ("z5", "Zoom five", None, AuthType::Jwt),
-            ("z2", "Zoom two", Some(430000000000000001), AuthType::OAuth2),
+            ("z2", "Zoom two", Some(OTHER_USER), AuthType::OAuth2),
         ])
         .await;
     let history = w.app.store.progress_history().await.expect("history");
@@ -747,7 +707,7 @@ async fn the_terminal_prints_reminders_as_they_fall_due_with_the_chart_saved() {
         "2025-12-08T12:00:00Z",
     )
     .await;
-    app.seed(&[("z1", "Zoom one", Some(42), AuthType::Jwt)])
+    app.seed(&[("z1", "Zoom one", Some("42"), AuthType::Jwt)])
         .await;
     let console = std::sync::Arc::new(crate::helpers::ScriptedConsole::open());
     let terminal = {

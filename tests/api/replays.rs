@@ -6,8 +6,8 @@ use crate::fake_discord::{
     self as discord, callback, option, FakeDiscord, EPHEMERAL, MANAGE_GUILD,
 };
 use crate::fake_zoom::{FakeZoom, CLIENT_ID, CLIENT_SECRET};
+use crate::helpers::World;
 use crate::helpers::{authorize_link, TestDir, OWNER};
-use crate::switch::World;
 use cutover::domain::ConnectionId;
 use cutover::store::AuditAction;
 use serde_json::json;

@@ -6,8 +6,8 @@ use crate::fake_discord::{self as discord, option, MANAGE_GUILD};
 use crate::fake_zoom::{
     TokenMode, TokenRequest, CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET,
 };
+use crate::helpers::World;
 use crate::helpers::{at, authorize_link, NOW, OWNER};
-use crate::switch::World;
 use base64::Engine;
 use chrono::TimeDelta;
 use cutover::domain::{ConnectionId, ConnectionState};

@@ -6,9 +6,9 @@
 
 use crate::fake_discord as discord;
 use crate::fake_zoom::{TokenMode, CLIENT_ID, CLIENT_SECRET};
+use crate::helpers::World;
 use crate::helpers::{at, authorize_link, NOW, OWNER};
 use crate::revocation::{actions, queued, revoked, round, switch, switch_z1};
-use crate::switch::World;
 use chrono::TimeDelta;
 use cutover::domain::ConnectionState;
 use cutover::store::AuditAction;

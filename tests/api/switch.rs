@@ -2,144 +2,24 @@
 //! link followed like a browser through the fake Zoom, the callback over HTTP, and what
 //! the fakes (Zoom and Discord) received.
 
-use crate::fake_discord::{self as discord, callback, option, FakeDiscord, EPHEMERAL, MEMBER};
-use crate::fake_zoom::{FakeZoom, TokenMode, CLIENT_ID, CLIENT_SECRET};
+use crate::fake_discord::{self as discord, callback, option, EPHEMERAL, MEMBER};
+use crate::fake_zoom::{TokenMode, CLIENT_ID, CLIENT_SECRET};
 use crate::helpers::{
-    at, authorize_link, browser, metric, TestApp, TestDir, NOW, OWNER, PUBLIC_BASE, SEALING_KEY,
+    at, authorize_link, metric, Setup, World, NOW, OTHER_USER, OWNER, PUBLIC_BASE, SEALING_KEY,
 };
-use crate::openapi::{assert_channel_message, assert_followup, assert_message_edit};
+use crate::openapi::{assert_channel_message, assert_followup};
 use cutover::chat::Reply;
 use cutover::domain::{AuthType, ConnectionId, ConnectionState};
 use cutover::store::AuditAction;
 use serde_json::{json, Value};
 
-const OTHER: &str = "430000000000000001";
-
-pub struct World {
-    pub app: TestApp,
-    pub zoom: FakeZoom,
-    pub discord: FakeDiscord,
-    browser: reqwest::Client,
-    extra: String,
-    /// The `[security]` section.
-    security: String,
-}
-
-/// A world whose program is stopped: the database and the fakes are kept.
-pub struct Stopped {
-    pub dir: TestDir,
-    zoom: FakeZoom,
-    discord: FakeDiscord,
-    browser: reqwest::Client,
-    extra: String,
-    security: String,
-}
-
-impl Stopped {
-    /// Writes the configuration with this `[security]` section; its path.
-    pub fn config(&self, security: &str) -> std::path::PathBuf {
-        World::config(&self.dir, &self.zoom, &self.discord, &self.extra, security)
-    }
-
-    /// Starts the program again, with this `[security]` section from now on.
-    pub async fn start(self, security: String, now: &str) -> World {
-        let config = self.config(&security);
-        let app = TestApp::spawn_with(self.dir, &config, now).await;
-        World {
-            app,
-            zoom: self.zoom,
-            discord: self.discord,
-            browser: self.browser,
-            extra: self.extra,
-            security,
-        }
-    }
-}
-
+/// What the switch tests, and the files built on them, do with a world: follow a link
+/// through Zoom, fetch the callback, read what was stored.
 impl World {
-    pub async fn start() -> Self {
-        Self::start_with("").await
-    }
-
-    /// `extra`: more keys for the `[zoom]` section.
-    pub async fn start_with(extra: &str) -> Self {
-        let zoom = FakeZoom::start().await;
-        let discord = FakeDiscord::start().await;
-        let dir = TestDir::new();
-        let security = dir.sealing_key();
-        let config = Self::config(&dir, &zoom, &discord, extra, &security);
-        let app = TestApp::spawn_with(dir, &config, NOW).await;
-        app.seed(&[
-            ("z1", "Zoom one", Some(420000000000000001), AuthType::Jwt),
-            ("z2", "Zoom two", Some(420000000000000001), AuthType::Jwt),
-        ])
-        .await;
-        let browser = browser();
-        Self {
-            app,
-            zoom,
-            discord,
-            browser,
-            extra: extra.to_owned(),
-            security,
-        }
-    }
-
-    fn config(
-        dir: &TestDir,
-        zoom: &FakeZoom,
-        discord: &FakeDiscord,
-        extra: &str,
-        security: &str,
-    ) -> std::path::PathBuf {
-        let rest = format!(
-            "{}{extra}{security}{}[reminders]\nchannel_id = \"{}\"\n",
-            zoom.config(),
-            discord.bot_config(dir),
-            discord::CHANNEL_ID,
-        );
-        dir.config_with_server(&format!("public_base_url = \"{PUBLIC_BASE}\"\n"), &rest)
-    }
-
-    /// Stops the program and starts it again on the same database and settings.
-    pub async fn restart(self) -> Self {
-        self.restart_at(NOW).await
-    }
-
-    /// As `restart`, with the clock at `now`.
-    pub async fn restart_at(self, now: &str) -> Self {
-        let stopped = self.stop().await;
-        let security = stopped.security.clone();
-        stopped.start(security, now).await
-    }
-
-    pub async fn stop(self) -> Stopped {
-        let Self {
-            app,
-            zoom,
-            discord,
-            browser,
-            extra,
-            security,
-        } = self;
-        Stopped {
-            dir: app.stop().await,
-            zoom,
-            discord,
-            browser,
-            extra,
-            security,
-        }
-    }
-
-    pub async fn send(&self, interaction: Value) -> Value {
-        discord::send_signed(&self.app, interaction).await
-    }
-
     /// A browser following the link: Zoom redirects to the callback, which is fetched
     /// from this program (the configured public address is only a name here).
     pub async fn follow(&self, link: &str) -> String {
-        let to_zoom = self.browser.get(link).send().await.expect("zoom authorize");
+        let to_zoom = self.open(link).await;
         assert_eq!(to_zoom.status(), 303, "Zoom redirects back");
         let location = to_zoom.headers()["location"]
             .to_str()
@@ -153,12 +33,7 @@ impl World {
 
     /// Fetches a callback path and returns (status, page, content security policy).
     pub async fn callback(&self, path_and_query: &str) -> (u16, String, String) {
-        let response = self
-            .browser
-            .get(self.app.url(path_and_query))
-            .send()
-            .await
-            .expect("callback");
+        let response = self.open(&format!("{PUBLIC_BASE}{path_and_query}")).await;
         let status = response.status().as_u16();
         let csp = response
             .headers()
@@ -198,20 +73,6 @@ impl World {
             .expect("read")
             .expect("exists")
             .state
-    }
-
-    /// The private message edit for a submit's interaction, once it arrives.
-    pub async fn edit_of(&self, answer_token: &str) -> Value {
-        let path = format!(
-            "/api/v10/webhooks/{}/{answer_token}/messages/@original",
-            discord::APPLICATION_ID
-        );
-        let edit = self
-            .discord
-            .wait_for_request(|r| r.method == "PATCH" && r.path == path)
-            .await;
-        assert_message_edit(&edit.body);
-        edit.body
     }
 }
 
@@ -604,7 +465,11 @@ async fn a_failing_or_silent_token_endpoint_is_reported_and_never_retried() {
 
 #[tokio::test]
 async fn a_token_endpoint_timeout_ends_the_attempt() {
-    let w = World::start_with("request_timeout = \"1s\"\n").await;
+    let w = World::start_with(Setup {
+        zoom: "request_timeout = \"1s\"\n".into(),
+        ..Setup::default()
+    })
+    .await;
     w.zoom.set_token_mode(TokenMode::Hang);
     let back = linked(&w, "917").await;
     let (status, page, _) = w.callback(&back).await;
@@ -695,7 +560,7 @@ async fn one_live_link_per_connection_and_a_fresh_link_voids_the_old() {
                 "922",
                 "c1:mf:z1",
                 &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
-                OTHER,
+                OTHER_USER,
             );
             submit["member"]["permissions"] = json!("32");
             submit
@@ -761,7 +626,7 @@ async fn bad_credentials_are_refused_privately_without_repeating_the_secret() {
             "926",
             "c1:mf:z1",
             &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
-            OTHER,
+            OTHER_USER,
         ))
         .await;
     assert!(r["data"]["content"]
@@ -892,7 +757,11 @@ async fn two_rounds_at_once_send_a_refresh_token_once() {
 
 #[tokio::test]
 async fn a_refresh_that_meets_a_zoom_error_or_a_hang_is_retried_not_reauthorized() {
-    let w = World::start_with("request_timeout = \"1s\"\n").await;
+    let w = World::start_with(Setup {
+        zoom: "request_timeout = \"1s\"\n".into(),
+        ..Setup::default()
+    })
+    .await;
     let back = linked(&w, "932").await;
     assert_eq!(w.callback(&back).await.0, 200);
     w.app.clock.set(at(NOW) + chrono::TimeDelta::minutes(55));
@@ -1117,7 +986,7 @@ async fn an_exchange_interrupted_by_a_crash_does_not_block_the_connection_foreve
 #[tokio::test]
 async fn debug_output_never_shows_a_form_value_or_a_links_state() {
     let w = World::start().await;
-    let caller = crate::helpers::user(420000000000000001);
+    let caller = crate::helpers::user(OWNER.parse().expect("owner id"));
     let action = cutover::chat::Action::ModalSubmit {
         id: "c1:mf:z1".into(),
         values: vec![
@@ -1200,7 +1069,7 @@ async fn a_slow_button_answer_that_is_private_arrives_as_a_private_follow_up() {
         "961",
         "c1:mf:z1",
         &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
-        OTHER,
+        OTHER_USER,
     );
     admin["member"]["permissions"] = json!("32");
     authorize_link(&w.send(admin).await["data"]);

@@ -1,17 +1,17 @@
-use crate::helpers::{listening_address, ScriptedConsole, TestApp, TestDir};
+use crate::helpers::{listening_address, ScriptedConsole, TestApp, TestDir, NOW};
 use cutover::domain::AuthType;
 use std::process::Stdio;
 use tokio::io::{AsyncWriteExt, BufReader};
 
 #[tokio::test]
 async fn the_terminal_renders_replies_as_plain_text_and_buttons_as_numbers() {
-    let app = TestApp::spawn("", "2025-11-21T12:00:00Z").await;
+    let app = TestApp::spawn("", NOW).await;
     let rows: Vec<(String, String)> = (0..12)
         .map(|i| (format!("z{i:02}"), format!("Zoom {i:02}")))
         .collect();
     let rows: Vec<_> = rows
         .iter()
-        .map(|(i, n)| (i.as_str(), n.as_str(), Some(42), AuthType::Jwt))
+        .map(|(i, n)| (i.as_str(), n.as_str(), Some("42"), AuthType::Jwt))
         .collect();
     app.seed(&rows).await;
     let console = ScriptedConsole::new(&[
@@ -165,10 +165,10 @@ async fn an_unreadable_line_is_named_and_the_session_goes_on() {
 #[tokio::test]
 async fn a_person_is_named_as_the_terminal_shows_them_and_no_secret_is_asked_without_a_key() {
     // This instance has no sealing key.
-    let app = TestApp::spawn("", "2025-11-21T12:00:00Z").await;
+    let app = TestApp::spawn("", NOW).await;
     app.seed(&[
-        ("z1", "Zoom one", Some(42), AuthType::Jwt),
-        ("z2", "Zoom two", Some(43), AuthType::Jwt),
+        ("z1", "Zoom one", Some("42"), AuthType::Jwt),
+        ("z2", "Zoom two", Some("43"), AuthType::Jwt),
     ])
     .await;
     let console = ScriptedConsole::new(&[

@@ -45,20 +45,7 @@ pub enum DefinitionError {
 /// Removes masked values everywhere, recording their paths.
 fn strip_masked(value: &mut Value, path: &str, dropped: &mut Vec<String>) {
     match value {
-        Value::Object(object) => {
-            let masked: Vec<String> = object
-                .iter()
-                .filter(|(_, v)| is_masked(v))
-                .map(|(k, _)| k.clone())
-                .collect();
-            for key in masked {
-                object.remove(&key);
-                dropped.push(join(path, &key));
-            }
-            for (key, child) in object.iter_mut() {
-                strip_masked(child, &join(path, key), dropped);
-            }
-        }
+        Value::Object(object) => strip_masked_from(object, path, dropped),
         Value::Array(items) => {
             let mut index = 0;
             items.retain(|item| {
@@ -74,6 +61,22 @@ fn strip_masked(value: &mut Value, path: &str, dropped: &mut Vec<String>) {
             }
         }
         _ => {}
+    }
+}
+
+/// `strip_masked` for an object at `path`.
+fn strip_masked_from(object: &mut Map<String, Value>, path: &str, dropped: &mut Vec<String>) {
+    let masked: Vec<String> = object
+        .iter()
+        .filter(|(_, v)| is_masked(v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for key in masked {
+        object.remove(&key);
+        dropped.push(join(path, &key));
+    }
+    for (key, child) in object.iter_mut() {
+        strip_masked(child, &join(path, key), dropped);
     }
 }
 
@@ -119,6 +122,19 @@ pub fn switched_definition(
     {
         return Err(DefinitionError::NoAuthPart);
     }
+    let dropped = leave_out_what_is_not_sent_back(root);
+    if root.get("http").is_some_and(Value::is_object) {
+        switch_http(object_at(root, "http"), target);
+    }
+    if root.get("rest").is_some_and(Value::is_object) {
+        switch_rest(object_at(root, "rest"), target);
+    }
+    Ok(Switched { body, dropped })
+}
+
+/// Removes the read-only keys, the obsolete JWT credentials and every masked value; the
+/// paths of the values left out (read-only keys aside).
+fn leave_out_what_is_not_sent_back(root: &mut Map<String, Value>) -> Vec<String> {
     for key in READ_ONLY {
         root.remove(key);
     }
@@ -131,71 +147,69 @@ pub fn switched_definition(
             }
         }
     }
-    strip_masked(&mut body, "", &mut dropped);
-    let Value::Object(root) = &mut body else {
-        return Err(DefinitionError::NotAnObject);
-    };
+    strip_masked_from(root, "", &mut dropped);
+    dropped
+}
 
-    if root.get("http").is_some_and(Value::is_object) {
-        let http = object_at(root, "http");
-        http.insert("_iClientId".into(), json!(target.iclient_id));
-        let auth = object_at(http, "auth");
-        auth.insert("type".into(), json!("oauth"));
-        auth.remove("jwt");
-        let oauth = object_at(auth, "oauth");
-        set(
-            oauth,
-            &[
-                ("authURI", json!(target.authorize_url)),
-                ("tokenURI", json!(target.token_url)),
-                ("useIClientFields", json!(false)),
-                ("grantType", json!("authorizecode")),
-            ],
-        );
-        if let Some(url) = target.redirect_to {
-            oauth.insert("oauth2RedirectUrl".into(), json!(url));
-        }
-        let token = object_at(auth, "token");
-        set(
-            token,
-            &[
-                ("location", json!("header")),
-                ("headerName", json!("Authorization")),
-                ("scheme", json!("Bearer")),
-                ("refreshMethod", json!("POST")),
-                ("refreshMediaType", json!("urlencoded")),
-            ],
-        );
+/// The `http` part on OAuth 2.0: the iClient, the authorization and the bearer token.
+fn switch_http(http: &mut Map<String, Value>, target: &OAuthTarget<'_>) {
+    http.insert("_iClientId".into(), json!(target.iclient_id));
+    let auth = object_at(http, "auth");
+    auth.insert("type".into(), json!("oauth"));
+    auth.remove("jwt");
+    let oauth = object_at(auth, "oauth");
+    set(
+        oauth,
+        &[
+            ("authURI", json!(target.authorize_url)),
+            ("tokenURI", json!(target.token_url)),
+            ("useIClientFields", json!(false)),
+            ("grantType", json!("authorizecode")),
+        ],
+    );
+    if let Some(url) = target.redirect_to {
+        oauth.insert("oauth2RedirectUrl".into(), json!(url));
     }
-    if root.get("rest").is_some_and(Value::is_object) {
-        let rest = object_at(root, "rest");
-        set(
-            rest,
-            &[
-                ("authType", json!("oauth")),
-                ("authURI", json!(target.authorize_url)),
-                ("oauthTokenURI", json!(target.token_url)),
-                ("tokenLocation", json!("header")),
-                ("authHeader", json!("Authorization")),
-                ("authScheme", json!("Bearer")),
-                ("refreshTokenMethod", json!("POST")),
-                ("refreshTokenMediaType", json!("urlencoded")),
-                ("_iClientId", json!(target.iclient_id)),
-            ],
-        );
-        let oauth = object_at(rest, "oauth");
-        set(
-            oauth,
-            &[
-                ("useIClientFields", json!(false)),
-                ("grantType", json!("authorizecode")),
-            ],
-        );
-        if let Some(url) = target.redirect_to {
-            oauth.insert("oauth2RedirectUrl".into(), json!(url));
-        }
+    let token = object_at(auth, "token");
+    set(
+        token,
+        &[
+            ("location", json!("header")),
+            ("headerName", json!("Authorization")),
+            ("scheme", json!("Bearer")),
+            ("refreshMethod", json!("POST")),
+            ("refreshMediaType", json!("urlencoded")),
+        ],
+    );
+}
+
+/// The `rest` part on OAuth 2.0, in its own flat keys, and the iClient.
+fn switch_rest(rest: &mut Map<String, Value>, target: &OAuthTarget<'_>) {
+    set(
+        rest,
+        &[
+            ("authType", json!("oauth")),
+            ("authURI", json!(target.authorize_url)),
+            ("oauthTokenURI", json!(target.token_url)),
+            ("tokenLocation", json!("header")),
+            ("authHeader", json!("Authorization")),
+            ("authScheme", json!("Bearer")),
+            ("refreshTokenMethod", json!("POST")),
+            ("refreshTokenMediaType", json!("urlencoded")),
+            ("_iClientId", json!(target.iclient_id)),
+        ],
+    );
+    let oauth = object_at(rest, "oauth");
+    set(
+        oauth,
+        &[
+            ("useIClientFields", json!(false)),
+            ("grantType", json!("authorizecode")),
+        ],
+    );
+    if let Some(url) = target.redirect_to {
+        oauth.insert("oauth2RedirectUrl".into(), json!(url));
     }
-    Ok(Switched { body, dropped })
 }
 
 #[cfg(test)]

@@ -127,6 +127,43 @@ impl Celigo {
         reserved: &Reserved,
     ) -> Result<CeligoLink, PrepareError> {
         let id = &connection.id;
+        let before = self.read_switchable(actor, id, reserved).await?;
+        let stamp = Document(&before).last_modified().map(str::to_owned);
+        let (iclient_name, iclient) = self
+            .new_iclient(connection, client_id, secret, reserved)
+            .await?;
+        let dropped = match self.switch_definition(id, stamp.as_deref(), &iclient).await {
+            Ok(dropped) => dropped,
+            // The connection may use it: it stays (a later switch cleans it up if not).
+            Err(e @ PrepareError::Unconfirmed(_)) => return Err(e),
+            Err(e) => {
+                self.discard_iclient(&iclient).await;
+                return Err(e);
+            }
+        };
+        // The address is fetched afresh when the link is opened; asking now finds a
+        // connection integrator.io cannot authorize before anyone clicks.
+        let warning = self.authorization_url(id).await.err();
+        let link = self
+            .issue_prepared(actor, id, reserved, &before, &iclient, &dropped)
+            .await?;
+        Ok(CeligoLink {
+            link,
+            iclient_name: Some(iclient_name),
+            dropped,
+            warning,
+        })
+    }
+
+    /// Reads the connection's definition as it is, and refuses what cannot be switched:
+    /// not Zoom, managed by an integration app, no auth part, or not on JWT (recorded as
+    /// switched elsewhere when it is on OAuth 2.0 already or on another scheme).
+    async fn read_switchable(
+        &self,
+        actor: Actor,
+        id: &ConnectionId,
+        reserved: &Reserved,
+    ) -> Result<Value, PrepareError> {
         let before = self.client.connection(id).await?;
         let doc = Document(&before);
         if !doc.is_zoom() {
@@ -154,8 +191,18 @@ impl Celigo {
                 .map_err(anyhow::Error::from)?;
             return Err(already);
         }
-        let stamp = doc.last_modified().map(str::to_owned);
+        Ok(before)
+    }
 
+    /// Creates this attempt's iClient (named after the connection and the attempt) and
+    /// records it on the attempt: its name and id.
+    async fn new_iclient(
+        &self,
+        connection: &Connection,
+        client_id: &ZoomClientId,
+        secret: &SecretString,
+        reserved: &Reserved,
+    ) -> Result<(String, String), PrepareError> {
         let iclient_name = format!(
             "cutover · {} · #{}",
             connection
@@ -177,25 +224,26 @@ impl Celigo {
             self.discard_iclient(&iclient).await;
             return Err(anyhow::Error::from(e).into());
         }
-        let dropped = match self.switch_definition(id, stamp.as_deref(), &iclient).await {
-            Ok(dropped) => dropped,
-            // The connection may use it: it stays (a later switch cleans it up if not).
-            Err(e @ PrepareError::Unconfirmed(_)) => return Err(e),
-            Err(e) => {
-                self.discard_iclient(&iclient).await;
-                return Err(e);
-            }
-        };
+        Ok((iclient_name, iclient))
+    }
 
-        // The address is fetched afresh when the link is opened; asking now finds a
-        // connection integrator.io cannot authorize before anyone clicks.
-        let warning = self.authorization_url(id).await.err();
+    /// Issues the attempt, with the definition as it was before and what was left out of
+    /// the new one, lets go of the iClients earlier attempts made, and gives the link.
+    async fn issue_prepared(
+        &self,
+        actor: Actor,
+        id: &ConnectionId,
+        reserved: &Reserved,
+        before: &Value,
+        iclient: &str,
+        dropped: &[String],
+    ) -> Result<Link, PrepareError> {
         let now = self.clock.now();
         let expires_at = now + self.switch.link_ttl().to_chrono();
         let prepared = Prepared {
-            iclient_id: iclient.clone(),
+            iclient_id: iclient.to_owned(),
             definition_before: before.to_string(),
-            dropped: dropped.clone(),
+            dropped: dropped.to_vec(),
         };
         let issued = self
             .store
@@ -205,14 +253,8 @@ impl Celigo {
             .ok_or_else(|| {
                 anyhow::anyhow!("the attempt was given up while integrator.io was being changed")
             })?;
-        self.discard_earlier_iclients(id, &iclient).await;
-        let link = self.switch.celigo_link(reserved, issued.expires_at)?;
-        Ok(CeligoLink {
-            link,
-            iclient_name: Some(iclient_name),
-            dropped,
-            warning,
-        })
+        self.discard_earlier_iclients(id, iclient).await;
+        Ok(self.switch.celigo_link(reserved, issued.expires_at)?)
     }
 
     /// "Get a fresh link" for a connection switched in integrator.io and awaiting
