@@ -1,6 +1,7 @@
 //! cutover: a chat-ops bot that drives a team's Zoom JWT → OAuth 2.0 cutover for
 //! Celigo integrator.io connections.
 
+pub mod campaign;
 pub mod chat;
 pub mod cli;
 pub mod clock;

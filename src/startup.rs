@@ -6,6 +6,7 @@ mod adapter;
 
 pub use adapter::Adapter;
 
+use crate::campaign::{self, Campaign};
 use crate::chat::ChatCore;
 use crate::clock::SharedClock;
 use crate::discord::endpoint::{self, EndpointState};
@@ -16,6 +17,7 @@ use crate::metrics::Metrics;
 use crate::reminders::Reminders;
 use crate::server;
 use crate::settings::Settings;
+use crate::sign_in::{SignIns, SIGN_IN_PATH};
 use crate::store::Store;
 use crate::switch::celigo::{self, Celigo};
 use crate::switch::{
@@ -76,22 +78,44 @@ impl Application {
             discord_rest.as_ref(),
             &metrics,
         ));
+        let sign_ins = Arc::new(SignIns::new(
+            store.clone(),
+            Arc::clone(&clock),
+            settings.security.link_ttl,
+            settings.status.session_ttl,
+            settings.server.public_url(SIGN_IN_PATH),
+        ));
+        let backends = Backends::new(settings.switch.backend, Arc::clone(&switch), celigo.clone());
         let core = Arc::new(ChatCore::new(
             store.clone(),
             Arc::clone(&clock),
             settings.deadlines.clone(),
-            Backends::new(settings.switch.backend, Arc::clone(&switch), celigo.clone()),
+            backends.clone(),
+            Arc::clone(&sign_ins),
             Arc::clone(&reminders),
             Arc::clone(&metrics),
         ));
         let mut router = http::router(HttpState {
             store: store.clone(),
             switch: Arc::clone(&switch),
-            celigo: celigo.as_ref().map(|_| health),
+            celigo: celigo.as_ref().map(|_| Arc::clone(&health)),
             reminders: Arc::clone(&reminders),
             metrics,
         })
-        .merge(callback::router(Arc::clone(&switch)));
+        .merge(callback::router(Arc::clone(&switch)))
+        .merge(campaign::router(Arc::new(Campaign::new(
+            store.clone(),
+            Arc::clone(&clock),
+            Arc::clone(&sign_ins),
+            backends,
+            Arc::clone(&reminders),
+            celigo.as_ref().map(|_| Arc::clone(&health)),
+            settings
+                .server
+                .public_base_url
+                .as_str()
+                .starts_with("https:"),
+        ))));
         if let Some(celigo) = &celigo {
             router = router.merge(celigo::routes::router(Arc::clone(celigo)));
         }

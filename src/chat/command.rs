@@ -27,6 +27,8 @@ pub(super) enum Command<'a> {
         connection: Option<&'a str>,
     },
     Progress,
+    /// A sign-in link to the campaign page.
+    Status,
     Help,
     /// `/cutover …`, for admins only.
     Admin(AdminCommand),
@@ -91,6 +93,7 @@ impl<'a> Command<'a> {
                 connection: options.text("connection"),
             },
             "progress" => Command::Progress,
+            "status" => Command::Status,
             "help" => Command::Help,
             admin => Command::Admin(AdminCommand::parse(admin, &options, timezone)?),
         })

@@ -205,6 +205,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         admin_only: false,
     },
     CommandSpec {
+        name: "status",
+        description: "A personal sign-in link to the campaign page: the whole cutover in your browser",
+        options: &[],
+        admin_only: false,
+    },
+    CommandSpec {
         name: "help",
         description: "What cutover can do and how to use each command",
         options: &[],

@@ -13,6 +13,7 @@ mod migrate;
 mod options;
 mod reminders;
 mod reply;
+mod sign_in_link;
 mod status;
 
 pub use commands::{
@@ -30,9 +31,11 @@ use crate::clock::SharedClock;
 use crate::domain::{Actor, Deadline, Snowflake, TimeZoneName, UserId};
 use crate::metrics::Metrics;
 use crate::reminders::Reminders;
+use crate::sign_in::SignIns;
 use crate::store::Store;
 use crate::switch::{Backends, ReplyHandle};
 use command::{AdminCommand, Command};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Who is asking.
@@ -125,6 +128,9 @@ pub struct Request {
     /// How to reach the person's answer later (Discord: edit the private message when
     /// the switch completes). The terminal needs none.
     pub reply_to: Option<ReplyHandle>,
+    /// The name the person goes by in the chat, when it tells (the campaign page shows
+    /// it instead of an id).
+    pub display_name: Option<String>,
 }
 
 impl Request {
@@ -133,6 +139,7 @@ impl Request {
             caller,
             action,
             reply_to: None,
+            display_name: None,
         }
     }
 }
@@ -144,6 +151,9 @@ pub struct ChatCore {
     configured_deadlines: Vec<Deadline>,
     timezone: TimeZoneName,
     backends: Backends,
+    sign_ins: Arc<SignIns>,
+    /// Names already stored, so a name is written once, not at every interaction.
+    names_stored: std::sync::Mutex<HashMap<UserId, String>>,
     reminders: Arc<Reminders>,
     /// `reminders.channel_id` from the configuration (admins may set another from chat).
     reminders_channel: Option<Snowflake>,
@@ -156,6 +166,7 @@ impl ChatCore {
         clock: SharedClock,
         configured_deadlines: Vec<Deadline>,
         backends: Backends,
+        sign_ins: Arc<SignIns>,
         reminders: Arc<Reminders>,
         metrics: Arc<Metrics>,
     ) -> Self {
@@ -166,6 +177,8 @@ impl ChatCore {
             timezone: reminders.timezone(),
             reminders_channel: reminders.configured_channel(),
             backends,
+            sign_ins,
+            names_stored: std::sync::Mutex::new(HashMap::new()),
             reminders,
             metrics,
         }
@@ -237,6 +250,7 @@ impl ChatCore {
     pub async fn handle(&self, request: Request) -> Answer {
         // Measured on the process's own clock: how long people wait, not what time it is.
         let started = std::time::Instant::now();
+        self.remember_name(&request).await;
         let answered = self.dispatch(&request).await;
         self.metrics.interaction(
             request.action.metric_name(),
@@ -248,6 +262,32 @@ impl ChatCore {
             Err(error) => Reply::Message(error.into_message()),
         };
         self.tell_admin(request.caller, reply).await
+    }
+
+    /// Keeps the name a person goes by, when it is new or changed.
+    async fn remember_name(&self, request: &Request) {
+        let (Some(user), Some(name)) = (request.caller.user_id(), &request.display_name) else {
+            return;
+        };
+        let known = self
+            .names_stored
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&user)
+            == Some(name);
+        if known {
+            return;
+        }
+        match self.store.remember_name(user, name, self.clock.now()).await {
+            Ok(()) => {
+                self.names_stored
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(user, name.clone());
+            }
+            // Only a nicety for the campaign page: the answer goes on.
+            Err(e) => tracing::warn!(error = %e, "could not keep a person's display name"),
+        }
     }
 
     async fn dispatch(&self, request: &Request) -> Result<Reply, ChatError> {
@@ -316,6 +356,7 @@ impl ChatCore {
                 self.migration_status(caller, connection).await
             }
             Command::Progress => self.progress().await,
+            Command::Status => self.sign_in_link(caller).await,
             Command::Help => Ok(help::help(caller)),
             Command::Admin(command) => self.admin(caller.actor, command).await,
         }

@@ -112,6 +112,15 @@ fn option_value(value: &CommandDataOptionValue) -> Option<OptionValue> {
     })
 }
 
+/// What Discord shows for the person here: their server nickname, else their global
+/// display name, else their username.
+fn display_name(user: &User, member: Option<&Member>) -> String {
+    member
+        .and_then(|m| m.nick.clone())
+        .or_else(|| user.global_name.clone())
+        .unwrap_or_else(|| user.name.clone())
+}
+
 fn handle(application_id: u64, token: &str) -> ReplyHandle {
     ReplyHandle {
         application_id: application_id.to_string(),
@@ -130,7 +139,9 @@ pub fn to_request(interaction: &Interaction, policy: &AdminPolicy) -> Option<Req
                 .iter()
                 .filter_map(|o| option_value(&o.value).map(|v| (o.name.clone(), v)))
                 .collect();
-            Some(Request::new(caller, Action::Command { name, options }))
+            let mut request = Request::new(caller, Action::Command { name, options });
+            request.display_name = Some(display_name(&command.user, command.member.as_deref()));
+            Some(request)
         }
         Interaction::Autocomplete(command) => {
             let caller =

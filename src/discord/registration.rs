@@ -125,6 +125,7 @@ mod tests {
                 "migration",
                 "cutover",
                 "progress",
+                "status",
                 "help"
             ]
         );

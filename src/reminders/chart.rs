@@ -184,7 +184,14 @@ fn draw<DB: DrawingBackend>(
         .x_labels(8)
         .y_labels(6)
         .x_label_formatter(&label)
-        .y_label_formatter(&|y| format!("{y:.0}"))
+        // Counts are whole: a tick between two (small counts) gets no label of its own.
+        .y_label_formatter(&|y| {
+            if y.fract() == 0.0 {
+                format!("{y:.0}")
+            } else {
+                String::new()
+            }
+        })
         .label_style((FONT, 14))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()

@@ -220,7 +220,8 @@ impl Reminders {
         }
     }
 
-    async fn deadlines(&self) -> anyhow::Result<Vec<Deadline>> {
+    /// Every deadline, configured and added from chat, soonest first.
+    pub async fn deadlines(&self) -> anyhow::Result<Vec<Deadline>> {
         let mut all = self.configured_deadlines.clone();
         all.extend(self.store.list_deadlines().await?);
         all.sort_by_key(|d| d.due);
@@ -696,6 +697,12 @@ impl Reminders {
         let finish = chart::projected_finish(&burndown.points, burndown.now);
         let png = tokio::task::spawn_blocking(move || chart::render(&burndown)).await??;
         Ok((png, finish))
+    }
+
+    /// The chart as SVG (for the campaign page).
+    pub async fn chart_svg(&self) -> anyhow::Result<String> {
+        let burndown = self.burndown().await?;
+        Ok(tokio::task::spawn_blocking(move || chart::render_svg(&burndown)).await??)
     }
 
     /// Saves a chart for the terminal; its path.

@@ -9,6 +9,7 @@ mod bot_settings;
 mod cache;
 mod campaign;
 mod celigo_switch;
+mod change_feed;
 mod changes;
 mod connections;
 mod deadlines;
@@ -111,6 +112,8 @@ pub struct Store {
     pool: SqlitePool,
     /// Reads kept between writes (by anyone), for answers that repeat them.
     cache: std::sync::Arc<cache::ReadCache>,
+    /// Changes as they happen, for pages that update themselves.
+    feed: std::sync::Arc<change_feed::ChangeFeed>,
     /// The database file (none in memory): its loss makes cutover unready, even though
     /// open connections would go on answering from the deleted file.
     file: Option<std::path::PathBuf>,
@@ -229,6 +232,7 @@ impl Store {
         let cache = cache::ReadCache::new(changes::Changes::watch(file.as_deref()));
         Ok(Self {
             pool,
+            feed: std::sync::Arc::new(change_feed::ChangeFeed::new(file.as_deref())),
             file,
             cache: std::sync::Arc::new(cache),
         })
@@ -240,7 +244,13 @@ impl Store {
     async fn commit(&self, tx: sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<(), StoreError> {
         tx.commit().await?;
         self.cache.changed();
+        self.feed.committed();
         Ok(())
+    }
+
+    /// A count that moves whenever the database changes (here or in another process).
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.feed.subscribe()
     }
 
     /// How often reads were served from the cache (for /metrics).

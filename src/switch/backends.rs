@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use std::sync::Arc;
 
 /// The switch and, when integrator.io's API token is set, its celigo backend.
+#[derive(Clone)]
 pub struct Backends {
     choice: BackendChoice,
     direct: Arc<Switch>,

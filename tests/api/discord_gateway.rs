@@ -90,6 +90,7 @@ async fn the_gateway_adapter_identifies_and_registers_the_commands() {
             "migration",
             "cutover",
             "progress",
+            "status",
             "help"
         ]
     );
@@ -242,7 +243,7 @@ async fn commands_register_puts_the_commands_globally_or_in_a_guild() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "Registered 7 slash commands globally (may take up to an hour to appear).\n"
+        "Registered 8 slash commands globally (may take up to an hour to appear).\n"
     );
     let global = discord
         .wait_for_request(|r| {
