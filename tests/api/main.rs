@@ -1,6 +1,7 @@
 //! One integration-test binary: the real program (in-process on port 0, or the built
 //! binary), a fresh SQLite file per test, the clock pinned where output depends on it.
 
+mod campaign;
 mod celigo;
 mod celigo_sync;
 mod chat;
