@@ -1,0 +1,150 @@
+//! The campaign page over 10,000 connections: `GET /status` (its first 100 rows, the
+//! owners, the SVG burndown) and the CSV of every row, through the real program on
+//! loopback, one request at a time, timed at the client (so the server's share is at
+//! most this). Run: `cargo bench --bench campaign`.
+
+use cutover::chat::{Action, Caller, Reply, Request};
+use cutover::clock::SystemClock;
+use cutover::domain::{
+    Actor, AuthType, ConnectionId, ConnectionRecord, ConnectionSource, DisplayName, Snowflake,
+};
+use cutover::settings::Settings;
+use cutover::startup::Application;
+use cutover::store::Store;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const CONNECTIONS: usize = 10_000;
+const RUNS: usize = 200;
+
+fn summary(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let pick =
+        |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
+    println!(
+        "{name}: median {:.2} ms, p99 {:.2} ms ({} runs)",
+        pick(0.5),
+        pick(0.99),
+        samples.len()
+    );
+}
+
+async fn seed(url: &str) {
+    let store = Store::open(url).await.expect("open");
+    let records: Vec<ConnectionRecord> = (0..CONNECTIONS)
+        .map(|i| ConnectionRecord {
+            id: ConnectionId::parse(&format!("zc{i:05}")).expect("id"),
+            name: DisplayName::parse(&format!("Zoom connection {i}")).expect("name"),
+            integration: cutover::domain::IntegrationName::parse(&format!("Flow {}", i % 40))
+                .expect("integration"),
+            owner: Snowflake::new(100_000_000_000_000_000 + (i % 50) as u64).ok(),
+            auth_type: if i % 3 == 0 { AuthType::OAuth2 } else { AuthType::Jwt },
+        })
+        .collect();
+    store
+        .upsert_connections(
+            &records,
+            ConnectionSource::Import,
+            Actor::CommandLine,
+            chrono::Utc::now(),
+            "bench",
+        )
+        .await
+        .expect("seed");
+    store.close().await;
+}
+
+/// A session, signed in the way a person does: `/status`, then the link.
+async fn session(app: &Application, base: &str) -> String {
+    let caller = Caller {
+        actor: Actor::Terminal,
+        is_admin: true,
+    };
+    let answer = app
+        .core()
+        .handle(Request::new(
+            caller,
+            Action::Command {
+                name: "status".into(),
+                options: vec![],
+            },
+        ))
+        .await;
+    let Reply::Message(message) = answer.reply else {
+        panic!("a message");
+    };
+    let Some(cutover::chat::Button {
+        target: cutover::chat::ButtonTarget::Link(link),
+        ..
+    }) = message.buttons.first().cloned()
+    else {
+        panic!("a link");
+    };
+    let path = link.split_once("/status").map(|(_, p)| p).expect("path");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let opened = client
+        .get(format!("{base}/status{path}"))
+        .send()
+        .await
+        .expect("sign in");
+    let cookie = opened.headers()["set-cookie"].to_str().expect("cookie");
+    cookie.split(';').next().expect("pair").to_owned()
+}
+
+async fn time(client: &reqwest::Client, url: &str, cookie: &str) -> (Duration, usize) {
+    let started = Instant::now();
+    let response = client
+        .get(url)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    let body = response.bytes().await.expect("body");
+    (started.elapsed(), body.len())
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/bench.db", dir.path().display());
+        seed(&url).await;
+        let config = dir.path().join("bench.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[database]\nurl = \"{url}\"\n[server]\nbind = \"127.0.0.1:0\"\n\
+                 public_base_url = \"http://127.0.0.1\"\n"
+            ),
+        )
+        .expect("config");
+        let settings = Settings::load(Some(&config)).expect("settings");
+        let app = Application::build(&settings, Arc::new(SystemClock))
+            .await
+            .expect("build");
+        let base = format!("http://{}", app.address());
+        let cookie = session(&app, &base).await;
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        let client = reqwest::Client::new();
+        for (name, path) in [
+            ("GET /status (first 100 of 10,000 rows)", "/status"),
+            ("GET /status?state=pending&sort=changed&dir=desc", "/status?state=pending&sort=changed&dir=desc"),
+            ("GET /status/connections.csv (10,000 rows)", "/status/connections.csv"),
+        ] {
+            let target = format!("{base}{path}");
+            let (_, size) = time(&client, &target, &cookie).await;
+            let mut samples = Vec::with_capacity(RUNS);
+            for _ in 0..RUNS {
+                samples.push(time(&client, &target, &cookie).await.0);
+            }
+            summary(&format!("{name}, {} KiB", size / 1024), samples);
+        }
+    });
+}
