@@ -254,3 +254,36 @@ async fn on_a_pipe(input: &[u8]) -> String {
     let output = child.wait_with_output().await.expect("cutover exits");
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+#[tokio::test]
+async fn status_at_the_terminal_prints_a_sign_in_link_that_opens_the_page() {
+    let app = TestApp::spawn("", NOW).await;
+    app.seed(&[("z1", "Zoom sales", None, AuthType::Jwt)]).await;
+    let console = ScriptedConsole::new(&["/status"]);
+    cutover::terminal::run(&app.core, &app.clock, &console).await;
+    let out = console.output();
+    let link = out
+        .split_whitespace()
+        .find(|word| word.contains("/status/sign-in?token="))
+        .unwrap_or_else(|| panic!("a sign-in link: {out}"));
+    let path = link.split_once("/status/").map(|(_, p)| p).expect("a path");
+    let browser = crate::helpers::browser();
+    let opened = browser
+        .get(app.url(&format!("/status/{path}")))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(opened.status(), 303, "{out}");
+    let cookie = opened.headers()["set-cookie"].to_str().expect("cookie");
+    let page = browser
+        .get(app.url("/status"))
+        .header("cookie", cookie.split(';').next().expect("pair"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("text");
+    assert!(page.contains("Signed in as <strong>the terminal</strong>"), "{page}");
+    assert!(page.contains("Zoom sales"), "{page}");
+}
