@@ -38,7 +38,11 @@ async fn seed(url: &str) {
             integration: cutover::domain::IntegrationName::parse(&format!("Flow {}", i % 40))
                 .expect("integration"),
             owner: Snowflake::new(100_000_000_000_000_000 + (i % 50) as u64).ok(),
-            auth_type: if i % 3 == 0 { AuthType::OAuth2 } else { AuthType::Jwt },
+            auth_type: if i % 3 == 0 {
+                AuthType::OAuth2
+            } else {
+                AuthType::Jwt
+            },
         })
         .collect();
     store
@@ -135,8 +139,14 @@ fn main() {
         let client = reqwest::Client::new();
         for (name, path) in [
             ("GET /status (first 100 of 10,000 rows)", "/status"),
-            ("GET /status?state=pending&sort=changed&dir=desc", "/status?state=pending&sort=changed&dir=desc"),
-            ("GET /status/connections.csv (10,000 rows)", "/status/connections.csv"),
+            (
+                "GET /status?state=pending&sort=changed&dir=desc",
+                "/status?state=pending&sort=changed&dir=desc",
+            ),
+            (
+                "GET /status/connections.csv (10,000 rows)",
+                "/status/connections.csv",
+            ),
         ] {
             let target = format!("{base}{path}");
             let (_, size) = time(&client, &target, &cookie).await;

@@ -3,10 +3,12 @@
 
 use crate::fake_discord::{self as discord, EPHEMERAL, MEMBER};
 use crate::fake_zoom::{CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{authorize_link, World, OTHER_USER, OWNER, PUBLIC_BASE};
+use crate::helpers::{authorize_link, Setup, World, OTHER_USER, OWNER, PUBLIC_BASE};
 use cutover::domain::AuthType;
 use serde_json::json;
 use std::time::Duration;
+
+const CELIGO_TOKEN: &str = "celigo-api-token-0123456789abcdef";
 
 /// Asks for a sign-in link over the Discord endpoint, as `person`; the link.
 async fn sign_in_link(w: &World, interaction: &str, person: &str) -> String {
@@ -394,7 +396,18 @@ async fn the_events_stream_says_when_anything_changes_even_from_another_process(
 
 #[tokio::test]
 async fn no_page_csv_or_event_carries_a_secret_or_token() {
-    let w = World::start().await;
+    // integrator.io's API token set too (the switch stays direct, integrator.io unreached).
+    let token_file = tempfile::NamedTempFile::new().expect("token file");
+    std::fs::write(token_file.path(), CELIGO_TOKEN).expect("token written");
+    let w = World::start_with(Setup {
+        sections: format!(
+            "[celigo]\napi_token_file = \"{}\"\napi_base_url = \"http://127.0.0.1:9/v1\"\nsync_every = \"0s\"\n\
+             [switch]\nbackend = \"direct\"\n",
+            token_file.path().display()
+        ),
+        ..Setup::default()
+    })
+    .await;
     let cookie = sign_in(&w, &sign_in_link(&w, "81", OWNER).await).await;
     let mut events = reqwest::Client::new()
         .get(w.app.url("/status/events"))
@@ -411,7 +424,9 @@ async fn no_page_csv_or_event_carries_a_secret_or_token() {
             OWNER,
         ))
         .await;
-    let back = w.follow(&authorize_link(&answer["data"])).await;
+    // With integrator.io set up a submit is deferred: the link comes as the edit.
+    assert_eq!(answer["type"], discord::callback::DEFERRED_CHANNEL_MESSAGE, "{answer}");
+    let back = w.follow(&authorize_link(&w.edit_of("token-82").await)).await;
     let (status, done, _) = w.callback(&back).await;
     assert_eq!(status, 200, "{done}");
     let mut seen = next_event(&mut events, "change").await;

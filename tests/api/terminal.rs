@@ -284,6 +284,9 @@ async fn status_at_the_terminal_prints_a_sign_in_link_that_opens_the_page() {
         .text()
         .await
         .expect("text");
-    assert!(page.contains("Signed in as <strong>the terminal</strong>"), "{page}");
+    assert!(
+        page.contains("Signed in as <strong>the terminal</strong>"),
+        "{page}"
+    );
     assert!(page.contains("Zoom sales"), "{page}");
 }
