@@ -219,6 +219,17 @@ fn percent(part: u64, whole: u64) -> u64 {
     (part * 100).checked_div(whole).unwrap_or(0)
 }
 
+/// A table's column headings.
+fn heads(labels: &[&str]) -> Markup {
+    html! {
+        tr {
+            @for label in labels {
+                th scope="col" { (label) }
+            }
+        }
+    }
+}
+
 fn campaign_body(view: &CampaignView) -> Markup {
     html! {
         h1 { "The cutover at a glance" }
@@ -280,12 +291,7 @@ fn deadlines(view: &CampaignView) -> Markup {
                 div.scroll {
                     table {
                         caption.hint { "Times in UTC unless your browser shows them in your own time zone." }
-                        thead { tr {
-                            th scope="col" { "Deadline" }
-                            th scope="col" { "When" }
-                            th scope="col" { "Countdown" }
-                            th scope="col" { "Note" }
-                        } }
+                        thead { (heads(&["Deadline", "When", "Countdown", "Note"])) }
                         tbody {
                             @for d in &view.deadlines {
                                 tr {
@@ -332,14 +338,7 @@ fn owners(view: &CampaignView) -> Markup {
             h2 id="owners-title" { "Owners" }
             div.scroll {
                 table.owners {
-                    thead { tr {
-                        th scope="col" { "Owner" }
-                        th scope="col" { "Not migrated" }
-                        th scope="col" { "Awaiting authorization" }
-                        th scope="col" { "Needs re-authorization" }
-                        th scope="col" { "Switched" }
-                        th scope="col" { "Last activity" }
-                    } }
+                    thead { (heads(&["Owner", "Not migrated", "Awaiting authorization", "Needs re-authorization", "Switched", "Last activity"])) }
                     tbody {
                         @for row in &view.owners {
                             tr.owner {
@@ -487,15 +486,12 @@ fn next_up(view: &CampaignView) -> Markup {
                 }
             }
             h2 { "Last sync from integrator.io" }
-            @match &view.last_sync {
-                Some(sync) => p {
-                    (moment(sync.at)) ": " (sync.detail)
-                    @if view.sync_failed { " " strong.warn { "The latest round failed; see /readyz and cutover's log." } }
-                },
-                None => p {
-                    "No sync has run."
-                    @if view.sync_failed { " " strong.warn { "The latest round failed; see /readyz and cutover's log." } }
-                },
+            p {
+                @match &view.last_sync {
+                    Some(sync) => { (moment(sync.at)) ": " (sync.detail) },
+                    None => "No sync has run.",
+                }
+                @if view.sync_failed { " " strong.warn { "The latest round failed; see /readyz and cutover's log." } }
             }
         }
     }
@@ -521,12 +517,7 @@ fn connection_body(view: &ConnectionView) -> Markup {
             } @else {
                 div.scroll {
                     table {
-                        thead { tr {
-                            th scope="col" { "When" }
-                            th scope="col" { "Who" }
-                            th scope="col" { "What" }
-                            th scope="col" { "Detail" }
-                        } }
+                        thead { (heads(&["When", "Who", "What", "Detail"])) }
                         tbody {
                             @for entry in &view.history {
                                 tr {
