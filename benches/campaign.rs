@@ -59,13 +59,12 @@ async fn seed(url: &str) {
 }
 
 /// A session, signed in the way a person does: `/status`, then the link.
-async fn session(app: &Application, base: &str) -> String {
+async fn session(core: &cutover::chat::ChatCore, base: &str) -> String {
     let caller = Caller {
         actor: Actor::Terminal,
         is_admin: true,
     };
-    let answer = app
-        .core()
+    let answer = core
         .handle(Request::new(
             caller,
             Action::Command {
@@ -134,8 +133,9 @@ fn main() {
             .await
             .expect("build");
         let base = format!("http://{}", app.address());
-        let cookie = session(&app, &base).await;
+        let core = app.core();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
+        let cookie = session(&core, &base).await;
         let client = reqwest::Client::new();
         for (name, path) in [
             ("GET /status (first 100 of 10,000 rows)", "/status"),

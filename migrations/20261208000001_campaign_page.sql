@@ -25,3 +25,4 @@ CREATE TABLE people (
 
 -- The connections table on the page sorts by when each last changed.
 CREATE INDEX connections_by_update ON connections (updated_at, id);
+CREATE INDEX connections_by_state_update ON connections (state, updated_at, id);
