@@ -4,19 +4,23 @@
 //! interactions endpoint. Here each connection has a bounded time to send its request (a
 //! watchdog closes it after `read_timeout`, within a quarter more) and its body, and at
 //! most `max_connections` are served at once; past it, a newcomer is told to come back.
+//! An answer streamed for as long as a page is open (the campaign page's events) holds
+//! its connection until it ends, and it ends when the server stops.
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use http_body_util::LengthLimitError;
-use hyper::body::{Body as _, Incoming};
+use hyper::body::{Body as _, Bytes, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
@@ -81,14 +85,15 @@ pub async fn serve(
         let router = router.clone();
         let activity = Arc::new(Activity::new());
         let watched = Arc::clone(&activity);
+        let answers_end = stopping.clone();
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
             let router = router.clone();
             let activity = Arc::clone(&watched);
+            let stopping = answers_end.clone();
             activity.serving();
             async move {
                 let response = body_within(limits.read_timeout, router, request).await;
-                activity.waiting();
-                Ok::<_, std::convert::Infallible>(response)
+                Ok::<_, std::convert::Infallible>(answering(response, activity, stopping))
             }
         });
         let mut stopping = stopping.clone();
@@ -162,6 +167,65 @@ impl Activity {
                 return;
             }
         }
+    }
+}
+
+/// The answer as it goes out. One whose length is known is handed to hyper whole: from
+/// then on the connection waits for the client. One streamed is still being answered
+/// while it lasts (an event stream lasts as long as its page is open), so the watchdog
+/// leaves it be until it ends; at the server's stop it ends at once.
+fn answering(
+    response: Response,
+    activity: Arc<Activity>,
+    mut stopping: watch::Receiver<bool>,
+) -> Response {
+    if response.body().size_hint().exact().is_some() {
+        activity.waiting();
+        return response;
+    }
+    let stopped = Box::pin(async move {
+        // The sender gone is a stop too.
+        let _ = stopping.wait_for(|stopping| *stopping).await;
+    });
+    response.map(|body| {
+        Body::new(Streamed {
+            body,
+            activity,
+            stopped,
+        })
+    })
+}
+
+/// A streamed answer's body: the connection is back to waiting for its client once hyper
+/// is done with it (sent whole, or the client gone).
+struct Streamed {
+    body: Body,
+    activity: Arc<Activity>,
+    stopped: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl hyper::body::Body for Streamed {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        if self.stopped.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl Drop for Streamed {
+    fn drop(&mut self) {
+        self.activity.waiting();
     }
 }
 

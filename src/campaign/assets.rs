@@ -1,4 +1,4 @@
-//! The page's one stylesheet and one script, served by cutover itself (the page works
+//! The page's one stylesheet, one script and its icon, served by cutover itself (the page works
 //! on a machine without internet). Their address carries a hash of their content, so
 //! browsers may keep them for a year and still never run an old one.
 
@@ -12,11 +12,15 @@ pub const ASSETS_PATH: &str = "/status/assets";
 
 const STYLE: &str = include_str!("../../assets/campaign/campaign.css");
 const SCRIPT: &str = include_str!("../../assets/campaign/campaign.js");
+/// Without an icon of its own a browser asks for /favicon.ico, a 404 on the console of
+/// every page.
+const ICON: &str = include_str!("../../assets/campaign/icon.svg");
 
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Asset {
     Style,
     Script,
+    Icon,
 }
 
 impl Asset {
@@ -24,11 +28,12 @@ impl Asset {
         match self {
             Asset::Style => STYLE,
             Asset::Script => SCRIPT,
+            Asset::Icon => ICON,
         }
     }
 
     fn file_name(self) -> &'static str {
-        static NAMES: OnceLock<[String; 2]> = OnceLock::new();
+        static NAMES: OnceLock<[String; 3]> = OnceLock::new();
         let names = NAMES.get_or_init(|| {
             let named = |stem: &str, ext: &str, content: &str| {
                 let hash = hex::encode(&Sha256::digest(content.as_bytes())[..6]);
@@ -37,11 +42,13 @@ impl Asset {
             [
                 named("campaign", "css", STYLE),
                 named("campaign", "js", SCRIPT),
+                named("icon", "svg", ICON),
             ]
         });
         match self {
             Asset::Style => &names[0],
             Asset::Script => &names[1],
+            Asset::Icon => &names[2],
         }
     }
 
@@ -49,6 +56,7 @@ impl Asset {
         match self {
             Asset::Style => "text/css; charset=utf-8",
             Asset::Script => "text/javascript; charset=utf-8",
+            Asset::Icon => "image/svg+xml",
         }
     }
 }
@@ -58,7 +66,7 @@ pub(super) fn asset_url(asset: Asset) -> String {
 }
 
 pub(super) async fn serve(Path(file): Path<String>) -> Response {
-    let Some(asset) = [Asset::Style, Asset::Script]
+    let Some(asset) = [Asset::Style, Asset::Script, Asset::Icon]
         .into_iter()
         .find(|a| a.file_name() == file)
     else {

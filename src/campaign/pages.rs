@@ -184,6 +184,7 @@ fn layout(
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="color-scheme" content="light dark";
                 title { (title) " · cutover" }
+                link rel="icon" type="image/svg+xml" href=(asset_url(Asset::Icon));
                 link rel="stylesheet" href=(asset_url(Asset::Style));
                 script src=(asset_url(Asset::Script)) defer {}
             }

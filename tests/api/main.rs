@@ -2,6 +2,7 @@
 //! binary), a fresh SQLite file per test, the clock pinned where output depends on it.
 
 mod campaign;
+mod campaign_browser;
 mod celigo;
 mod celigo_sync;
 mod chat;

@@ -2,7 +2,9 @@
 //! bodies, and more connections than it serves at once.
 
 use crate::fake_zoom::FakeZoom;
-use crate::helpers::{TestApp, TestDir, NOW};
+use crate::helpers::{browser, message, user, TestApp, TestDir, NOW, OWNER, PUBLIC_BASE};
+use cutover::chat::ButtonTarget;
+use cutover::domain::AuthType;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -175,4 +177,61 @@ async fn a_body_over_64_kib_is_refused_413_on_every_route() {
     let served = answer(&mut stream).await;
     assert!(served.starts_with("HTTP/1.1 200 OK\r\n"), "{served:?}");
     assert!(served.ends_with("\r\n\r\nok\n"), "{served:?}");
+}
+
+#[tokio::test]
+async fn an_event_stream_outlives_the_read_timeout_and_ends_when_the_server_stops() {
+    let dir = TestDir::new();
+    let config = dir.config_with_server(
+        &format!("read_timeout = \"1s\"\npublic_base_url = \"{PUBLIC_BASE}\"\n"),
+        &FakeZoom::start().await.config(),
+    );
+    let app = TestApp::spawn_with(dir, &config, NOW).await;
+    let mut events = signed_in_events(&app).await;
+    // Well past the read timeout and the watchdog's quarter more: an open page's stream
+    // is an answer still being sent, not a client keeping the server waiting.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    app.seed(&[("z1", "Zoom one", None, AuthType::Jwt)]).await;
+    let mut seen = String::new();
+    while !seen.contains("event: change") {
+        match tokio::time::timeout(HANG, events.chunk()).await {
+            Ok(Ok(Some(chunk))) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+            other => panic!("the stream was cut before the change: {other:?}, after {seen:?}"),
+        }
+    }
+    // The stop does not wait for the page to go: the stream ends, whole.
+    tokio::time::timeout(HANG, app.stop())
+        .await
+        .expect("the server stops with a page open");
+    loop {
+        match tokio::time::timeout(HANG, events.chunk()).await {
+            Ok(Ok(Some(_))) => {}
+            Ok(Ok(None)) => break,
+            other => panic!("the stream did not end cleanly: {other:?}"),
+        }
+    }
+}
+
+/// The campaign page's event stream, signed in by OWNER's `/status` link.
+async fn signed_in_events(app: &TestApp) -> reqwest::Response {
+    let owner = OWNER.parse().expect("a Discord id");
+    let reply = app.command(user(owner), "status", &[]).await;
+    let ButtonTarget::Link(link) = &message(&reply).buttons[0].target else {
+        panic!("a link button: {reply:?}");
+    };
+    let path = link
+        .strip_prefix(PUBLIC_BASE)
+        .expect("one of the program's links");
+    let opened = browser().get(app.url(path)).send().await.expect("sign in");
+    assert_eq!(opened.status(), 303);
+    let cookie = opened.headers()["set-cookie"].to_str().expect("cookie");
+    let session = cookie.split(';').next().expect("name=value").to_owned();
+    let events = reqwest::Client::new()
+        .get(app.url("/status/events"))
+        .header("cookie", session)
+        .send()
+        .await
+        .expect("the events");
+    assert_eq!(events.status(), 200);
+    events
 }
