@@ -1,7 +1,9 @@
 //! The campaign page over 10,000 connections: `GET /status` (its first 100 rows, the
 //! owners, the SVG burndown) and the CSV of every row, through the real program on
 //! loopback, one request at a time, timed at the client (so the server's share is at
-//! most this). Run: `cargo bench --bench campaign`.
+//! most this); and the page's finished load in headless Chromium (Debian's `chromium`,
+//! or `CHROMIUM`), from the navigation's start to its load event. Run:
+//! `cargo bench --bench campaign`.
 
 use cutover::chat::{Action, Caller, Reply, Request};
 use cutover::clock::SystemClock;
@@ -58,8 +60,8 @@ async fn seed(url: &str) {
     store.close().await;
 }
 
-/// A session, signed in the way a person does: `/status`, then the link.
-async fn session(core: &cutover::chat::ChatCore, base: &str) -> String {
+/// A `/status` sign-in link, as the terminal is given one.
+async fn sign_in_link(core: &cutover::chat::ChatCore) -> String {
     let caller = Caller {
         actor: Actor::Terminal,
         is_admin: true,
@@ -83,6 +85,12 @@ async fn session(core: &cutover::chat::ChatCore, base: &str) -> String {
     else {
         panic!("a link");
     };
+    link
+}
+
+/// A session, signed in the way a person does: `/status`, then the link.
+async fn session(core: &cutover::chat::ChatCore, base: &str) -> String {
+    let link = sign_in_link(core).await;
     let path = link.split_once("/status").map(|(_, p)| p).expect("path");
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -156,5 +164,60 @@ fn main() {
             }
             summary(&format!("{name}, {} KiB", size / 1024), samples);
         }
+        let link = sign_in_link(&core).await;
+        let path = link.split_once("/status").map(|(_, p)| p).expect("path");
+        summary(
+            "Chromium: GET /status to its load event",
+            browser_loads(&format!("{base}/status{path}"), &format!("{base}/status")).await,
+        );
     });
+}
+
+const LOADS: usize = 30;
+
+/// Opens the sign-in link in headless Chromium, then loads the page `LOADS` times; each
+/// load's time from navigation start to the load event, as the browser measured it.
+async fn browser_loads(sign_in: &str, page_url: &str) -> Vec<Duration> {
+    use chromiumoxide::{Browser, BrowserConfig};
+    use futures_util::StreamExt;
+    let executable = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let profile = tempfile::tempdir().expect("profile");
+    let config = BrowserConfig::builder()
+        .chrome_executable(&executable)
+        .no_sandbox()
+        .user_data_dir(profile.path())
+        .window_size(1280, 1600)
+        .args([
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .build()
+        .expect("browser configuration");
+    let (mut browser, mut handler) = Browser::launch(config)
+        .await
+        .unwrap_or_else(|e| panic!("Chromium at {executable} did not start: {e}"));
+    let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
+    let page = browser.new_page(sign_in).await.expect("signed in");
+    let mut samples = Vec::with_capacity(LOADS);
+    for _ in 0..LOADS {
+        page.goto(page_url).await.expect("the page loads");
+        let load: f64 = page
+            .evaluate_function(
+                "async () => { const n = performance.getEntriesByType('navigation')[0]; \
+                 while (n.loadEventEnd === 0) await new Promise(r => setTimeout(r, 5)); return n.loadEventEnd - n.startTime; }",
+            )
+            .await
+            .expect("timing")
+            .into_value()
+            .expect("a number");
+        samples.push(Duration::from_secs_f64(load / 1e3));
+    }
+    browser.close().await.expect("closes");
+    browser.wait().await.expect("exits");
+    events.abort();
+    samples
 }
