@@ -1,9 +1,11 @@
 //! The real binary with a bot token, against the loopback fake Discord: REST through
-//! `discord.api_base_url` and a ws:// gateway. Asserts what the fake received.
+//! `discord.api_base_url` and a ws:// gateway; and the program in-process with its
+//! gateway (`startup::Adapter`, as `cutover run` runs it), the clock pinned. Asserts what
+//! the fake received.
 
 use crate::fake_discord::{self as discord, callback, option, FakeDiscord, EPHEMERAL, MEMBER};
 use crate::fake_zoom::FakeZoom;
-use crate::helpers::{TestDir, OTHER_USER, OWNER};
+use crate::helpers::{at, metric, Setup, Stopped, TestDir, NOW, OTHER_USER, OWNER};
 use crate::openapi::{assert_command_registration, assert_interaction_response};
 use serde_json::json;
 use std::process::Stdio;
@@ -98,6 +100,48 @@ async fn the_gateway_adapter_identifies_and_registers_the_commands() {
     assert_eq!(cutover["default_member_permissions"], "32");
     let migrate = &registration.body[2];
     assert_eq!(migrate["options"][0]["autocomplete"], true);
+}
+
+#[tokio::test]
+async fn in_process_the_gateway_answers_at_the_pinned_instant_and_closes_before_the_server() {
+    let mut world = Stopped::fresh(Setup::default())
+        .await
+        .start_with_gateway(NOW)
+        .await;
+    let identify = world.discord.wait_for_gateway(|p| p["op"] == 2).await;
+    assert_eq!(identify["d"]["token"], "Bot discord-bot-token-for-tests");
+    world.discord.wait_for_request(is_guild_registration).await;
+
+    world.discord.dispatch(
+        "INTERACTION_CREATE",
+        discord::command("720", "deadlines", json!([]), OWNER, MEMBER),
+    );
+    let answer = world
+        .discord
+        .wait_for_request(callback_of("720"))
+        .await
+        .body;
+    assert_interaction_response(&answer);
+    assert_eq!(answer["type"], callback::CHANNEL_MESSAGE);
+    assert_eq!(answer["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL, 0);
+    // Counted from the test's clock, not the machine's: the program's own core answered.
+    let jwt_off = at("2023-09-01T00:00:00Z").timestamp();
+    assert_eq!(
+        answer["data"]["embeds"][0]["fields"][2]["value"],
+        format!("<t:{jwt_off}:F> (<t:{jwt_off}:R>)\npassed 812 days ago\nJWT apps stop authenticating; Zoom gives 2023-09-08 as the end of life.")
+    );
+    let answered = "cutover_interactions_total{command=\"deadlines\",outcome=\"ok\"}";
+    assert_eq!(metric(&world.app, answered).await, 1.0);
+
+    // The gateway closes first, with a normal close frame; then the server stops cleanly.
+    let closed = world.app.stop_gateway().await;
+    assert_eq!(closed.as_deref(), Some("the Discord gateway closed"));
+    let close = world
+        .discord
+        .wait_for_gateway(|p| p.get("close").is_some())
+        .await;
+    assert_eq!(close["close"], 1000, "a normal close frame");
+    world.stop().await;
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use cutover::domain::{
     Actor, AuthType, ConnectionId, ConnectionRecord, ConnectionSource, DisplayName, Snowflake,
 };
 use cutover::settings::Settings;
-use cutover::startup::Application;
+use cutover::startup::{Adapter, Application};
 use cutover::store::Store;
 use cutover::terminal::Console;
 use std::net::SocketAddr;
@@ -113,6 +113,12 @@ pub struct TestApp {
     discord: Option<FakeDiscord>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// The Discord gateway beside the server, when started with it: its stop and its
+    /// task, which ends saying why.
+    gateway: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<String>,
+    )>,
     pub dir: TestDir,
 }
 
@@ -138,11 +144,31 @@ impl TestApp {
 
     /// Starts on a config file already written in `dir`.
     pub async fn spawn_with(dir: TestDir, config: &Path, now: &str) -> Self {
+        Self::spawn_running(dir, config, now, false).await
+    }
+
+    /// As `spawn_with`, with the Discord gateway beside the server, chosen and run as
+    /// `cutover run` does (the settings must have a bot token).
+    pub async fn spawn_with_gateway(dir: TestDir, config: &Path, now: &str) -> Self {
+        Self::spawn_running(dir, config, now, true).await
+    }
+
+    async fn spawn_running(dir: TestDir, config: &Path, now: &str, with_gateway: bool) -> Self {
         let settings = Settings::load(Some(config)).expect("test settings");
         let clock = ManualClock::new(at(now));
         let app = Application::build(&settings, Arc::new(clock.clone()))
             .await
             .expect("app builds");
+        // Chosen before the server takes the application, as cli.rs does.
+        let gateway = with_gateway.then(|| {
+            let adapter = Adapter::choose(&settings, &app, Arc::new(clock.clone()), false);
+            assert!(adapter.needs_stopping(), "a bot token chooses the gateway");
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(adapter.run(async move {
+                let _ = stopped.await;
+            }));
+            (stop, task)
+        });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let address = app.address();
         let core = app.core();
@@ -162,6 +188,7 @@ impl TestApp {
             discord: None,
             stop: Some(stop),
             server: Some(server),
+            gateway,
             dir,
         }
     }
@@ -170,8 +197,17 @@ impl TestApp {
         format!("http://{}{path}", self.address)
     }
 
-    /// Stops the server and waits for it, handing back the folder (to start again on it).
+    /// Stops the gateway, if it runs, and waits for it to close; why it ended.
+    pub async fn stop_gateway(&mut self) -> Option<String> {
+        let (stop, task) = self.gateway.take()?;
+        let _ = stop.send(());
+        Some(task.await.expect("gateway task"))
+    }
+
+    /// Stops the gateway first, so no interaction reaches a closed store, then the server,
+    /// and waits for them, handing back the folder (to start again on it).
     pub async fn stop(mut self) -> TestDir {
+        self.stop_gateway().await;
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -242,6 +278,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if let Some((stop, _)) = self.gateway.take() {
+            let _ = stop.send(());
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -324,8 +363,22 @@ impl Stopped {
 
     /// Starts the program with the clock at `now`.
     pub async fn start(self, now: &str) -> World {
+        self.start_running(now, false).await
+    }
+
+    /// As `start`, with the Discord gateway connected to the fake's (which takes one
+    /// connection: a world started so is not restarted).
+    pub async fn start_with_gateway(self, now: &str) -> World {
+        self.start_running(now, true).await
+    }
+
+    async fn start_running(self, now: &str, with_gateway: bool) -> World {
         let config = self.config();
-        let app = TestApp::spawn_with(self.dir, &config, now).await;
+        let app = if with_gateway {
+            TestApp::spawn_with_gateway(self.dir, &config, now).await
+        } else {
+            TestApp::spawn_with(self.dir, &config, now).await
+        };
         World {
             app,
             zoom: self.zoom,
