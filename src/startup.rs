@@ -49,11 +49,7 @@ impl Application {
     /// Opens (and migrates) the database and binds the listener; serves nothing yet.
     pub async fn build(settings: &Settings, clock: SharedClock) -> anyhow::Result<Self> {
         let store = Store::open(&settings.database.url).await?;
-        let bind = settings.server.bind.socket_addr();
-        let listener = TcpListener::bind(bind)
-            .await
-            .map_err(|error| bind_error(bind, &error))?;
-        let address = listener.local_addr().context("reading the bound address")?;
+        let (listener, address) = listen(settings).await?;
         let discord_rest = discord_rest(settings);
         let sync_every = Duration::from_secs(settings.celigo.sync_every.as_seconds());
         let health = Arc::new(Health::new(!sync_every.is_zero()));
@@ -78,13 +74,7 @@ impl Application {
             discord_rest.as_ref(),
             &metrics,
         ));
-        let sign_ins = Arc::new(SignIns::new(
-            store.clone(),
-            Arc::clone(&clock),
-            settings.security.link_ttl,
-            settings.status.session_ttl,
-            settings.server.public_url(SIGN_IN_PATH),
-        ));
+        let sign_ins = Arc::new(sign_ins(settings, &store, &clock));
         let backends = Backends::new(settings.switch.backend, Arc::clone(&switch), celigo.clone());
         let core = Arc::new(ChatCore::new(
             store.clone(),
@@ -106,30 +96,24 @@ impl Application {
         .merge(campaign::router(Arc::new(Campaign::new(
             store.clone(),
             Arc::clone(&clock),
-            Arc::clone(&sign_ins),
+            sign_ins,
             backends,
             Arc::clone(&reminders),
             celigo.as_ref().map(|_| Arc::clone(&health)),
-            settings
-                .server
-                .public_base_url
-                .as_str()
-                .starts_with("https:"),
+            settings.server.public_base_url.is_https(),
         ))));
         if let Some(celigo) = &celigo {
             router = router.merge(celigo::routes::router(Arc::clone(celigo)));
         }
         let seen_interactions = Arc::new(SeenInteractions::new(Arc::clone(&clock)));
-        if let (Some(key), Some(rest)) = (&settings.discord.public_key, &discord_rest) {
-            router = router.merge(endpoint::router(EndpointState {
-                key: *key.verifying_key(),
-                core: Arc::clone(&core),
-                policy: AdminPolicy::of(&settings.discord),
-                clock,
-                rest: Arc::clone(rest),
-                seen: Arc::clone(&seen_interactions),
-            }));
-            tracing::info!("Discord HTTP interactions endpoint enabled at /discord/interactions");
+        if let Some(endpoint) = interactions_endpoint(
+            settings,
+            discord_rest.as_ref(),
+            &core,
+            clock,
+            &seen_interactions,
+        ) {
+            router = router.merge(endpoint);
         }
         Ok(Self {
             listener,
@@ -198,6 +182,26 @@ impl Application {
         self.store.close().await;
         Ok(())
     }
+}
+
+/// Discord's HTTP interactions endpoint, when `discord.public_key` is set.
+fn interactions_endpoint(
+    settings: &Settings,
+    rest: Option<&Arc<serenity::http::Http>>,
+    core: &Arc<ChatCore>,
+    clock: SharedClock,
+    seen: &Arc<SeenInteractions>,
+) -> Option<axum::Router> {
+    let (key, rest) = (settings.discord.public_key.as_ref()?, rest?);
+    tracing::info!("Discord HTTP interactions endpoint enabled at /discord/interactions");
+    Some(endpoint::router(EndpointState {
+        key: *key.verifying_key(),
+        core: Arc::clone(core),
+        policy: AdminPolicy::of(&settings.discord),
+        clock,
+        rest: Arc::clone(rest),
+        seen: Arc::clone(seen),
+    }))
 }
 
 /// Discord's REST API, when a bot token or an interactions endpoint needs it.
@@ -280,6 +284,26 @@ fn switch(
         announcer,
         Arc::clone(metrics),
     ))
+}
+
+async fn listen(settings: &Settings) -> anyhow::Result<(TcpListener, SocketAddr)> {
+    let bind = settings.server.bind.socket_addr();
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(|error| bind_error(bind, &error))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    Ok((listener, address))
+}
+
+/// The campaign page's sign-in links: as long-lived as the switch's, leading here.
+fn sign_ins(settings: &Settings, store: &Store, clock: &SharedClock) -> SignIns {
+    SignIns::new(
+        store.clone(),
+        Arc::clone(clock),
+        settings.security.link_ttl,
+        settings.status.session_ttl,
+        settings.server.public_url(SIGN_IN_PATH),
+    )
 }
 
 /// Why the listener could not be bound, with what to do about it.

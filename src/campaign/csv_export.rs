@@ -1,7 +1,7 @@
 //! `GET /status/connections.csv`: the connections table as filtered, every row, the
 //! same columns. A cell a spreadsheet would read as a formula is neutralized.
 
-use super::pages::{notice_response, state_label, Notice};
+use super::frame::{notice_response, Notice};
 use super::table::TableParams;
 use super::view::Row;
 use super::Campaign;
@@ -82,7 +82,7 @@ pub(super) fn to_csv(rows: &[Row], names: &HashMap<UserId, String>) -> anyhow::R
         let cells = [
             neutral(c.id.as_str()),
             neutral(c.name.as_str()),
-            neutral(state_label(row)),
+            neutral(row.state_label()),
             neutral(&owner),
             neutral(&owner_id),
             neutral(c.integration.as_str()),

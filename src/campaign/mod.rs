@@ -7,6 +7,7 @@
 mod assets;
 mod csv_export;
 mod events;
+mod frame;
 mod pages;
 mod session;
 mod table;

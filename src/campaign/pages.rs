@@ -1,20 +1,19 @@
 //! The page's HTML, from maud templates: every value escaped by the engine, times shown
 //! in UTC (labelled) for the script to localize, and nothing here but presentation.
 
-use super::assets::{asset_url, Asset};
-use super::session::{NoSession, Viewer};
+use super::frame::{html_response, layout, notice_response, Notice};
+use super::session::Viewer;
 use super::table::{TableParams, TableView, SORTS, STATES};
 use super::view::{person, CampaignView, ConnectionView, Row};
 use super::Campaign;
 use crate::domain::{distance, ConnectionId, ConnectionState, UserId};
-use crate::sign_in::SignInError;
 use crate::store::StateFilter;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use maud::{html, Markup, PreEscaped};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -31,7 +30,11 @@ pub(super) async fn campaign_page(
     match campaign.campaign_view(table).await {
         Ok(view) => html_response(
             StatusCode::OK,
-            layout("Campaign", Some(viewer), &view.names, campaign_body(&view)),
+            layout(
+                "Campaign",
+                Some(&person(viewer.actor, &view.names)),
+                campaign_body(&view),
+            ),
         ),
         Err(e) => {
             tracing::warn!(error = %e, "the campaign page could not be read");
@@ -66,7 +69,11 @@ pub(super) async fn connection_page(
             let title = view.row.connection.name.to_string();
             html_response(
                 StatusCode::OK,
-                layout(&title, Some(viewer), &view.names, connection_body(&view)),
+                layout(
+                    &title,
+                    Some(&person(viewer.actor, &view.names)),
+                    connection_body(&view),
+                ),
             )
         }
         Err(e) => {
@@ -80,130 +87,6 @@ fn viewer_id(viewer: Viewer) -> Option<UserId> {
     match viewer.actor {
         crate::domain::Actor::Discord(id) => Some(id),
         _ => None,
-    }
-}
-
-fn html_response(status: StatusCode, markup: Markup) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        markup.into_string(),
-    )
-        .into_response()
-}
-
-/// A page that says one thing and what to do next, with no campaign data.
-pub(super) struct Notice {
-    title: &'static str,
-    text: String,
-    next: &'static str,
-}
-
-const GET_A_LINK: &str =
-    "Run /status in the team's Discord server (or type /status at cutover's terminal) \
-                          for a personal sign-in link, then open it in this browser.";
-
-impl Notice {
-    pub fn sign_in_first(why: NoSession) -> Self {
-        Self {
-            title: "Sign in to see the campaign",
-            text: match why {
-                NoSession::SignedOut => {
-                    "This page shows the team's Zoom OAuth cutover to the people in it, \
-                                         so it needs a sign-in."
-                }
-                NoSession::Ended => {
-                    "Your sign-in has ended (it expired, you signed out, or cutover's key \
-                                     was changed)."
-                }
-            }
-            .to_owned(),
-            next: GET_A_LINK,
-        }
-    }
-
-    pub fn link_refused(why: &SignInError) -> Self {
-        Self {
-            title: "This sign-in link does not work",
-            text: format!(
-                "{why}: a sign-in link works once, for a few minutes, and only as cutover gave it out."
-            ),
-            next: GET_A_LINK,
-        }
-    }
-
-    pub fn signed_out() -> Self {
-        Self {
-            title: "Signed out",
-            text:
-                "Your session has ended on the server; this browser can no longer see the campaign."
-                    .to_owned(),
-            next: GET_A_LINK,
-        }
-    }
-
-    pub fn unavailable() -> Self {
-        Self {
-            title: "The campaign cannot be shown just now",
-            text: "cutover could not read its database.".to_owned(),
-            next: "Try again in a minute; if it goes on, an operator can look at /readyz and cutover's log.",
-        }
-    }
-
-    pub fn no_connection() -> Self {
-        Self {
-            title: "No such connection",
-            text: "There is no connection with that id in the inventory.".to_owned(),
-            next: "Go back to the campaign page and choose one from the table.",
-        }
-    }
-}
-
-pub(super) fn notice_response(status: StatusCode, notice: &Notice) -> Response {
-    let body = html! {
-        section.notice {
-            h2 { (notice.title) }
-            p { (notice.text) }
-            p.next { (notice.next) }
-        }
-    };
-    html_response(status, layout(notice.title, None, &HashMap::new(), body))
-}
-
-fn layout(
-    title: &str,
-    viewer: Option<Viewer>,
-    names: &HashMap<UserId, String>,
-    body: Markup,
-) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="color-scheme" content="light dark";
-                title { (title) " · cutover" }
-                link rel="icon" type="image/svg+xml" href=(asset_url(Asset::Icon));
-                link rel="stylesheet" href=(asset_url(Asset::Style));
-                script src=(asset_url(Asset::Script)) defer {}
-            }
-            body {
-                header.top {
-                    p.brand { a href="/status" { "cutover" } " · Zoom JWT → OAuth 2.0" }
-                    @if let Some(viewer) = viewer {
-                        form.signout method="post" action="/status/sign-out" {
-                            span { "Signed in as " strong { (person(viewer.actor, names)) } }
-                            " "
-                            button type="submit" { "Sign out" }
-                        }
-                    }
-                }
-                main id="campaign" data-events=[viewer.map(|_| "/status/events")] {
-                    (body)
-                }
-            }
-        }
     }
 }
 
@@ -414,20 +297,12 @@ fn connection_row(row: &Row, names: &HashMap<UserId, String>) -> Markup {
                 a href={ "/status/connections/" (c.id.as_str()) } { (c.name.as_str()) }
                 br; code { (c.id.as_str()) }
             }
-            td { (state_label(row)) }
+            td { (row.state_label()) }
             td { (name_of(c.owner, names)) }
             td { (c.integration.as_str()) }
             td { (row.backend) }
             td { (moment(c.updated_at)) }
         }
-    }
-}
-
-pub(super) fn state_label(row: &Row) -> &'static str {
-    if row.connection.removed_at.is_some() {
-        "removed"
-    } else {
-        row.connection.state.label()
     }
 }
 
@@ -505,7 +380,7 @@ fn connection_body(view: &ConnectionView) -> Markup {
         h1 { (c.name.as_str()) }
         dl.details {
             div { dt { "Id" } dd { code { (c.id.as_str()) } } }
-            div { dt { "State" } dd { (state_label(&view.row)) } }
+            div { dt { "State" } dd { (view.row.state_label()) } }
             div { dt { "Owner" } dd { (name_of(c.owner, &view.names)) } }
             div { dt { "Integration" } dd { (c.integration.as_str()) } }
             div { dt { "Backend" } dd { (view.row.backend) } }

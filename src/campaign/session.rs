@@ -1,7 +1,7 @@
 //! The session cookie: set by opening a sign-in link, checked on every request, ended
 //! by sign-out. The cookie holds only the session's random token.
 
-use super::pages::{self, Notice};
+use super::frame::{self, NoSession, Notice};
 use super::Campaign;
 use crate::domain::Actor;
 use crate::sign_in::SignInError;
@@ -32,12 +32,6 @@ fn cookie_token(headers: &HeaderMap) -> Option<&str> {
         })
 }
 
-/// Why there is no viewer: no cookie at all, or one that no longer opens anything.
-pub(super) enum NoSession {
-    SignedOut,
-    Ended,
-}
-
 impl Campaign {
     /// The viewer, while their session lasts.
     pub(super) async fn viewer(&self, headers: &HeaderMap) -> Result<Viewer, Response> {
@@ -49,7 +43,7 @@ impl Campaign {
             Ok(None) => Err(self.no_session(NoSession::Ended)),
             Err(e) => {
                 tracing::warn!(error = %e, "could not read a campaign-page session");
-                Err(pages::notice_response(
+                Err(frame::notice_response(
                     StatusCode::SERVICE_UNAVAILABLE,
                     &Notice::unavailable(),
                 ))
@@ -59,7 +53,7 @@ impl Campaign {
 
     fn no_session(&self, why: NoSession) -> Response {
         let mut response =
-            pages::notice_response(StatusCode::UNAUTHORIZED, &Notice::sign_in_first(why));
+            frame::notice_response(StatusCode::UNAUTHORIZED, &Notice::sign_in_first(why));
         if let Ok(clear) = HeaderValue::from_str(&self.cookie("", 0)) {
             response.headers_mut().insert(header::SET_COOKIE, clear);
         }
@@ -98,7 +92,7 @@ pub(super) async fn sign_in(
                     response.headers_mut().insert(header::SET_COOKIE, cookie);
                     response
                 }
-                Err(_) => pages::notice_response(
+                Err(_) => frame::notice_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     &Notice::unavailable(),
                 ),
@@ -106,9 +100,9 @@ pub(super) async fn sign_in(
         }
         Err(SignInError::Store(e)) => {
             tracing::warn!(error = %e, "could not open a campaign-page session");
-            pages::notice_response(StatusCode::SERVICE_UNAVAILABLE, &Notice::unavailable())
+            frame::notice_response(StatusCode::SERVICE_UNAVAILABLE, &Notice::unavailable())
         }
-        Err(refused) => pages::notice_response(StatusCode::GONE, &Notice::link_refused(&refused)),
+        Err(refused) => frame::notice_response(StatusCode::GONE, &Notice::link_refused(&refused)),
     }
 }
 
@@ -120,10 +114,10 @@ pub(super) async fn sign_out(
     if let Some(token) = cookie_token(&headers) {
         if let Err(e) = campaign.sign_ins.sign_out(token).await {
             tracing::warn!(error = %e, "could not end a campaign-page session");
-            return pages::notice_response(StatusCode::SERVICE_UNAVAILABLE, &Notice::unavailable());
+            return frame::notice_response(StatusCode::SERVICE_UNAVAILABLE, &Notice::unavailable());
         }
     }
-    let mut response = pages::notice_response(StatusCode::OK, &Notice::signed_out());
+    let mut response = frame::notice_response(StatusCode::OK, &Notice::signed_out());
     if let Ok(clear) = HeaderValue::from_str(&campaign.cookie("", 0)) {
         response.headers_mut().insert(header::SET_COOKIE, clear);
     }

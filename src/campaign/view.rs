@@ -32,6 +32,17 @@ pub(super) struct Row {
     pub backend: &'static str,
 }
 
+impl Row {
+    /// The state as people read it (a connection gone from integrator.io: removed).
+    pub fn state_label(&self) -> &'static str {
+        if self.connection.removed_at.is_some() {
+            "removed"
+        } else {
+            self.connection.state.label()
+        }
+    }
+}
+
 pub(super) struct CampaignView {
     pub now: DateTime<Utc>,
     pub deadlines: Vec<Deadline>,

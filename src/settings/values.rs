@@ -31,6 +31,10 @@ impl HttpUrl {
     }
 
     /// This URL with `path` appended (`path` starts with '/').
+    pub fn is_https(&self) -> bool {
+        self.as_str().starts_with("https:")
+    }
+
     pub fn join(&self, path: &str) -> String {
         format!("{}{}", self.0, path)
     }
