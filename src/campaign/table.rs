@@ -16,7 +16,8 @@ pub(super) struct TableParams {
     q: Option<String>,
     sort: Option<String>,
     dir: Option<String>,
-    page: Option<u64>,
+    /// Text, so that `page=x` shows the first page instead of refusing the request.
+    page: Option<String>,
 }
 
 /// What the table shows, read from the parameters.
@@ -75,7 +76,12 @@ impl TableParams {
                 // An owner sees their own first, unless they chose whose to see.
                 first_for: viewer.filter(|_| owner.is_none()),
             },
-            page: self.page.unwrap_or(1).max(1),
+            page: self
+                .page
+                .as_deref()
+                .and_then(|p| p.trim().parse::<u64>().ok())
+                .unwrap_or(1)
+                .max(1),
         }
     }
 }

@@ -297,6 +297,9 @@ async fn the_table_filters_sorts_and_pages_by_its_address_and_the_csv_follows_th
     );
     let (_, second) = get(&w, "/status?page=2", Some(&cookie)).await;
     assert_eq!(rows_in(&second), 52);
+    // An address typed by hand with nonsense in it still shows the page (the first).
+    let (status, odd) = get(&w, "/status?page=x&sort=nope&state=weird", Some(&cookie)).await;
+    assert_eq!((status, rows_in(&odd)), (200, 100), "{odd:.300}");
     let (_, found) = get(
         &w,
         "/status?q=meetings+14&sort=name&dir=desc",
