@@ -326,6 +326,16 @@ async fn the_table_filters_sorts_and_pages_by_its_address_and_the_csv_follows_th
     assert!(theirs.contains("2 match."));
 }
 
+/// The page's event stream, opened with the session `cookie`.
+async fn open_events(w: &World, cookie: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(w.app.url("/status/events"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("events")
+}
+
 /// Reads the event stream until `event: name` arrives (or the test's deadline passes).
 async fn next_event(response: &mut reqwest::Response, name: &str) -> String {
     let mut seen = String::new();
@@ -351,12 +361,7 @@ async fn next_event(response: &mut reqwest::Response, name: &str) -> String {
 async fn the_events_stream_says_when_anything_changes_even_from_another_process() {
     let w = World::start().await;
     let cookie = sign_in(&w, &sign_in_link(&w, "80", OWNER).await).await;
-    let mut events = reqwest::Client::new()
-        .get(w.app.url("/status/events"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("events");
+    let mut events = open_events(&w, &cookie).await;
     assert_eq!(events.status(), 200);
     assert_eq!(events.headers()["content-type"], "text/event-stream");
     // An import by the command line: another process, on the same database.
@@ -412,12 +417,7 @@ async fn no_page_csv_or_event_carries_a_secret_or_token() {
     })
     .await;
     let cookie = sign_in(&w, &sign_in_link(&w, "81", OWNER).await).await;
-    let mut events = reqwest::Client::new()
-        .get(w.app.url("/status/events"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("events");
+    let mut events = open_events(&w, &cookie).await;
     // A whole direct switch: the client secret typed, tokens issued by Zoom.
     let answer = w
         .send(discord::modal_submit(
